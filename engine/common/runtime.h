@@ -1,0 +1,34 @@
+// Process-wide LibTorch set-up, in one place. Call ConfigureTorchRuntime() once
+// at start-up, before any worker thread runs LibTorch code.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace videogen {
+
+struct RuntimeOptions {
+  // Intra-op threads for LibTorch; 0 = UsableCores().
+  int threads = 0;
+  // TF32 matmul/conv on CUDA. Off by default: fidelity runs assume IEEE float32.
+  bool allow_tf32 = false;
+};
+
+// Number of cores this process may use: the affinity mask, further limited by
+// the cgroup v2 (cpu.max) or v1 (cfs quota) CPU limit, rounded up; at least 1.
+int UsableCores();
+
+// Sets intra-op threads and the TF32 policy. Thread-safe to call more than once
+// (last call wins), but meant for start-up. Returns InvalidArgument for threads < 0.
+absl::Status ConfigureTorchRuntime(const RuntimeOptions& options);
+
+// Path of the shared object that provides the BLAS `sgemm_` symbol in this
+// process ("" when none is loaded), e.g. ".../blis-openmp/libblas.so.3".
+std::string LoadedBlasLibrary();
+
+// Measured fp32 GEMM throughput in GFLOP/s for n x n x n (best of `repeats`).
+// Used by the set-up check: reference BLAS gives ~2, BLIS on 2 cores > 20.
+double MeasureMatmulGflops(int n, int repeats);
+
+}  // namespace videogen

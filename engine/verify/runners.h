@@ -1,0 +1,30 @@
+// One runner per fixture component: builds the component from fixture.json's
+// `config`, loads its weights, feeds the inputs and returns the outputs under
+// the fixture's output names. Nothing about a particular fixture is assumed.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "engine/verify/fixture.h"
+
+namespace videogen::verify {
+
+enum class WeightDType { kFp32, kFp8 };
+
+struct RunOptions {
+  // kFp8: quantize the linear weights (the fp8 policy) before running; the
+  // caller reports the error instead of judging it by fp32 tolerances.
+  WeightDType weight_dtype = WeightDType::kFp32;
+};
+
+absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions& options);
+absl::StatusOr<TensorMap> RunT5Fixture(const Fixture& fixture, const RunOptions& options);
+absl::StatusOr<TensorMap> RunTokenizerFixture(const Fixture& fixture, const RunOptions& options);
+absl::StatusOr<TensorMap> RunClipFixture(const Fixture& fixture, const RunOptions& options);
+absl::StatusOr<TensorMap> RunVaeEncodeFixture(const Fixture& fixture, const RunOptions& options);
+absl::StatusOr<TensorMap> RunVaeDecodeFixture(const Fixture& fixture, const RunOptions& options);
+// component: scheduler_unipc, scheduler_dpmpp or scheduler_euler.
+absl::StatusOr<TensorMap> RunSchedulerFixture(const Fixture& fixture, const RunOptions& options);
+// component: pipeline_t2v or pipeline_i2v.
+absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& fixture, const RunOptions& options);
+
+}  // namespace videogen::verify

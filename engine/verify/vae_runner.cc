@@ -1,0 +1,15 @@
+#include "engine/verify/runners.h"
+
+namespace videogen::verify {
+
+// TODO(in progress): not implemented yet.
+absl::StatusOr<TensorMap> RunVaeEncodeFixture(const Fixture& fixture, const RunOptions&) {
+  return absl::UnimplementedError(fixture.component + ": not implemented yet");
+}
+
+// TODO(in progress): not implemented yet.
+absl::StatusOr<TensorMap> RunVaeDecodeFixture(const Fixture& fixture, const RunOptions&) {
+  return absl::UnimplementedError(fixture.component + ": not implemented yet");
+}
+
+}  // namespace videogen::verify
