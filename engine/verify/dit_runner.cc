@@ -1,10 +1,36 @@
+#include "engine/common/status_macros.h"
+#include "engine/io/tensor_source.h"
+#include "engine/models/common/state_dict.h"
+#include "engine/models/dit/model.h"
 #include "engine/verify/runners.h"
 
 namespace videogen::verify {
 
-// TODO(in progress): not implemented yet.
-absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions&) {
-  return absl::UnimplementedError(fixture.component + ": not implemented yet");
+absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions& options) {
+  if (options.weight_dtype != WeightDType::kFp32) {
+    return absl::InvalidArgumentError("--dtype fp8 is not supported for the DiT yet");
+  }
+  ASSIGN_OR_RETURN(models::WanConfig config, models::WanConfig::FromJson(fixture.meta.value("config", nlohmann::json())));
+  models::WanModel model(config);
+  ASSIGN_OR_RETURN(std::string weights, fixture.WeightsPath());
+  ASSIGN_OR_RETURN(auto source, io::OpenCheckpoint(weights));
+  RETURN_IF_ERROR(models::LoadStateDict(*model, *source));
+
+  models::WanInputs in;
+  in.x = fixture.InputList("x");
+  in.context = fixture.InputList("context");
+  in.y = fixture.InputList("y");
+  ASSIGN_OR_RETURN(in.t, fixture.Input("t"));
+  ASSIGN_OR_RETURN(torch::Tensor seq_len, fixture.Input("seq_len"));
+  in.seq_len = seq_len.item<int64_t>();
+  if (auto it = fixture.inputs.find("clip_fea"); it != fixture.inputs.end()) in.clip_fea = it->second;
+  RETURN_IF_ERROR(models::ValidateInputs(config, in));
+
+  torch::NoGradGuard no_grad;
+  const std::vector<torch::Tensor> out = model->forward(in);
+  TensorMap result;
+  for (size_t i = 0; i < out.size(); ++i) result["out_" + std::to_string(i)] = out[i];
+  return result;
 }
 
 }  // namespace videogen::verify

@@ -1,0 +1,107 @@
+#include "engine/models/dit/attention_block.h"
+
+#include <ATen/ATen.h>
+
+#include "engine/models/common/attention.h"
+
+namespace videogen::models {
+namespace {
+
+// proj(x), RMS-normalised when `norm` is set, as [B, L, heads, head_dim].
+torch::Tensor Heads(torch::nn::Linear& proj, WanRMSNorm* norm, const torch::Tensor& x, int64_t heads) {
+  torch::Tensor y = proj(x);
+  if (norm != nullptr && !norm->is_empty()) y = (*norm)(y);
+  return y.view({x.size(0), x.size(1), heads, -1});
+}
+
+}  // namespace
+
+WanSelfAttentionImpl::WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps)
+    : num_heads_(num_heads) {
+  q_ = register_module("q", torch::nn::Linear(dim, dim));
+  k_ = register_module("k", torch::nn::Linear(dim, dim));
+  v_ = register_module("v", torch::nn::Linear(dim, dim));
+  o_ = register_module("o", torch::nn::Linear(dim, dim));
+  if (qk_norm) {
+    norm_q_ = register_module("norm_q", WanRMSNorm(dim, eps));
+    norm_k_ = register_module("norm_k", WanRMSNorm(dim, eps));
+  }
+}
+
+torch::Tensor WanSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& seq_lens,
+                                            const std::vector<RopeTables>& rope) {
+  // x: [B, L, dim]
+  const torch::Tensor q = Heads(q_, &norm_q_, x, num_heads_);
+  const torch::Tensor k = Heads(k_, &norm_k_, x, num_heads_);
+  const torch::Tensor v = Heads(v_, nullptr, x, num_heads_);
+  std::vector<torch::Tensor> qs, ks;
+  for (int64_t b = 0; b < x.size(0); ++b) {
+    qs.push_back(ApplyRope(q[b], rope[b]));
+    ks.push_back(ApplyRope(k[b], rope[b]));
+  }
+  const torch::Tensor out = Attention(at::stack(qs), at::stack(ks), v, {.key_lens = seq_lens});
+  return o_(out.flatten(2));
+}
+
+WanCrossAttentionImpl::WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image,
+                                             int64_t text_len)
+    : num_heads_(num_heads), text_len_(text_len) {
+  q_ = register_module("q", torch::nn::Linear(dim, dim));
+  k_ = register_module("k", torch::nn::Linear(dim, dim));
+  v_ = register_module("v", torch::nn::Linear(dim, dim));
+  o_ = register_module("o", torch::nn::Linear(dim, dim));
+  if (qk_norm) {
+    norm_q_ = register_module("norm_q", WanRMSNorm(dim, eps));
+    norm_k_ = register_module("norm_k", WanRMSNorm(dim, eps));
+  }
+  if (image) {
+    k_img_ = register_module("k_img", torch::nn::Linear(dim, dim));
+    v_img_ = register_module("v_img", torch::nn::Linear(dim, dim));
+    if (qk_norm) norm_k_img_ = register_module("norm_k_img", WanRMSNorm(dim, eps));
+  }
+}
+
+torch::Tensor WanCrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
+  // x: [B, L, dim]; context: [B, L_ctx, dim]
+  const torch::Tensor q = Heads(q_, &norm_q_, x, num_heads_);
+  torch::Tensor text = context;
+  torch::Tensor image_out;
+  if (!k_img_.is_empty()) {
+    const int64_t image_len = context.size(1) - text_len_;
+    const torch::Tensor image = context.narrow(1, 0, image_len);
+    text = context.narrow(1, image_len, text_len_);
+    image_out = Attention(q, Heads(k_img_, &norm_k_img_, image, num_heads_), Heads(v_img_, nullptr, image, num_heads_));
+  }
+  torch::Tensor out = Attention(q, Heads(k_, &norm_k_, text, num_heads_), Heads(v_, nullptr, text, num_heads_)).flatten(2);
+  if (image_out.defined()) out = out + image_out.flatten(2);
+  return o_(out);
+}
+
+WanAttentionBlockImpl::WanAttentionBlockImpl(const WanConfig& c) : eps_(c.eps) {
+  self_attn_ = register_module("self_attn", WanSelfAttention(c.dim, c.num_heads, c.qk_norm, c.eps));
+  if (c.cross_attn_norm) {
+    norm3_ = register_module(
+        "norm3", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.dim}).eps(c.eps).elementwise_affine(true)));
+  }
+  cross_attn_ = register_module(
+      "cross_attn", WanCrossAttention(c.dim, c.num_heads, c.qk_norm, c.eps, c.has_image_input(), c.text_len));
+  ffn_ = register_module("ffn", GeluMlp(c.dim, c.ffn_dim, c.dim, "tanh"));
+  modulation = register_parameter("modulation", torch::zeros({1, 6, c.dim}));
+}
+
+torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& e0,
+                                             const torch::Tensor& seq_lens, const std::vector<RopeTables>& rope,
+                                             const torch::Tensor& context) {
+  // x: [B, L, dim]; e0: [B, 6, dim]
+  const std::vector<torch::Tensor> e = (modulation.to(torch::kFloat32) + e0).chunk(6, 1);
+  const torch::Tensor y = self_attn_(LayerNormNoAffine(x, eps_).to(torch::kFloat32) * (1 + e[1]) + e[0], seq_lens, rope);
+  torch::Tensor h = x + y * e[2];
+  const torch::Tensor normed = norm3_.is_empty() ? h : at::layer_norm(h.to(torch::kFloat32), {h.size(-1)},
+                                                                      norm3_->weight, norm3_->bias, eps_)
+                                                           .to(h.scalar_type());
+  h = h + cross_attn_(normed, context);
+  const torch::Tensor f = ffn_(LayerNormNoAffine(h, eps_).to(torch::kFloat32) * (1 + e[4]) + e[3]);
+  return h + f * e[5];
+}
+
+}  // namespace videogen::models

@@ -1,0 +1,67 @@
+// WanSelfAttention, WanT2VCrossAttention / WanI2VCrossAttention and
+// WanAttentionBlock of wan/modules/model.py, with the official parameter names.
+#pragma once
+
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "engine/models/dit/config.h"
+#include "engine/models/dit/layers.h"
+#include "engine/models/dit/rope.h"
+
+namespace videogen::models {
+
+class WanSelfAttentionImpl : public torch::nn::Module {
+ public:
+  WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps);
+  // x: [B, L, dim]; seq_lens: int64 [B] valid tokens per sample; rope[b] for sample b -> [B, L, dim]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& seq_lens, const std::vector<RopeTables>& rope);
+
+ private:
+  int64_t num_heads_;
+  torch::nn::Linear q_{nullptr}, k_{nullptr}, v_{nullptr}, o_{nullptr};
+  WanRMSNorm norm_q_{nullptr}, norm_k_{nullptr};
+};
+TORCH_MODULE(WanSelfAttention);
+
+// Text cross-attention; with `image` the I2V variant (k_img, v_img, norm_k_img):
+// the first (L_ctx - text_len) context rows are image tokens, attended
+// separately and added before `o`.
+class WanCrossAttentionImpl : public torch::nn::Module {
+ public:
+  WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image, int64_t text_len);
+  // x: [B, L, dim]; context: [B, L_ctx, dim] -> [B, L, dim]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
+
+ private:
+  int64_t num_heads_;
+  int64_t text_len_;
+  torch::nn::Linear q_{nullptr}, k_{nullptr}, v_{nullptr}, o_{nullptr};
+  WanRMSNorm norm_q_{nullptr}, norm_k_{nullptr};
+  torch::nn::Linear k_img_{nullptr}, v_img_{nullptr};
+  WanRMSNorm norm_k_img_{nullptr};
+};
+TORCH_MODULE(WanCrossAttention);
+
+class WanAttentionBlockImpl : public torch::nn::Module {
+ public:
+  explicit WanAttentionBlockImpl(const WanConfig& config);
+  // x: [B, L, dim]; e0: [B, 6, dim] (float32); context: [B, L_ctx, dim] -> [B, L, dim]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& e0, const torch::Tensor& seq_lens,
+                        const std::vector<RopeTables>& rope, const torch::Tensor& context);
+
+  torch::Tensor modulation;  // [1, 6, dim]
+
+ private:
+  double eps_;
+  WanSelfAttention self_attn_{nullptr};
+  torch::nn::LayerNorm norm3_{nullptr};  // affine; null when !cross_attn_norm
+  WanCrossAttention cross_attn_{nullptr};
+  GeluMlp ffn_{nullptr};
+};
+TORCH_MODULE(WanAttentionBlock);
+
+}  // namespace videogen::models

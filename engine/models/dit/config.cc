@@ -1,0 +1,114 @@
+#include "engine/models/dit/config.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace videogen::models {
+namespace {
+
+using json = nlohmann::json;
+
+absl::Status ReadInt(const json& j, const char* key, int64_t* out) {
+  if (!j.contains(key)) return absl::OkStatus();
+  if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a positive integer"));
+  }
+  *out = j[key].get<int64_t>();
+  return absl::OkStatus();
+}
+
+absl::Status ReadBool(const json& j, const char* key, bool* out) {
+  if (!j.contains(key)) return absl::OkStatus();
+  if (!j[key].is_boolean()) return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a boolean"));
+  *out = j[key].get<bool>();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string_view ModelTypeName(WanModelType type) {
+  switch (type) {
+    case WanModelType::kT2V: return "t2v";
+    case WanModelType::kI2V: return "i2v";
+    case WanModelType::kFLF2V: return "flf2v";
+  }
+  return "?";
+}
+
+absl::StatusOr<WanConfig> WanConfig::FromJson(const json& j) {
+  if (!j.is_object()) return absl::InvalidArgumentError("config: must be an object");
+  WanConfig c;
+  if (j.contains("model_type")) {
+    const std::string t = j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
+    if (t == "t2v") {
+      c.model_type = WanModelType::kT2V;
+    } else if (t == "i2v") {
+      c.model_type = WanModelType::kI2V;
+    } else if (t == "flf2v") {
+      c.model_type = WanModelType::kFLF2V;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("config.model_type: unsupported '", t, "' (t2v, i2v, flf2v)"));
+    }
+  }
+  if (j.contains("patch_size")) {
+    const json& p = j["patch_size"];
+    if (!p.is_array() || p.size() != 3) return absl::InvalidArgumentError("config.patch_size: must be 3 integers");
+    for (int i = 0; i < 3; ++i) {
+      if (!p[i].is_number_integer() || p[i].get<int64_t>() <= 0) {
+        return absl::InvalidArgumentError("config.patch_size: must be 3 positive integers");
+      }
+      c.patch_size[i] = p[i].get<int64_t>();
+    }
+  }
+  for (auto [key, field] : {std::pair{"text_len", &c.text_len}, {"in_dim", &c.in_dim}, {"dim", &c.dim},
+                            {"ffn_dim", &c.ffn_dim}, {"freq_dim", &c.freq_dim}, {"text_dim", &c.text_dim},
+                            {"out_dim", &c.out_dim}, {"num_heads", &c.num_heads}, {"num_layers", &c.num_layers}}) {
+    if (auto s = ReadInt(j, key, field); !s.ok()) return s;
+  }
+  if (auto s = ReadBool(j, "qk_norm", &c.qk_norm); !s.ok()) return s;
+  if (auto s = ReadBool(j, "cross_attn_norm", &c.cross_attn_norm); !s.ok()) return s;
+  if (j.contains("eps")) {
+    if (!j["eps"].is_number() || j["eps"].get<double>() <= 0) {
+      return absl::InvalidArgumentError("config.eps: must be a positive number");
+    }
+    c.eps = j["eps"].get<double>();
+  }
+  if (j.contains("window_size")) {
+    const json& w = j["window_size"];
+    if (!w.is_array() || w.size() != 2 || w[0] != -1 || w[1] != -1) {
+      return absl::InvalidArgumentError("config.window_size: only global attention [-1, -1] is supported");
+    }
+  }
+  if (c.dim % c.num_heads != 0 || c.head_dim() % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config.num_heads: dim ", c.dim, " must split into heads of even size"));
+  }
+  if (c.freq_dim % 2 != 0) return absl::InvalidArgumentError("config.freq_dim: must be even");
+  return c;
+}
+
+WanConfig WanConfig::T2V_1_3B() {
+  WanConfig c;
+  c.dim = 1536;
+  c.ffn_dim = 8960;
+  c.num_heads = 12;
+  c.num_layers = 30;
+  return c;
+}
+
+WanConfig WanConfig::T2V_14B() {
+  WanConfig c;
+  c.dim = 5120;
+  c.ffn_dim = 13824;
+  c.num_heads = 40;
+  c.num_layers = 40;
+  return c;
+}
+
+WanConfig WanConfig::I2V_14B() {
+  WanConfig c = T2V_14B();
+  c.model_type = WanModelType::kI2V;
+  c.in_dim = 36;
+  return c;
+}
+
+}  // namespace videogen::models

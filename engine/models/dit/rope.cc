@@ -1,0 +1,41 @@
+#include "engine/models/dit/rope.h"
+
+#include <ATen/ATen.h>
+
+namespace videogen::models {
+namespace {
+
+// Angles pos * theta^(-2j/dim) for positions [0, n) and j in [0, dim/2): [n, dim/2] float64.
+torch::Tensor Angles(int64_t n, int64_t dim, double theta, const torch::TensorOptions& f64) {
+  const torch::Tensor pos = at::arange(n, f64);
+  const torch::Tensor inv = 1.0 / at::pow(theta, at::arange(0, dim, 2, f64) / static_cast<double>(dim));
+  return at::outer(pos, inv);
+}
+
+}  // namespace
+
+RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, torch::Device device, double theta) {
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  const int64_t c = head_dim / 2;
+  const int64_t split[3] = {c - 2 * (c / 3), c / 3, c / 3};
+  const int64_t f = grid[0], h = grid[1], w = grid[2];
+  const torch::Tensor af = Angles(f, 2 * split[0], theta, f64).view({f, 1, 1, -1}).expand({f, h, w, split[0]});
+  const torch::Tensor ah = Angles(h, 2 * split[1], theta, f64).view({1, h, 1, -1}).expand({f, h, w, split[1]});
+  const torch::Tensor aw = Angles(w, 2 * split[2], theta, f64).view({1, 1, w, -1}).expand({f, h, w, split[2]});
+  const torch::Tensor angles = at::cat({af, ah, aw}, -1).reshape({f * h * w, c});
+  return {at::cos(angles), at::sin(angles)};
+}
+
+torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& tables) {
+  // x: [L_total, H, d]
+  const int64_t len = tables.cos.size(0);
+  const int64_t heads = x.size(1), d = x.size(2);
+  const torch::Tensor pairs = x.narrow(0, 0, len).to(torch::kFloat64).reshape({len, heads, d / 2, 2});
+  const torch::Tensor a = pairs.select(-1, 0), b = pairs.select(-1, 1);
+  const torch::Tensor cos = tables.cos.unsqueeze(1), sin = tables.sin.unsqueeze(1);
+  const torch::Tensor rotated = at::stack({a * cos - b * sin, a * sin + b * cos}, -1).reshape({len, heads, d});
+  if (len == x.size(0)) return rotated.to(x.scalar_type());
+  return at::cat({rotated.to(x.scalar_type()), x.narrow(0, len, x.size(0) - len)}, 0);
+}
+
+}  // namespace videogen::models
