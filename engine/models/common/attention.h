@@ -23,6 +23,17 @@ struct AttentionOptions {
 torch::Tensor Attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const AttentionOptions& options = {});
 
+// Blocked attention with online softmax over key blocks: memory O(H * q_block
+// * k_block) regardless of sequence length; statistics in float32. Keys beyond
+// key_lens[b] are never read. Used by Attention() where the LibTorch version
+// has no fused kernel; public for tests and benchmarks.
+struct AttentionBlocks {
+  int64_t query_block = 256;
+  int64_t key_block = 2048;
+};
+torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const AttentionOptions& options, const AttentionBlocks& blocks = {});
+
 // The same, materialising the scores: the reference for tests.
 torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const AttentionOptions& options = {});

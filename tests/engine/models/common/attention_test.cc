@@ -1,0 +1,61 @@
+#include "engine/models/common/attention.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+namespace videogen::models {
+namespace {
+
+double MaxDiff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+struct Case {
+  int64_t batch, lq, lk, heads, d, q_block, k_block;
+};
+
+class BlockedAttentionTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(BlockedAttentionTest, MatchesNaiveWithAndWithoutMasks) {
+  const Case c = GetParam();
+  at::manual_seed(7);
+  const at::Tensor q = at::randn({c.batch, c.lq, c.heads, c.d}) * 3;
+  const at::Tensor k = at::randn({c.batch, c.lk, c.heads, c.d}) * 3;
+  const at::Tensor v = at::randn({c.batch, c.lk, c.heads, c.d});
+  const AttentionBlocks blocks{c.q_block, c.k_block};
+  EXPECT_LT(MaxDiff(BlockedAttention(q, k, v, {}, blocks), NaiveAttention(q, k, v)), 2e-5);
+
+  std::vector<int64_t> lens;
+  for (int64_t b = 0; b < c.batch; ++b) lens.push_back(std::max<int64_t>(1, c.lk - 3 * b - 1));
+  AttentionOptions masked;
+  masked.key_lens = at::tensor(lens, at::kLong);
+  masked.scale = 0.3;
+  const at::Tensor blocked = BlockedAttention(q, k, v, masked, blocks);
+  EXPECT_LT(MaxDiff(blocked, NaiveAttention(q, k, v, masked)), 2e-5);
+  // Masked keys really are ignored: changing them changes nothing.
+  at::Tensor k2 = k.clone(), v2 = v.clone();
+  k2.narrow(1, lens.back(), c.lk - lens.back()).fill_(100.0);
+  v2.narrow(1, lens.back(), c.lk - lens.back()).fill_(-100.0);
+  const at::Tensor again = BlockedAttention(q, k2, v2, masked, blocks);
+  EXPECT_LT(MaxDiff(again[c.batch - 1], blocked[c.batch - 1]), 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, BlockedAttentionTest,
+                         ::testing::Values(Case{1, 7, 5, 1, 4, 256, 2048},   // single block
+                                           Case{2, 33, 29, 3, 8, 8, 7},      // ragged blocks
+                                           Case{3, 64, 100, 2, 16, 16, 16},  // many key blocks
+                                           Case{1, 5, 300, 4, 32, 2, 64}));
+
+TEST(AttentionTest, DefaultPathMatchesNaive) {
+  at::manual_seed(3);
+  const at::Tensor q = at::randn({2, 40, 2, 16}), k = at::randn({2, 24, 2, 16}), v = at::randn({2, 24, 2, 16});
+  AttentionOptions o;
+  o.key_lens = at::tensor({24, 11}, at::kLong);
+  EXPECT_LT(MaxDiff(Attention(q, k, v, o), NaiveAttention(q, k, v, o)), 2e-5);
+}
+
+TEST(AttentionTest, PreservesInputDtype) {
+  const at::Tensor q = at::randn({1, 4, 1, 8}).to(at::kBFloat16);
+  EXPECT_EQ(Attention(q, q, q).scalar_type(), at::kBFloat16);
+}
+
+}  // namespace
+}  // namespace videogen::models
