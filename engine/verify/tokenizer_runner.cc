@@ -1,10 +1,63 @@
+// tokenizer fixtures: HuggingfaceTokenizer(spiece model, seq_len=config.text_len,
+// clean=config.clean)(prompts) -> ids, mask.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/text/text_clean.h"
+#include "engine/text/umt5_tokenizer.h"
 #include "engine/verify/runners.h"
 
 namespace videogen::verify {
+namespace {
 
-// TODO(in progress): not implemented yet.
+// The model file: config.tokenizer_model, else a string `tokenizer_model` or
+// `spiece_model` in config or at the top level; relative to the fixture dir.
+absl::StatusOr<std::string> SpieceModelPath(const Fixture& f) {
+  const nlohmann::json& config = f.meta.value("config", nlohmann::json::object());
+  for (const nlohmann::json* obj : {&config, &f.meta}) {
+    for (const char* key : {"tokenizer_model", "spiece_model"}) {
+      if (obj->is_object() && obj->contains(key) && (*obj)[key].is_string()) {
+        return (std::filesystem::path(f.dir) / (*obj)[key].get<std::string>()).lexically_normal().string();
+      }
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(f.name, ": fixture.json names no tokenizer model (config.tokenizer_model)"));
+}
+
+}  // namespace
+
 absl::StatusOr<TensorMap> RunTokenizerFixture(const Fixture& fixture, const RunOptions&) {
-  return absl::UnimplementedError(fixture.component + ": not implemented yet");
+  const nlohmann::json& config = fixture.meta.value("config", nlohmann::json::object());
+  text::TokenizerOptions options;
+  if (!config.contains("text_len") || !config["text_len"].is_number_integer()) {
+    return absl::InvalidArgumentError(absl::StrCat(fixture.name, ": config.text_len missing or not an integer"));
+  }
+  options.seq_len = config["text_len"].get<int>();
+  const nlohmann::json& clean = config.value("clean", nlohmann::json());
+  if (!clean.is_null() && !clean.is_string()) {
+    return absl::InvalidArgumentError(absl::StrCat(fixture.name, ": config.clean must be a string or null"));
+  }
+  ASSIGN_OR_RETURN(options.clean, text::ParseTextClean(clean.is_string() ? clean.get<std::string>() : ""));
+
+  const nlohmann::json& prompts_json = fixture.meta.value("prompts", nlohmann::json());
+  if (!prompts_json.is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat(fixture.name, ": fixture.json has no 'prompts' list"));
+  }
+  std::vector<std::string> prompts;
+  for (const nlohmann::json& p : prompts_json) {
+    if (!p.is_string()) return absl::InvalidArgumentError(absl::StrCat(fixture.name, ": prompts must be strings"));
+    prompts.push_back(p.get<std::string>());
+  }
+
+  ASSIGN_OR_RETURN(const std::string model_path, SpieceModelPath(fixture));
+  ASSIGN_OR_RETURN(std::unique_ptr<text::UmT5Tokenizer> tokenizer, text::UmT5Tokenizer::Create(model_path, options));
+  ASSIGN_OR_RETURN(text::TokenizedBatch batch, tokenizer->Encode(prompts));
+  return TensorMap{{"ids", batch.ids}, {"mask", batch.mask}};
 }
 
 }  // namespace videogen::verify

@@ -7,9 +7,14 @@
 namespace videogen::models {
 namespace {
 
+// proj(x) computed in the weight's dtype (activations are cast to it).
+torch::Tensor Linear(torch::nn::Linear& proj, const torch::Tensor& x) {
+  return proj(x.to(proj->weight.scalar_type()));
+}
+
 // proj(x), RMS-normalised when `norm` is set, as [B, L, heads, head_dim].
 torch::Tensor Heads(torch::nn::Linear& proj, WanRMSNorm* norm, const torch::Tensor& x, int64_t heads) {
-  torch::Tensor y = proj(x);
+  torch::Tensor y = Linear(proj, x);
   if (norm != nullptr && !norm->is_empty()) y = (*norm)(y);
   return y.view({x.size(0), x.size(1), heads, -1});
 }
@@ -40,7 +45,7 @@ torch::Tensor WanSelfAttentionImpl::forward(const torch::Tensor& x, const torch:
     ks.push_back(ApplyRope(k[b], rope[b]));
   }
   const torch::Tensor out = Attention(at::stack(qs), at::stack(ks), v, {.key_lens = seq_lens});
-  return o_(out.flatten(2));
+  return Linear(o_, out.flatten(2)).to(torch::kFloat32);
 }
 
 WanCrossAttentionImpl::WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image,
@@ -74,7 +79,7 @@ torch::Tensor WanCrossAttentionImpl::forward(const torch::Tensor& x, const torch
   }
   torch::Tensor out = Attention(q, Heads(k_, &norm_k_, text, num_heads_), Heads(v_, nullptr, text, num_heads_)).flatten(2);
   if (image_out.defined()) out = out + image_out.flatten(2);
-  return o_(out);
+  return Linear(o_, out).to(torch::kFloat32);
 }
 
 WanAttentionBlockImpl::WanAttentionBlockImpl(const WanConfig& c) : eps_(c.eps) {
@@ -97,10 +102,10 @@ torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const torch
   const torch::Tensor y = self_attn_(LayerNormNoAffine(x, eps_).to(torch::kFloat32) * (1 + e[1]) + e[0], seq_lens, rope);
   torch::Tensor h = x + y * e[2];
   const torch::Tensor normed = norm3_.is_empty() ? h : at::layer_norm(h.to(torch::kFloat32), {h.size(-1)},
-                                                                      norm3_->weight, norm3_->bias, eps_)
+                                                                      norm3_->weight.to(torch::kFloat32), norm3_->bias.to(torch::kFloat32), eps_)
                                                            .to(h.scalar_type());
   h = h + cross_attn_(normed, context);
-  const torch::Tensor f = ffn_(LayerNormNoAffine(h, eps_).to(torch::kFloat32) * (1 + e[4]) + e[3]);
+  const torch::Tensor f = ffn_(LayerNormNoAffine(h, eps_).to(torch::kFloat32) * (1 + e[4]) + e[3]).to(torch::kFloat32);
   return h + f * e[5];
 }
 

@@ -12,7 +12,7 @@ torch::Tensor WanRMSNormImpl::forward(const torch::Tensor& x) {
   // x: [..., dim]
   const torch::Tensor xf = x.to(torch::kFloat32);
   const torch::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps_);
-  return normed.to(x.scalar_type()) * weight;
+  return normed.to(x.scalar_type()) * weight.to(x.scalar_type());
 }
 
 torch::Tensor LayerNormNoAffine(const torch::Tensor& x, double eps) {
@@ -28,7 +28,8 @@ GeluMlpImpl::GeluMlpImpl(int64_t in, int64_t hidden, int64_t out, std::string ap
 
 torch::Tensor GeluMlpImpl::forward(const torch::Tensor& x) {
   // x: [..., in]
-  return fc2_(at::gelu(fc0_(x), approximate_));
+  const torch::Tensor h = at::gelu(fc0_(x.to(fc0_->weight.scalar_type())), approximate_);
+  return fc2_(h.to(fc2_->weight.scalar_type()));
 }
 
 }  // namespace videogen::models

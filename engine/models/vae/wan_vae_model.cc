@@ -1,0 +1,55 @@
+#include "engine/models/vae/wan_vae_model.h"
+
+#include <ATen/ATen.h>
+
+namespace videogen::models::vae {
+
+WanVAE_Impl::WanVAE_Impl(const VaeConfig& config) : config_(config) {
+  CoderOptions coder;
+  coder.dim = config.dim;
+  coder.dim_mult = config.dim_mult;
+  coder.num_res_blocks = config.num_res_blocks;
+  coder.attn_scales = config.attn_scales;
+  coder.dropout = config.dropout;
+
+  coder.z_dim = config.z_dim * 2;
+  coder.temperal_sample = config.temperal_downsample;
+  encoder_ = register_module("encoder", Encoder3d(coder));
+  conv1_ = register_module("conv1", CausalConv3d(CausalConv3dOptions{2 * config.z_dim, 2 * config.z_dim}));
+  conv2_ = register_module("conv2", CausalConv3d(CausalConv3dOptions{config.z_dim, config.z_dim}));
+  coder.z_dim = config.z_dim;
+  decoder_ = register_module("decoder", Decoder3d(coder));
+}
+
+std::vector<std::pair<int64_t, int64_t>> WanVAE_Impl::EncodeChunks(int64_t frames) {
+  std::vector<std::pair<int64_t, int64_t>> chunks;
+  const int64_t n = 1 + (frames - 1) / 4;
+  for (int64_t i = 0; i < n; ++i) {
+    chunks.emplace_back(i == 0 ? 0 : 1 + 4 * (i - 1), i == 0 ? 1 : 1 + 4 * i);
+  }
+  return chunks;
+}
+
+torch::Tensor WanVAE_Impl::EncodeChunk(const torch::Tensor& x, FeatCache& cache) {
+  // x: [B, 3, t, H, W]
+  cache.Rewind();
+  return encoder_->forward(x, cache);
+}
+
+torch::Tensor WanVAE_Impl::Mu(const torch::Tensor& out) {
+  // out: [B, 2 * z_dim, T, h, w]
+  return conv1_->forward(out).chunk(2, /*dim=*/1)[0];
+}
+
+torch::Tensor WanVAE_Impl::PrepareDecode(const torch::Tensor& z) {
+  // z: [B, z_dim, T, h, w]
+  return conv2_->forward(z);
+}
+
+torch::Tensor WanVAE_Impl::DecodeChunk(const torch::Tensor& x, FeatCache& cache) {
+  // x: [B, z_dim, 1, h, w]
+  cache.Rewind();
+  return decoder_->forward(x, cache);
+}
+
+}  // namespace videogen::models::vae

@@ -1,0 +1,151 @@
+// The generator interface: the only part of the engine that server/jobs sees.
+// A VideoGenerator turns one request into RGB frames, reporting progress and
+// honouring cooperative cancellation. Deliberately free of LibTorch types, so
+// the serving layer (and its fakes) compile without LibTorch headers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/common/cancellation.h"  // header-only
+
+namespace videogen::pipeline {
+
+enum class ModelType { kT2V, kI2V };
+enum class Sampler { kUniPC, kDpmPP, kEuler };
+enum class Stage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding };
+
+// "t2v"/"i2v", "unipc"/"dpmpp"/"euler", "text_encoding"/... (for logs and metrics labels).
+const char* ModelTypeName(ModelType type);
+const char* SamplerName(Sampler sampler);
+const char* StageName(Stage stage);
+
+// Interleaved 8-bit RGB, row-major: rgb.size() == width * height * 3.
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> rgb;
+};
+
+// What to generate. Fields left unset take the model's defaults
+// (ModelDescription::defaults).
+struct GenerationRequest {
+  std::string prompt;
+  std::optional<std::string> negative_prompt;  // unset: the model's default negative prompt
+  std::optional<RgbImage> image;               // required for i2v, rejected for t2v
+  std::optional<int> width;                    // t2v output size, multiples of 16
+  std::optional<int> height;
+  std::optional<int64_t> max_area;             // i2v: output area, keeping the image aspect
+  std::optional<int> num_frames;               // 4n + 1
+  std::optional<int> steps;
+  std::optional<double> guidance_scale;
+  std::optional<double> shift;
+  std::optional<Sampler> sampler;
+  uint64_t seed = 0;                           // the caller chooses it when the client did not
+};
+
+// Defaults and limits a model applies to requests.
+struct GenerationDefaults {
+  int width = 832;
+  int height = 480;
+  int64_t max_area = 832 * 480;
+  int num_frames = 81;
+  int steps = 50;
+  double guidance_scale = 5.0;
+  double shift = 5.0;
+  Sampler sampler = Sampler::kUniPC;
+  double fps = 16.0;
+  std::string negative_prompt;
+};
+
+// Bytes of resident weights of one component in one dtype on one device.
+struct ResidentGroup {
+  std::string component;  // dit, t5, clip, vae
+  std::string dtype;      // fp8_e4m3fn, bf16, fp16, fp32
+  std::string device;     // cpu, cuda:0
+  uint64_t bytes = 0;
+};
+
+// The memory plan the model was loaded with (see engine/memory).
+struct PlanSummary {
+  std::string offload_mode;                          // none, encoders_offloaded, block_streaming
+  std::map<std::string, uint64_t> predicted_peak;    // device -> bytes
+  std::string summary;                               // one human-readable paragraph
+};
+
+struct ModelDescription {
+  std::string id;          // what requests name in `model`
+  ModelType type = ModelType::kT2V;
+  std::string variant;     // T2V-1.3B, I2V-14B-480P, tiny, ...
+  std::string description;
+  GenerationDefaults defaults;
+  std::vector<ResidentGroup> resident;
+  PlanSummary plan;
+};
+
+// Memory figures of one device as the generator sees it: on CUDA from the
+// driver and the caching allocator; on CPU from the process (RSS) and the host.
+struct DeviceMemoryStats {
+  std::string device;   // "cpu", "cuda:0"
+  uint64_t used = 0;
+  uint64_t total = 0;
+  uint64_t peak = 0;
+};
+
+struct ProgressUpdate {
+  Stage stage = Stage::kTextEncoding;
+  int step = 0;         // steps done in this stage
+  int total_steps = 0;  // steps of this stage
+};
+
+// Receives progress on the generating thread; must not block for long.
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void OnProgress(const ProgressUpdate& update) = 0;
+};
+
+struct GeneratedVideo {
+  int width = 0;
+  int height = 0;
+  int frames = 0;
+  double fps = 0;
+  std::vector<uint8_t> rgb;  // frames * height * width * 3, frame-major RGB
+  uint64_t seed = 0;
+};
+
+// Thread safety: description() and Validate() may be called from any thread
+// at any time; Generate() and ReleaseCachedMemory() are called by one thread
+// at a time (the owning worker).
+class VideoGenerator {
+ public:
+  virtual ~VideoGenerator() = default;
+
+  virtual const ModelDescription& description() const = 0;
+
+  // Checks a request against the model without running it: InvalidArgument
+  // whose message names the field (`num_frames`, `width`, `image`, ...) and
+  // the allowed range.
+  virtual absl::Status Validate(const GenerationRequest& request) const = 0;
+
+  // Runs a validated request. Errors: InvalidArgument (as Validate),
+  // Cancelled / DeadlineExceeded from `cancel` (checked between denoising
+  // steps and VAE chunks), ResourceExhausted on out-of-memory (the generator
+  // stays usable), Internal otherwise. `progress` may be null.
+  virtual absl::StatusOr<GeneratedVideo> Generate(const GenerationRequest& request,
+                                                  ProgressSink* progress,
+                                                  const CancelToken& cancel) = 0;
+
+  // Memory of every device the generator uses.
+  virtual std::vector<DeviceMemoryStats> DeviceMemory() const = 0;
+
+  // Returns cached allocator memory to the device (after an out-of-memory).
+  virtual void ReleaseCachedMemory() {}
+};
+
+}  // namespace videogen::pipeline
