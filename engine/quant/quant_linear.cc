@@ -1,0 +1,58 @@
+#include "engine/quant/quant_linear.h"
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/quant/fp8_storage.h"
+
+namespace videogen::quant {
+
+QuantLinearImpl::QuantLinearImpl(const QuantLinearOptions& options) : options_(options) {
+  weight = register_parameter("weight", torch::empty({options.out_features, options.in_features}),
+                              /*requires_grad=*/false);
+  if (options.bias) bias = register_parameter("bias", torch::empty({options.out_features}), /*requires_grad=*/false);
+  if (options.init == ParamInit::kRandom) {
+    torch::NoGradGuard no_grad;
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+    if (options.bias) {
+      const double bound = options.in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(options.in_features)) : 0.0;
+      torch::nn::init::uniform_(bias, -bound, bound);
+    }
+  }
+}
+
+bool QuantLinearImpl::is_fp8() const { return IsFp8Storage(weight); }
+
+torch::ScalarType QuantLinearImpl::compute_dtype() const {
+  return is_fp8() ? fp8_compute_dtype_ : weight.scalar_type();
+}
+
+absl::Status QuantLinearImpl::SetFp8Weight(Fp8Weight w, torch::ScalarType compute_dtype) {
+  if (!IsFp8Storage(w.storage) || w.storage.sizes() != weight.sizes()) {
+    return absl::InvalidArgumentError(absl::StrCat("weight: expected fp8 storage of shape [", options_.out_features,
+                                                   ", ", options_.in_features, "]"));
+  }
+  torch::NoGradGuard no_grad;
+  weight.set_data(w.storage);
+  scale_ = w.scale;
+  fp8_compute_dtype_ = compute_dtype;
+  return absl::OkStatus();
+}
+
+torch::Tensor QuantLinearImpl::WeightAs(torch::ScalarType dtype) const {
+  if (!is_fp8()) return weight.to(dtype);
+  return DecodeE4M3Tensor(weight, scale_, dtype);
+}
+
+torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
+  // x: [..., in] -> [..., out]
+  const torch::ScalarType dtype = compute_dtype();
+  const torch::Tensor b = bias.defined() ? bias.to(dtype) : torch::Tensor();
+  if (!is_fp8()) return at::linear(x.to(dtype), weight, b);
+  return at::linear(x.to(dtype), DecodeE4M3Tensor(weight, scale_, dtype), b);
+}
+
+}  // namespace videogen::quant

@@ -1,0 +1,64 @@
+// A linear layer whose weight may be held in fp8 (e4m3fn): y = x W^T + b with
+// W up-cast just in time, per call, to the compute dtype. Parameters are
+// registered as `weight` [out, in] and `bias` [out], the names of
+// torch.nn.Linear, so checkpoints map 1:1; a model adopts fp8 by using
+// QuantLinear where it used torch::nn::Linear, and the loader
+// (models::LoadStateDict with LoadOptions::fp8) decides per layer from the
+// quant::Fp8Policy.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "engine/quant/fp8_tensor.h"
+
+namespace videogen::quant {
+
+enum class ParamInit {
+  kRandom,         // as torch.nn.Linear (kaiming-uniform weight, uniform bias)
+  kUninitialized,  // allocated, never written: for layers loaded right away
+                   // (untouched pages cost no RSS until the loader replaces them)
+};
+
+struct QuantLinearOptions {
+  int64_t in_features = 0;
+  int64_t out_features = 0;
+  bool bias = true;
+  ParamInit init = ParamInit::kRandom;
+};
+
+// Not thread-safe to modify; forward() may run concurrently once loaded.
+// Do not call Module::to(dtype) on a model holding fp8 layers: it would
+// convert the codes as numbers. Load with the wanted dtype instead.
+class QuantLinearImpl : public torch::nn::Module {
+ public:
+  explicit QuantLinearImpl(const QuantLinearOptions& options);
+  QuantLinearImpl(int64_t in_features, int64_t out_features, ParamInit init = ParamInit::kRandom)
+      : QuantLinearImpl(QuantLinearOptions{in_features, out_features, true, init}) {}
+
+  // x: [..., in] (any float dtype; cast to compute_dtype()) -> [..., out]
+  torch::Tensor forward(const torch::Tensor& x);
+
+  // Takes over `weight` (shape [out, in]) as the resident fp8 weight; later
+  // calls compute in `compute_dtype`. InvalidArgument on a shape mismatch.
+  absl::Status SetFp8Weight(Fp8Weight weight, torch::ScalarType compute_dtype);
+
+  bool is_fp8() const;
+  float weight_scale() const { return scale_; }
+  // The dtype activations are cast to: the weight's own for high-precision
+  // weights, the one given to SetFp8Weight for fp8 weights.
+  torch::ScalarType compute_dtype() const;
+  // The weight's value in `dtype` (a fresh up-cast for fp8 weights).
+  torch::Tensor WeightAs(torch::ScalarType dtype) const;
+
+  torch::Tensor weight;
+  torch::Tensor bias;  // undefined when options.bias is false
+
+ private:
+  QuantLinearOptions options_;
+  float scale_ = 1.0f;
+  torch::ScalarType fp8_compute_dtype_ = torch::kFloat32;
+};
+TORCH_MODULE(QuantLinear);
+
+}  // namespace videogen::quant
