@@ -1,0 +1,185 @@
+#include "server/jobs/job.h"
+
+#include <utility>
+
+namespace videogen::jobs {
+
+const char* JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued: return "queued";
+    case JobState::kRunning: return "running";
+    case JobState::kSucceeded: return "succeeded";
+    case JobState::kFailed: return "failed";
+    case JobState::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+const char* JobStageName(JobStage stage) {
+  switch (stage) {
+    case JobStage::kTextEncoding: return "text_encoding";
+    case JobStage::kImageEncoding: return "image_encoding";
+    case JobStage::kDenoising: return "denoising";
+    case JobStage::kVaeDecoding: return "vae_decoding";
+    case JobStage::kVideoEncoding: return "video_encoding";
+  }
+  return "unknown";
+}
+
+JobStage ToJobStage(pipeline::Stage stage) {
+  switch (stage) {
+    case pipeline::Stage::kTextEncoding: return JobStage::kTextEncoding;
+    case pipeline::Stage::kImageEncoding: return JobStage::kImageEncoding;
+    case pipeline::Stage::kDenoising: return JobStage::kDenoising;
+    case pipeline::Stage::kVaeDecoding: return JobStage::kVaeDecoding;
+  }
+  return JobStage::kDenoising;
+}
+
+namespace {
+std::unique_ptr<CancelToken> MakeToken(const std::optional<CancelToken::Clock::time_point>& deadline) {
+  return deadline ? std::make_unique<CancelToken>(*deadline) : std::make_unique<CancelToken>();
+}
+}  // namespace
+
+Job::Job(std::string id, JobSpec spec, absl::Time created)
+    : id_(std::move(id)), spec_(std::move(spec)), created_(created), cancel_(MakeToken(spec_.deadline)) {}
+
+JobSnapshot Job::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  JobSnapshot s;
+  s.state = state_;
+  s.queue_position = state_ == JobState::kQueued ? queue_position_ : 0;
+  s.stages = stages_;
+  s.result = result_;
+  s.error = error_;
+  return s;
+}
+
+JobState Job::state() const {
+  absl::MutexLock lock(&mu_);
+  return state_;
+}
+
+void Job::AddObserver(std::weak_ptr<JobObserver> observer) {
+  absl::MutexLock lock(&mu_);
+  observers_.push_back(std::move(observer));
+}
+
+void Job::NotifyObservers() {
+  std::vector<std::shared_ptr<JobObserver>> live;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = observers_.begin();
+    while (it != observers_.end()) {
+      if (auto o = it->lock()) {
+        live.push_back(std::move(o));
+        ++it;
+      } else {
+        it = observers_.erase(it);
+      }
+    }
+  }
+  for (const auto& o : live) o->OnJobChanged();
+}
+
+void Job::SetQueuePosition(int position, uint64_t epoch) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ != JobState::kQueued || epoch < position_epoch_) return;
+    position_epoch_ = epoch;
+    if (queue_position_ == position) return;
+    queue_position_ = position;
+  }
+  NotifyObservers();
+}
+
+bool Job::MarkRunning(absl::Time now) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ != JobState::kQueued) return false;
+    state_ = JobState::kRunning;
+    started_ = now;
+    stage_started_ = now;
+  }
+  NotifyObservers();
+  return true;
+}
+
+void Job::CloseStageLocked(absl::Time now) {
+  if (stages_.empty()) return;
+  const JobStage current = stages_.back().stage;
+  for (auto& t : timings_) {
+    if (t.stage == current) {
+      t.duration += now - stage_started_;
+      stage_started_ = now;
+      return;
+    }
+  }
+  timings_.push_back(StageTiming{current, now - stage_started_});
+  stage_started_ = now;
+}
+
+void Job::ReportProgress(JobStage stage, int step, int total_steps, absl::Time now) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ != JobState::kRunning) return;
+    if (stages_.empty() || stages_.back().stage != stage) {
+      CloseStageLocked(now);
+      stage_started_ = now;
+      JobProgress fresh;
+      fresh.stage = stage;
+      stages_.push_back(fresh);
+    }
+    JobProgress& p = stages_.back();
+    p.step = step;
+    p.total_steps = total_steps;
+    p.elapsed = now - started_;
+    p.eta = step > 0 && total_steps > step ? (now - stage_started_) / step * (total_steps - step)
+                                           : absl::ZeroDuration();
+    p.seq = ++progress_seq_;
+  }
+  NotifyObservers();
+}
+
+void Job::Succeed(JobResult result, absl::Time now) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (IsTerminal(state_)) return;
+    CloseStageLocked(now);
+    result.timings = timings_;
+    result_ = std::make_shared<const JobResult>(std::move(result));
+    state_ = JobState::kSucceeded;
+    finished_ = now;
+  }
+  NotifyObservers();
+}
+
+void Job::Fail(absl::Status status, absl::Time now) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (IsTerminal(state_)) return;
+    if (status.ok()) status = absl::InternalError("job failed without a status");
+    state_ = status.code() == absl::StatusCode::kCancelled ? JobState::kCancelled : JobState::kFailed;
+    error_ = std::move(status);
+    finished_ = now;
+  }
+  NotifyObservers();
+}
+
+absl::Time Job::finished_at() const {
+  absl::MutexLock lock(&mu_);
+  return finished_;
+}
+
+absl::Time Job::started_at() const {
+  absl::MutexLock lock(&mu_);
+  return started_;
+}
+
+size_t Job::result_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return result_ ? result_->bytes.size() : 0;
+}
+
+}  // namespace videogen::jobs

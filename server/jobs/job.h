@@ -1,0 +1,162 @@
+// A job: one generation request travelling through the queue and a worker,
+// with its state, newest progress per stage, and (once done) its result.
+// Readers (RPC reactors) take Snapshot()s and register JobObservers; the
+// worker that runs the job is the only writer of progress and outcome.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/common/cancellation.h"
+#include "engine/pipeline/api/generator.h"
+
+namespace videogen::jobs {
+
+enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+const char* JobStateName(JobState state);  // "queued", "running", ...
+inline bool IsTerminal(JobState s) {
+  return s == JobState::kSucceeded || s == JobState::kFailed || s == JobState::kCancelled;
+}
+
+// Pipeline stages plus the encoding stage the serving layer adds.
+enum class JobStage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding, kVideoEncoding };
+const char* JobStageName(JobStage stage);
+JobStage ToJobStage(pipeline::Stage stage);
+
+enum class OutputFormat { kMp4H264, kWebmVp9 };
+
+struct OutputSpec {
+  OutputFormat format = OutputFormat::kMp4H264;
+  std::optional<int> quality;  // 0..100; unset: the encoder's default
+  std::optional<double> fps;   // unset: the model's default fps
+};
+
+// Everything needed to run a job. `request.seed` is already chosen.
+struct JobSpec {
+  std::string model;
+  pipeline::GenerationRequest request;
+  OutputSpec output;
+  int priority = 0;                  // higher runs first; FIFO within a priority
+  std::string client_request_id;     // "" = no idempotency key
+  std::optional<CancelToken::Clock::time_point> deadline;  // unset: none
+};
+
+struct StageTiming {
+  JobStage stage = JobStage::kTextEncoding;
+  absl::Duration duration;
+};
+
+// The encoded video and its description. Immutable once published.
+struct JobResult {
+  std::string container;  // "mp4", "webm"
+  std::string codec;      // "h264", "vp9"
+  int width = 0;
+  int height = 0;
+  int frames = 0;
+  double fps = 0;
+  std::string bytes;
+  std::string sha256;     // lowercase hex of `bytes`
+  uint64_t seed = 0;
+  std::vector<StageTiming> timings;
+};
+
+struct JobProgress {
+  JobStage stage = JobStage::kTextEncoding;
+  int step = 0;
+  int total_steps = 0;
+  absl::Duration elapsed;  // since the job started running
+  absl::Duration eta;      // estimate for the current stage; zero when unknown
+  uint64_t seq = 0;        // increases with every update of the job's progress
+};
+
+// A consistent copy of a job's observable state.
+struct JobSnapshot {
+  JobState state = JobState::kQueued;
+  int queue_position = 0;                 // 1 = next to run; 0 when not queued
+  std::vector<JobProgress> stages;        // newest progress of each stage seen, in order
+  std::shared_ptr<const JobResult> result;  // set when kSucceeded
+  absl::Status error;                     // set when kFailed / kCancelled
+};
+
+// Told that a job changed; it then takes a Snapshot(). Called on the thread
+// that changed the job, with no job lock held; must not block.
+class JobObserver {
+ public:
+  virtual ~JobObserver() = default;
+  virtual void OnJobChanged() = 0;
+};
+
+// Thread-safe.
+class Job {
+ public:
+  Job(std::string id, JobSpec spec, absl::Time created);
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  const std::string& id() const { return id_; }
+  const JobSpec& spec() const { return spec_; }
+  absl::Time created() const { return created_; }
+  // Checked by the generator between steps; fired by Cancel() and deadlines.
+  const CancelToken& cancel_token() const { return *cancel_; }
+
+  JobSnapshot Snapshot() const;
+  JobState state() const;
+
+  // Observers are held weakly: an observer that is destroyed stops receiving
+  // calls (it must not be destroyed while inside OnJobChanged()).
+  void AddObserver(std::weak_ptr<JobObserver> observer);
+
+  // Asks the job to stop: a queued job is failed by its owner, a running one
+  // stops at the generator's next cancellation check.
+  void RequestCancel() { cancel_->Cancel(); }
+
+  // ---- Transitions (the queue and the worker) ----
+  // Positions from older `epoch`s than the last applied one are ignored.
+  void SetQueuePosition(int position, uint64_t epoch);
+  // kQueued -> kRunning; false when the job is already terminal.
+  bool MarkRunning(absl::Time now);
+  void ReportProgress(JobStage stage, int step, int total_steps, absl::Time now);
+  // -> kSucceeded; the last stage's timing is closed at `now`.
+  void Succeed(JobResult result, absl::Time now);
+  // -> kCancelled for a Cancelled status, kFailed otherwise. No-op when terminal.
+  void Fail(absl::Status status, absl::Time now);
+
+  // When the job became terminal (InfinitePast while not terminal).
+  absl::Time finished_at() const;
+  absl::Time started_at() const;  // InfinitePast while queued
+  // Bytes of the retained result (0 until succeeded).
+  size_t result_bytes() const;
+
+ private:
+  void NotifyObservers();
+  void CloseStageLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Constant after construction.
+  const std::string id_;
+  const JobSpec spec_;
+  const absl::Time created_;
+  const std::unique_ptr<CancelToken> cancel_;
+
+  mutable absl::Mutex mu_;
+  JobState state_ ABSL_GUARDED_BY(mu_) = JobState::kQueued;
+  int queue_position_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t position_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<JobProgress> stages_ ABSL_GUARDED_BY(mu_);
+  uint64_t progress_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time started_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time stage_started_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time finished_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::vector<StageTiming> timings_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const JobResult> result_ ABSL_GUARDED_BY(mu_);
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::weak_ptr<JobObserver>> observers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace videogen::jobs

@@ -1,0 +1,173 @@
+#include "server/jobs/job_manager.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/jobs/log.h"
+
+namespace videogen::jobs {
+
+namespace {
+
+pipeline::GenerationRequest WarmupRequest(const pipeline::ModelDescription& model) {
+  pipeline::GenerationRequest r;
+  r.prompt = "warm-up";
+  r.num_frames = 1;
+  r.steps = 1;
+  if (model.type == pipeline::ModelType::kI2V) {
+    pipeline::RgbImage image;
+    image.width = model.defaults.width;
+    image.height = model.defaults.height;
+    image.rgb.assign(static_cast<size_t>(image.width) * image.height * 3, 128);
+    r.image = std::move(image);
+    r.max_area = model.defaults.max_area;
+  } else {
+    r.width = model.defaults.width;
+    r.height = model.defaults.height;
+  }
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions options,
+                                                               std::vector<Device> devices,
+                                                               ResultEncoder encoder, JobListener* listener) {
+  if (options.max_queue == 0) return absl::InvalidArgumentError("max_queue: must be at least 1");
+  if (options.sweep_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("sweep_interval: must be positive");
+  }
+  if (!options.clock) options.clock = [] { return absl::Now(); };
+  if (devices.empty() || devices.front().generator == nullptr) {
+    return absl::InvalidArgumentError("devices: at least one device with a generator is required");
+  }
+  WorkerPoolOptions pool_options;
+  if (options.warmup) pool_options.warmup = WarmupRequest(devices.front().generator->description());
+  pool_options.thread_scope = options.worker_scope;
+  pool_options.on_ready = options.on_ready;
+  pool_options.clock = options.clock;
+  std::unique_ptr<JobManager> manager(new JobManager(std::move(options), listener));
+  JobManager* self = manager.get();
+  pool_options.on_job_done = [self](const Job&) { self->store_.Sweep(); };
+  auto pool = WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_,
+                                 std::move(encoder), listener);
+  if (!pool.ok()) return pool.status();
+  manager->pool_ = *std::move(pool);
+  manager->sweeper_ = std::thread([self] { self->SweeperLoop(); });
+  return manager;
+}
+
+JobManager::JobManager(JobManagerOptions options, JobListener* listener)
+    : options_(std::move(options)),
+      listener_(listener),
+      queue_(options_.max_queue),
+      store_(options_.retention, options_.clock) {}
+
+JobManager::~JobManager() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status JobManager::Validate(const JobSpec& spec) const {
+  const pipeline::ModelDescription& m = model();
+  if (spec.model != m.id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: unknown model \"", spec.model, "\" (available: ", m.id, ")"));
+  }
+  return pool_->generator().Validate(spec.request);
+}
+
+std::string JobManager::NewJobId() {
+  absl::MutexLock lock(&mu_);
+  return absl::StrFormat("job-%016x", absl::Uniform<uint64_t>(bitgen_));
+}
+
+absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
+  }
+  if (absl::Status s = Validate(spec); !s.ok()) return s;
+  auto job = std::make_shared<Job>(NewJobId(), std::move(spec), options_.clock());
+  JobStore::InsertResult inserted = store_.InsertOrAttach(job);
+  if (!inserted.inserted) {
+    LogEvent("job_attached", {{"job_id", inserted.job->id()},
+                              {"client_request_id", inserted.job->spec().client_request_id}});
+    return Submitted{inserted.job, true};
+  }
+  if (absl::Status s = queue_.Push(job); !s.ok()) {
+    store_.Erase(job->id());
+    LogEvent("job_rejected", {{"job_id", job->id()}, {"error", s.ToString()}});
+    return s;
+  }
+  LogEvent("job_queued", {{"job_id", job->id()}, {"model", job->spec().model},
+                          {"priority", absl::StrCat(job->spec().priority)},
+                          {"client_request_id", job->spec().client_request_id}});
+  if (listener_ != nullptr) listener_->OnQueueDepth(queue_.depth());
+  return Submitted{std::move(job), false};
+}
+
+absl::StatusOr<std::shared_ptr<Job>> JobManager::Find(const std::string& job_id) const {
+  std::shared_ptr<Job> job = store_.Find(job_id);
+  if (job == nullptr) return absl::NotFoundError(absl::StrCat("job_id: no job \"", job_id, "\" (unknown or expired)"));
+  return job;
+}
+
+void JobManager::FinishUnstarted(const std::shared_ptr<Job>& job, absl::Status status) {
+  job->Fail(status, options_.clock());
+  LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", status.ToString()}, {"started", "false"}});
+  if (listener_ != nullptr) {
+    listener_->OnJobFinished(*job, status, std::nullopt, 0);
+    listener_->OnQueueDepth(queue_.depth());
+  }
+}
+
+absl::StatusOr<std::shared_ptr<Job>> JobManager::Cancel(const std::string& job_id) {
+  auto job = Find(job_id);
+  if (!job.ok()) return job.status();
+  (*job)->RequestCancel();
+  if (queue_.Remove(job_id)) FinishUnstarted(*job, absl::CancelledError("cancelled while queued"));
+  LogEvent("job_cancel_requested", {{"job_id", job_id}});
+  return job;
+}
+
+std::vector<std::shared_ptr<Job>> JobManager::List(size_t limit) const { return store_.Recent(limit); }
+
+void JobManager::Sweep() {
+  for (const auto& job : queue_.RemoveExpired()) {
+    absl::Status why = job->cancel_token().Check("queue");
+    FinishUnstarted(job, why.ok() ? absl::CancelledError("cancelled while queued") : why);
+  }
+  store_.Sweep();
+}
+
+void JobManager::SweeperLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    stop_cv_.WaitWithTimeout(&mu_, options_.sweep_interval);
+    if (stopping_) break;
+    mu_.Unlock();
+    Sweep();
+    mu_.Lock();
+  }
+}
+
+void JobManager::Shutdown(absl::Duration drain_timeout) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    stopping_ = true;
+    stop_cv_.SignalAll();
+  }
+  if (sweeper_.joinable()) sweeper_.join();
+  if (pool_ == nullptr) return;
+  for (const auto& job : queue_.Close()) {
+    FinishUnstarted(job, absl::UnavailableError("the server is shutting down; retry elsewhere"));
+  }
+  if (!pool_->WaitIdle(drain_timeout)) {
+    LogEvent("drain_timeout", {{"timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(drain_timeout))}});
+    pool_->CancelRunning();
+  }
+  pool_->Join();
+}
+
+}  // namespace videogen::jobs

@@ -1,0 +1,107 @@
+// The job service behind the RPCs: submission (validation, idempotency,
+// the bounded queue), lookup, cancellation, listing, retention sweeps and the
+// shutdown sequence. Owns the queue, the store, the worker pool and a sweeper
+// thread.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/jobs/job.h"
+#include "server/jobs/job_listener.h"
+#include "server/jobs/job_queue.h"
+#include "server/jobs/job_store.h"
+#include "server/jobs/worker_pool.h"
+
+namespace videogen::jobs {
+
+struct JobManagerOptions {
+  // Jobs that may wait in the queue (running ones do not count).
+  size_t max_queue = 16;
+  RetentionOptions retention;
+  // How often retention is applied and expired queued jobs are failed.
+  absl::Duration sweep_interval = absl::Seconds(1);
+  // Run a warm-up generation on every worker before serving (1 frame, 1 step,
+  // the model's default size).
+  bool warmup = true;
+  // Called once, on a worker thread, when every worker is warm.
+  std::function<void()> on_ready;
+  // See WorkerPoolOptions::thread_scope.
+  std::function<void(const std::string& device, const std::function<void()>& loop)> worker_scope;
+  std::function<absl::Time()> clock;  // default absl::Now
+};
+
+// Thread-safe. `listener` (nullable) must outlive the manager.
+class JobManager {
+ public:
+  // Starts the workers (which warm up in the background). Errors as WorkerPool::Create.
+  static absl::StatusOr<std::unique_ptr<JobManager>> Create(JobManagerOptions options,
+                                                            std::vector<Device> devices,
+                                                            ResultEncoder encoder, JobListener* listener);
+  // Shutdown(absl::ZeroDuration()) when not shut down yet.
+  ~JobManager();
+
+  const pipeline::ModelDescription& model() const { return pool_->generator().description(); }
+  // Validates a request against the served model (InvalidArgument naming the field).
+  absl::Status Validate(const JobSpec& spec) const;
+
+  struct Submitted {
+    std::shared_ptr<Job> job;
+    bool attached = false;  // true: an earlier job with the same client_request_id
+  };
+  // Validates and enqueues. Errors: InvalidArgument (naming the field),
+  // ResourceExhausted (queue full, with the depth), Unavailable (shutting down).
+  absl::StatusOr<Submitted> Submit(JobSpec spec);
+
+  // NotFound naming the job_id when unknown or evicted.
+  absl::StatusOr<std::shared_ptr<Job>> Find(const std::string& job_id) const;
+  // Cancels a job: a queued job fails at once with Cancelled; a running one
+  // stops at its next cancellation check. Cancelling a finished job is a
+  // no-op. NotFound when unknown.
+  absl::StatusOr<std::shared_ptr<Job>> Cancel(const std::string& job_id);
+  // Up to `limit` retained jobs, newest first.
+  std::vector<std::shared_ptr<Job>> List(size_t limit) const;
+
+  bool ready() const { return pool_->ready(); }
+  size_t queue_depth() const { return queue_.depth(); }
+  std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const { return pool_->DeviceMemory(); }
+  std::vector<std::pair<std::string, WorkerState>> WorkerStates() const { return pool_->WorkerStates(); }
+  // Applies retention now (the sweeper also does it every sweep_interval).
+  void Sweep();
+
+  // Stops accepting jobs (Submit -> Unavailable), fails the queued ones with
+  // Unavailable, lets the running ones finish within `drain_timeout`, then
+  // cancels what still runs and joins the workers. Idempotent.
+  void Shutdown(absl::Duration drain_timeout);
+
+ private:
+  JobManager(JobManagerOptions options, JobListener* listener);
+  void SweeperLoop();
+  void FinishUnstarted(const std::shared_ptr<Job>& job, absl::Status status);
+  std::string NewJobId();
+
+  // Constant after construction.
+  const JobManagerOptions options_;
+  JobListener* const listener_;
+  JobQueue queue_;
+  JobStore store_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::thread sweeper_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace videogen::jobs

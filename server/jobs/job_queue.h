@@ -1,0 +1,67 @@
+// A bounded queue of jobs: higher priority first, FIFO within a priority.
+// Every change re-numbers the waiting jobs (Job::SetQueuePosition), so their
+// watchers see `queued {position}` events.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "server/jobs/job.h"
+
+namespace videogen::jobs {
+
+// Thread-safe. Shares ownership of the queued jobs.
+class JobQueue {
+ public:
+  explicit JobQueue(size_t capacity);
+  JobQueue(const JobQueue&) = delete;
+  JobQueue& operator=(const JobQueue&) = delete;
+
+  // Errors: ResourceExhausted when full (the message gives the depth and the
+  // capacity), Unavailable once closed.
+  absl::Status Push(std::shared_ptr<Job> job);
+
+  // Blocks until a job is available and returns it, or returns nullptr once
+  // the queue is closed.
+  std::shared_ptr<Job> Pop();
+
+  // Removes a waiting job; false when it is not in the queue.
+  bool Remove(const std::string& job_id);
+
+  // Removes every waiting job whose cancel token has fired (cancelled or past
+  // its deadline) and returns them.
+  std::vector<std::shared_ptr<Job>> RemoveExpired();
+
+  // Closes the queue: Push fails with Unavailable, Pop returns nullptr.
+  // Returns the jobs that were waiting (the caller fails them).
+  std::vector<std::shared_ptr<Job>> Close();
+
+  size_t depth() const;
+  size_t capacity() const { return capacity_; }
+
+ private:
+  struct Entry {
+    int priority;
+    uint64_t seq;
+    std::shared_ptr<Job> job;
+  };
+  // Re-numbers the waiting jobs; call without mu_ held.
+  void Renumber();
+
+  const size_t capacity_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar ready_;
+  std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);  // sorted: priority desc, seq asc
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace videogen::jobs

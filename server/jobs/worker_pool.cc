@@ -1,0 +1,252 @@
+#include "server/jobs/worker_pool.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/jobs/log.h"
+
+namespace videogen::jobs {
+
+const char* WorkerStateName(WorkerState state) {
+  switch (state) {
+    case WorkerState::kWarming: return "warming";
+    case WorkerState::kIdle: return "idle";
+    case WorkerState::kBusy: return "busy";
+    case WorkerState::kFailed: return "failed";
+    case WorkerState::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Forwards generator progress to the job; times denoising steps.
+class JobProgressSink final : public pipeline::ProgressSink {
+ public:
+  JobProgressSink(Job* job, JobListener* listener, const std::function<absl::Time()>& clock)
+      : job_(job), listener_(listener), clock_(clock) {}
+
+  void OnProgress(const pipeline::ProgressUpdate& update) override {
+    const absl::Time now = clock_();
+    const JobStage stage = ToJobStage(update.stage);
+    if (stage == JobStage::kDenoising && listener_ != nullptr) {
+      const int previous = last_stage_ == JobStage::kDenoising ? last_denoise_step_ : 0;
+      if (update.step > previous) {
+        const absl::Duration per_step = (now - last_report_) / (update.step - previous);
+        for (int i = previous; i < update.step; ++i) listener_->OnDenoiseStep(*job_, per_step);
+      }
+      last_denoise_step_ = update.step;
+    }
+    last_stage_ = stage;
+    last_report_ = now;
+    job_->ReportProgress(stage, update.step, update.total_steps, now);
+  }
+
+ private:
+  Job* const job_;
+  JobListener* const listener_;
+  const std::function<absl::Time()>& clock_;
+  std::optional<JobStage> last_stage_;
+  int last_denoise_step_ = 0;
+  absl::Time last_report_ = clock_();
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(WorkerPoolOptions options,
+                                                               std::vector<Device> devices, JobQueue* queue,
+                                                               ResultEncoder encoder, JobListener* listener) {
+  if (devices.empty()) return absl::InvalidArgumentError("devices: at least one device is required");
+  if (queue == nullptr) return absl::InvalidArgumentError("queue: must not be null");
+  if (!encoder) return absl::InvalidArgumentError("encoder: must be set");
+  for (const auto& d : devices) {
+    if (d.generator == nullptr) return absl::InvalidArgumentError(absl::StrCat("devices: no generator for ", d.name));
+    if (d.generator->description().id != devices.front().generator->description().id) {
+      return absl::InvalidArgumentError(absl::StrCat("devices: every device must serve the same model (",
+                                                     devices.front().generator->description().id, " vs ",
+                                                     d.generator->description().id, ")"));
+    }
+  }
+  if (!options.clock) options.clock = [] { return absl::Now(); };
+  std::unique_ptr<WorkerPool> pool(new WorkerPool(std::move(options), queue, std::move(encoder), listener));
+  {
+    absl::MutexLock lock(&pool->mu_);
+    pool->states_.assign(devices.size(), WorkerState::kWarming);
+  }
+  for (auto& d : devices) {
+    auto w = std::make_unique<Worker>();
+    w->device = std::move(d);
+    pool->workers_.push_back(std::move(w));
+  }
+  for (auto& w : pool->workers_) {
+    if (listener != nullptr) listener->OnWorkerState(w->device.name, WorkerState::kWarming);
+  }
+  for (auto& w : pool->workers_) {
+    Worker* raw = w.get();
+    WorkerPool* self = pool.get();
+    w->thread = std::thread([self, raw] { self->Run(raw); });
+  }
+  return pool;
+}
+
+WorkerPool::WorkerPool(WorkerPoolOptions options, JobQueue* queue, ResultEncoder encoder, JobListener* listener)
+    : options_(std::move(options)), queue_(queue), encoder_(std::move(encoder)), listener_(listener) {}
+
+WorkerPool::~WorkerPool() { Join(); }
+
+void WorkerPool::Join() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (joined_) return;
+    joined_ = true;
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+void WorkerPool::SetState(Worker* worker, WorkerState state) {
+  {
+    absl::MutexLock lock(&mu_);
+    const size_t index = static_cast<size_t>(
+        std::find_if(workers_.begin(), workers_.end(), [&](const auto& w) { return w.get() == worker; }) -
+        workers_.begin());
+    states_[index] = state;
+  }
+  if (listener_ != nullptr) listener_->OnWorkerState(worker->device.name, state);
+}
+
+void WorkerPool::Run(Worker* worker) {
+  auto loop = [this, worker] {
+    if (options_.warmup) {
+      LogEvent("worker_warmup_started", {{"device", worker->device.name}});
+      CancelToken token;
+      auto warm = worker->device.generator->Generate(*options_.warmup, nullptr, token);
+      if (!warm.ok()) {
+        LogEvent("worker_warmup_failed", {{"device", worker->device.name}, {"error", warm.status().ToString()}});
+        SetState(worker, WorkerState::kFailed);
+        return;
+      }
+    }
+    SetState(worker, WorkerState::kIdle);
+    bool all_ready = false;
+    {
+      absl::MutexLock lock(&mu_);
+      all_ready = ++warmed_ == static_cast<int>(workers_.size());
+    }
+    LogEvent("worker_ready", {{"device", worker->device.name}});
+    if (all_ready && options_.on_ready) options_.on_ready();
+    while (std::shared_ptr<Job> job = queue_->Pop()) RunJob(worker, job);
+    SetState(worker, WorkerState::kStopped);
+  };
+  if (options_.thread_scope) {
+    options_.thread_scope(worker->device.name, loop);
+  } else {
+    loop();
+  }
+}
+
+void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
+  if (listener_ != nullptr) listener_->OnQueueDepth(queue_->depth());
+  const absl::Time dequeued = options_.clock();
+  const CancelToken& token = job->cancel_token();
+  if (absl::Status pre = token.Check("queue"); !pre.ok()) {
+    job->Fail(pre, dequeued);
+    LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", pre.ToString()}, {"started", "false"}});
+    if (listener_ != nullptr) listener_->OnJobFinished(*job, pre, std::nullopt, 0);
+    if (options_.on_job_done) options_.on_job_done(*job);
+    return;
+  }
+  if (!job->MarkRunning(dequeued)) return;  // finished by someone else (cancelled) meanwhile
+  {
+    absl::MutexLock lock(&mu_);
+    running_.push_back(job);
+  }
+  SetState(worker, WorkerState::kBusy);
+  LogEvent("job_started", {{"job_id", job->id()}, {"device", worker->device.name},
+                           {"queued_ms", absl::StrCat(absl::ToInt64Milliseconds(dequeued - job->created()))}});
+  if (listener_ != nullptr) listener_->OnJobStarted(*job, dequeued - job->created());
+
+  pipeline::VideoGenerator& generator = *worker->device.generator;
+  JobProgressSink sink(job.get(), listener_, options_.clock);
+  absl::Status outcome;
+  size_t video_bytes = 0;
+  absl::StatusOr<pipeline::GeneratedVideo> video = generator.Generate(job->spec().request, &sink, token);
+  if (video.ok()) {
+    job->ReportProgress(JobStage::kVideoEncoding, 0, 1, options_.clock());
+    OutputSpec output = job->spec().output;
+    if (!output.fps) output.fps = video->fps;
+    absl::Status before_encoding = token.Check("video encoding");
+    absl::StatusOr<JobResult> result =
+        before_encoding.ok() ? encoder_(*video, output, token) : absl::StatusOr<JobResult>(before_encoding);
+    if (result.ok()) {
+      result->seed = video->seed;
+      video_bytes = result->bytes.size();
+      job->ReportProgress(JobStage::kVideoEncoding, 1, 1, options_.clock());
+      job->Succeed(*std::move(result), options_.clock());
+    } else {
+      outcome = result.status();
+    }
+  } else {
+    outcome = video.status();
+  }
+  if (!outcome.ok()) {
+    if (absl::IsResourceExhausted(outcome)) generator.ReleaseCachedMemory();
+    job->Fail(outcome, options_.clock());
+  }
+  const absl::Time done = options_.clock();
+  {
+    absl::MutexLock lock(&mu_);
+    running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
+  }
+  SetState(worker, WorkerState::kIdle);
+  LogEvent("job_finished", {{"job_id", job->id()}, {"device", worker->device.name},
+                            {"outcome", outcome.ok() ? "ok" : outcome.ToString()},
+                            {"run_ms", absl::StrCat(absl::ToInt64Milliseconds(done - dequeued))},
+                            {"video_bytes", absl::StrCat(video_bytes)}});
+  if (listener_ != nullptr) listener_->OnJobFinished(*job, outcome, done - dequeued, video_bytes);
+  if (options_.on_job_done) options_.on_job_done(*job);
+}
+
+bool WorkerPool::ready() const {
+  absl::MutexLock lock(&mu_);
+  return warmed_ == static_cast<int>(workers_.size());
+}
+
+bool WorkerPool::idle() const {
+  absl::MutexLock lock(&mu_);
+  return running_.empty();
+}
+
+bool WorkerPool::WaitIdle(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto is_idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return running_.empty(); };
+  return mu_.AwaitWithTimeout(absl::Condition(&is_idle), timeout);
+}
+
+void WorkerPool::CancelRunning() {
+  absl::MutexLock lock(&mu_);
+  for (const auto& job : running_) job->RequestCancel();
+}
+
+std::vector<pipeline::DeviceMemoryStats> WorkerPool::DeviceMemory() const {
+  std::vector<pipeline::DeviceMemoryStats> out;
+  for (const auto& w : workers_) {
+    for (auto& s : w->device.generator->DeviceMemory()) {
+      if (std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.device == s.device; })) {
+        out.push_back(std::move(s));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, WorkerState>> WorkerPool::WorkerStates() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, WorkerState>> out;
+  for (size_t i = 0; i < workers_.size(); ++i) out.emplace_back(workers_[i]->device.name, states_[i]);
+  return out;
+}
+
+}  // namespace videogen::jobs

@@ -1,0 +1,99 @@
+// One worker thread per device, each owning a VideoGenerator with its weights
+// resident. A worker warms up, then takes jobs from the queue, runs the
+// generator, encodes the frames with the injected ResultEncoder (so encoding
+// runs on the worker, never on RPC threads) and publishes the outcome.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/pipeline/api/generator.h"
+#include "server/jobs/job.h"
+#include "server/jobs/job_listener.h"
+#include "server/jobs/job_queue.h"
+
+namespace videogen::jobs {
+
+struct Device {
+  std::string name;  // "cpu", "cuda:0"
+  std::unique_ptr<pipeline::VideoGenerator> generator;
+};
+
+// Encodes generated frames into the job's output format. Called on a worker
+// thread; should check `cancel` between chunks of work.
+using ResultEncoder = std::function<absl::StatusOr<JobResult>(
+    const pipeline::GeneratedVideo& video, const OutputSpec& output, const CancelToken& cancel)>;
+
+struct WorkerPoolOptions {
+  // Run once by every worker before it takes jobs; unset: no warm-up.
+  std::optional<pipeline::GenerationRequest> warmup;
+  // Wraps each worker's whole loop, e.g. to enter c10::InferenceMode and a
+  // device guard on that thread. Must call `loop` exactly once. Default: calls it.
+  std::function<void(const std::string& device, const std::function<void()>& loop)> thread_scope;
+  // Called once, from a worker thread, when every worker has warmed up.
+  std::function<void()> on_ready;
+  // Called on the worker thread after each job reached its final state.
+  std::function<void(const Job&)> on_job_done;
+  std::function<absl::Time()> clock;  // default absl::Now
+};
+
+// Thread-safe. The pool takes `queue` and `listener` by pointer: both must
+// outlive it. The destructor closes nothing: call Stop() (or close the queue)
+// first, otherwise it blocks until the queue is closed.
+class WorkerPool {
+ public:
+  // Errors: InvalidArgument when `devices` is empty, a generator is null, or
+  // the devices serve different model ids.
+  static absl::StatusOr<std::unique_ptr<WorkerPool>> Create(WorkerPoolOptions options,
+                                                            std::vector<Device> devices, JobQueue* queue,
+                                                            ResultEncoder encoder, JobListener* listener);
+  ~WorkerPool();
+
+  // The model every worker serves.
+  const pipeline::VideoGenerator& generator() const { return *workers_.front()->device.generator; }
+  bool ready() const;
+  // True when no worker is running a job.
+  bool idle() const;
+  // Waits until no job is running or `timeout` passed; returns idle().
+  bool WaitIdle(absl::Duration timeout) const;
+  // Fires the cancel token of every running job.
+  void CancelRunning();
+  // Joins the worker threads; the queue must be closed.
+  void Join();
+
+  std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const;
+  std::vector<std::pair<std::string, WorkerState>> WorkerStates() const;
+
+ private:
+  struct Worker {
+    Device device;
+    std::thread thread;
+  };
+  WorkerPool(WorkerPoolOptions options, JobQueue* queue, ResultEncoder encoder, JobListener* listener);
+  void Run(Worker* worker);
+  void RunJob(Worker* worker, const std::shared_ptr<Job>& job);
+  void SetState(Worker* worker, WorkerState state);
+
+  // Constant after construction.
+  const WorkerPoolOptions options_;
+  JobQueue* const queue_;
+  const ResultEncoder encoder_;
+  JobListener* const listener_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  mutable absl::Mutex mu_;
+  std::vector<WorkerState> states_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Job>> running_ ABSL_GUARDED_BY(mu_);
+  int warmed_ ABSL_GUARDED_BY(mu_) = 0;
+  bool joined_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace videogen::jobs
