@@ -1,0 +1,77 @@
+#include "engine/models/t5/t5_encoder_model.h"
+
+#include <utility>
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/common/torch_status.h"
+
+namespace videogen::models {
+
+T5EncoderModel::T5EncoderModel(const T5Config& config, T5Encoder encoder,
+                               std::unique_ptr<text::UmT5Tokenizer> tokenizer, torch::Device device)
+    : config_(config), encoder_(std::move(encoder)), tokenizer_(std::move(tokenizer)), device_(device) {}
+
+absl::StatusOr<std::unique_ptr<T5EncoderModel>> T5EncoderModel::Create(const T5EncoderModelOptions& options) {
+  if (options.tokenizer_path.empty()) return absl::InvalidArgumentError("tokenizer_path: required");
+  if (options.text_len < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("text_len: must be >= 1, got ", options.text_len));
+  }
+  if (options.source == nullptr && options.checkpoint_path.empty()) {
+    return absl::InvalidArgumentError("checkpoint_path: required when no source is given");
+  }
+  text::TokenizerOptions tok;
+  tok.seq_len = options.text_len;
+  tok.clean = text::TextClean::kWhitespace;
+  tok.spm_shim_path = options.spm_shim_path;
+  ASSIGN_OR_RETURN(std::unique_ptr<text::UmT5Tokenizer> tokenizer,
+                   text::UmT5Tokenizer::Create(options.tokenizer_path, tok));
+
+  std::unique_ptr<io::TensorSource> opened;
+  const io::TensorSource* source = options.source;
+  if (source == nullptr) {
+    ASSIGN_OR_RETURN(opened, io::OpenCheckpoint(options.checkpoint_path));
+    source = opened.get();
+  }
+  LoadOptions load;
+  load.prefix = options.prefix;
+  load.ignore_outside_prefix = !options.prefix.empty();
+  load.dtype = options.dtype;
+  load.device = options.device;
+  ASSIGN_OR_RETURN(T5Encoder encoder, LoadT5Encoder(options.config, *source, load));
+  return std::unique_ptr<T5EncoderModel>(
+      new T5EncoderModel(options.config, std::move(encoder), std::move(tokenizer), options.device));
+}
+
+absl::StatusOr<std::vector<torch::Tensor>> T5EncoderModel::Encode(const std::vector<std::string>& texts) const {
+  ASSIGN_OR_RETURN(text::TokenizedBatch batch, tokenizer_->Encode(texts));
+  return EncodeIds(batch.ids, batch.mask);
+}
+
+absl::StatusOr<std::vector<torch::Tensor>> T5EncoderModel::EncodeIds(const torch::Tensor& ids,
+                                                                     const torch::Tensor& mask) const {
+  if (!ids.defined() || ids.dim() != 2 || ids.scalar_type() != torch::kLong) {
+    return absl::InvalidArgumentError("ids: must be an int64 tensor [B, L]");
+  }
+  if (!mask.defined() || mask.sizes() != ids.sizes()) {
+    return absl::InvalidArgumentError("mask: must have the shape of ids");
+  }
+  if (ids.numel() > 0) {
+    const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+    if (lo < 0 || hi >= config_.vocab) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ids: token ids must lie in [0, ", config_.vocab, "), got [", lo, ", ", hi, "]"));
+    }
+  }
+  return TorchCall("T5 encoder", [&] {
+    c10::InferenceMode inference;
+    const torch::Tensor m = mask.to(device_);
+    const torch::Tensor hidden = encoder_.ptr()->forward(ids.to(device_), m);
+    return TrimToMask(hidden, m);
+  });
+}
+
+}  // namespace videogen::models
