@@ -1,0 +1,119 @@
+#include "engine/io/pth_writer.h"
+
+#include <cstdint>
+#include <set>
+
+#include <caffe2/serialize/inline_container.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/torch_status.h"
+
+namespace videogen::io {
+namespace {
+
+absl::StatusOr<const char*> StorageClass(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32: return "FloatStorage";
+    case torch::kFloat16: return "HalfStorage";
+    case torch::kBFloat16: return "BFloat16Storage";
+    case torch::kFloat64: return "DoubleStorage";
+    case torch::kInt64: return "LongStorage";
+    case torch::kInt32: return "IntStorage";
+    case torch::kUInt8: return "ByteStorage";
+    case torch::kInt8: return "CharStorage";
+    case torch::kBool: return "BoolStorage";
+    default: return absl::InvalidArgumentError(absl::StrCat("unsupported dtype ", c10::toString(type)));
+  }
+}
+
+// The protocol-2 opcodes torch.save emits for a state dict.
+class Pickler {
+ public:
+  Pickler() { out_ += "\x80\x02"; }
+  void Op(char c) { out_.push_back(c); }
+  void Global(const std::string& module, const std::string& name) { out_ += "c" + module + "\n" + name + "\n"; }
+  void Str(const std::string& s) {
+    Op('X');
+    const uint32_t n = static_cast<uint32_t>(s.size());
+    out_.append(reinterpret_cast<const char*>(&n), 4);
+    out_ += s;
+  }
+  void Int(int64_t v) {
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+      const int32_t x = static_cast<int32_t>(v);
+      Op('J');
+      out_.append(reinterpret_cast<const char*>(&x), 4);
+    } else {
+      Op('\x8a');  // LONG1, 8 little-endian bytes
+      Op('\x08');
+      out_.append(reinterpret_cast<const char*>(&v), 8);
+    }
+  }
+  void IntTuple(torch::IntArrayRef values) {
+    Op('(');
+    for (int64_t v : values) Int(v);
+    Op('t');
+  }
+  void EmptyOrderedDict() {
+    Global("collections", "OrderedDict");
+    Op(')');
+    Op('R');
+  }
+  // _rebuild_tensor_v2(persistent_load(('storage', cls, key, 'cpu', numel)), 0, size, stride, False, OrderedDict())
+  void Tensor(const char* storage_class, const std::string& key, const torch::Tensor& t) {
+    Global("torch._utils", "_rebuild_tensor_v2");
+    Op('(');
+    Op('(');
+    Str("storage");
+    Global("torch", storage_class);
+    Str(key);
+    Str("cpu");
+    Int(t.numel());
+    Op('t');
+    Op('Q');
+    Int(0);
+    IntTuple(t.sizes());
+    IntTuple(t.strides());
+    Op('\x89');  // NEWFALSE
+    EmptyOrderedDict();
+    Op('t');
+    Op('R');
+  }
+  std::string Finish() { return out_ + "."; }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+absl::Status WritePth(const std::string& path, const std::vector<NamedTensor>& tensors) {
+  Pickler pickle;
+  pickle.EmptyOrderedDict();
+  pickle.Op('(');
+  std::vector<torch::Tensor> storages;
+  std::set<std::string> names;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const NamedTensor& nt = tensors[i];
+    if (!names.insert(nt.name).second) return absl::InvalidArgumentError(absl::StrCat(nt.name, ": duplicate name"));
+    auto cls = StorageClass(nt.tensor.scalar_type());
+    if (!cls.ok()) return absl::InvalidArgumentError(absl::StrCat(nt.name, ": ", cls.status().message()));
+    const torch::Tensor t = nt.tensor.detach().to(torch::kCPU).contiguous();
+    pickle.Str(nt.name);
+    pickle.Tensor(*cls, std::to_string(i), t);
+    storages.push_back(t);
+  }
+  pickle.Op('u');  // SETITEMS
+  const std::string bytes = pickle.Finish();
+  return TorchCall(absl::StrCat("writing ", path), [&] {
+    caffe2::serialize::PyTorchStreamWriter writer(path);
+    writer.writeRecord("data.pkl", bytes.data(), bytes.size());
+    for (size_t i = 0; i < storages.size(); ++i) {
+      const torch::Tensor& t = storages[i];
+      writer.writeRecord("data/" + std::to_string(i), t.data_ptr(), t.numel() * t.element_size());
+    }
+    writer.writeEndOfFile();
+  });
+}
+
+}  // namespace videogen::io
