@@ -17,10 +17,10 @@
 #   VIDEOGEN_TLS_CLIENT_CA   --tls-client-ca
 # Unset or empty variables add no flag (the server's default applies).
 # VIDEOGEN_MODEL and VIDEOGEN_MODEL_DIR are exclusive; with neither, the
-# server's default model is used. VIDEOGEN_SERVER overrides the binary (tests).
+# server's default model is used. VIDEOGEN_SERVER_BIN overrides the binary (tests).
 set -eu
 
-server="${VIDEOGEN_SERVER:-/opt/videogen/bin/videogen-server}"
+server="${VIDEOGEN_SERVER_BIN:-/opt/videogen/bin/videogen-server}"
 
 if [ -n "${VIDEOGEN_MODEL:-}" ] && [ -n "${VIDEOGEN_MODEL_DIR:-}" ]; then
   echo "entrypoint: set VIDEOGEN_MODEL or VIDEOGEN_MODEL_DIR, not both" >&2

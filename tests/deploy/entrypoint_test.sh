@@ -23,7 +23,7 @@ run_case() {
   [ $# -gt 0 ] && shift
   args=("$@")
   local got status
-  got="$(env -i PATH=/usr/bin:/bin VIDEOGEN_SERVER="$tmp/server" "${envs[@]}" sh "$entry" "${args[@]}" 2>&1)"
+  got="$(env -i PATH=/usr/bin:/bin VIDEOGEN_SERVER_BIN="$tmp/server" "${envs[@]}" sh "$entry" "${args[@]}" 2>&1)"
   status=$?
   if [ "$status" != "$want_status" ] || [ "$got" != "$want" ]; then
     echo "FAIL $name: status $status (want $want_status)"
@@ -74,7 +74,7 @@ for case in "0.0.0.0:7000|[health]
 [--server]
 [127.0.0.1:50051]"; do
   listen="${case%%|*}" want="${case#*|}"
-  got="$(env -i PATH=/usr/bin:/bin VIDEOGEN_CLI="$tmp/server" ${listen:+VIDEOGEN_LISTEN=$listen} sh deploy/docker/healthcheck.sh 2>&1)"
+  got="$(env -i PATH=/usr/bin:/bin VIDEOGEN_CLI_BIN="$tmp/server" ${listen:+VIDEOGEN_LISTEN=$listen} sh deploy/docker/healthcheck.sh 2>&1)"
   if [ "$got" = "$want" ]; then passes=$((passes + 1)); else
     echo "FAIL healthcheck (VIDEOGEN_LISTEN=$listen): got $(echo "$got" | tr '\n' ' ')"; fails=$((fails + 1)); fi
 done

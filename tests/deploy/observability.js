@@ -13,6 +13,8 @@
 //       TARGET and rule_files made absolute.
 //   observability.js sync-k8s --rules R --rendered FILE
 //       The PrometheusRule in the rendered manifests holds exactly R's groups.
+//   observability.js write-k8s-rule --rules R --out deploy/k8s/base/prometheusrule.yaml
+//       Regenerates the PrometheusRule from R (after editing the rules).
 // Exit status 0 when everything holds; 1 with every problem on stderr.
 "use strict";
 
@@ -187,7 +189,27 @@ function cmdSyncK8s(args) {
   return [];
 }
 
-const COMMANDS = { check: cmdCheck, exprs: cmdExprs, "render-config": cmdRenderConfig, "sync-k8s": cmdSyncK8s };
+function cmdWriteK8sRule(args) {
+  const groups = P.loadRuleGroups(one(args, "rules"));
+  const doc = {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: "videogen", labels: { "app.kubernetes.io/name": "videogen" } },
+    spec: { groups },
+  };
+  const header = [
+    `# prometheus-operator copy of ${one(args, "rules")} (the`,
+    "# source of truth, unit-tested with promtool). tests/deploy checks that",
+    "# spec.groups equals that file; regenerate with",
+    "#   node tests/deploy/observability.js write-k8s-rule --rules <that file> --out <this file>",
+    "# Your Prometheus must select this object (ruleSelector /",
+    "# ruleNamespaceSelector; kube-prometheus-stack: its release label).",
+  ].join("\n");
+  fs.writeFileSync(one(args, "out"), `${header}\n${YAML.stringify(doc, { lineWidth: 0 })}`);
+  return [];
+}
+
+const COMMANDS = { check: cmdCheck, exprs: cmdExprs, "render-config": cmdRenderConfig, "sync-k8s": cmdSyncK8s, "write-k8s-rule": cmdWriteK8sRule };
 
 function main() {
   const [cmd, ...rest] = process.argv.slice(2);

@@ -117,6 +117,18 @@ function nameProblems(expr) {
       if (!ok.has(label)) problems.push(`${name} has no label "${label}"`);
     }
   }
+  // Label values: literal values and simple alternations must be known values.
+  for (const [, name, body] of expr.matchAll(/\b(videogen_[a-z0-9_]+)\s*\{([^}]*)\}/g)) {
+    const base = contractMetricOf(name);
+    const known = base && CONTRACT.metrics[base].values;
+    if (!known) continue;
+    for (const [, label, , value] of body.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)) {
+      if (!known[label]) continue;
+      for (const v of value.split("|")) {
+        if (!known[label].includes(v)) problems.push(`${name}{${label}} has no value "${v}" (known: ${known[label].join(", ")})`);
+      }
+    }
+  }
   for (const [, , list] of s.matchAll(/\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) {
     for (const label of list.split(",").map((x) => x.trim()).filter(Boolean)) {
       if (!allLabels.has(label)) problems.push(`grouping label "${label}" is on no videogen metric`);
