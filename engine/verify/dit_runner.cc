@@ -7,14 +7,15 @@
 namespace videogen::verify {
 
 absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions& options) {
-  if (options.weight_dtype != WeightDType::kFp32) {
-    return absl::InvalidArgumentError("--dtype fp8 is not supported for the DiT yet");
-  }
   ASSIGN_OR_RETURN(models::WanConfig config, models::WanConfig::FromJson(fixture.meta.value("config", nlohmann::json())));
-  models::WanModel model(config);
+  models::WanModel model(config, quant::ParamInit::kUninitialized);
   ASSIGN_OR_RETURN(std::string weights, fixture.WeightsPath());
   ASSIGN_OR_RETURN(auto source, io::OpenCheckpoint(weights));
-  RETURN_IF_ERROR(models::LoadStateDict(*model, *source));
+  models::LoadOptions load;
+  if (options.weight_dtype == WeightDType::kFp8) {
+    load.fp8 = quant::Fp8Options{quant::Fp8Policy::WanDit(), options.fp8_scaling};
+  }
+  RETURN_IF_ERROR(models::LoadStateDict(*model, *source, load));
 
   models::WanInputs in;
   in.x = fixture.InputList("x");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "absl/status/statusor.h"
+#include "engine/quant/fp8_tensor.h"
 #include "engine/verify/fixture.h"
 
 namespace videogen::verify {
@@ -14,6 +15,8 @@ struct RunOptions {
   // kFp8: quantize the linear weights (the fp8 policy) before running; the
   // caller reports the error instead of judging it by fp32 tolerances.
   WeightDType weight_dtype = WeightDType::kFp32;
+  // How high-precision weights become fp8 when weight_dtype is kFp8.
+  quant::Fp8Scaling fp8_scaling = quant::Fp8Scaling::kPerTensor;
 };
 
 absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions& options);

@@ -40,9 +40,10 @@ FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options) {
     return r;
   }
   r.tensors = CompareOutputs(*fixture, *outputs);
+  if (options.weight_dtype == WeightDType::kFp8) r.judgement = Judgement::kFp8Goal;
   r.pass = true;
   for (const TensorComparison& c : r.tensors) {
-    r.pass = r.pass && c.pass;
+    r.pass = r.pass && (r.judgement == Judgement::kFp8Goal ? c.problem.empty() && c.rel_l2 <= kFp8RelL2Goal : c.pass);
     r.worst_rel_l2 = std::max(r.worst_rel_l2, c.rel_l2);
     r.worst_max_abs = std::max(r.worst_max_abs, c.max_abs);
   }
@@ -51,6 +52,16 @@ FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options) {
 
 std::string FormatResult(const FixtureResult& r) {
   if (!r.error.empty()) return absl::StrCat("FAIL ", r.name, " error: ", r.error);
+  if (r.judgement == Judgement::kFp8Goal) {
+    std::string line = absl::StrCat("FP8 ", r.name);
+    for (const TensorComparison& c : r.tensors) {
+      absl::StrAppend(&line, " ", c.name);
+      if (!c.problem.empty()) absl::StrAppend(&line, " (", c.problem, ")");
+      absl::StrAppend(&line, absl::StrFormat(" rel_l2=%.3g max_abs=%.3g;", c.rel_l2, c.max_abs));
+    }
+    absl::StrAppend(&line, r.pass ? " within" : " OVER", absl::StrFormat(" goal rel_l2<=%g", kFp8RelL2Goal));
+    return line;
+  }
   if (r.pass) return absl::StrFormat("PASS %s worst_rel_l2=%.3g worst_max_abs=%.3g", r.name, r.worst_rel_l2, r.worst_max_abs);
   std::string line = absl::StrCat("FAIL ", r.name);
   for (const TensorComparison& c : r.tensors) {

@@ -9,8 +9,15 @@
 
 namespace videogen::verify {
 
+// What a fixture is judged by: its own (fp32) tolerances, or, for fp8 runs,
+// only the fp8 fidelity goal (rel_l2 <= kFp8RelL2Goal per output), the
+// errors being the result to report.
+enum class Judgement { kFixtureTolerance, kFp8Goal };
+inline constexpr double kFp8RelL2Goal = 3e-2;
+
 struct FixtureResult {
   std::string name;
+  Judgement judgement = Judgement::kFixtureTolerance;
   bool pass = false;
   double worst_rel_l2 = 0;
   double worst_max_abs = 0;
@@ -24,6 +31,7 @@ FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options);
 
 // The one-line report: "PASS <name> worst_rel_l2=<x> worst_max_abs=<y>" or
 // "FAIL <name> <tensor> max_abs=.. (tol ..) rel_l2=.. (tol ..) ..." / "FAIL <name> error: ...".
+// fp8 runs: "FP8 <name> <tensor> rel_l2=.. max_abs=.. ... within|OVER goal rel_l2<=0.03".
 std::string FormatResult(const FixtureResult& result);
 
 }  // namespace videogen::verify

@@ -1,5 +1,6 @@
 #include "engine/models/common/state_dict.h"
 
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -7,6 +8,9 @@
 #include "absl/strings/str_join.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
+#include "engine/quant/fp8_storage.h"
+#include "engine/quant/fp8_tensor.h"
+#include "engine/quant/quant_linear.h"
 
 namespace videogen::models {
 namespace {
@@ -21,15 +25,49 @@ std::string ListSome(const std::vector<std::string>& names) {
 
 std::string ShapeString(c10::IntArrayRef shape) { return absl::StrCat("[", absl::StrJoin(shape, ", "), "]"); }
 
+std::string Join(const std::string& path, std::string_view leaf) {
+  return path.empty() ? std::string(leaf) : absl::StrCat(path, ".", std::string(leaf));
+}
+
+// The QuantLinear layers of `module` by dotted path ("" for the module itself).
+std::map<std::string, quant::QuantLinearImpl*> QuantLayers(torch::nn::Module& module) {
+  std::map<std::string, quant::QuantLinearImpl*> layers;
+  for (const auto& item : module.named_modules("", /*include_self=*/true)) {
+    if (auto* q = dynamic_cast<quant::QuantLinearImpl*>(item.value().get())) layers[item.key()] = q;
+  }
+  return layers;
+}
+
+// The per-tensor scale stored next to layer `path` (1 when absent).
+absl::StatusOr<float> ReadWeightScale(const io::TensorSource& source, const std::string& key_path) {
+  for (std::string_view leaf : quant::kWeightScaleNames) {
+    const std::string key = Join(key_path, leaf);
+    if (source.Find(key) == nullptr) continue;
+    ASSIGN_OR_RETURN(torch::Tensor s, source.Read(key));
+    if (s.numel() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", key, "': a per-tensor scale must have one element"));
+    }
+    return TorchCall(absl::StrCat("reading '", key, "'"), [&] { return s.to(torch::kFloat32).item<float>(); });
+  }
+  return 1.0f;
+}
+
 }  // namespace
 
 absl::Status LoadStateDict(torch::nn::Module& module, const io::TensorSource& source, const LoadOptions& options) {
   std::vector<std::pair<std::string, torch::Tensor>> targets;
   for (auto& p : module.named_parameters(/*recurse=*/true)) targets.emplace_back(p.key(), p.value());
   for (auto& b : module.named_buffers(/*recurse=*/true)) targets.emplace_back(b.key(), b.value());
+  const std::map<std::string, quant::QuantLinearImpl*> quant_layers = QuantLayers(module);
 
   std::set<std::string> target_names;
   for (const auto& t : targets) target_names.insert(t.first);
+  // Scales and markers that pre-quantized files keep next to QuantLinear weights.
+  std::set<std::string> auxiliary = {std::string(quant::kScaledFp8Marker)};
+  for (const auto& [path, layer] : quant_layers) {
+    for (std::string_view leaf : quant::kWeightScaleNames) auxiliary.insert(Join(path, leaf));
+    for (std::string_view leaf : quant::kInputScaleNames) auxiliary.insert(Join(path, leaf));
+  }
   std::vector<std::string> missing;
   for (const auto& [name, target] : targets) {
     const std::string key = options.prefix + name;
@@ -42,7 +80,7 @@ absl::Status LoadStateDict(torch::nn::Module& module, const io::TensorSource& so
       continue;
     }
     const std::string local = info.name.substr(options.prefix.size());
-    const bool known = target_names.count(local) > 0;
+    const bool known = target_names.count(local) > 0 || auxiliary.count(local) > 0;
     const bool allowed = std::find(options.allowed_unused.begin(), options.allowed_unused.end(), local) !=
                          options.allowed_unused.end();
     if (!known && !allowed) unexpected.push_back(info.name);
@@ -63,15 +101,53 @@ absl::Status LoadStateDict(torch::nn::Module& module, const io::TensorSource& so
                                                      ShapeString(info->shape), ", the model expects ",
                                                      ShapeString(target.sizes())));
     }
+    if (info->dtype == io::DType::kF8E5M2) {
+      return absl::InvalidArgumentError(absl::StrCat(info->file, ": tensor '", key, "' is F8_E5M2 (unsupported)"));
+    }
+    // A QuantLinear weight: `layer` is set, `layer_path` its dotted path.
+    quant::QuantLinearImpl* layer = nullptr;
+    std::string layer_path;
+    if (name == "weight" || absl::EndsWith(name, ".weight")) {
+      layer_path = name.size() > 6 ? name.substr(0, name.size() - 7) : "";
+      if (auto it = quant_layers.find(layer_path); it != quant_layers.end()) layer = it->second;
+    }
+    const bool stored_fp8 = info->dtype == io::DType::kF8E4M3;
+    float scale = 1.0f;
+    if (layer != nullptr && stored_fp8) {
+      ASSIGN_OR_RETURN(scale, ReadWeightScale(source, options.prefix + layer_path));
+    }
     ASSIGN_OR_RETURN(torch::Tensor stored, source.Read(key));
-    RETURN_IF_ERROR(TorchCall(absl::StrCat("loading '", key, "'"), [&] {
-      const torch::ScalarType dtype =
-          torch::isFloatingType(stored.scalar_type()) ? options.dtype : stored.scalar_type();
-      torch::Tensor value = stored.to(options.device, dtype, /*non_blocking=*/false, /*copy=*/true);
-      // Replace storage rather than copy_ so that dtype/device may change.
-      target.set_data(value);
-    }));
+    const std::string what = absl::StrCat("loading '", key, "'");
+    if (layer != nullptr && options.fp8 && (stored_fp8 || options.fp8->policy.QuantizesLayer(layer_path))) {
+      quant::Fp8Weight weight;
+      if (stored_fp8) {
+        ASSIGN_OR_RETURN(torch::Tensor codes, TorchCall(what, [&] {
+                           return stored.to(options.device, torch::kUInt8, /*non_blocking=*/false, /*copy=*/true);
+                         }));
+        weight = {quant::Fp8StorageFromCodes(codes), scale};
+      } else {
+        ASSIGN_OR_RETURN(weight, quant::QuantizeWeight(stored, options.fp8->scaling, options.device));
+      }
+      RETURN_IF_ERROR(layer->SetFp8Weight(std::move(weight), options.dtype));
+    } else {
+      RETURN_IF_ERROR(TorchCall(what, [&] {
+        torch::Tensor value;
+        if (stored_fp8) {
+          value = quant::DecodeE4M3Tensor(stored, scale, options.dtype).to(options.device);
+        } else {
+          const torch::ScalarType dtype =
+              torch::isFloatingType(stored.scalar_type()) ? options.dtype : stored.scalar_type();
+          value = stored.to(options.device, dtype, /*non_blocking=*/false, /*copy=*/true);
+        }
+        // Replace storage rather than copy_ so that dtype/device may change.
+        target.set_data(value);
+      }));
+    }
+    stored = torch::Tensor();
     source.Release(key);
+    if (layer != nullptr) {
+      for (std::string_view leaf : quant::kWeightScaleNames) source.Release(options.prefix + Join(layer_path, leaf));
+    }
   }
   return absl::OkStatus();
 }

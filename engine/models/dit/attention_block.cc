@@ -7,26 +7,22 @@
 namespace videogen::models {
 namespace {
 
-// proj(x) computed in the weight's dtype (activations are cast to it).
-torch::Tensor Linear(torch::nn::Linear& proj, const torch::Tensor& x) {
-  return proj(x.to(proj->weight.scalar_type()));
-}
-
 // proj(x), RMS-normalised when `norm` is set, as [B, L, heads, head_dim].
-torch::Tensor Heads(torch::nn::Linear& proj, WanRMSNorm* norm, const torch::Tensor& x, int64_t heads) {
-  torch::Tensor y = Linear(proj, x);
+torch::Tensor Heads(quant::QuantLinear& proj, WanRMSNorm* norm, const torch::Tensor& x, int64_t heads) {
+  torch::Tensor y = proj(x);
   if (norm != nullptr && !norm->is_empty()) y = (*norm)(y);
   return y.view({x.size(0), x.size(1), heads, -1});
 }
 
 }  // namespace
 
-WanSelfAttentionImpl::WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps)
+WanSelfAttentionImpl::WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps,
+                                           quant::ParamInit init)
     : num_heads_(num_heads) {
-  q_ = register_module("q", torch::nn::Linear(dim, dim));
-  k_ = register_module("k", torch::nn::Linear(dim, dim));
-  v_ = register_module("v", torch::nn::Linear(dim, dim));
-  o_ = register_module("o", torch::nn::Linear(dim, dim));
+  q_ = register_module("q", quant::QuantLinear(dim, dim, init));
+  k_ = register_module("k", quant::QuantLinear(dim, dim, init));
+  v_ = register_module("v", quant::QuantLinear(dim, dim, init));
+  o_ = register_module("o", quant::QuantLinear(dim, dim, init));
   if (qk_norm) {
     norm_q_ = register_module("norm_q", WanRMSNorm(dim, eps));
     norm_k_ = register_module("norm_k", WanRMSNorm(dim, eps));
@@ -45,23 +41,23 @@ torch::Tensor WanSelfAttentionImpl::forward(const torch::Tensor& x, const torch:
     ks.push_back(ApplyRope(k[b], rope[b]));
   }
   const torch::Tensor out = Attention(at::stack(qs), at::stack(ks), v, {.key_lens = seq_lens});
-  return Linear(o_, out.flatten(2)).to(torch::kFloat32);
+  return o_(out.flatten(2)).to(torch::kFloat32);
 }
 
 WanCrossAttentionImpl::WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image,
-                                             int64_t text_len)
+                                             int64_t text_len, quant::ParamInit init)
     : num_heads_(num_heads), text_len_(text_len) {
-  q_ = register_module("q", torch::nn::Linear(dim, dim));
-  k_ = register_module("k", torch::nn::Linear(dim, dim));
-  v_ = register_module("v", torch::nn::Linear(dim, dim));
-  o_ = register_module("o", torch::nn::Linear(dim, dim));
+  q_ = register_module("q", quant::QuantLinear(dim, dim, init));
+  k_ = register_module("k", quant::QuantLinear(dim, dim, init));
+  v_ = register_module("v", quant::QuantLinear(dim, dim, init));
+  o_ = register_module("o", quant::QuantLinear(dim, dim, init));
   if (qk_norm) {
     norm_q_ = register_module("norm_q", WanRMSNorm(dim, eps));
     norm_k_ = register_module("norm_k", WanRMSNorm(dim, eps));
   }
   if (image) {
-    k_img_ = register_module("k_img", torch::nn::Linear(dim, dim));
-    v_img_ = register_module("v_img", torch::nn::Linear(dim, dim));
+    k_img_ = register_module("k_img", quant::QuantLinear(dim, dim, init));
+    v_img_ = register_module("v_img", quant::QuantLinear(dim, dim, init));
     if (qk_norm) norm_k_img_ = register_module("norm_k_img", WanRMSNorm(dim, eps));
   }
 }
@@ -79,18 +75,18 @@ torch::Tensor WanCrossAttentionImpl::forward(const torch::Tensor& x, const torch
   }
   torch::Tensor out = Attention(q, Heads(k_, &norm_k_, text, num_heads_), Heads(v_, nullptr, text, num_heads_)).flatten(2);
   if (image_out.defined()) out = out + image_out.flatten(2);
-  return Linear(o_, out).to(torch::kFloat32);
+  return o_(out).to(torch::kFloat32);
 }
 
-WanAttentionBlockImpl::WanAttentionBlockImpl(const WanConfig& c) : eps_(c.eps) {
-  self_attn_ = register_module("self_attn", WanSelfAttention(c.dim, c.num_heads, c.qk_norm, c.eps));
+WanAttentionBlockImpl::WanAttentionBlockImpl(const WanConfig& c, quant::ParamInit init) : eps_(c.eps) {
+  self_attn_ = register_module("self_attn", WanSelfAttention(c.dim, c.num_heads, c.qk_norm, c.eps, init));
   if (c.cross_attn_norm) {
     norm3_ = register_module(
         "norm3", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.dim}).eps(c.eps).elementwise_affine(true)));
   }
   cross_attn_ = register_module(
-      "cross_attn", WanCrossAttention(c.dim, c.num_heads, c.qk_norm, c.eps, c.has_image_input(), c.text_len));
-  ffn_ = register_module("ffn", GeluMlp(c.dim, c.ffn_dim, c.dim, "tanh"));
+      "cross_attn", WanCrossAttention(c.dim, c.num_heads, c.qk_norm, c.eps, c.has_image_input(), c.text_len, init));
+  ffn_ = register_module("ffn", GeluMlp(c.dim, c.ffn_dim, c.dim, "tanh", init));
   modulation = register_parameter("modulation", torch::zeros({1, 6, c.dim}));
 }
 

@@ -1,28 +1,32 @@
 // WanSelfAttention, WanT2VCrossAttention / WanI2VCrossAttention and
 // WanAttentionBlock of wan/modules/model.py, with the official parameter names.
+// Every projection is a quant::QuantLinear (fp8-capable on load); `init`
+// kUninitialized skips the random initialisation of those layers for models
+// that are loaded right away (bounded-RAM loading).
 #pragma once
 
 #include <vector>
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "engine/models/dit/config.h"
 #include "engine/models/dit/layers.h"
 #include "engine/models/dit/rope.h"
+#include "engine/quant/quant_linear.h"
 
 namespace videogen::models {
 
 class WanSelfAttentionImpl : public torch::nn::Module {
  public:
-  WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps);
+  WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps,
+                       quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [B, L, dim]; seq_lens: int64 [B] valid tokens per sample; rope[b] for sample b -> [B, L, dim]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& seq_lens, const std::vector<RopeTables>& rope);
 
  private:
   int64_t num_heads_;
-  torch::nn::Linear q_{nullptr}, k_{nullptr}, v_{nullptr}, o_{nullptr};
+  quant::QuantLinear q_{nullptr}, k_{nullptr}, v_{nullptr}, o_{nullptr};
   WanRMSNorm norm_q_{nullptr}, norm_k_{nullptr};
 };
 TORCH_MODULE(WanSelfAttention);
@@ -32,23 +36,24 @@ TORCH_MODULE(WanSelfAttention);
 // separately and added before `o`.
 class WanCrossAttentionImpl : public torch::nn::Module {
  public:
-  WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image, int64_t text_len);
+  WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image, int64_t text_len,
+                        quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [B, L, dim]; context: [B, L_ctx, dim] -> [B, L, dim]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
 
  private:
   int64_t num_heads_;
   int64_t text_len_;
-  torch::nn::Linear q_{nullptr}, k_{nullptr}, v_{nullptr}, o_{nullptr};
+  quant::QuantLinear q_{nullptr}, k_{nullptr}, v_{nullptr}, o_{nullptr};
   WanRMSNorm norm_q_{nullptr}, norm_k_{nullptr};
-  torch::nn::Linear k_img_{nullptr}, v_img_{nullptr};
+  quant::QuantLinear k_img_{nullptr}, v_img_{nullptr};
   WanRMSNorm norm_k_img_{nullptr};
 };
 TORCH_MODULE(WanCrossAttention);
 
 class WanAttentionBlockImpl : public torch::nn::Module {
  public:
-  explicit WanAttentionBlockImpl(const WanConfig& config);
+  explicit WanAttentionBlockImpl(const WanConfig& config, quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [B, L, dim]; e0: [B, 6, dim] (float32); context: [B, L_ctx, dim] -> [B, L, dim]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& e0, const torch::Tensor& seq_lens,
                         const std::vector<RopeTables>& rope, const torch::Tensor& context);

@@ -20,16 +20,15 @@ torch::Tensor LayerNormNoAffine(const torch::Tensor& x, double eps) {
   return at::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, {}, {}, eps).to(x.scalar_type());
 }
 
-GeluMlpImpl::GeluMlpImpl(int64_t in, int64_t hidden, int64_t out, std::string approximate)
+GeluMlpImpl::GeluMlpImpl(int64_t in, int64_t hidden, int64_t out, std::string approximate, quant::ParamInit init)
     : approximate_(std::move(approximate)) {
-  fc0_ = register_module("0", torch::nn::Linear(in, hidden));
-  fc2_ = register_module("2", torch::nn::Linear(hidden, out));
+  fc0_ = register_module("0", quant::QuantLinear(in, hidden, init));
+  fc2_ = register_module("2", quant::QuantLinear(hidden, out, init));
 }
 
 torch::Tensor GeluMlpImpl::forward(const torch::Tensor& x) {
   // x: [..., in]
-  const torch::Tensor h = at::gelu(fc0_(x.to(fc0_->weight.scalar_type())), approximate_);
-  return fc2_(h.to(fc2_->weight.scalar_type()));
+  return fc2_(at::gelu(fc0_(x), approximate_));
 }
 
 }  // namespace videogen::models

@@ -5,6 +5,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include "engine/quant/quant_linear.h"
+
 namespace videogen::models {
 
 // WanRMSNorm: x * rsqrt(mean(x^2) + eps) * weight, statistics in float32.
@@ -25,14 +27,16 @@ torch::Tensor LayerNormNoAffine(const torch::Tensor& x, double eps);
 
 // nn.Sequential(Linear, GELU(approximate=tanh), Linear) with the official
 // child names "0" and "2" (ffn, text_embedding); `approximate` is "tanh" or "none".
+// Both linears are quant::QuantLinear (fp8-capable; see engine/quant/policy.h).
 class GeluMlpImpl : public torch::nn::Module {
  public:
-  GeluMlpImpl(int64_t in, int64_t hidden, int64_t out, std::string approximate);
+  GeluMlpImpl(int64_t in, int64_t hidden, int64_t out, std::string approximate,
+              quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [..., in] -> [..., out]
   torch::Tensor forward(const torch::Tensor& x);
 
  private:
-  torch::nn::Linear fc0_{nullptr}, fc2_{nullptr};
+  quant::QuantLinear fc0_{nullptr}, fc2_{nullptr};
   std::string approximate_;
 };
 TORCH_MODULE(GeluMlp);

@@ -15,9 +15,9 @@ torch::Tensor SinusoidalEmbedding(int64_t dim, const torch::Tensor& t) {
   return at::cat({at::cos(s), at::sin(s)}, 1);
 }
 
-TimeEmbeddingImpl::TimeEmbeddingImpl(int64_t in, int64_t dim) {
-  fc0_ = register_module("0", torch::nn::Linear(in, dim));
-  fc2_ = register_module("2", torch::nn::Linear(dim, dim));
+TimeEmbeddingImpl::TimeEmbeddingImpl(int64_t in, int64_t dim, quant::ParamInit init) {
+  fc0_ = register_module("0", quant::QuantLinear(in, dim, init));
+  fc2_ = register_module("2", quant::QuantLinear(dim, dim, init));
 }
 
 torch::Tensor TimeEmbeddingImpl::forward(const torch::Tensor& x) {
@@ -25,9 +25,9 @@ torch::Tensor TimeEmbeddingImpl::forward(const torch::Tensor& x) {
   return fc2_(at::silu(fc0_(x)));
 }
 
-HeadImpl::HeadImpl(const WanConfig& c) : eps_(c.eps) {
+HeadImpl::HeadImpl(const WanConfig& c, quant::ParamInit init) : eps_(c.eps) {
   const int64_t out = c.patch_size[0] * c.patch_size[1] * c.patch_size[2] * c.out_dim;
-  head_ = register_module("head", torch::nn::Linear(c.dim, out));
+  head_ = register_module("head", quant::QuantLinear(c.dim, out, init));
   modulation = register_parameter("modulation", torch::zeros({1, 2, c.dim}));
 }
 
@@ -53,21 +53,21 @@ torch::Tensor MLPProjImpl::forward(const torch::Tensor& image_embeds) {
   return proj_->forward(x);
 }
 
-WanModelImpl::WanModelImpl(const WanConfig& c) : config_(c) {
+WanModelImpl::WanModelImpl(const WanConfig& c, quant::ParamInit init) : config_(c) {
   patch_embedding_ = register_module(
       "patch_embedding",
       torch::nn::Conv3d(torch::nn::Conv3dOptions(c.in_dim, c.dim, {c.patch_size[0], c.patch_size[1], c.patch_size[2]})
                             .stride({c.patch_size[0], c.patch_size[1], c.patch_size[2]})));
-  text_embedding_ = register_module("text_embedding", GeluMlp(c.text_dim, c.dim, c.dim, "tanh"));
-  time_embedding_ = register_module("time_embedding", TimeEmbedding(c.freq_dim, c.dim));
-  time_projection_ =
-      register_module("time_projection", torch::nn::Sequential(torch::nn::SiLU(), torch::nn::Linear(c.dim, 6 * c.dim)));
+  text_embedding_ = register_module("text_embedding", GeluMlp(c.text_dim, c.dim, c.dim, "tanh", init));
+  time_embedding_ = register_module("time_embedding", TimeEmbedding(c.freq_dim, c.dim, init));
+  time_projection_ = register_module("time_projection",
+                                     torch::nn::Sequential(torch::nn::SiLU(), quant::QuantLinear(c.dim, 6 * c.dim, init)));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_layers; ++i) {
-    block_refs_.push_back(WanAttentionBlock(c));
+    block_refs_.push_back(WanAttentionBlock(c, init));
     blocks_->push_back(block_refs_.back());
   }
-  head_ = register_module("head", Head(c));
+  head_ = register_module("head", Head(c, init));
   if (c.has_image_input()) {
     img_emb_ = register_module("img_emb", MLPProj(1280, c.dim, c.model_type == WanModelType::kFLF2V));
   }

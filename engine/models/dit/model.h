@@ -22,26 +22,26 @@ namespace videogen::models {
 // Time embedding: nn.Sequential(Linear, SiLU, Linear) -> children "0", "2".
 class TimeEmbeddingImpl : public torch::nn::Module {
  public:
-  TimeEmbeddingImpl(int64_t in, int64_t dim);
+  TimeEmbeddingImpl(int64_t in, int64_t dim, quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [B, in] -> [B, dim]
   torch::Tensor forward(const torch::Tensor& x);
 
  private:
-  torch::nn::Linear fc0_{nullptr}, fc2_{nullptr};
+  quant::QuantLinear fc0_{nullptr}, fc2_{nullptr};
 };
 TORCH_MODULE(TimeEmbedding);
 
 // Head: modulation [1, 2, dim] + LayerNorm + Linear "head".
 class HeadImpl : public torch::nn::Module {
  public:
-  HeadImpl(const WanConfig& config);
+  explicit HeadImpl(const WanConfig& config, quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [B, L, dim]; e: [B, dim] -> [B, L, prod(patch) * out_dim]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& e);
   torch::Tensor modulation;
 
  private:
   double eps_;
-  torch::nn::Linear head_{nullptr};
+  quant::QuantLinear head_{nullptr};
 };
 TORCH_MODULE(Head);
 
@@ -67,9 +67,13 @@ struct WanInputs {
   std::vector<torch::Tensor> y;            // i2v: each [C_y, F, H, W]
 };
 
+// Every linear layer is a quant::QuantLinear, so LoadStateDict with
+// LoadOptions::fp8 can hold the block weights in fp8 (engine/quant/policy.h);
+// `init` kUninitialized skips their random initialisation (for models loaded
+// right away: their fp32 weights then never occupy RAM before loading).
 class WanModelImpl : public torch::nn::Module {
  public:
-  explicit WanModelImpl(const WanConfig& config);
+  explicit WanModelImpl(const WanConfig& config, quant::ParamInit init = quant::ParamInit::kRandom);
   // Returns out_i [out_dim, F_i, H_i, W_i] per sample (float32).
   // Preconditions (checked by ValidateInputs): shapes as documented in WanInputs.
   std::vector<torch::Tensor> forward(const WanInputs& inputs);
