@@ -15,6 +15,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
@@ -225,7 +226,8 @@ absl::StatusOr<FfprobeResult> RunFfprobe(const std::string& bytes, const std::st
   if (written) {
     const std::string command = absl::StrCat(
         "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-        "stream=codec_name,width,height,nb_read_frames,r_frame_rate:format=duration -of json '",
+        "stream=codec_name,width,height,nb_read_frames,r_frame_rate,color_space,color_range:"
+        "format=duration -of json '",
         path, "' 2>&1");
     if (FILE* pipe = popen(command.c_str(), "r")) {
       std::array<char, 4096> chunk;
@@ -248,6 +250,8 @@ absl::StatusOr<FfprobeResult> RunFfprobe(const std::string& bytes, const std::st
   result.width = s.value("width", 0);
   result.height = s.value("height", 0);
   result.r_frame_rate = s.value("r_frame_rate", "");
+  result.color_space = s.value("color_space", "");
+  result.color_range = s.value("color_range", "");
   result.nb_read_frames = std::atoll(s.value("nb_read_frames", "0").c_str());
   if (json.contains("format") && json["format"].contains("duration")) {
     result.duration_s = std::atof(json["format"]["duration"].get<std::string>().c_str());
@@ -255,34 +259,43 @@ absl::StatusOr<FfprobeResult> RunFfprobe(const std::string& bytes, const std::st
   return result;
 }
 
-absl::StatusOr<std::string> EncodeImage(const std::string& encoder_name,
-                                        const pipeline::RgbImage& image, bool lossless,
-                                        bool with_alpha) {
-  const AVCodec* codec = avcodec_find_encoder_by_name(encoder_name.c_str());
-  if (codec == nullptr) return absl::UnimplementedError("no encoder " + encoder_name);
+absl::StatusOr<std::string> EncodeImage(ImageKind kind, const pipeline::RgbImage& image,
+                                        const std::string& png_pixel_format) {
+  const char* encoder_name = kind == ImageKind::kPng    ? "png"
+                             : kind == ImageKind::kJpeg ? "mjpeg"
+                                                        : "libwebp";
+  const AVCodec* codec = avcodec_find_encoder_by_name(encoder_name);
+  if (codec == nullptr) return absl::UnimplementedError(absl::StrCat("no encoder ", encoder_name));
   CodecPtr encoder(avcodec_alloc_context3(codec));
   FramePtr frame(av_frame_alloc());
   PacketPtr packet(av_packet_alloc());
   if (!encoder || !frame || !packet) return absl::ResourceExhaustedError("alloc");
 
-  AVPixelFormat format = AV_PIX_FMT_RGB24;  // png
-  AVPixelFormat sws_format = format;
+  AVPixelFormat format = AV_PIX_FMT_NONE;
+  AVPixelFormat sws_format = AV_PIX_FMT_NONE;
   bool full_range = true;
-  if (encoder_name == "mjpeg") {
-    format = AV_PIX_FMT_YUVJ420P;
-    sws_format = AV_PIX_FMT_YUV420P;  // same layout; full range set below
-    encoder->flags |= AV_CODEC_FLAG_QSCALE;
-    encoder->global_quality = FF_QP2LAMBDA * 2;
-    frame->quality = encoder->global_quality;
-  } else if (encoder_name == "libwebp") {
-    if (lossless) {
+  switch (kind) {
+    case ImageKind::kPng:
+      format = sws_format = av_get_pix_fmt(png_pixel_format.c_str());
+      if (format == AV_PIX_FMT_NONE) return absl::InvalidArgumentError(png_pixel_format);
+      break;
+    case ImageKind::kJpeg:
+      format = AV_PIX_FMT_YUVJ420P;
+      sws_format = AV_PIX_FMT_YUV420P;  // same layout; full range set below
+      encoder->flags |= AV_CODEC_FLAG_QSCALE;
+      encoder->global_quality = FF_QP2LAMBDA * 2;
+      frame->quality = encoder->global_quality;
+      break;
+    case ImageKind::kWebpLossless:
       format = sws_format = AV_PIX_FMT_RGB32;
       av_opt_set_int(encoder->priv_data, "lossless", 1, 0);
-    } else {
-      format = sws_format = with_alpha ? AV_PIX_FMT_YUVA420P : AV_PIX_FMT_YUV420P;
+      break;
+    case ImageKind::kWebpLossy:
+    case ImageKind::kWebpAlpha:
+      format = sws_format = kind == ImageKind::kWebpAlpha ? AV_PIX_FMT_YUVA420P : AV_PIX_FMT_YUV420P;
       full_range = false;
       av_opt_set_double(encoder->priv_data, "quality", 95, 0);
-    }
+      break;
   }
   encoder->width = image.width;
   encoder->height = image.height;
@@ -298,7 +311,7 @@ absl::StatusOr<std::string> EncodeImage(const std::string& encoder_name,
   ret = av_frame_get_buffer(frame.get(), 0);
   if (ret < 0) return AvError("av_frame_get_buffer", ret);
   if (absl::Status s = RgbToFrame(image, sws_format, full_range, frame.get()); !s.ok()) return s;
-  if (with_alpha && format == AV_PIX_FMT_YUVA420P) {
+  if (kind == ImageKind::kWebpAlpha) {
     for (int y = 0; y < image.height; ++y) {
       for (int x = 0; x < image.width; ++x) {
         frame->data[3][y * frame->linesize[3] + x] = static_cast<uint8_t>(64 + (x * 12) % 192);

@@ -39,6 +39,8 @@ struct FfprobeResult {
   int height = 0;
   int64_t nb_read_frames = 0;
   std::string r_frame_rate;  // "16/1", "30000/1001"
+  std::string color_space;   // "bt709", ... ("" when untagged)
+  std::string color_range;   // "tv" (limited), "pc" (full)
   double duration_s = 0;     // format duration, 0 when absent
 };
 
@@ -46,13 +48,18 @@ struct FfprobeResult {
 // `ffprobe -count_frames` on it. Error when ffprobe fails or prints no stream.
 absl::StatusOr<FfprobeResult> RunFfprobe(const std::string& bytes, const std::string& extension);
 
-// Encodes `image` with the libavcodec encoder `encoder` ("png", "mjpeg",
-// "libwebp") into a whole image file. `lossless` applies to libwebp (VP8L
-// instead of VP8); `with_alpha` makes libwebp store a non-opaque alpha plane
-// (a VP8X file with ALPH; alpha stays >= 64 so libwebp keeps the colour).
-absl::StatusOr<std::string> EncodeImage(const std::string& encoder,
-                                        const pipeline::RgbImage& image, bool lossless = false,
-                                        bool with_alpha = false);
+enum class ImageKind {
+  kPng,           // libavcodec png
+  kJpeg,          // libavcodec mjpeg, yuvj420p, q 2
+  kWebpLossy,     // libwebp, VP8 (yuv420p)
+  kWebpLossless,  // libwebp, VP8L
+  kWebpAlpha,     // libwebp, VP8X + ALPH + VP8; alpha stays >= 64 so the colour is kept
+};
+
+// Encodes `image` into a whole image file. For kPng, `png_pixel_format` (an
+// av_get_pix_fmt name: rgb24, rgba, gray, rgb48be, ...) is what the PNG stores.
+absl::StatusOr<std::string> EncodeImage(ImageKind kind, const pipeline::RgbImage& image,
+                                        const std::string& png_pixel_format = "rgb24");
 
 struct PixelDiff {
   int max_abs = 0;

@@ -113,6 +113,8 @@ TEST_P(VideoEncoderRoundTrip, FfprobeReadsCodecSizeFramesAndRate) {
   EXPECT_EQ(probe->height, kHeight);
   EXPECT_EQ(probe->nb_read_frames, kFrames);
   EXPECT_EQ(probe->r_frame_rate, "16/1");
+  EXPECT_EQ(probe->color_space, "bt709");
+  EXPECT_EQ(probe->color_range, "tv");
   EXPECT_NEAR(probe->duration_s, kFrames / 16.0, 1.0 / 16);
 }
 
