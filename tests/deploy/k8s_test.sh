@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Renders deploy/k8s/base and every overlay with `kubectl kustomize` (offline)
+# Renders deploy/k8s/base, every overlay and deploy/grafana (the dashboard
+# ConfigMap) with `kubectl kustomize` (offline)
 # and validates the result (validate_k8s.js: Kubernetes and CRD schemas,
 # unknown fields, the deployment contract). Also checks that the
 # PrometheusRule carries exactly the groups of deploy/prometheus/rules.
@@ -21,5 +22,12 @@ for overlay in base cpu-demo gpu; do
   node tests/deploy/observability.js sync-k8s --rules deploy/prometheus/rules/videogen-alerts.yml \
     --rendered "$tmp/$overlay.yaml" || status=1
 done
+# The dashboard ConfigMap for Grafana's sidecar.
+if kubectl kustomize deploy/grafana >"$tmp/grafana.yaml"; then
+  node tests/deploy/validate_k8s.js "$tmp/grafana.yaml" grafana || status=1
+else
+  echo "FAIL: kubectl kustomize deploy/grafana" >&2
+  status=1
+fi
 [ $status = 0 ] && echo "k8s_test: ok"
 exit $status

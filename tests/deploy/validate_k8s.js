@@ -9,7 +9,7 @@
 //  3. the deployment contract of deploy/README.md (probes, security context,
 //     drain vs grace period, references, GPU sizing for the gpu overlay, ...).
 //
-//   validate_k8s.js RENDERED.yaml base|cpu-demo|gpu
+//   validate_k8s.js RENDERED.yaml base|cpu-demo|gpu|grafana   (from the repository root)
 // Needs NODE_PATH pointing at the node_modules installed by setup_node_tools.sh.
 // Exit status 0 when valid; 1 with every problem on stderr.
 "use strict";
@@ -76,6 +76,18 @@ function unknownFieldProblems(docs) {
     const d = docs[Math.floor((Number(m[1]) - 1) / 2)];
     return `${d.kind}/${d.metadata.name}: ${m[2]}`;
   });
+}
+
+// promtool's verdict on one PromQL expression (as a recording rule): null if
+// it parses, else the error text.
+function promtoolParse(expr) {
+  const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "promql-"));
+  const f = path.join(dir, "q.yml");
+  fs.writeFileSync(f, YAML.stringify({ groups: [{ name: "q", rules: [{ record: "keda:query", expr }] }] }));
+  const r = spawnSync("promtool", ["check", "rules", f], { encoding: "utf8" });
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (r.error) return `promtool: ${r.error.message}`;
+  return r.status === 0 ? null : (r.stdout + r.stderr).trim();
 }
 
 // --- deployment contract --------------------------------------------------
@@ -219,6 +231,9 @@ function contractProblems(docs, overlay) {
       const trig = so.spec.triggers.find((t) => t.type === "prometheus");
       if (!trig || !/videogen_queue_depth/.test(trig.metadata.query)) P.push("ScaledObject needs a prometheus trigger on videogen_queue_depth");
       else {
+        for (const p of require("./promql.js").nameProblems(trig.metadata.query)) P.push(`ScaledObject query: ${p}`);
+        const parse = promtoolParse(trig.metadata.query);
+        if (parse) P.push(`ScaledObject query does not parse: ${parse}`);
         const nss = [...trig.metadata.query.matchAll(/namespace\s*=\s*"([^"]*)"/g)].map((m) => m[1]);
         const sums = (trig.metadata.query.match(/videogen_[a-z_]+\{/g) || []).length;
         if (nss.length !== sums || nss.some((n) => n !== ns))
@@ -244,17 +259,30 @@ function contractProblems(docs, overlay) {
   return P;
 }
 
+// deploy/grafana: one ConfigMap for the Grafana sidecar holding the dashboard.
+function dashboardProblems(docs) {
+  const cms = docs.filter((d) => d.kind === "ConfigMap");
+  if (docs.length !== 1 || cms.length !== 1) return ["deploy/grafana must render exactly one ConfigMap"];
+  const cm = cms[0];
+  const P = [];
+  if ((cm.metadata.labels || {}).grafana_dashboard !== "1") P.push("dashboard ConfigMap lacks the label grafana_dashboard=1");
+  const file = fs.readFileSync("deploy/grafana/dashboards/videogen.json", "utf8");
+  if (!cm.data || cm.data["videogen.json"] !== file) P.push("dashboard ConfigMap does not hold deploy/grafana/dashboards/videogen.json");
+  return P;
+}
+
 function main() {
   const [file, overlay] = process.argv.slice(2);
-  if (!file || !["base", "cpu-demo", "gpu"].includes(overlay)) {
-    process.stderr.write("usage: validate_k8s.js RENDERED.yaml base|cpu-demo|gpu\n");
+  if (!file || !["base", "cpu-demo", "gpu", "grafana"].includes(overlay)) {
+    process.stderr.write("usage: validate_k8s.js RENDERED.yaml base|cpu-demo|gpu|grafana\n");
     return 2;
   }
   const docs = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => {
     if (d.errors.length) throw new Error(`${file}: ${d.errors[0].message}`);
     return d.toJS();
   }).filter(Boolean);
-  const problems = [...schemaProblems(docs), ...unknownFieldProblems(docs), ...contractProblems(docs, overlay)];
+  const contract = overlay === "grafana" ? dashboardProblems(docs) : contractProblems(docs, overlay);
+  const problems = [...schemaProblems(docs), ...unknownFieldProblems(docs), ...contract];
   for (const p of problems) process.stderr.write(`FAIL ${overlay}: ${p}\n`);
   if (problems.length === 0) {
     process.stdout.write(`${overlay}: ${docs.length} objects valid (${docs.map((d) => d.kind).join(", ")})\n`);
