@@ -1,0 +1,124 @@
+#include "client/request.h"
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace videogen::client {
+namespace {
+
+bool ParseDimension(absl::string_view text, uint32_t* out) {
+  if (text.empty() || text.size() > 9) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  uint32_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value == 0) return false;
+  *out = value;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Size> ParseSize(absl::string_view text) {
+  const size_t x = text.find_first_of("xX");
+  Size size;
+  if (x == absl::string_view::npos || !ParseDimension(text.substr(0, x), &size.width) ||
+      !ParseDimension(text.substr(x + 1), &size.height)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("size: expected WIDTHxHEIGHT with positive integers (e.g. 832x480), got \"",
+                     text, "\""));
+  }
+  return size;
+}
+
+absl::StatusOr<v1::Sampler> ParseSampler(absl::string_view text) {
+  const std::string name = absl::AsciiStrToLower(text);
+  if (name == "unipc") return v1::UNIPC;
+  if (name == "dpmpp" || name == "dpm++") return v1::DPMPP;
+  if (name == "euler") return v1::EULER;
+  return absl::InvalidArgumentError(
+      absl::StrCat("sampler: expected unipc, dpmpp or euler, got \"", text, "\""));
+}
+
+absl::StatusOr<v1::VideoFormat> ParseFormat(absl::string_view text) {
+  const std::string name = absl::AsciiStrToLower(text);
+  if (name == "mp4") return v1::MP4_H264;
+  if (name == "webm") return v1::WEBM_VP9;
+  return absl::InvalidArgumentError(
+      absl::StrCat("format: expected mp4 or webm, got \"", text, "\""));
+}
+
+v1::VideoFormat FormatForPath(absl::string_view path) {
+  return absl::EndsWithIgnoreCase(path, ".webm") ? v1::WEBM_VP9 : v1::MP4_H264;
+}
+
+absl::StatusOr<v1::GenerateVideoRequest> BuildGenerateRequest(const GenerateFlags& flags) {
+  if (flags.prompt.empty()) return absl::InvalidArgumentError("prompt: must not be empty");
+  if (flags.output_path.empty()) {
+    return absl::InvalidArgumentError("output: -o/--output is required");
+  }
+  v1::GenerateVideoRequest request;
+  request.set_model(flags.model);
+  request.set_prompt(flags.prompt);
+  if (flags.negative_prompt) request.set_negative_prompt(*flags.negative_prompt);
+  if (!flags.image_path.empty()) {
+    std::ifstream in(flags.image_path, std::ios::binary);
+    if (!in) {
+      return absl::NotFoundError(absl::StrCat("image: cannot read \"", flags.image_path, "\""));
+    }
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (in.bad()) {
+      return absl::NotFoundError(absl::StrCat("image: cannot read \"", flags.image_path, "\""));
+    }
+    request.set_image(bytes.str());
+  }
+  if (!flags.size.empty()) {
+    if (flags.max_area) {
+      return absl::InvalidArgumentError("size: --size and --max-area are mutually exclusive");
+    }
+    absl::StatusOr<Size> size = ParseSize(flags.size);
+    if (!size.ok()) return size.status();
+    request.set_width(size->width);
+    request.set_height(size->height);
+  }
+  if (flags.max_area) request.set_max_area(*flags.max_area);
+  if (flags.frames) request.set_num_frames(*flags.frames);
+  if (flags.fps) request.set_fps(*flags.fps);
+  if (flags.steps) request.set_steps(*flags.steps);
+  if (flags.guidance) request.set_guidance_scale(*flags.guidance);
+  if (flags.shift) request.set_shift(*flags.shift);
+  if (!flags.sampler.empty()) {
+    absl::StatusOr<v1::Sampler> sampler = ParseSampler(flags.sampler);
+    if (!sampler.ok()) return sampler.status();
+    request.set_sampler(*sampler);
+  }
+  if (flags.seed) request.set_seed(*flags.seed);
+  if (!flags.format.empty()) {
+    absl::StatusOr<v1::VideoFormat> format = ParseFormat(flags.format);
+    if (!format.ok()) return format.status();
+    request.set_format(*format);
+  } else {
+    request.set_format(FormatForPath(flags.output_path));
+  }
+  if (flags.quality) request.set_quality(*flags.quality);
+  request.set_priority(flags.priority);
+  request.set_client_request_id(flags.request_id.empty() ? RandomRequestId() : flags.request_id);
+  return request;
+}
+
+std::string RandomRequestId() {
+  std::random_device rd;
+  std::string id;
+  for (int i = 0; i < 4; ++i) absl::StrAppendFormat(&id, "%08x", rd());
+  return id;
+}
+
+}  // namespace videogen::client
