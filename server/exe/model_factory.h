@@ -1,0 +1,32 @@
+// The seam between videogen-server and the models: which VideoGenerator a
+// worker gets for `--model` / `--model-dir`. The model owner extends
+// CreateGenerator() with the embedded `tiny` model and `--model-dir`; the
+// `fake` models are test-only (deterministic frames, no weights).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/pipeline/api/generator.h"
+
+namespace videogen::server {
+
+struct ModelFlags {
+  // "tiny" (the embedded default model) or, for tests only, "fake" (t2v) /
+  // "fake-i2v" (server/testing/fake_video_generator.h).
+  std::string model = "tiny";
+  // Set: load the model from this directory instead of `model`.
+  std::string model_dir;
+  // Fake models only: simulated time per denoising step (also the warm-up).
+  absl::Duration fake_step_time = absl::ZeroDuration();
+};
+
+// One generator for `device` ("cpu", "cuda:0"), weights loaded. Errors:
+// InvalidArgument("model: ...") for an unknown model, Unimplemented for
+// models not linked into this build, errors of the model loader.
+absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,
+                                                                         const std::string& device);
+
+}  // namespace videogen::server

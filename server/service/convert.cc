@@ -1,0 +1,156 @@
+#include "server/service/convert.h"
+
+#include <string_view>
+#include <utility>
+
+#include "engine/media/image_decoder.h"
+
+namespace videogen::service {
+
+namespace {
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  const int64_t nanos = absl::ToInt64Nanoseconds(d);
+  out->set_seconds(nanos / 1'000'000'000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+}
+
+pipeline::Sampler ToSampler(v1::Sampler s) {
+  switch (s) {
+    case v1::EULER: return pipeline::Sampler::kEuler;
+    case v1::DPMPP: return pipeline::Sampler::kDpmPP;
+    default: return pipeline::Sampler::kUniPC;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const RequestLimits& limits,
+                                        uint64_t seed_if_absent,
+                                        std::optional<CancelToken::Clock::time_point> deadline) {
+  jobs::JobSpec spec;
+  spec.model = r.model();
+  spec.priority = r.priority();
+  spec.client_request_id = r.client_request_id();
+  spec.deadline = deadline;
+  pipeline::GenerationRequest& g = spec.request;
+  g.prompt = r.prompt();
+  if (r.has_negative_prompt()) g.negative_prompt = r.negative_prompt();
+  if (!r.image().empty()) {
+    media::ImageLimits image_limits;
+    image_limits.max_width = limits.max_image_width;
+    image_limits.max_height = limits.max_image_height;
+    image_limits.max_pixels = limits.max_image_pixels;
+    image_limits.max_bytes = limits.max_image_bytes;
+    auto image = media::DecodeImage(std::string_view(r.image().data(), r.image().size()), image_limits);
+    if (!image.ok()) return image.status();
+    g.image = *std::move(image);
+  }
+  if (r.has_width()) g.width = static_cast<int>(r.width());
+  if (r.has_height()) g.height = static_cast<int>(r.height());
+  if (r.has_max_area()) g.max_area = static_cast<int64_t>(r.max_area());
+  if (r.has_num_frames()) g.num_frames = static_cast<int>(r.num_frames());
+  if (r.has_steps()) g.steps = static_cast<int>(r.steps());
+  if (r.has_guidance_scale()) g.guidance_scale = r.guidance_scale();
+  if (r.has_shift()) g.shift = r.shift();
+  if (r.sampler() != v1::SAMPLER_UNSPECIFIED) g.sampler = ToSampler(r.sampler());
+  g.seed = r.has_seed() ? r.seed() : seed_if_absent;
+  spec.output.format = r.format() == v1::WEBM_VP9 ? jobs::OutputFormat::kWebmVp9 : jobs::OutputFormat::kMp4H264;
+  if (r.has_quality()) spec.output.quality = static_cast<int>(r.quality());
+  if (r.has_fps()) spec.output.fps = r.fps();
+  return spec;
+}
+
+v1::Stage ToProto(jobs::JobStage stage) {
+  switch (stage) {
+    case jobs::JobStage::kTextEncoding: return v1::TEXT_ENCODING;
+    case jobs::JobStage::kImageEncoding: return v1::IMAGE_ENCODING;
+    case jobs::JobStage::kDenoising: return v1::DENOISING;
+    case jobs::JobStage::kVaeDecoding: return v1::VAE_DECODING;
+    case jobs::JobStage::kVideoEncoding: return v1::VIDEO_ENCODING;
+  }
+  return v1::STAGE_UNSPECIFIED;
+}
+
+v1::JobState ToProto(jobs::JobState state) {
+  switch (state) {
+    case jobs::JobState::kQueued: return v1::QUEUED;
+    case jobs::JobState::kRunning: return v1::RUNNING;
+    case jobs::JobState::kSucceeded: return v1::SUCCEEDED;
+    case jobs::JobState::kFailed: return v1::FAILED;
+    case jobs::JobState::kCancelled: return v1::CANCELLED;
+  }
+  return v1::JOB_STATE_UNSPECIFIED;
+}
+
+void ToProto(const jobs::JobProgress& p, v1::Progress* out) {
+  out->set_stage(ToProto(p.stage));
+  out->set_step(static_cast<uint32_t>(p.step));
+  out->set_total_steps(static_cast<uint32_t>(p.total_steps));
+  SetDuration(p.elapsed, out->mutable_elapsed());
+  SetDuration(p.eta, out->mutable_eta());
+}
+
+void ToProto(const jobs::JobResult& r, v1::Completed* out) {
+  out->set_container(r.container);
+  out->set_codec(r.codec);
+  out->set_width(static_cast<uint32_t>(r.width));
+  out->set_height(static_cast<uint32_t>(r.height));
+  out->set_frames(static_cast<uint32_t>(r.frames));
+  out->set_fps(r.fps);
+  out->set_bytes(r.bytes.size());
+  out->set_sha256(r.sha256);
+  out->set_seed(r.seed);
+  for (const auto& t : r.timings) {
+    v1::StageTiming* timing = out->add_timings();
+    timing->set_stage(ToProto(t.stage));
+    SetDuration(t.duration, timing->mutable_duration());
+  }
+}
+
+void ToProto(const absl::Status& s, v1::Failed* out) {
+  out->set_code(static_cast<int32_t>(s.code()));
+  out->set_message(std::string(s.message()));
+}
+
+void ToProto(const jobs::Job& job, v1::Job* out) {
+  const jobs::JobSnapshot s = job.Snapshot();
+  out->set_job_id(job.id());
+  out->set_model(job.spec().model);
+  out->set_state(ToProto(s.state));
+  const int64_t created_ns = absl::ToUnixNanos(job.created());
+  out->mutable_created()->set_seconds(created_ns / 1'000'000'000);
+  out->mutable_created()->set_nanos(static_cast<int32_t>(created_ns % 1'000'000'000));
+  if (!s.stages.empty()) ToProto(s.stages.back(), out->mutable_progress());
+  if (s.result) ToProto(*s.result, out->mutable_result());
+  if (!s.error.ok()) ToProto(s.error, out->mutable_error());
+  out->set_client_request_id(job.spec().client_request_id);
+}
+
+void ToProto(const pipeline::ModelDescription& m, const std::string& state, v1::Model* out) {
+  out->set_id(m.id);
+  out->set_type(pipeline::ModelTypeName(m.type));
+  out->set_variant(m.variant);
+  out->set_description(m.description);
+  out->set_state(state);
+  for (const auto& g : m.resident) {
+    v1::ResidentTensorGroup* r = out->add_resident();
+    r->set_component(g.component);
+    r->set_dtype(g.dtype);
+    r->set_device(g.device);
+    r->set_bytes(g.bytes);
+    *out->mutable_plan()->add_placement() = *r;
+  }
+  out->mutable_plan()->set_offload_mode(m.plan.offload_mode);
+  for (const auto& [device, bytes] : m.plan.predicted_peak) {
+    (*out->mutable_plan()->mutable_predicted_peak_bytes())[device] = bytes;
+  }
+  out->mutable_plan()->set_summary(m.plan.summary);
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+}  // namespace videogen::service

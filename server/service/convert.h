@@ -1,0 +1,40 @@
+// The one place where protobuf messages meet engine and job types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/common/cancellation.h"
+#include "engine/pipeline/api/generator.h"
+#include "server/jobs/job.h"
+#include "server/service/request_limits.h"
+#include "videogen/v1/videogen.pb.h"
+
+namespace videogen::service {
+
+// Builds the job for an already validated request (ValidateRequest): decodes
+// the image within `limits`, maps the enums, uses `seed_if_absent` when the
+// request has no seed. Errors: InvalidArgument("image: ...") for an image that
+// does not decode; ResourceExhausted / Internal from the decoder.
+absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& request, const RequestLimits& limits,
+                                        uint64_t seed_if_absent,
+                                        std::optional<CancelToken::Clock::time_point> deadline);
+
+v1::Stage ToProto(jobs::JobStage stage);
+v1::JobState ToProto(jobs::JobState state);
+void ToProto(const jobs::JobProgress& progress, v1::Progress* out);
+void ToProto(const jobs::JobResult& result, v1::Completed* out);
+void ToProto(const absl::Status& status, v1::Failed* out);
+void ToProto(const jobs::Job& job, v1::Job* out);
+// `state`: "warming" or "ready".
+void ToProto(const pipeline::ModelDescription& model, const std::string& state, v1::Model* out);
+
+// absl and gRPC status codes share their numbering.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace videogen::service

@@ -1,0 +1,66 @@
+#include "server/service/generate_video_reactor.h"
+
+#include <chrono>
+
+#include "absl/random/random.h"
+#include "server/jobs/log.h"
+#include "server/service/convert.h"
+#include "server/service/request_validation.h"
+
+namespace videogen::service {
+
+namespace {
+
+std::optional<CancelToken::Clock::time_point> JobDeadline(const grpc::CallbackServerContext& call) {
+  const auto deadline = call.deadline();
+  if (deadline >= std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365)) return std::nullopt;
+  return CancelToken::Clock::now() +
+         std::chrono::duration_cast<CancelToken::Clock::duration>(deadline - std::chrono::system_clock::now());
+}
+
+uint64_t RandomSeed() {
+  thread_local absl::BitGen gen;
+  return absl::Uniform<uint64_t>(gen, 0, uint64_t{1} << 53);
+}
+
+}  // namespace
+
+GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
+                                           const v1::GenerateVideoRequest& request) {
+  if (absl::Status s = context.Authenticate(*call); !s.ok()) {
+    Reject(s);
+    return;
+  }
+  if (absl::Status s = ValidateRequest(request, context.limits); !s.ok()) {
+    jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", s.ToString()}});
+    {
+    Reject(s);
+    return;
+  }
+  }
+  auto spec = ToJobSpec(request, context.limits, RandomSeed(), JobDeadline(*call));
+  if (!spec.ok()) {
+    jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", spec.status().ToString()}});
+    {
+    Reject(spec.status());
+    return;
+  }
+  }
+  auto submitted = context.jobs->Submit(*std::move(spec));
+  if (!submitted.ok()) {
+    jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", submitted.status().ToString()}});
+    {
+    Reject(submitted.status());
+    return;
+  }
+  }
+  std::shared_ptr<jobs::Job> job = submitted->job;
+  std::function<void()> on_cancel;
+  if (request.cancel_job_with_call()) {
+    jobs::JobManager* manager = context.jobs;
+    on_cancel = [manager, id = job->id()] { (void)manager->Cancel(id); };
+  }
+  Attach(job, JobEventCursor(job->id(), /*send_accepted=*/true, /*from_offset=*/0), std::move(on_cancel));
+}
+
+}  // namespace videogen::service

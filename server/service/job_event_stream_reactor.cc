@@ -1,0 +1,135 @@
+#include "server/service/job_event_stream_reactor.h"
+
+#include <utility>
+
+#include "server/service/convert.h"
+
+namespace videogen::service {
+
+// The job's observer. Keeps the reactor alive while a Pump runs in it, and
+// deletes the reactor when OnDone came during such a run.
+class JobEventStreamReactor::Link final : public jobs::JobObserver, public std::enable_shared_from_this<Link> {
+ public:
+  explicit Link(JobEventStreamReactor* reactor) : reactor_(reactor) {}
+
+  void OnJobChanged() override { Run(); }
+
+  void Run() {
+    std::shared_ptr<Link> keep = shared_from_this();
+    JobEventStreamReactor* reactor;
+    {
+      absl::MutexLock lock(&mu_);
+      if (reactor_ == nullptr || done_) return;
+      reactor = reactor_;
+      ++active_;
+    }
+    reactor->Pump();
+    JobEventStreamReactor* to_delete = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (--active_ == 0 && done_) std::swap(to_delete, reactor_);
+    }
+    delete to_delete;
+  }
+
+  // OnDone(): deletes the reactor now, or when the running Pump returns.
+  void Done() {
+    JobEventStreamReactor* to_delete = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      if (active_ == 0) std::swap(to_delete, reactor_);
+    }
+    delete to_delete;
+  }
+
+ private:
+  absl::Mutex mu_;
+  JobEventStreamReactor* reactor_ ABSL_GUARDED_BY(mu_);
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+JobEventStreamReactor::JobEventStreamReactor() : link_(std::make_shared<Link>(this)) {}
+
+JobEventStreamReactor::~JobEventStreamReactor() = default;
+
+void JobEventStreamReactor::Attach(std::shared_ptr<jobs::Job> job, JobEventCursor cursor,
+                                   std::function<void()> on_cancel) {
+  {
+    absl::MutexLock lock(&mu_);
+    job_ = job;
+    cursor_.emplace(std::move(cursor));
+    on_cancel_ = std::move(on_cancel);
+  }
+  job->AddObserver(link_);
+  link_->Run();
+}
+
+void JobEventStreamReactor::Reject(const absl::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    finish_called_ = true;
+  }
+  Finish(ToGrpcStatus(status));
+}
+
+void JobEventStreamReactor::Pump() {
+  v1::JobEvent* to_write = nullptr;
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finish_called_ || write_in_flight_ || !cursor_) return;
+    if (cancelled_) {
+      finish_called_ = true;
+      finish = grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+    } else {
+      const jobs::JobSnapshot snapshot = job_->Snapshot();
+      switch (cursor_->Next(snapshot, &event_)) {
+        case JobEventCursor::Step::kWait:
+          return;
+        case JobEventCursor::Step::kTerminal:
+          final_status_ = event_.has_failed()
+                              ? grpc::Status(static_cast<grpc::StatusCode>(event_.failed().code()),
+                                             event_.failed().message())
+                              : grpc::Status::OK;
+          [[fallthrough]];
+        case JobEventCursor::Step::kEvent:
+          write_in_flight_ = true;
+          to_write = &event_;
+          break;
+        case JobEventCursor::Step::kDone:
+          finish_called_ = true;
+          finish = final_status_;
+          break;
+      }
+    }
+  }
+  // Outside the lock: gRPC may run reactions inline.
+  if (to_write != nullptr) StartWrite(to_write);
+  if (finish) Finish(*finish);
+}
+
+void JobEventStreamReactor::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!ok) cancelled_ = true;
+  }
+  link_->Run();
+}
+
+void JobEventStreamReactor::OnCancel() {
+  std::function<void()> on_cancel;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    on_cancel = std::move(on_cancel_);
+  }
+  if (on_cancel) on_cancel();
+  link_->Run();
+}
+
+void JobEventStreamReactor::OnDone() { link_->Done(); }
+
+}  // namespace videogen::service

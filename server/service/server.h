@@ -1,0 +1,76 @@
+// VideoGenServer: the job manager, the VideoGeneration service, the standard
+// health service and server reflection on one gRPC server.
+//
+// Health ("" and "videogen.v1.VideoGeneration"): NOT_SERVING until every
+// worker has warmed up, SERVING after, NOT_SERVING again once Shutdown starts.
+// Shutdown order: health NOT_SERVING -> stop accepting RPCs -> fail queued
+// jobs with UNAVAILABLE -> let running jobs finish within the drain timeout
+// (then cancel them) -> streams flush -> the server stops.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/auth/server_credentials.h"
+#include "server/auth/token_authenticator.h"
+#include "server/jobs/job_manager.h"
+#include "server/service/request_limits.h"
+#include "server/service/video_generation_service.h"
+
+namespace videogen::service {
+
+struct ServerOptions {
+  std::string listen = "0.0.0.0:50051";  // HOST:PORT; port 0 picks a free one
+  auth::TlsOptions tls;                   // empty cert: plaintext
+  std::string auth_token_file;            // empty: no authentication
+  RequestLimits limits;
+  int max_request_bytes = 40 << 20;       // largest accepted request message
+  bool reflection = true;
+  jobs::JobManagerOptions jobs;           // on_ready is taken over by the server
+};
+
+// Thread-safe.
+class VideoGenServer {
+ public:
+  // Starts the workers and the server. `listener` (nullable) must outlive it.
+  // Errors: InvalidArgument / NotFound for bad options or files, Unavailable
+  // when the address cannot be bound, errors of JobManager::Create.
+  static absl::StatusOr<std::unique_ptr<VideoGenServer>> Create(ServerOptions options,
+                                                                std::vector<jobs::Device> devices,
+                                                                jobs::JobListener* listener);
+  // Shutdown(absl::ZeroDuration()) unless already shut down.
+  ~VideoGenServer();
+
+  int port() const { return port_; }
+  jobs::JobManager& jobs() { return *manager_; }
+  bool serving() const;
+
+  // See the file comment. Idempotent; blocks until the server stopped.
+  void Shutdown(absl::Duration drain_timeout);
+
+ private:
+  VideoGenServer() = default;
+  void OnWorkersReady();
+  void UpdateHealthLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::unique_ptr<jobs::JobManager> manager_;
+  std::unique_ptr<auth::TokenAuthenticator> auth_;
+  std::unique_ptr<VideoGenerationService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  mutable absl::Mutex mu_;
+  bool workers_ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace videogen::service

@@ -1,0 +1,34 @@
+#include "server/service/watch_job_reactor.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace videogen::service {
+
+WatchJobReactor::WatchJobReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
+                                 const v1::WatchJobRequest& request) {
+  if (absl::Status s = context.Authenticate(*call); !s.ok()) {
+    Reject(s);
+    return;
+  }
+  if (request.job_id().empty()) {
+    Reject(absl::InvalidArgumentError("job_id: required"));
+    return;
+  }
+  auto job = context.jobs->Find(request.job_id());
+  if (!job.ok()) {
+    Reject(job.status());
+    return;
+  }
+  const jobs::JobSnapshot snapshot = (*job)->Snapshot();
+  if (snapshot.result && request.from_offset() > snapshot.result->bytes.size()) {
+    {
+    Reject(absl::OutOfRangeError(absl::StrCat("from_offset: ", request.from_offset(),
+                                                     " is beyond the video's ", snapshot.result->bytes.size(),
+                                                     " bytes")));
+    return;
+  }
+  }
+  Attach(*job, JobEventCursor((*job)->id(), /*send_accepted=*/false, request.from_offset()), nullptr);
+}
+
+}  // namespace videogen::service
