@@ -2,7 +2,7 @@
 // muxers. Writes at the current position overwrite or extend the buffer, and
 // seeks may move anywhere inside it (or past its end, zero-filling on the next
 // write), so muxers that patch headers after the fact (WebM cues, sizes,
-// duration) work without a file.
+// duration) work without a file. Seeks beyond 2 GiB are refused (EINVAL).
 #pragma once
 
 #include <cstdint>

@@ -339,8 +339,6 @@ PixelDiff Compare(const uint8_t* a, const uint8_t* b, size_t size) {
   return diff;
 }
 
-void SilenceLibavLogs() { av_log_set_level(AV_LOG_QUIET); }
-
 uint32_t PngCrc(const std::string& data) {
   uint32_t crc = 0xFFFFFFFFu;
   for (char ch : data) {

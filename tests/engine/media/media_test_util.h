@@ -71,7 +71,4 @@ PixelDiff Compare(const uint8_t* a, const uint8_t* b, size_t size);
 // CRC-32 as PNG chunks use it (to forge headers that pass the checksum).
 uint32_t PngCrc(const std::string& data);
 
-// Silences libav logging (the corrupt-data tests make decoders complain).
-void SilenceLibavLogs();
-
 }  // namespace videogen::media::testing
