@@ -89,6 +89,21 @@ absl::StatusOr<Fixture> LoadFixture(const std::string& dir) {
   return f;
 }
 
+// The model file: config.tokenizer_model, else a string `tokenizer_model` or
+// `spiece_model` in config or at the top level; relative to the fixture dir.
+absl::StatusOr<std::string> SpieceModelPath(const Fixture& f) {
+  const nlohmann::json& config = f.meta.value("config", nlohmann::json::object());
+  for (const nlohmann::json* obj : {&config, &f.meta}) {
+    for (const char* key : {"tokenizer_model", "spiece_model"}) {
+      if (obj->is_object() && obj->contains(key) && (*obj)[key].is_string()) {
+        return (std::filesystem::path(f.dir) / (*obj)[key].get<std::string>()).lexically_normal().string();
+      }
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(f.name, ": fixture.json names no tokenizer model (config.tokenizer_model)"));
+}
+
 std::vector<TensorComparison> CompareOutputs(const Fixture& fixture, const TensorMap& actual) {
   std::vector<TensorComparison> results;
   for (const auto& [name, expected] : fixture.expected) {

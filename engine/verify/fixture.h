@@ -47,6 +47,11 @@ struct Fixture {
 // NotFound / DataLoss / InvalidArgument naming the file on problems.
 absl::StatusOr<Fixture> LoadFixture(const std::string& dir);
 
+// The SentencePiece model of a tokenizer or pipeline fixture: config.tokenizer_model,
+// else a string `tokenizer_model` or `spiece_model` in config or at the top
+// level, relative to the fixture directory. InvalidArgument when none is named.
+absl::StatusOr<std::string> SpieceModelPath(const Fixture& fixture);
+
 struct TensorComparison {
   std::string name;
   double max_abs = 0;

@@ -1,6 +1,5 @@
 // tokenizer fixtures: HuggingfaceTokenizer(spiece model, seq_len=config.text_len,
 // clean=config.clean)(prompts) -> ids, mask.
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,24 +11,6 @@
 #include "engine/verify/runners.h"
 
 namespace videogen::verify {
-namespace {
-
-// The model file: config.tokenizer_model, else a string `tokenizer_model` or
-// `spiece_model` in config or at the top level; relative to the fixture dir.
-absl::StatusOr<std::string> SpieceModelPath(const Fixture& f) {
-  const nlohmann::json& config = f.meta.value("config", nlohmann::json::object());
-  for (const nlohmann::json* obj : {&config, &f.meta}) {
-    for (const char* key : {"tokenizer_model", "spiece_model"}) {
-      if (obj->is_object() && obj->contains(key) && (*obj)[key].is_string()) {
-        return (std::filesystem::path(f.dir) / (*obj)[key].get<std::string>()).lexically_normal().string();
-      }
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat(f.name, ": fixture.json names no tokenizer model (config.tokenizer_model)"));
-}
-
-}  // namespace
 
 absl::StatusOr<TensorMap> RunTokenizerFixture(const Fixture& fixture, const RunOptions&) {
   const nlohmann::json& config = fixture.meta.value("config", nlohmann::json::object());

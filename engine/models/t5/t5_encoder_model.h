@@ -62,6 +62,8 @@ class T5EncoderModel {
   absl::StatusOr<std::vector<torch::Tensor>> EncodeIds(const torch::Tensor& ids, const torch::Tensor& mask) const;
 
   const T5Config& config() const { return config_; }
+  // The encoder module (for resident-memory accounting).
+  const torch::nn::Module& module() const { return *encoder_; }
   const text::UmT5Tokenizer& tokenizer() const { return *tokenizer_; }
 
  private:

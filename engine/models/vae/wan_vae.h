@@ -94,6 +94,8 @@ class WanVae {
   torch::Tensor Denormalize(const torch::Tensor& z) const;
 
   const VaeConfig& config() const { return config_; }
+  // The WanVAE_ module (for resident-memory accounting).
+  const torch::nn::Module& module() const { return *model_; }
 
  private:
   WanVae(const VaeConfig& config, WanVAE_ model, torch::Device device);

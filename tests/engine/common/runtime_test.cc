@@ -44,3 +44,19 @@ TEST(RuntimeTest, MatmulMeasurementIsPositive) { EXPECT_GT(MeasureMatmulGflops(6
 
 }  // namespace
 }  // namespace videogen
+
+#include "engine/common/host_memory.h"
+
+namespace videogen {
+namespace {
+
+TEST(HostMemoryTest, ProcessFiguresAreConsistent) {
+  const uint64_t rss = ProcessRssBytes();
+  EXPECT_GT(rss, 1u << 20);  // a LibTorch test binary is well above 1 MiB
+  EXPECT_GE(ProcessPeakRssBytes(), rss);
+  EXPECT_GE(HostMemoryLimitBytes(), rss);
+  EXPECT_GT(HostMemoryAvailableBytes(), 0u);
+}
+
+}  // namespace
+}  // namespace videogen
