@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/torch_status.h"
 #include "engine/quant/e4m3.h"
+#include "engine/quant/e4m3_simd.h"
 #include "engine/quant/fp8_storage.h"
 
 namespace videogen::quant {
@@ -86,6 +87,17 @@ torch::Tensor DecodeE4M3Tensor(const torch::Tensor& stored, float scale, torch::
   torch::Tensor out = torch::empty(codes.sizes(), torch::TensorOptions().dtype(dtype));
   const uint8_t* src = codes.data_ptr<uint8_t>();
   const int64_t n = codes.numel();
+  const bool simd = HasSimdE4M3Decode();
+  if (simd && dtype == torch::kFloat32) {
+    float* dst = out.data_ptr<float>();
+    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { DecodeE4M3ToF32Simd(src + b, e - b, scale, dst + b); });
+    return out;
+  }
+  if (simd && dtype == torch::kBFloat16) {
+    uint16_t* dst = reinterpret_cast<uint16_t*>(out.data_ptr<at::BFloat16>());
+    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { DecodeE4M3ToBf16Simd(src + b, e - b, scale, dst + b); });
+    return out;
+  }
   switch (dtype) {
     case torch::kFloat32: {
       std::array<float, 256> table;

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "engine/quant/e4m3.h"
+#include "engine/quant/e4m3_simd.h"
 #include "engine/quant/fp8_storage.h"
 
 namespace videogen::quant {
@@ -40,6 +41,30 @@ TEST(Fp8Tensor, DecodeIsTheTableTimesScale) {
       } else {
         // e4m3 values (times 0.5) are exact in bf16 and fp16 except fp16 subnormal underflow: none here.
         EXPECT_EQ(got, want) << c << " dtype " << c10::toString(dtype);
+      }
+    }
+  }
+}
+
+TEST(Fp8Tensor, SimdDecodeMatchesScalarDecodeBitForBit) {
+  if (!HasSimdE4M3Decode()) GTEST_SKIP() << "no AVX2/F16C";
+  std::vector<uint8_t> codes(256 * 3 + 13);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<uint8_t>(i * 7 + 3);
+  for (float scale : {1.0f, 0.0123f, 3.5f}) {
+    for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{16}, int64_t{37}, static_cast<int64_t>(codes.size())}) {
+      std::vector<float> f(n);
+      std::vector<uint16_t> b(n);
+      DecodeE4M3ToF32Simd(codes.data(), n, scale, f.data());
+      DecodeE4M3ToBf16Simd(codes.data(), n, scale, b.data());
+      for (int64_t i = 0; i < n; ++i) {
+        const float want = DecodeE4M3(codes[i]) * scale;
+        if (std::isnan(want)) {
+          EXPECT_TRUE(std::isnan(f[i]));
+          EXPECT_EQ(b[i] & 0x7FC0, 0x7FC0);
+          continue;
+        }
+        EXPECT_EQ(f[i], want) << "code " << int(codes[i]) << " scale " << scale;
+        EXPECT_EQ(b[i], at::BFloat16(want).x) << "code " << int(codes[i]) << " scale " << scale;
       }
     }
   }

@@ -1,0 +1,79 @@
+// bench_fp8_matmul [--m 64,4096] [--k 1536] [--n 1536] [--repeats R]
+// One linear layer y = x W^T, W [N, K], on CPU: the fp8 path (LUT up-cast of
+// the e4m3 weight + matmul, as QuantLinear runs it) against the fp32 and bf16
+// matmuls alone, and the up-cast alone; best of R, all from one run.
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include "engine/common/runtime.h"
+#include "engine/quant/fp8_tensor.h"
+#include "engine/quant/quant_linear.h"
+
+namespace {
+
+double BestSeconds(int repeats, const std::function<void()>& fn) {
+  fn();  // warm-up
+  double best = 1e30;
+  for (int i = 0; i < repeats; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+std::vector<int64_t> SplitInts(const std::string& s) {
+  std::vector<int64_t> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stoll(item));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace videogen;
+  std::vector<int64_t> ms = {64, 4096};
+  int64_t k = 1536, n = 1536;
+  int repeats = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--m")) ms = SplitInts(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--k")) k = std::stoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--n")) n = std::stoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
+  }
+  if (!ConfigureTorchRuntime({}).ok()) return 1;
+  at::NoGradGuard no_grad;
+  std::printf("threads=%d K=%ld N=%ld repeats=%d\n", at::get_num_threads(), k, n, repeats);
+  const at::Tensor w = at::randn({n, k}) * 0.02;
+  auto q = quant::QuantizeWeight(w, quant::Fp8Scaling::kPerTensor);
+  if (!q.ok()) return 1;
+  const at::Tensor w_bf16 = w.to(at::kBFloat16);
+  const double decode_f32 = BestSeconds(repeats, [&] { quant::DequantizeWeight(*q, at::kFloat); });
+  const double decode_bf16 = BestSeconds(repeats, [&] { quant::DequantizeWeight(*q, at::kBFloat16); });
+  std::printf("up-cast alone: fp8->fp32 %.3f ms (%.2f GB/s written), fp8->bf16 %.3f ms\n", decode_f32 * 1e3,
+              4.0 * n * k / decode_f32 / 1e9, decode_bf16 * 1e3);
+  std::printf("%6s %12s %12s %12s %12s %14s %14s\n", "M", "fp32_mm_ms", "fp8_f32_ms", "bf16_mm_ms", "fp8_bf16_ms",
+              "fp8/fp32", "fp8bf16/bf16");
+  for (const int64_t m : ms) {
+    const at::Tensor x = at::randn({m, k});
+    const at::Tensor x_bf16 = x.to(at::kBFloat16);
+    const double mm32 = BestSeconds(repeats, [&] { at::linear(x, w); });
+    const double fp8_32 = BestSeconds(repeats, [&] { at::linear(x, quant::DequantizeWeight(*q, at::kFloat)); });
+    const double mm16 = BestSeconds(std::max(1, repeats / 2), [&] { at::linear(x_bf16, w_bf16); });
+    const double fp8_16 =
+        BestSeconds(std::max(1, repeats / 2), [&] { at::linear(x_bf16, quant::DequantizeWeight(*q, at::kBFloat16)); });
+    std::printf("%6ld %12.3f %12.3f %12.3f %12.3f %14.3f %14.3f\n", m, mm32 * 1e3, fp8_32 * 1e3, mm16 * 1e3,
+                fp8_16 * 1e3, fp8_32 / mm32, fp8_16 / mm16);
+    std::printf("       fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s\n", 2.0 * m * k * n / mm32 / 1e9, 2.0 * m * k * n / mm16 / 1e9);
+  }
+  return 0;
+}

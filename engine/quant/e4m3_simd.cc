@@ -1,0 +1,82 @@
+#include "engine/quant/e4m3_simd.h"
+
+#include "engine/quant/e4m3.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace videogen::quant {
+namespace {
+
+uint16_t Bf16Bits(float f) {
+  uint32_t u;
+  __builtin_memcpy(&u, &f, 4);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
+  return static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+}  // namespace
+
+#if defined(__x86_64__)
+namespace {
+
+// 8 codes -> 8 floats (value * scale).
+__attribute__((target("avx2,f16c"))) inline __m256 Decode8(const uint8_t* in, __m256 mul) {
+  const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in));
+  const __m128i mag16 = _mm_and_si128(_mm_cvtepu8_epi16(b), _mm_set1_epi16(0x7F));
+  const __m256 f = _mm256_mul_ps(_mm256_cvtph_ps(_mm_slli_epi16(mag16, 7)), mul);
+  const __m256i w32 = _mm256_cvtepu8_epi32(b);
+  const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(w32, _mm256_set1_epi32(0x80)), 24);
+  const __m256i nan = _mm256_cmpeq_epi32(_mm256_and_si256(w32, _mm256_set1_epi32(0x7F)), _mm256_set1_epi32(0x7F));
+  const __m256i bits = _mm256_blendv_epi8(_mm256_castps_si256(f), _mm256_set1_epi32(0x7FC00000), nan);
+  return _mm256_castsi256_ps(_mm256_or_si256(bits, sign));
+}
+
+// float32 bits -> bf16 bits in the low half of each lane, nearest-even.
+__attribute__((target("avx2,f16c"))) inline __m256i RoundToBf16(__m256i a) {
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(a, 16), _mm256_set1_epi32(1));
+  return _mm256_srli_epi32(_mm256_add_epi32(a, _mm256_add_epi32(_mm256_set1_epi32(0x7FFF), lsb)), 16);
+}
+
+}  // namespace
+
+bool HasSimdE4M3Decode() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  return has;
+}
+
+__attribute__((target("avx2,f16c"))) void DecodeE4M3ToF32Simd(const uint8_t* in, int64_t n, float scale,
+                                                              float* out) {
+  const __m256 mul = _mm256_set1_ps(256.0f * scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, Decode8(in + i, mul));
+  for (; i < n; ++i) out[i] = DecodeE4M3(in[i]) * scale;
+}
+
+__attribute__((target("avx2,f16c"))) void DecodeE4M3ToBf16Simd(const uint8_t* in, int64_t n, float scale,
+                                                               uint16_t* out) {
+  const __m256 mul = _mm256_set1_ps(256.0f * scale);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i a = RoundToBf16(_mm256_castps_si256(Decode8(in + i, mul)));
+    const __m256i b = RoundToBf16(_mm256_castps_si256(Decode8(in + i + 8, mul)));
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), packed);
+  }
+  for (; i < n; ++i) out[i] = Bf16Bits(DecodeE4M3(in[i]) * scale);
+}
+
+#else  // not x86-64: the table kernels of fp8_tensor.cc are used.
+
+bool HasSimdE4M3Decode() { return false; }
+void DecodeE4M3ToF32Simd(const uint8_t* in, int64_t n, float scale, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = DecodeE4M3(in[i]) * scale;
+}
+void DecodeE4M3ToBf16Simd(const uint8_t* in, int64_t n, float scale, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(DecodeE4M3(in[i]) * scale);
+}
+
+#endif
+
+}  // namespace videogen::quant

@@ -1,0 +1,18 @@
+// Vectorised e4m3fn -> float32 / bfloat16 decoding (AVX2 + F16C, chosen at
+// run time; x86-64 only). Exact: a code's magnitude bits shifted left by 7 are
+// an fp16 bit pattern worth value / 256.
+#pragma once
+
+#include <cstdint>
+
+namespace videogen::quant {
+
+// True when the CPU (and build) provide the kernels below.
+bool HasSimdE4M3Decode();
+
+// out[i] = decode(in[i]) * scale for i < n; preconditions: HasSimdE4M3Decode().
+void DecodeE4M3ToF32Simd(const uint8_t* in, int64_t n, float scale, float* out);
+// The same, rounded to bfloat16 (nearest-even), written as raw bf16 bits.
+void DecodeE4M3ToBf16Simd(const uint8_t* in, int64_t n, float scale, uint16_t* out);
+
+}  // namespace videogen::quant
