@@ -1,10 +1,60 @@
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/models/clip/clip_visual.h"
 #include "engine/verify/runners.h"
 
 namespace videogen::verify {
+namespace {
 
-// TODO(in progress): not implemented yet.
-absl::StatusOr<TensorMap> RunClipFixture(const Fixture& fixture, const RunOptions&) {
-  return absl::UnimplementedError(fixture.component + ": not implemented yet");
+// pixel_values [N, 3, S, S] and features [N, tokens, vision_dim] from the weights at `path`.
+absl::StatusOr<TensorMap> RunClip(const models::ClipVisionConfig& config, const std::string& path,
+                                  const std::vector<torch::Tensor>& videos) {
+  models::ClipVisualOptions options;
+  options.checkpoint_path = path;
+  options.config = config;
+  ASSIGN_OR_RETURN(std::unique_ptr<models::ClipVisual> clip, models::ClipVisual::Create(options));
+  TensorMap out;
+  ASSIGN_OR_RETURN(out["pixel_values"], clip->Preprocess(videos));
+  ASSIGN_OR_RETURN(out["features"], clip->EncodePixels(out["pixel_values"]));
+  return out;
+}
+
+// The outputs of `path` must be bit-identical to `reference` (same weights in
+// another container format).
+absl::Status CheckSameOutputs(const TensorMap& reference, const TensorMap& actual, const std::string& path) {
+  Fixture same;
+  same.expected = reference;
+  for (const auto& [name, tensor] : reference) same.tolerances[name].exact = true;
+  for (const TensorComparison& c : CompareOutputs(same, actual)) {
+    if (!c.pass) {
+      return absl::DataLossError(absl::StrCat(path, ": output '", c.name, "' differs from the one of the fixture's ",
+                                              "weights file (max_abs ", c.max_abs, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TensorMap> RunClipFixture(const Fixture& fixture, const RunOptions& options) {
+  if (options.weight_dtype != WeightDType::kFp32) {
+    return absl::InvalidArgumentError("--dtype fp8 is not supported for the CLIP encoder");
+  }
+  ASSIGN_OR_RETURN(models::ClipVisionConfig config,
+                   models::ClipVisionConfig::FromJson(fixture.meta.value("config", nlohmann::json())));
+  ASSIGN_OR_RETURN(std::string weights, fixture.WeightsPath());
+  const std::vector<torch::Tensor> videos = fixture.InputList("video");
+  if (videos.empty()) return absl::InvalidArgumentError(absl::StrCat(fixture.name, ": no video_0 input"));
+  ASSIGN_OR_RETURN(TensorMap out, RunClip(config, weights, videos));
+
+  const std::filesystem::path pth = std::filesystem::path(fixture.dir) / "weights.pth";
+  if (std::filesystem::exists(pth) && !std::filesystem::equivalent(pth, weights)) {
+    ASSIGN_OR_RETURN(TensorMap from_pth, RunClip(config, pth.string(), videos));
+    RETURN_IF_ERROR(CheckSameOutputs(out, from_pth, pth.string()));
+  }
+  return out;
 }
 
 }  // namespace videogen::verify
