@@ -42,7 +42,7 @@ int Run(int argc, char** argv) {
   CLI::App app{"videogen-server: Wan2.1 video generation over gRPC"};
   app.add_option("--listen", options.listen, "gRPC address HOST:PORT (port 0: any free port)")->capture_default_str();
   app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address HOST:PORT")->capture_default_str();
-  app.add_option("--model", model.model, "Model: tiny (embedded). Test only: fake, fake-i2v")->capture_default_str();
+  app.add_option("--model", model.model, "Model: tiny (embedded i2v), tiny-t2v. Test only: fake, fake-i2v")->capture_default_str();
   app.add_option("--model-dir", model.model_dir, "Load the model from this directory instead of --model");
   app.add_option("--devices", devices_flag, "Comma-separated devices, one worker each: cpu or cuda:0,cuda:1")
       ->capture_default_str();

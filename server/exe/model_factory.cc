@@ -1,15 +1,30 @@
 #include "server/exe/model_factory.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/common/torch_status.h"
+#include "engine/pipeline/tiny_model.h"
+#include "engine/pipeline/wan_generator.h"
 #include "server/testing/fake_video_generator.h"
 
 namespace videogen::server {
+namespace {
+
+absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const std::string& dir, const std::string& id,
+                                                                  const std::string& device) {
+  pipeline::WanGeneratorOptions options;
+  options.model_dir = dir;
+  options.id = id;
+  ASSIGN_OR_RETURN(options.device, TorchCall(absl::StrCat("devices: ", device), [&] { return torch::Device(device); }));
+  ASSIGN_OR_RETURN(std::unique_ptr<pipeline::WanGenerator> generator, pipeline::WanGenerator::Create(options));
+  return std::unique_ptr<pipeline::VideoGenerator>(std::move(generator));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,
                                                                          const std::string& device) {
-  if (!flags.model_dir.empty()) {
-    return absl::UnimplementedError("model_dir: loading checkpoints is not linked into this build yet");
-  }
+  if (!flags.model_dir.empty()) return LoadWan(flags.model_dir, "", device);
   if (flags.model == "fake" || flags.model == "fake-i2v") {
     testing::FakeVideoGeneratorOptions options;
     options.id = flags.model;
@@ -18,11 +33,14 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const 
     options.step_time = flags.fake_step_time;
     return std::make_unique<testing::FakeVideoGenerator>(options);
   }
-  if (flags.model == "tiny") {
-    return absl::UnimplementedError("model: the embedded tiny model is not linked into this build yet");
+  if (flags.model == "tiny" || flags.model == "tiny-t2v") {
+    pipeline::TinyModelOptions tiny;
+    tiny.type = flags.model == "tiny" ? pipeline::ModelType::kI2V : pipeline::ModelType::kT2V;
+    ASSIGN_OR_RETURN(const std::string dir, pipeline::EnsureTinyModel(pipeline::DefaultCacheDir(), tiny));
+    return LoadWan(dir, flags.model, device);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("model: unknown model \"", flags.model, "\" (tiny, or the test-only fake / fake-i2v)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "model: unknown model \"", flags.model, "\" (tiny (i2v), tiny-t2v, or the test-only fake / fake-i2v)"));
 }
 
 }  // namespace videogen::server

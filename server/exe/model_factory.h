@@ -14,7 +14,7 @@
 namespace videogen::server {
 
 struct ModelFlags {
-  // "tiny" (the embedded default model) or, for tests only, "fake" (t2v) /
+  // "tiny" (the embedded default model, i2v), "tiny-t2v", or, for tests only, "fake" (t2v) /
   // "fake-i2v" (server/testing/fake_video_generator.h).
   std::string model = "tiny";
   // Set: load the model from this directory instead of `model`.

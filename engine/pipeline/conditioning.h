@@ -1,0 +1,55 @@
+// The request-shape arithmetic and conditioning tensors of the official
+// pipelines (wan/text2video.py, wan/image2video.py), in one place.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include <torch/types.h>
+
+#include "absl/status/statusor.h"
+
+namespace videogen::pipeline {
+
+// VAE stride (4, 8, 8) and DiT patch (1, 2, 2) of every Wan2.1 model.
+struct LatentGeometry {
+  int64_t frames = 0;     // F = 1 + 4k video frames
+  int64_t latent_t = 0;   // T = (F - 1) / 4 + 1
+  int64_t latent_h = 0;   // H / 8
+  int64_t latent_w = 0;   // W / 8
+  int64_t seq_len = 0;    // DiT tokens per sample
+  int64_t height() const { return latent_h * 8; }
+  int64_t width() const { return latent_w * 8; }
+};
+
+// t2v: latent (16, T, H/8, W/8); seq_len = ceil(h * w / (ph * pw) * T).
+// InvalidArgument naming `num_frames` (not 4n+1), `width` / `height` (not a
+// positive multiple of 8 * patch).
+absl::StatusOr<LatentGeometry> TextToVideoGeometry(int64_t width, int64_t height, int64_t frames,
+                                                   std::array<int64_t, 3> patch = {1, 2, 2});
+
+// i2v: lat_h = round(sqrt(max_area * H0 / W0) // 8 // ph * ph), likewise
+// lat_w with W0 / H0 (floor divisions on doubles, as the reference);
+// seq_len = T * lat_h * lat_w // (ph * pw). InvalidArgument naming
+// `num_frames`, `max_area` (too small for one patch) or `image`.
+absl::StatusOr<LatentGeometry> ImageToVideoGeometry(int64_t image_width, int64_t image_height,
+                                                    int64_t max_area, int64_t frames,
+                                                    std::array<int64_t, 3> patch = {1, 2, 2});
+
+// uint8 [H0, W0, 3] RGB -> float32 [3, H0, W0] in [-1, 1] (to_tensor, sub(0.5), div(0.5)).
+torch::Tensor ImageToTensor(const torch::Tensor& image_u8);
+
+// The first-frame mask msk: float32 [4, T, lat_h, lat_w], 1 on latent frame 0.
+torch::Tensor FirstFrameMask(const LatentGeometry& geometry);
+
+// The VAE condition video: the image bicubic-resized (align_corners false, no
+// clamp) to (h, w) as frame 0 followed by F - 1 zero frames: [3, F, h, w].
+torch::Tensor ConditionVideo(const torch::Tensor& image, const LatentGeometry& geometry);
+
+// torch.randn(16, T, h, w, generator=torch.Generator('cpu').manual_seed(seed)).
+torch::Tensor SeededNoise(uint64_t seed, const LatentGeometry& geometry, int64_t channels = 16);
+
+// Frames [3, F, H, W] in [-1, 1] -> uint8 [F, H, W, 3] ((x + 1) * 127.5, rounded, clamped).
+torch::Tensor VideoToFramesU8(const torch::Tensor& video);
+
+}  // namespace videogen::pipeline

@@ -1,0 +1,46 @@
+#include "engine/pipeline/denoise.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/common/torch_status.h"
+
+namespace videogen::pipeline {
+
+absl::StatusOr<torch::Tensor> Denoise(const torch::Tensor& noise, const DenoiseOptions& options,
+                                      const FlowModelFn& model, const StepFn& on_step,
+                                      const CancelToken* cancel, DenoiseTrace* trace) {
+  if (!std::isfinite(options.guidance_scale) || options.guidance_scale < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("guidance_scale must be finite and >= 0, got ", options.guidance_scale));
+  }
+  ASSIGN_OR_RETURN(auto scheduler, schedulers::FlowScheduler::Create(options.sampler, {}));
+  RETURN_IF_ERROR(scheduler->SetTimesteps(options.steps, options.shift));
+  const torch::Tensor timesteps = scheduler->timesteps();
+  const int total = scheduler->num_steps();
+  if (trace != nullptr) trace->timesteps = timesteps;
+
+  torch::Tensor latent = noise;
+  for (int i = 0; i < total; ++i) {
+    RETURN_IF_ERROR(CheckCancel(cancel, "denoising"));
+    if (trace != nullptr) trace->latents.push_back(latent);
+    const torch::Tensor t = timesteps.slice(0, i, i + 1);
+    ASSIGN_OR_RETURN(torch::Tensor cond, model(latent, t, /*conditional=*/true));
+    ASSIGN_OR_RETURN(torch::Tensor uncond, model(latent, t, /*conditional=*/false));
+    ASSIGN_OR_RETURN(torch::Tensor pred, TorchCall("classifier-free guidance", [&] {
+                       return uncond + options.guidance_scale * (cond - uncond);
+                     }));
+    ASSIGN_OR_RETURN(torch::Tensor next, scheduler->Step(pred.unsqueeze(0), i, latent.unsqueeze(0)));
+    latent = next.squeeze(0);
+    if (trace != nullptr) {
+      trace->noise_pred_cond.push_back(cond);
+      trace->noise_pred_uncond.push_back(uncond);
+    }
+    if (on_step) on_step(i + 1, total);
+  }
+  if (trace != nullptr) trace->latents.push_back(latent);
+  return latent;
+}
+
+}  // namespace videogen::pipeline

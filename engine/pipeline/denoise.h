@@ -1,0 +1,47 @@
+// The classifier-free-guidance denoising loop shared by the text-to-video and
+// image-to-video pipelines (the `for t in timesteps` loop of generate()).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "absl/status/statusor.h"
+#include "engine/common/cancellation.h"
+#include "engine/schedulers/scheduler.h"
+
+namespace videogen::pipeline {
+
+struct DenoiseOptions {
+  schedulers::SamplerKind sampler = schedulers::SamplerKind::kUniPC;
+  int steps = 50;               // >= 1
+  double shift = 5.0;           // > 0
+  double guidance_scale = 5.0;  // finite, >= 0
+};
+
+// Per-step tensors of one run (what the pipeline fixtures record).
+struct DenoiseTrace {
+  torch::Tensor timesteps;                  // [S]
+  std::vector<torch::Tensor> latents;       // S + 1 entries, the DiT input of each step then the result
+  std::vector<torch::Tensor> noise_pred_cond;
+  std::vector<torch::Tensor> noise_pred_uncond;
+};
+
+// The flow prediction for one latent [16, T, h, w] at timestep `t` (a [1]
+// tensor, the scheduler's dtype), with the prompt (`conditional`) or the
+// negative-prompt context.
+using FlowModelFn = std::function<absl::StatusOr<torch::Tensor>(const torch::Tensor& latent,
+                                                                const torch::Tensor& t, bool conditional)>;
+// Called after each step with (steps done, total steps).
+using StepFn = std::function<void(int done, int total)>;
+
+// Runs S steps from `noise`: noise_pred = uncond + g * (cond - uncond); latent =
+// scheduler.step(noise_pred[None], t, latent[None])[0]. Returns the final latent.
+// The cancel token is checked before every step (Cancelled / DeadlineExceeded).
+// InvalidArgument naming `steps`, `shift` or `guidance_scale`.
+absl::StatusOr<torch::Tensor> Denoise(const torch::Tensor& noise, const DenoiseOptions& options,
+                                      const FlowModelFn& model, const StepFn& on_step,
+                                      const CancelToken* cancel, DenoiseTrace* trace = nullptr);
+
+}  // namespace videogen::pipeline

@@ -1,0 +1,42 @@
+// videogen-make-tiny DIR [--type i2v|t2v] [--seed N]
+// Writes the embedded tiny Wan2.1 model (random weights) in the official layout.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "engine/pipeline/tiny_model.h"
+
+int main(int argc, char** argv) {
+  using videogen::pipeline::ModelType;
+  videogen::pipeline::TinyModelOptions options;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--type" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      if (v != "i2v" && v != "t2v") {
+        std::fprintf(stderr, "videogen-make-tiny: --type must be i2v or t2v\n");
+        return 2;
+      }
+      options.type = v == "i2v" ? ModelType::kI2V : ModelType::kT2V;
+    } else if (arg == "--seed" && i + 1 < argc) {
+      options.seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (dir.empty() && !arg.empty() && arg[0] != '-') {
+      dir = arg;
+    } else {
+      std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N]\n");
+      return 2;
+    }
+  }
+  if (dir.empty()) {
+    std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N]\n");
+    return 2;
+  }
+  const absl::Status status = videogen::pipeline::WriteTinyModel(dir, options);
+  if (!status.ok()) {
+    std::fprintf(stderr, "videogen-make-tiny: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("videogen-make-tiny: wrote %s\n", dir.c_str());
+  return 0;
+}

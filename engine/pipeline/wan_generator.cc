@@ -1,0 +1,260 @@
+#include "engine/pipeline/wan_generator.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <utility>
+
+#include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/host_memory.h"
+#include "engine/common/status_macros.h"
+#include "engine/common/torch_status.h"
+#include "engine/io/model_dir.h"
+#include "engine/io/tensor_source.h"
+#include "engine/models/common/state_dict.h"
+
+namespace videogen::pipeline {
+
+const char kT2VNegativePrompt[] =
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，"
+    "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，"
+    "手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
+const char kI2VNegativePrompt[] =
+    "镜头晃动，色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，"
+    "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，"
+    "手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
+
+namespace {
+
+using nlohmann::json;
+
+absl::StatusOr<json> ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
+  }
+}
+
+std::string DtypeName(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32: return "fp32";
+    case torch::kBFloat16: return "bf16";
+    case torch::kFloat16: return "fp16";
+    case torch::kUInt8: return "fp8_e4m3fn";  // fp8 codes are the only uint8 parameters
+    default: return c10::toString(type);
+  }
+}
+
+std::string DeviceName(const torch::Device& device) {
+  return device.is_cpu() ? "cpu" : device.str();
+}
+
+// The official variant names, recognised from the DiT geometry.
+std::string VariantOf(const models::WanConfig& c) {
+  if (c.dim == 1536 && c.num_layers == 30) return "T2V-1.3B";
+  if (c.dim == 5120 && c.num_layers == 40) return c.has_image_input() ? "I2V-14B" : "T2V-14B";
+  return "custom";
+}
+
+absl::Status ApplyDefaults(const json& j, GenerationDefaults& d) {
+  try {
+    d.width = j.value("width", d.width);
+    d.height = j.value("height", d.height);
+    d.max_area = j.value("max_area", d.max_area);
+    d.num_frames = j.value("num_frames", d.num_frames);
+    d.steps = j.value("steps", d.steps);
+    d.shift = j.value("shift", d.shift);
+    d.guidance_scale = j.value("guidance_scale", d.guidance_scale);
+    d.fps = j.value("fps", d.fps);
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("videogen.json defaults: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRange(const char* field, double value, double lo, double hi) {
+  if (!std::isfinite(value) || value < lo || value > hi) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be in [", lo, ", ", hi, "], got ", value));
+  }
+  return absl::OkStatus();
+}
+
+
+}  // namespace
+
+std::vector<ResidentGroup> ResidentGroups(const torch::nn::Module& module, const std::string& component) {
+  std::map<std::pair<std::string, std::string>, uint64_t> bytes;
+  auto add = [&](const torch::Tensor& t) {
+    if (!t.defined()) return;
+    bytes[{DtypeName(t.scalar_type()), DeviceName(t.device())}] += t.numel() * t.element_size();
+  };
+  for (const auto& p : module.parameters()) add(p);
+  for (const auto& b : module.buffers()) add(b);
+  std::vector<ResidentGroup> groups;
+  for (const auto& [key, n] : bytes) groups.push_back({component, key.first, key.second, n});
+  return groups;
+}
+
+absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const WanGeneratorOptions& options) {
+  ASSIGN_OR_RETURN(const io::ModelFiles files, io::FindModelFiles(options.model_dir));
+  json extra = json::object();
+  if (!files.videogen_config.empty()) {
+    ASSIGN_OR_RETURN(extra, ReadJson(files.videogen_config));
+  }
+  ASSIGN_OR_RETURN(const json dit_json, ReadJson(files.dit_config));
+  ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json));
+  const torch::Device device = options.device;
+
+  WanPipelineParts parts;
+  RETURN_IF_ERROR(TorchCall("DiT", [&] { parts.dit = models::WanModel(dit_config); }));
+  {
+    ASSIGN_OR_RETURN(auto source, io::OpenCheckpoint(files.dit));
+    models::LoadOptions load;
+    load.dtype = options.dit_dtype;
+    load.device = device;
+    RETURN_IF_ERROR(models::LoadStateDict(*parts.dit, *source, load));
+  }
+
+  models::T5EncoderModelOptions t5;
+  t5.checkpoint_path = files.t5;
+  t5.tokenizer_path = files.tokenizer;
+  t5.dtype = options.t5_dtype;
+  t5.device = device;
+  t5.text_len = static_cast<int>(dit_config.text_len);
+  if (extra.contains("t5")) {
+    ASSIGN_OR_RETURN(t5.config, models::T5Config::FromJson(extra["t5"]));
+  }
+  ASSIGN_OR_RETURN(parts.text_encoder, models::T5EncoderModel::Create(t5));
+
+  models::vae::WanVaeOptions vae;
+  vae.device = device;
+  if (extra.contains("vae")) {
+    ASSIGN_OR_RETURN(vae.config, models::vae::VaeConfig::FromJson(extra["vae"]));
+  }
+  ASSIGN_OR_RETURN(parts.vae, models::vae::WanVae::Open(files.vae, vae));
+
+  if (dit_config.has_image_input()) {
+    if (files.clip.empty()) {
+      return absl::NotFoundError(absl::StrCat("model directory ", files.dir, " holds an i2v DiT but lacks ",
+                                              io::kClipFile));
+    }
+    models::ClipVisualOptions clip;
+    clip.checkpoint_path = files.clip;
+    clip.device = device;
+    if (extra.contains("clip")) {
+      ASSIGN_OR_RETURN(clip.config, models::ClipVisionConfig::FromJson(extra["clip"]));
+    }
+    ASSIGN_OR_RETURN(parts.clip, models::ClipVisual::Create(clip));
+  }
+
+  ModelDescription d;
+  d.id = options.id.empty() ? std::filesystem::path(files.dir).filename().string() : options.id;
+  d.type = dit_config.has_image_input() ? ModelType::kI2V : ModelType::kT2V;
+  d.variant = extra.value("variant", VariantOf(dit_config));
+  d.description = extra.value("description", absl::StrCat("Wan2.1 ", d.variant, " from ", files.dir));
+  if (d.type == ModelType::kI2V) {
+    d.defaults.steps = 40;  // generate.py: i2v 40 steps, shift 3.0 at 480p
+    d.defaults.shift = 3.0;
+    d.defaults.negative_prompt = kI2VNegativePrompt;
+  } else {
+    d.defaults.steps = 50;
+    d.defaults.shift = 5.0;
+    d.defaults.negative_prompt = kT2VNegativePrompt;
+  }
+  if (extra.contains("defaults")) RETURN_IF_ERROR(ApplyDefaults(extra["defaults"], d.defaults));
+  for (auto groups : {ResidentGroups(*parts.dit, "dit"), ResidentGroups(parts.text_encoder->module(), "t5"),
+                      ResidentGroups(parts.vae->module(), "vae")}) {
+    d.resident.insert(d.resident.end(), groups.begin(), groups.end());
+  }
+  if (parts.clip != nullptr) {
+    const auto groups = ResidentGroups(parts.clip->module(), "clip");
+    d.resident.insert(d.resident.end(), groups.begin(), groups.end());
+  }
+  d.plan.offload_mode = "none";
+  uint64_t total = 0;
+  for (const ResidentGroup& g : d.resident) total += g.bytes;
+  d.plan.summary = absl::StrCat("all components resident on ", DeviceName(device), ": ", total, " bytes of weights");
+
+  ASSIGN_OR_RETURN(std::unique_ptr<WanPipeline> pipe, WanPipeline::Create(std::move(parts)));
+  return std::unique_ptr<WanGenerator>(new WanGenerator(std::move(pipe), std::move(d), device));
+}
+
+WanGenerator::WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescription description, torch::Device device)
+    : pipeline_(std::move(pipeline)), description_(std::move(description)), device_(device) {}
+
+absl::Status WanGenerator::Validate(const GenerationRequest& request) const {
+  return ToPipelineRequest(request).status();
+}
+
+absl::StatusOr<PipelineRequest> WanGenerator::ToPipelineRequest(const GenerationRequest& r) const {
+  const GenerationDefaults& d = description_.defaults;
+  PipelineRequest p;
+  p.prompt = r.prompt;
+  p.negative_prompt = r.negative_prompt.value_or(d.negative_prompt);
+  p.num_frames = r.num_frames.value_or(d.num_frames);
+  p.denoise.steps = r.steps.value_or(d.steps);
+  p.denoise.shift = r.shift.value_or(d.shift);
+  p.denoise.guidance_scale = r.guidance_scale.value_or(d.guidance_scale);
+  switch (r.sampler.value_or(d.sampler)) {
+    case Sampler::kUniPC: p.denoise.sampler = schedulers::SamplerKind::kUniPC; break;
+    case Sampler::kDpmPP: p.denoise.sampler = schedulers::SamplerKind::kDpmPP; break;
+    case Sampler::kEuler: p.denoise.sampler = schedulers::SamplerKind::kEuler; break;
+  }
+  p.seed = r.seed;
+  if (p.denoise.steps < 1) return absl::InvalidArgumentError(absl::StrCat("steps must be >= 1, got ", p.denoise.steps));
+  RETURN_IF_ERROR(CheckRange("guidance_scale", p.denoise.guidance_scale, 0.0, 1e6));
+  if (!std::isfinite(p.denoise.shift) || p.denoise.shift <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("shift must be finite and > 0, got ", p.denoise.shift));
+  }
+  if (description_.type == ModelType::kT2V) {
+    if (r.image.has_value()) return absl::InvalidArgumentError("image: not accepted by a t2v model");
+    p.width = r.width.value_or(d.width);
+    p.height = r.height.value_or(d.height);
+  } else {
+    if (!r.image.has_value()) return absl::InvalidArgumentError("image: required by an i2v model");
+    const RgbImage& img = *r.image;
+    if (img.width <= 0 || img.height <= 0 ||
+        img.rgb.size() != static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3) {
+      return absl::InvalidArgumentError("image: pixel buffer does not match its size");
+    }
+    p.max_area = r.max_area.value_or(r.width && r.height ? int64_t{*r.width} * *r.height : d.max_area);
+    p.image = torch::from_blob(const_cast<uint8_t*>(img.rgb.data()), {img.height, img.width, 3}, torch::kUInt8);
+  }
+  RETURN_IF_ERROR(pipeline_->Geometry(p).status());
+  return p;
+}
+
+absl::StatusOr<GeneratedVideo> WanGenerator::Generate(const GenerationRequest& request, ProgressSink* progress,
+                                                      const CancelToken& cancel) {
+  const c10::InferenceMode inference_mode;  // thread-local: the worker's thread
+  ASSIGN_OR_RETURN(const PipelineRequest p, ToPipelineRequest(request));
+  ASSIGN_OR_RETURN(const torch::Tensor video, pipeline_->Run(p, progress, &cancel));
+  ASSIGN_OR_RETURN(const torch::Tensor frames, TorchCall("frames", [&] { return VideoToFramesU8(video.cpu()); }));
+  GeneratedVideo out;
+  out.frames = static_cast<int>(frames.size(0));
+  out.height = static_cast<int>(frames.size(1));
+  out.width = static_cast<int>(frames.size(2));
+  out.fps = description_.defaults.fps;
+  out.seed = request.seed;
+  const uint8_t* data = frames.data_ptr<uint8_t>();
+  out.rgb.assign(data, data + frames.numel());
+  return out;
+}
+
+std::vector<DeviceMemoryStats> WanGenerator::DeviceMemory() const {
+  DeviceMemoryStats cpu;
+  cpu.device = "cpu";
+  cpu.used = ProcessRssBytes();
+  cpu.peak = ProcessPeakRssBytes();
+  cpu.total = HostMemoryLimitBytes();
+  return {cpu};
+}
+
+}  // namespace videogen::pipeline

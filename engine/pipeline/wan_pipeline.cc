@@ -1,0 +1,134 @@
+#include "engine/pipeline/wan_pipeline.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/common/status_macros.h"
+#include "engine/common/torch_status.h"
+
+namespace videogen::pipeline {
+namespace {
+
+void Report(ProgressSink* sink, Stage stage, int step, int total) {
+  if (sink != nullptr) sink->OnProgress({stage, step, total});
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WanPipeline>> WanPipeline::Create(WanPipelineParts parts) {
+  if (parts.dit.is_empty()) return absl::InvalidArgumentError("dit: missing");
+  if (parts.text_encoder == nullptr) return absl::InvalidArgumentError("t5: missing");
+  if (parts.vae == nullptr) return absl::InvalidArgumentError("vae: missing");
+  const models::WanConfig& dit = parts.dit->config();
+  if (dit.model_type == models::WanModelType::kFLF2V) {
+    return absl::InvalidArgumentError("dit: model_type flf2v has no pipeline yet (t2v and i2v do)");
+  }
+  if (dit.has_image_input() && parts.clip == nullptr) {
+    return absl::InvalidArgumentError("clip: an i2v DiT needs the CLIP image encoder");
+  }
+  if (parts.text_encoder->config().dim != dit.text_dim) {
+    return absl::InvalidArgumentError(absl::StrCat("t5: width ", parts.text_encoder->config().dim,
+                                                   " does not match the DiT's text_dim ", dit.text_dim));
+  }
+  const int64_t z = parts.vae->config().z_dim;
+  const int64_t expected_in = dit.has_image_input() ? z + z + 4 : z;
+  if (dit.out_dim != z || dit.in_dim != expected_in) {
+    return absl::InvalidArgumentError(absl::StrCat("vae: z_dim ", z, " does not fit the DiT (in_dim ", dit.in_dim,
+                                                   ", out_dim ", dit.out_dim, ")"));
+  }
+  return std::unique_ptr<WanPipeline>(new WanPipeline(std::move(parts)));
+}
+
+WanPipeline::WanPipeline(WanPipelineParts parts)
+    : parts_(std::move(parts)),
+      type_(parts_.dit->config().has_image_input() ? ModelType::kI2V : ModelType::kT2V) {}
+
+absl::StatusOr<LatentGeometry> WanPipeline::Geometry(const PipelineRequest& request) const {
+  const auto& patch = dit_config().patch_size;
+  if (type_ == ModelType::kT2V) {
+    return TextToVideoGeometry(request.width, request.height, request.num_frames, patch);
+  }
+  if (!request.image.defined() || request.image.dim() != 3 || request.image.size(2) != 3 ||
+      request.image.scalar_type() != torch::kUInt8) {
+    return absl::InvalidArgumentError("image: an i2v model needs an RGB image (uint8 [H, W, 3])");
+  }
+  return ImageToVideoGeometry(request.image.size(1), request.image.size(0), request.max_area, request.num_frames,
+                              patch);
+}
+
+absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, ProgressSink* progress,
+                                               const CancelToken* cancel, PipelineTrace* trace) const {
+  ASSIGN_OR_RETURN(const LatentGeometry geometry, Geometry(request));
+  if (trace != nullptr) trace->geometry = geometry;
+  const torch::NoGradGuard no_grad;
+
+  // Text: context = T5(prompt), context_null = T5(negative prompt).
+  Report(progress, Stage::kTextEncoding, 0, 2);
+  ASSIGN_OR_RETURN(std::vector<torch::Tensor> contexts,
+                   parts_.text_encoder->Encode({request.prompt, request.negative_prompt}));
+  Report(progress, Stage::kTextEncoding, 2, 2);
+  RETURN_IF_ERROR(CheckCancel(cancel, "text encoding"));
+
+  // Image (i2v): CLIP features of the original image, and y = [mask, VAE(condition video)].
+  torch::Tensor clip_fea, y;
+  if (type_ == ModelType::kI2V) {
+    Report(progress, Stage::kImageEncoding, 0, 2);
+    ASSIGN_OR_RETURN(const torch::Tensor image, TorchCall("image", [&] { return ImageToTensor(request.image); }));
+    ASSIGN_OR_RETURN(clip_fea, parts_.clip->Encode({image.unsqueeze(1)}));
+    Report(progress, Stage::kImageEncoding, 1, 2);
+    ASSIGN_OR_RETURN(const torch::Tensor cond_video,
+                     TorchCall("condition video", [&] { return ConditionVideo(image, geometry); }));
+    ASSIGN_OR_RETURN(std::vector<torch::Tensor> encoded, parts_.vae->Encode({cond_video}, cancel));
+    ASSIGN_OR_RETURN(y, TorchCall("condition", [&] {
+                       return at::cat({FirstFrameMask(geometry).to(encoded[0].device()), encoded[0]}, 0);
+                     }));
+    Report(progress, Stage::kImageEncoding, 2, 2);
+    if (trace != nullptr) {
+      trace->clip_fea = clip_fea;
+      trace->y = y;
+      trace->vae_cond_video = cond_video;
+    }
+  }
+  if (trace != nullptr) {
+    trace->context = contexts[0];
+    trace->context_null = contexts[1];
+  }
+
+  torch::Tensor noise = request.noise;
+  if (!noise.defined()) noise = SeededNoise(request.seed, geometry);
+  const std::vector<int64_t> expected = {dit_config().out_dim, geometry.latent_t, geometry.latent_h,
+                                         geometry.latent_w};
+  if (noise.sizes() != torch::IntArrayRef(expected)) {
+    return absl::InvalidArgumentError(absl::StrCat("noise: shape [", absl::StrJoin(noise.sizes(), ", "),
+                                                   "] != [", absl::StrJoin(expected, ", "), "]"));
+  }
+
+  models::WanModel dit = parts_.dit;  // a handle on the shared module; forward() only reads it
+  const torch::Device device = dit->parameters().front().device();
+  const FlowModelFn model = [&](const torch::Tensor& latent, const torch::Tensor& t,
+                                bool conditional) -> absl::StatusOr<torch::Tensor> {
+    models::WanInputs in;
+    in.x = {latent};
+    in.t = t;
+    in.context = {conditional ? contexts[0] : contexts[1]};
+    in.seq_len = geometry.seq_len;
+    if (type_ == ModelType::kI2V) {
+      in.clip_fea = clip_fea;
+      in.y = {y};
+    }
+    return TorchCall("DiT forward", [&] { return dit->forward(in)[0]; });
+  };
+  Report(progress, Stage::kDenoising, 0, request.denoise.steps);
+  ASSIGN_OR_RETURN(const torch::Tensor latent,
+                   Denoise(noise.to(device, torch::kFloat32), request.denoise, model,
+                           [&](int done, int total) { Report(progress, Stage::kDenoising, done, total); },
+                           cancel, trace != nullptr ? &trace->denoise : nullptr));
+
+  models::vae::DecodeOptions decode;
+  decode.progress = [&](int done, int total) { Report(progress, Stage::kVaeDecoding, done, total); };
+  ASSIGN_OR_RETURN(std::vector<torch::Tensor> videos, parts_.vae->Decode({latent}, decode, cancel));
+  return videos[0];
+}
+
+}  // namespace videogen::pipeline

@@ -1,0 +1,154 @@
+#include "engine/pipeline/wan_generator.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/pipeline/tiny_model.h"
+
+namespace videogen::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RecordingSink : public ProgressSink {
+ public:
+  void OnProgress(const ProgressUpdate& update) override { updates.push_back(update); }
+  std::vector<ProgressUpdate> updates;
+};
+
+// One tiny model of each type for the whole suite (written once: ~1 s each).
+class GeneratorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cache_ = new std::string((fs::temp_directory_path() / ("vg_gen_" + std::to_string(::getpid()))).string());
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*cache_);
+    delete cache_;
+  }
+  static std::unique_ptr<WanGenerator> Load(ModelType type) {
+    TinyModelOptions tiny;
+    tiny.type = type;
+    auto dir = EnsureTinyModel(*cache_, tiny);
+    EXPECT_TRUE(dir.ok()) << dir.status();
+    WanGeneratorOptions options;
+    options.model_dir = *dir;
+    options.id = "tiny";
+    auto gen = WanGenerator::Create(options);
+    EXPECT_TRUE(gen.ok()) << gen.status();
+    return gen.ok() ? std::move(*gen) : nullptr;
+  }
+  static RgbImage Image(int w, int h) {
+    RgbImage img{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
+    for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 7 % 251);
+    return img;
+  }
+  static std::string* cache_;
+};
+std::string* GeneratorTest::cache_ = nullptr;
+
+TEST_F(GeneratorTest, TextToVideoRunsAndIsDeterministic) {
+  auto gen = Load(ModelType::kT2V);
+  ASSERT_NE(gen, nullptr);
+  EXPECT_EQ(gen->description().type, ModelType::kT2V);
+  EXPECT_EQ(gen->description().variant, "tiny");
+  EXPECT_FALSE(gen->description().resident.empty());
+  GenerationRequest r;
+  r.prompt = "a cat walks";
+  r.width = 64;
+  r.height = 32;
+  r.num_frames = 5;
+  r.steps = 2;
+  r.seed = 7;
+  RecordingSink sink;
+  CancelToken cancel;
+  auto a = gen->Generate(r, &sink, cancel);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->frames, 5);
+  EXPECT_EQ(a->width, 64);
+  EXPECT_EQ(a->height, 32);
+  EXPECT_EQ(a->rgb.size(), 5u * 32 * 64 * 3);
+  // Stages in order; denoising steps 0..2.
+  std::vector<int> denoise_steps;
+  for (const ProgressUpdate& u : sink.updates) {
+    if (u.stage == Stage::kDenoising) denoise_steps.push_back(u.step);
+  }
+  EXPECT_EQ(denoise_steps, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(sink.updates.front().stage, Stage::kTextEncoding);
+  EXPECT_EQ(sink.updates.back().stage, Stage::kVaeDecoding);
+  auto b = gen->Generate(r, nullptr, cancel);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->rgb, b->rgb);
+  r.seed = 8;
+  auto c = gen->Generate(r, nullptr, cancel);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->rgb, c->rgb);
+}
+
+TEST_F(GeneratorTest, ImageToVideoFollowsTheImageAspect) {
+  auto gen = Load(ModelType::kI2V);
+  ASSERT_NE(gen, nullptr);
+  GenerationRequest r;
+  r.prompt = "the camera pans";
+  r.image = Image(96, 48);
+  r.max_area = 64 * 32;
+  r.num_frames = 5;
+  r.steps = 2;
+  CancelToken cancel;
+  auto v = gen->Generate(r, nullptr, cancel);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->width, 64);
+  EXPECT_EQ(v->height, 32);
+  EXPECT_EQ(v->frames, 5);
+}
+
+TEST_F(GeneratorTest, ValidationNamesTheField) {
+  auto t2v = Load(ModelType::kT2V);
+  auto i2v = Load(ModelType::kI2V);
+  ASSERT_TRUE(t2v && i2v);
+  auto expect = [](const absl::Status& s, const std::string& field) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_NE(s.message().find(field), std::string::npos) << s;
+  };
+  GenerationRequest r;
+  r.num_frames = 6;
+  expect(t2v->Validate(r), "num_frames");
+  r = {};
+  r.width = 100;
+  expect(t2v->Validate(r), "width");
+  r = {};
+  r.steps = 0;
+  expect(t2v->Validate(r), "steps");
+  r = {};
+  r.guidance_scale = std::nan("");
+  expect(t2v->Validate(r), "guidance_scale");
+  r = {};
+  r.shift = -1;
+  expect(t2v->Validate(r), "shift");
+  r = {};
+  r.image = Image(8, 8);
+  expect(t2v->Validate(r), "image");
+  expect(i2v->Validate(GenerationRequest{}), "image");
+}
+
+TEST_F(GeneratorTest, CancelledBeforeDenoising) {
+  auto gen = Load(ModelType::kT2V);
+  ASSERT_NE(gen, nullptr);
+  GenerationRequest r;
+  r.width = 32;
+  r.height = 32;
+  r.num_frames = 1;
+  r.steps = 3;
+  CancelToken cancel;
+  cancel.Cancel();
+  auto v = gen->Generate(r, nullptr, cancel);
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kCancelled) << v.status();
+}
+
+}  // namespace
+}  // namespace videogen::pipeline
