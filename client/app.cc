@@ -49,7 +49,7 @@ class InterruptState {
     absl::MutexLock lock(&mu_);
     if (runner_ != nullptr && runner_->RequestCancel()) return;
     if (!temp_path_.empty()) unlink(temp_path_.c_str());
-    static const char kMessage[] = "videogen: interrupted: exiting at once\n";
+    static const char kMessage[] = "videogen: interrupted again: exiting at once; the job may still be running (see videogen jobs)\n";
     if (write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1) < 0) {
       // Nothing more can be said.
     }

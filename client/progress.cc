@@ -289,7 +289,10 @@ void ProgressPrinter::OnResult(const ResultSummary& s) {
                            c.height(), c.frames(), c.fps(), c.fps() > 0 ? c.frames() / c.fps() : 0.0)
         << "  seed     " << c.seed() << "\n"
         << "  sha256   " << c.sha256() << " (verified)\n"
-        << "  job      " << s.job_id << ", took " << FormatClock(s.wall_time) << "\n";
+        << "  job      " << s.job_id << ", took "
+        << (s.wall_time < absl::Minutes(1) ? absl::StrFormat("%.1fs", absl::ToDoubleSeconds(s.wall_time))
+                                           : FormatClock(s.wall_time))
+        << "\n";
   if (!timings.empty()) *out_ << "  timings  " << absl::StrJoin(timings, ", ") << "\n";
   out_->flush();
 }
