@@ -44,14 +44,14 @@ run_case all_flags 0 "[--listen=127.0.0.1:6000]
 [--devices=cuda:0,cuda:1]
 [--placement=dit=cuda:0:fp8,t5=cpu:bf16]
 [--max-queue=16]
-[--drain-timeout=120s]
+[--drain-timeout=120]
 [--auth-token-file=/etc/videogen/auth/token]
 [--tls-cert=/tls/tls.crt]
 [--tls-key=/tls/tls.key]
 [--tls-client-ca=/tls/ca.crt]" -- \
   VIDEOGEN_LISTEN=127.0.0.1:6000 VIDEOGEN_METRICS_LISTEN=127.0.0.1:6001 \
   VIDEOGEN_MODEL_DIR=/models/Wan2.1-I2V-14B-480P VIDEOGEN_DEVICES=cuda:0,cuda:1 \
-  VIDEOGEN_PLACEMENT=dit=cuda:0:fp8,t5=cpu:bf16 VIDEOGEN_MAX_QUEUE=16 VIDEOGEN_DRAIN_TIMEOUT=120s \
+  VIDEOGEN_PLACEMENT=dit=cuda:0:fp8,t5=cpu:bf16 VIDEOGEN_MAX_QUEUE=16 VIDEOGEN_DRAIN_TIMEOUT=120 \
   VIDEOGEN_AUTH_TOKEN_FILE=/etc/videogen/auth/token VIDEOGEN_TLS_CERT=/tls/tls.crt \
   VIDEOGEN_TLS_KEY=/tls/tls.key VIDEOGEN_TLS_CLIENT_CA=/tls/ca.crt
 

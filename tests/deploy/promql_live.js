@@ -3,9 +3,9 @@
 //
 //   promql_live.js wait-ready --prom URL --timeout S
 //       Polls /-/ready until Prometheus serves queries.
-//   promql_live.js wait-scrapes --prom URL --after EPOCH_MS --count N --timeout S
+//   promql_live.js wait-scrapes --prom URL --after EPOCH_MS --count N --timeout S [--pid PID]
 //       Polls /api/v1/targets until the videogen target is up and has been
-//       scraped N distinct times after EPOCH_MS.
+//       scraped N distinct times after EPOCH_MS; fails at once if PID exits.
 //   promql_live.js query-all --prom URL --dashboard F --rules R... [--rate-interval 1m]
 //       Evaluates every dashboard and rule expression (Grafana variables
 //       substituted). Fails on any expression that does not parse or errors;
@@ -37,6 +37,17 @@ async function getJson(url) {
   }
 }
 
+class ExitedError extends Error {}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function poll(what, timeoutS, fn) {
   const deadline = Date.now() + timeoutS * 1000;
   let last = "";
@@ -46,6 +57,7 @@ async function poll(what, timeoutS, fn) {
       if (r === true) return;
       last = r || last;
     } catch (err) {
+      if (err instanceof ExitedError) throw err;
       last = err.message;
     }
     await pause(200);  // between polls of Prometheus' state
@@ -67,7 +79,9 @@ async function waitScrapes(args) {
   const after = Number(one(args, "after", "0"));
   const want = Number(one(args, "count", "1"));
   const seen = new Set();
+  const pid = Number(one(args, "pid", "0"));
   await poll(`${want} scrapes of the videogen target`, Number(one(args, "timeout", "60")), async () => {
+    if (pid && !alive(pid)) throw new ExitedError(`the server (pid ${pid}) exited`);
     const r = await getJson(`${prom}/api/v1/targets?state=active`);
     const t = (r.data && r.data.activeTargets || []).find((x) => x.labels.job === "videogen");
     if (!t) return "no videogen target yet";

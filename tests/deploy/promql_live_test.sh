@@ -28,7 +28,7 @@ trap cleanup EXIT
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-grpc_addr="" metrics_addr=""
+grpc_addr="" metrics_addr="" server_pid=0
 if [ "${1:-}" = "--metrics" ]; then
   metrics_addr="${2:?--metrics HOST:PORT}"
   [ "${3:-}" = "--grpc" ] && grpc_addr="${4:?--grpc HOST:PORT}"
@@ -38,8 +38,9 @@ else
   grpc_addr="127.0.0.1:$(free_port)"
   metrics_addr="127.0.0.1:$(free_port)"
   "$server" --listen "$grpc_addr" --metrics-listen "$metrics_addr" "$@" >"$tmp/server.log" 2>&1 &
-  pids+=("$!")
-  echo "promql_live_test: server pid ${pids[0]} grpc $grpc_addr metrics $metrics_addr"
+  server_pid=$!
+  pids+=("$server_pid")
+  echo "promql_live_test: server pid $server_pid grpc $grpc_addr metrics $metrics_addr"
 fi
 
 prom_addr="127.0.0.1:$(free_port)"
@@ -51,7 +52,7 @@ pids+=("$!")
 prom="http://$prom_addr"
 node "$here/promql_live.js" wait-ready --prom "$prom" --timeout 60 || { cat "$tmp/prometheus.log" >&2; exit 1; }
 # The first scrape: the server's metrics endpoint is up and scraped.
-node "$here/promql_live.js" wait-scrapes --prom "$prom" --after 0 --count 1 --timeout 120 || {
+node "$here/promql_live.js" wait-scrapes --prom "$prom" --after 0 --count 1 --timeout 120 --pid "$server_pid" || {
   echo "--- server log" >&2; cat "$tmp/server.log" >&2 2>/dev/null || true; exit 1; }
 
 if [ -n "$grpc_addr" ]; then
@@ -60,7 +61,7 @@ if [ -n "$grpc_addr" ]; then
 fi
 job_done_ms=$(($(date +%s%N) / 1000000))
 # Two scrapes after the job, so that rate()/increase() see its counters move.
-node "$here/promql_live.js" wait-scrapes --prom "$prom" --after "$job_done_ms" --count 2 --timeout 60
+node "$here/promql_live.js" wait-scrapes --prom "$prom" --after "$job_done_ms" --count 2 --timeout 60 --pid "$server_pid"
 
 node "$here/promql_live.js" query-all --prom "$prom" --rate-interval 1m \
   --dashboard deploy/grafana/dashboards/videogen.json --rules deploy/prometheus/rules/*.yml

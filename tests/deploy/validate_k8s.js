@@ -92,10 +92,9 @@ function promtoolParse(expr) {
 
 // --- deployment contract --------------------------------------------------
 
+// --drain-timeout takes seconds as a plain number (videogen-server --help).
 function seconds(s) {
-  const m = /^(\d+)(s|m)?$/.exec(String(s));
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === "m" ? 60 : 1);
+  return /^\d+(\.\d+)?$/.test(String(s)) ? Number(s) : NaN;
 }
 
 function matches(selector, labels) {
@@ -139,6 +138,7 @@ function contractProblems(docs, overlay) {
 
   // Drain: grace period > drain timeout + preStop delay.
   const drain = seconds(env.VIDEOGEN_DRAIN_TIMEOUT);
+  if (Number.isNaN(drain)) P.push(`VIDEOGEN_DRAIN_TIMEOUT "${env.VIDEOGEN_DRAIN_TIMEOUT}" must be a number of seconds`);
   const preStop = (((c.lifecycle || {}).preStop || {}).exec || {}).command || [];
   const preStopDelay = preStop[0] === "sleep" ? Number(preStop[1]) : 0;
   if (!(pod.terminationGracePeriodSeconds > drain + preStopDelay))
