@@ -43,6 +43,9 @@ absl::StatusOr<ClipVisionTransformer> LoadClipVisual(const ClipVisionConfig& con
       load.allowed_unused.emplace_back(local);
     }
   }
+  if (options.dtype == torch::kHalf && options.device.is_cpu()) {
+    return absl::InvalidArgumentError("dtype: float16 needs a CUDA device (LibTorch has no float16 GEMM/conv on CPU)");
+  }
   ASSIGN_OR_RETURN(ClipVisionTransformer visual, TorchCall("building the CLIP visual tower", [&] {
                      return ClipVisionTransformer(config,
                                                   torch::TensorOptions().dtype(options.dtype).device(options.device));

@@ -34,7 +34,8 @@ struct ClipVisualOptions {
   std::string prefix = "visual.";
   ClipVisionConfig config = ClipVisionConfig::VitHuge14();
   // Parameter and compute dtype: float32, bfloat16 or float16 (the reference
-  // runs float16 autocast on CUDA; LibTorch 1.13 has no float16 GEMM on CPU).
+  // runs float16 autocast on CUDA; float16 is refused on the CPU, where
+  // LibTorch 1.13 has no float16 GEMM or convolution).
   // LayerNorm and softmax statistics are float32 either way.
   torch::ScalarType dtype = torch::kFloat32;
   torch::Device device = torch::kCPU;
@@ -44,10 +45,10 @@ struct ClipVisualOptions {
 // called concurrently.
 class ClipVisual {
  public:
-  // Errors: InvalidArgument naming the field (no checkpoint, bad dtype,
-  // missing visual weights or unexpected ones, shape mismatches); NotFound
-  // for a missing file; DataLoss for a corrupt one; ResourceExhausted when
-  // memory runs out.
+  // Errors: InvalidArgument naming the field (no checkpoint, bad dtype or
+  // float16 on the CPU, missing visual weights or unexpected ones, shape
+  // mismatches); NotFound for a missing file; DataLoss for a corrupt one;
+  // ResourceExhausted when memory runs out.
   static absl::StatusOr<std::unique_ptr<ClipVisual>> Create(const ClipVisualOptions& options);
 
   // videos: each [3, T_i, H_i, W_i] in [-1, 1] (an image is [3, 1, H, W]) ->

@@ -37,6 +37,9 @@ absl::StatusOr<T5Encoder> LoadT5Encoder(const T5Config& config, const io::Tensor
     return absl::InvalidArgumentError(
         absl::StrCat("dtype: the T5 encoder runs in float32, bfloat16 or float16, not ", c10::toString(options.dtype)));
   }
+  if (options.dtype == torch::kHalf && options.device.is_cpu()) {
+    return absl::InvalidArgumentError("dtype: float16 needs a CUDA device (LibTorch has no float16 GEMM/conv on CPU)");
+  }
   ASSIGN_OR_RETURN(T5Encoder encoder, TorchCall("building the T5 encoder", [&] {
                      return T5Encoder(config, torch::TensorOptions().dtype(options.dtype).device(options.device));
                    }));

@@ -42,10 +42,10 @@ class T5EncoderImpl : public torch::nn::Module {
 TORCH_MODULE(T5Encoder);
 
 // Builds a T5Encoder for `config` and loads it from `source` with `options`
-// (prefix, dtype, device...). Errors: InvalidArgument for a dtype other than
-// float32/bfloat16/float16 (naming "dtype") or from LoadStateDict (missing /
-// unexpected keys named, shape mismatches); DataLoss from reading;
-// ResourceExhausted when memory runs out.
+// (prefix, dtype, device...). Errors: InvalidArgument naming "dtype" for a
+// dtype other than float32/bfloat16/float16 or float16 on the CPU, or from
+// LoadStateDict (missing / unexpected keys named, shape mismatches); DataLoss
+// from reading; ResourceExhausted when memory runs out.
 absl::StatusOr<T5Encoder> LoadT5Encoder(const T5Config& config, const io::TensorSource& source,
                                         const LoadOptions& options = {});
 

@@ -34,7 +34,7 @@ struct T5EncoderModelOptions {
   T5Config config = T5Config::UmT5Xxl();
   // Parameter and compute dtype: float32, bfloat16 (the reference's default
   // and the official checkpoint's dtype) or float16. Norms and softmax run in
-  // float32 either way.
+  // float32 either way. float16 needs a CUDA device.
   torch::ScalarType dtype = torch::kBFloat16;
   torch::Device device = torch::kCPU;
   // Tokenizer length (the reference's text_len; 512 in every Wan config).

@@ -183,6 +183,16 @@ TEST(ClipVisualTest, Bfloat16WeightsAreCloseToFloat32) {
   EXPECT_GT(rel, 0.0);
 }
 
+TEST(ClipVisualTest, RejectsFloat16OnCpu) {
+  ClipVisualOptions o;
+  o.checkpoint_path = GoldenDir() + "/clip_visual/weights.safetensors";
+  o.config = FixtureConfig("clip_visual");
+  o.dtype = torch::kHalf;
+  auto clip = ClipVisual::Create(o);
+  ASSERT_EQ(clip.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(clip.status().message().find("dtype: float16 needs a CUDA device"), std::string::npos) << clip.status();
+}
+
 TEST(ClipVisualTest, BlocklessCheckpointOfPipelineFixtureLoads) {
   // pipeline_i2v: vision_layers 1 -> zero blocks run; clip.safetensors holds
   // only patch_embedding, cls/pos embeddings and pre_norm.

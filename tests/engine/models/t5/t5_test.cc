@@ -193,6 +193,16 @@ TEST(T5EncoderTest, RejectsNonFloatDtype) {
   EXPECT_NE(encoder.status().message().find("dtype"), std::string::npos) << encoder.status();
 }
 
+TEST(T5EncoderTest, RejectsFloat16OnCpu) {
+  auto source = Open(GoldenDir() + "/t5_encoder/weights.safetensors");
+  LoadOptions load;
+  load.dtype = torch::kHalf;
+  auto encoder = LoadT5Encoder(FixtureConfig(), *source, load);
+  ASSERT_EQ(encoder.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(encoder.status().message().find("dtype: float16 needs a CUDA device"), std::string::npos)
+      << encoder.status();
+}
+
 T5EncoderModelOptions PipelineT2vOptions() {
   const std::string dir = GoldenDir() + "/pipeline_t2v";
   T5EncoderModelOptions o;
