@@ -67,6 +67,62 @@ __attribute__((target("avx2,f16c"))) void DecodeE4M3ToBf16Simd(const uint8_t* in
   for (; i < n; ++i) out[i] = Bf16Bits(DecodeE4M3(in[i]) * scale);
 }
 
+namespace {
+
+// 8 floats -> 8 codes in the low byte of each 32-bit lane (see EncodeE4M3).
+__attribute__((target("avx2,f16c"))) inline __m256i Encode8(__m256 x) {
+  const __m256i bits = _mm256_castps_si256(x);
+  const __m256i sign = _mm256_and_si256(_mm256_srli_epi32(bits, 24), _mm256_set1_epi32(0x80));
+  const __m256i abs = _mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFFFF));
+  const __m256i is_nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7F800000));
+  const __m256i is_sat = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x43DFFFFF));
+  const __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x3C800000), abs);
+  const __m256 magic = _mm256_set1_ps(16384.0f);
+  const __m256i sub = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(abs), magic)),
+                                       _mm256_castps_si256(magic));
+  const __m256i r = _mm256_sub_epi32(abs, _mm256_set1_epi32(120 << 23));
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(r, 20), _mm256_set1_epi32(1));
+  const __m256i normal = _mm256_srli_epi32(_mm256_add_epi32(r, _mm256_add_epi32(_mm256_set1_epi32(0x7FFFF), lsb)), 20);
+  __m256i code = _mm256_blendv_epi8(normal, sub, is_sub);
+  code = _mm256_blendv_epi8(code, _mm256_set1_epi32(kE4M3MaxCode), is_sat);
+  code = _mm256_blendv_epi8(code, _mm256_set1_epi32(kE4M3NaN), is_nan);
+  return _mm256_or_si256(code, sign);
+}
+
+}  // namespace
+
+__attribute__((target("avx2,f16c"))) void EncodeE4M3Simd(const float* in, int64_t n, float scale, uint8_t* out) {
+  const __m256 s = _mm256_set1_ps(scale);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i a = Encode8(_mm256_div_ps(_mm256_loadu_ps(in + i), s));
+    const __m256i b = Encode8(_mm256_div_ps(_mm256_loadu_ps(in + i + 8), s));
+    const __m256i c = Encode8(_mm256_div_ps(_mm256_loadu_ps(in + i + 16), s));
+    const __m256i d = Encode8(_mm256_div_ps(_mm256_loadu_ps(in + i + 24), s));
+    const __m256i packed = _mm256_packus_epi16(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_permutevar8x32_epi32(packed, order));
+  }
+  for (; i < n; ++i) out[i] = EncodeE4M3(in[i] / scale);
+}
+
+__attribute__((target("avx2,f16c"))) float AbsMaxSimd(const float* in, int64_t n) {
+  const __m256 mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 m = _mm256_setzero_ps();
+  int64_t i = 0;
+  // max_ps(a, m) returns m when a is NaN: NaNs are ignored.
+  for (; i + 8 <= n; i += 8) m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(in + i), mask), m);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, m);
+  float best = 0.0f;
+  for (float v : lanes) best = v > best ? v : best;
+  for (; i < n; ++i) {
+    const float a = in[i] < 0 ? -in[i] : in[i];
+    best = a > best ? a : best;
+  }
+  return best;
+}
+
 #else  // not x86-64: the table kernels of fp8_tensor.cc are used.
 
 bool HasSimdE4M3Decode() { return false; }
@@ -75,6 +131,17 @@ void DecodeE4M3ToF32Simd(const uint8_t* in, int64_t n, float scale, float* out) 
 }
 void DecodeE4M3ToBf16Simd(const uint8_t* in, int64_t n, float scale, uint16_t* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(DecodeE4M3(in[i]) * scale);
+}
+void EncodeE4M3Simd(const float* in, int64_t n, float scale, uint8_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = EncodeE4M3(in[i] / scale);
+}
+float AbsMaxSimd(const float* in, int64_t n) {
+  float best = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = in[i] < 0 ? -in[i] : in[i];
+    best = a > best ? a : best;
+  }
+  return best;
 }
 
 #endif

@@ -54,11 +54,16 @@ void DecodeWithTable(const uint8_t* codes, int64_t n, const std::array<T, 256>& 
 float AbsMax(const torch::Tensor& x) {
   const int64_t chunks = (x.numel() + kGrain - 1) / kGrain;
   std::vector<float> partial(static_cast<size_t>(std::max<int64_t>(chunks, 1)), 0.0f);
+  const bool simd = HasSimdE4M3Decode();
   ForEachFloatChunk(x, [&](const float* src, int64_t begin, int64_t n) {
     float m = 0.0f;
-    for (int64_t i = 0; i < n; ++i) {
-      const float a = std::fabs(src[i]);
-      m = a > m ? a : m;  // NaN compares false: ignored
+    if (simd) {
+      m = AbsMaxSimd(src, n);
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        const float a = std::fabs(src[i]);
+        m = a > m ? a : m;  // NaN compares false: ignored
+      }
     }
     partial[static_cast<size_t>(begin / kGrain)] = m;
   });
@@ -68,7 +73,9 @@ float AbsMax(const torch::Tensor& x) {
 torch::Tensor EncodeE4M3Tensor(const torch::Tensor& x, float scale) {
   torch::Tensor codes = torch::empty(x.sizes(), torch::TensorOptions().dtype(torch::kUInt8));
   uint8_t* out = codes.data_ptr<uint8_t>();
-  if (scale == 1.0f) {
+  if (HasSimdE4M3Decode()) {
+    ForEachFloatChunk(x, [&](const float* src, int64_t begin, int64_t n) { EncodeE4M3Simd(src, n, scale, out + begin); });
+  } else if (scale == 1.0f) {
     ForEachFloatChunk(x, [&](const float* src, int64_t begin, int64_t n) {
       for (int64_t i = 0; i < n; ++i) out[begin + i] = EncodeE4M3(src[i]);
     });

@@ -1,6 +1,8 @@
 #include "engine/quant/fp8_tensor.h"
 
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -68,6 +70,30 @@ TEST(Fp8Tensor, SimdDecodeMatchesScalarDecodeBitForBit) {
       }
     }
   }
+}
+
+TEST(Fp8Tensor, SimdEncodeMatchesScalarCodecOnEveryFloatClass) {
+  if (!HasSimdE4M3Decode()) GTEST_SKIP() << "no AVX2/F16C";
+  std::vector<float> in;
+  for (int c = 0; c < 256; ++c) {  // every code, its midpoints and neighbours
+    const float v = DecodeE4M3(static_cast<uint8_t>(c));
+    in.push_back(v);
+    in.push_back(std::nextafter(v, 0.0f));
+    in.push_back(std::nextafter(v, 1e9f));
+    if (c < 0x7E) in.push_back((v + DecodeE4M3(static_cast<uint8_t>(c + 1))) / 2);
+  }
+  for (float v : {0.0f, -0.0f, 448.0f, 464.0f, 1e30f, -1e30f, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
+                  -std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min()}) {
+    in.push_back(v);
+  }
+  for (float scale : {1.0f, 0.37f}) {
+    std::vector<uint8_t> out(in.size());
+    EncodeE4M3Simd(in.data(), static_cast<int64_t>(in.size()), scale, out.data());
+    for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], EncodeE4M3(in[i] / scale)) << in[i] << " scale " << scale;
+  }
+  std::vector<float> m = {1, -9, std::nanf(""), 3, 2, 2, 2, 2, 2, -8.5f, 1};
+  EXPECT_EQ(AbsMaxSimd(m.data(), static_cast<int64_t>(m.size())), 9.0f);
 }
 
 TEST(Fp8Tensor, AbsMaxIgnoresNanAndHandlesChunks) {
