@@ -4,4 +4,4 @@
 # `health` command, on the port of VIDEOGEN_LISTEN.
 set -eu
 listen="${VIDEOGEN_LISTEN:-0.0.0.0:50051}"
-exec "${VIDEOGEN_CLI_BIN:-/opt/videogen/bin/videogen}" health --server "127.0.0.1:${listen##*:}"
+exec "${VIDEOGEN_CLI_BIN:-/opt/videogen/bin/videogen}" --server "127.0.0.1:${listen##*:}" health

@@ -68,11 +68,11 @@ run_case cert_without_key 64 "entrypoint: VIDEOGEN_TLS_CERT and VIDEOGEN_TLS_KEY
 run_case key_without_cert 64 "entrypoint: VIDEOGEN_TLS_CERT and VIDEOGEN_TLS_KEY go together" -- VIDEOGEN_TLS_KEY=/k
 
 # healthcheck.sh: the CLI's health command on the port of VIDEOGEN_LISTEN.
-for case in "0.0.0.0:7000|[health]
-[--server]
-[127.0.0.1:7000]" "|[health]
-[--server]
-[127.0.0.1:50051]"; do
+for case in "0.0.0.0:7000|[--server]
+[127.0.0.1:7000]
+[health]" "|[--server]
+[127.0.0.1:50051]
+[health]"; do
   listen="${case%%|*}" want="${case#*|}"
   got="$(env -i PATH=/usr/bin:/bin VIDEOGEN_CLI_BIN="$tmp/server" ${listen:+VIDEOGEN_LISTEN=$listen} sh deploy/docker/healthcheck.sh 2>&1)"
   if [ "$got" = "$want" ]; then passes=$((passes + 1)); else

@@ -5,10 +5,14 @@
 #     reported; a pending flag that appears must leave the list);
 #  2. the entrypoint starts the server with the base Kubernetes config
 #     (deploy/k8s/base/server.env; loopback ports and the test-only fake
-#     model), the server comes up, and exits 0 after SIGTERM (drain).
-# Usage (from the repository root): server_flags_test.sh SERVER_BIN
+#     model), the server comes up, and exits 0 after SIGTERM (drain);
+#  3. with CLI_BIN: the image's healthcheck (deploy/docker/healthcheck.sh, the
+#     CLI's health command) exits 0 once the server is SERVING and non-zero
+#     when nothing listens.
+# Usage (from the repository root): server_flags_test.sh SERVER_BIN [CLI_BIN]
 set -euo pipefail
-server="${1:?usage: server_flags_test.sh SERVER_BIN}"
+server="${1:?usage: server_flags_test.sh SERVER_BIN [CLI_BIN]}"
+cli="${2:-}"
 PENDING=(--placement)   # in the issue's flag list, not in the server yet
 tmp="$(mktemp -d)"
 pid=""
@@ -49,11 +53,30 @@ pid=$!
 if ! timeout 60 grep -q -m1 'listening on' <(tail -n +1 --pid="$pid" -f "$tmp/log"); then
   echo "FAIL: the server did not start through the entrypoint:"; cat "$tmp/log"; fails=$((fails + 1))
 else
+  port=$(sed -n 's/^videogen-server: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/log")
+  if [ -n "$cli" ]; then
+    # Wait for SERVING through grpc.health.v1 Watch (server-pushed), then probe.
+    /usr/bin/python3 - "127.0.0.1:$port" <<'PY' || { echo "FAIL: server never SERVING"; fails=$((fails + 1)); }
+import sys, grpc
+watch = grpc.insecure_channel(sys.argv[1]).unary_stream(
+    "/grpc.health.v1.Health/Watch", request_serializer=lambda b: b, response_deserializer=lambda b: b)
+sys.exit(0 if any(r == b"\x08\x01" for r in watch(b"", timeout=60)) else 1)
+PY
+    if ! VIDEOGEN_CLI_BIN="$cli" VIDEOGEN_LISTEN="0.0.0.0:$port" sh deploy/docker/healthcheck.sh; then
+      echo "FAIL: healthcheck.sh did not exit 0 against a SERVING server"; fails=$((fails + 1))
+    fi
+  fi
   kill -TERM "$pid"
   status=0
   wait "$pid" || status=$?
   pid=""
   if [ $status != 0 ]; then echo "FAIL: exit status $status after SIGTERM:"; cat "$tmp/log"; fails=$((fails + 1)); fi
+fi
+if [ -n "$cli" ] && [ -n "${port:-}" ]; then
+  # The server has exited: nothing listens on its port any more.
+  if VIDEOGEN_CLI_BIN="$cli" VIDEOGEN_LISTEN="0.0.0.0:$port" sh deploy/docker/healthcheck.sh 2>/dev/null; then
+    echo "FAIL: healthcheck.sh exited 0 with no server"; fails=$((fails + 1))
+  fi
 fi
 echo "server_flags: $((fails == 0 ? 1 : 0)) passed, $((fails == 0 ? 0 : 1)) failed"
 [ $fails = 0 ]
