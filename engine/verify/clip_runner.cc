@@ -21,21 +21,6 @@ absl::StatusOr<TensorMap> RunClip(const models::ClipVisionConfig& config, const 
   return out;
 }
 
-// The outputs of `path` must be bit-identical to `reference` (same weights in
-// another container format).
-absl::Status CheckSameOutputs(const TensorMap& reference, const TensorMap& actual, const std::string& path) {
-  Fixture same;
-  same.expected = reference;
-  for (const auto& [name, tensor] : reference) same.tolerances[name].exact = true;
-  for (const TensorComparison& c : CompareOutputs(same, actual)) {
-    if (!c.pass) {
-      return absl::DataLossError(absl::StrCat(path, ": output '", c.name, "' differs from the one of the fixture's ",
-                                              "weights file (max_abs ", c.max_abs, ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<TensorMap> RunClipFixture(const Fixture& fixture, const RunOptions& options) {

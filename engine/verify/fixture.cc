@@ -142,4 +142,18 @@ std::vector<TensorComparison> CompareOutputs(const Fixture& fixture, const Tenso
   return results;
 }
 
+absl::Status CheckSameOutputs(const TensorMap& reference, const TensorMap& actual, const std::string& path) {
+  Fixture same;
+  same.expected = reference;
+  for (const auto& [name, tensor] : reference) same.tolerances[name].exact = true;
+  for (const TensorComparison& c : CompareOutputs(same, actual)) {
+    if (!c.pass) {
+      return absl::DataLossError(absl::StrCat(path, ": output '", c.name, "' differs from the one of the fixture's ",
+                                              "weights file (max_abs ", c.max_abs, c.problem.empty() ? "" : ", ",
+                                              c.problem, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace videogen::verify

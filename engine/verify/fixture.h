@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/io/tensor_source.h"
 
@@ -64,5 +65,11 @@ struct TensorComparison {
 // (float64 accumulation; integer tensors must be identical). Every expected
 // tensor is compared; extra actual tensors are ignored.
 std::vector<TensorComparison> CompareOutputs(const Fixture& fixture, const TensorMap& actual);
+
+// Checks that `actual` is bit-identical to `reference` on every tensor of
+// `reference` (the same weights read from another container format, e.g. the
+// fixture's weights.pth beside weights.safetensors). DataLoss naming `path`
+// and the first differing output otherwise.
+absl::Status CheckSameOutputs(const TensorMap& reference, const TensorMap& actual, const std::string& path);
 
 }  // namespace videogen::verify
