@@ -249,6 +249,9 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   jobs->add_option("--limit", limit, "At most this many (default: the server's)");
   CLI::App* models = app.add_subcommand("models", "List the server's models, resident memory and plan");
   CLI::App* health = app.add_subcommand("health", "Ask the server whether it is serving (exit 0) or not (3)");
+  bool health_wait = false;
+  health->add_flag("--wait", health_wait,
+                   "Wait until the server is up and SERVING (at most --timeout seconds, default 60)");
 
   try {
     app.parse(argc, argv);
@@ -389,8 +392,12 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
 
   if (*health) {
     HealthState state = HealthState::kUnknown;
-    const grpc::Status status = conn.CheckHealth(&state);
-    if (!status.ok()) return env.FailRpc(status);
+    const grpc::Status status =
+        health_wait ? conn.WaitUntilServing(flags.connection.timeout.value_or(absl::Seconds(60)), &state)
+                    : conn.CheckHealth(&state);
+    if (!status.ok() && !(health_wait && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
+      return env.FailRpc(status);
+    }
     const char* name = state == HealthState::kServing ? "SERVING"
                        : state == HealthState::kNotServing ? "NOT_SERVING" : "UNKNOWN";
     if (flags.json) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
@@ -95,6 +96,81 @@ void Connection::PrepareUnary(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout.value_or(absl::Seconds(30))));
 }
 
+namespace {
+
+// HealthCheckResponse{status = 1: varint} -> state; absent field = UNKNOWN.
+HealthState ParseHealthResponse(const grpc::ByteBuffer& response) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (response.Dump(&slices).ok()) {
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  int value = 0;
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x08) {
+    value = static_cast<unsigned char>(bytes[1]) & 0x7f;
+  }
+  return value == 1 ? HealthState::kServing : value == 2 ? HealthState::kNotServing : HealthState::kUnknown;
+}
+
+grpc::ByteBuffer EmptyHealthRequest() {
+  grpc::Slice empty;
+  return grpc::ByteBuffer(&empty, 1);
+}
+
+}  // namespace
+
+grpc::Status Connection::WaitUntilServing(absl::Duration timeout, HealthState* state) const {
+  *state = HealthState::kUnknown;
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext context;
+  Prepare(&context);
+  context.set_wait_for_ready(true);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      generic.PrepareCall(&context, "/grpc.health.v1.Health/Watch", &cq);
+  // One operation in flight at a time: wait for each tag in turn.
+  auto await = [&cq]() {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) return false;
+    return ok;
+  };
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ok = await();
+  if (ok) {
+    const grpc::ByteBuffer request = EmptyHealthRequest();
+    call->Write(request, reinterpret_cast<void*>(2));
+    ok = await();
+  }
+  if (ok) {
+    call->WritesDone(reinterpret_cast<void*>(3));
+    ok = await();
+  }
+  while (ok) {
+    grpc::ByteBuffer response;
+    call->Read(&response, reinterpret_cast<void*>(4));
+    ok = await();
+    if (!ok) break;
+    *state = ParseHealthResponse(response);
+    if (*state == HealthState::kServing) {
+      context.TryCancel();
+      break;
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  await();
+  cq.Shutdown();
+  void* tag;
+  bool drained_ok;
+  while (cq.Next(&tag, &drained_ok)) {
+  }
+  if (*state == HealthState::kServing) return grpc::Status::OK;
+  return status.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "health watch ended before SERVING") : status;
+}
+
 grpc::Status Connection::CheckHealth(HealthState* state) const {
   // grpc.health.v1.HealthCheckRequest{service: ""} encodes to zero bytes; the
   // response is HealthCheckResponse{status = 1: varint}. Encoded by hand so
@@ -102,11 +178,7 @@ grpc::Status Connection::CheckHealth(HealthState* state) const {
   grpc::GenericStub generic(channel_);
   grpc::ClientContext context;
   PrepareUnary(&context);
-  grpc::ByteBuffer request;
-  {
-    grpc::Slice empty;
-    request = grpc::ByteBuffer(&empty, 1);
-  }
+  const grpc::ByteBuffer request = EmptyHealthRequest();
   grpc::ByteBuffer response;
   grpc::Status status;
   absl::Notification done;
@@ -117,17 +189,7 @@ grpc::Status Connection::CheckHealth(HealthState* state) const {
                     });
   done.WaitForNotification();
   if (!status.ok()) return status;
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (response.Dump(&slices).ok()) {
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  // Field 1, wire type 0: tag byte 0x08, then a small varint.
-  int value = 0;  // absent field = UNKNOWN (0)
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x08) {
-    value = static_cast<unsigned char>(bytes[1]) & 0x7f;
-  }
-  *state = value == 1 ? HealthState::kServing : value == 2 ? HealthState::kNotServing : HealthState::kUnknown;
+  *state = ParseHealthResponse(response);
   return grpc::Status::OK;
 }
 

@@ -52,6 +52,10 @@ class Connection {
   // grpc.health.v1.Health/Check for the whole server (service ""). The RPC's
   // status on failure (UNAVAILABLE when unreachable).
   grpc::Status CheckHealth(HealthState* state) const;
+  // Waits (grpc.health.v1.Health/Watch, wait-for-ready) until the server
+  // reports SERVING or `timeout` passes. OK with *state = kServing, or the
+  // RPC's status (DEADLINE_EXCEEDED on timeout, *state = the last reported).
+  grpc::Status WaitUntilServing(absl::Duration timeout, HealthState* state) const;
 
   const ConnectionOptions& options() const { return options_; }
 

@@ -1,0 +1,384 @@
+// The real `videogen` binary against the real `videogen-server --model fake`
+// (started per suite on 127.0.0.1:0). Synchronised on the processes' output.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/video_assembler.h"
+#include "tests/client/subprocess.h"
+#include "tests/client/tcp_proxy.h"
+
+namespace videogen::testing {
+namespace {
+
+using client::Sha256Hex;
+
+std::string BinDir() {
+  const char* dir = getenv("VIDEOGEN_BINARY_DIR");
+  return std::string(dir != nullptr ? dir : "build") + "/bin";
+}
+
+std::string Client() { return BinDir() + "/videogen"; }
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/cli_test_" + std::to_string(getpid()) + "_" + name;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    out.push_back(nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false));
+    EXPECT_FALSE(out.back().is_discarded()) << "not JSON: " << line;
+  }
+  return out;
+}
+
+std::string WithOutput(const ProcessResult& r) {
+  return absl::StrCat("exit ", r.exit_code, " signal ", r.term_signal, "\nstdout:\n", r.out, "\nstderr:\n", r.err);
+}
+
+// A running videogen-server; its port parsed from its stdout.
+class Server {
+ public:
+  explicit Server(std::vector<std::string> extra_args) {
+    const std::string binary = BinDir() + "/videogen-server";
+    if (!Exists(binary)) {
+      ADD_FAILURE() << binary << " is missing: build the videogen-server target first";
+      return;
+    }
+    std::vector<std::string> argv = {binary, "--model", "fake", "--listen", "127.0.0.1:0",
+                                     "--metrics-listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    process_ = std::make_unique<Subprocess>(argv, std::map<std::string, std::string>{});
+    const std::regex listening("videogen-server: listening on 127\\.0\\.0\\.1:(\\d+)");
+    std::smatch m;
+    if (!process_->WaitFor([&](const std::string& out, const std::string&) {
+          return std::regex_search(out, m, listening);
+        })) {
+      ADD_FAILURE() << "server did not start:\n" << process_->err();
+      return;
+    }
+    const std::string out = process_->out();
+    std::regex_search(out, m, listening);
+    port_ = std::stoi(m[1]);
+    // The model warms up before the server reports SERVING; wait on the
+    // health service's Watch stream (the CLI's `health --wait`).
+    ProcessResult ready = RunProcess({Client(), "--server", address(), "--timeout", "60", "health", "--wait"});
+    EXPECT_EQ(ready.exit_code, 0) << ready.out << ready.err << process_->err();
+  }
+  ~Server() {
+    if (process_) {
+      process_->Signal(SIGTERM);
+      process_->Wait();
+    }
+  }
+  int port() const { return port_; }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  std::unique_ptr<Subprocess> process_;
+  int port_ = 0;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new Server({"--fake-step-ms", "50"}); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  // videogen --server <fake> ARGS... with a clean environment.
+  static ProcessResult Videogen(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    std::vector<std::string> argv = {Client(), "--server", server_->address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv, env);
+  }
+
+  static Server* server_;
+};
+Server* CliTest::server_ = nullptr;
+
+TEST_F(CliTest, HealthAndModels) {
+  ProcessResult health = Videogen({"health"});
+  EXPECT_EQ(health.exit_code, 0) << WithOutput(health);
+  EXPECT_NE(health.out.find("SERVING"), std::string::npos) << WithOutput(health);
+  ProcessResult models = Videogen({"models"});
+  ASSERT_EQ(models.exit_code, 0) << WithOutput(models);
+  EXPECT_EQ(models.out.substr(0, 4), "fake") << models.out;
+  EXPECT_NE(models.out.find("resident: "), std::string::npos) << models.out;
+  EXPECT_NE(models.out.find("predicted peak cpu"), std::string::npos) << models.out;
+}
+
+TEST_F(CliTest, GenerateWritesVerifiedFileAndSummary) {
+  const std::string path = TempPath("gen.mp4");
+  unlink(path.c_str());
+  ProcessResult r = Videogen({"generate", "--prompt", "a red fox", "--seed", "11", "--frames", "9", "-o", path});
+  ASSERT_EQ(r.exit_code, 0) << WithOutput(r);
+  const std::string video = ReadAll(path);
+  ASSERT_GT(video.size(), 100u);
+  EXPECT_EQ(video.substr(4, 4), "ftyp") << "an MP4 file";
+  EXPECT_NE(r.out.find("wrote " + path), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sha256   " + Sha256Hex(video) + " (verified)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seed     11"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(absl::StrCat("(", video.size(), " bytes)")), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("9 frames"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("timings  "), std::string::npos) << r.out;
+  // Not a terminal: plain progress lines, no carriage returns.
+  EXPECT_NE(r.err.find("denoising"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  // No temporary file left next to the output.
+  EXPECT_EQ(RunProcess({"/bin/sh", "-c", "ls " + path + ".partial-* 2>/dev/null | wc -l"}).out, "0\n");
+}
+
+TEST_F(CliTest, JsonEventsThenResult) {
+  const std::string path = TempPath("json.webm");
+  ProcessResult r = Videogen({"--json", "generate", "-p", "waves", "--steps", "3", "-o", path});
+  ASSERT_EQ(r.exit_code, 0) << WithOutput(r);
+  const std::vector<nlohmann::json> events = JsonLines(r.out);
+  ASSERT_GE(events.size(), 5u) << r.out;
+  EXPECT_EQ(events.front()["type"], "accepted");
+  const std::string job_id = events.front()["job_id"];
+  EXPECT_FALSE(job_id.empty());
+  int denoise_steps = 0, chunks = 0;
+  uint64_t chunk_bytes = 0;
+  for (const auto& e : events) {
+    EXPECT_EQ(e["job_id"], job_id) << e.dump();
+    if (e["type"] == "progress" && e["stage"] == "denoising" && e["step"].get<int>() > 0) {
+      ++denoise_steps;
+      EXPECT_EQ(e["total_steps"], 3);
+    }
+    if (e["type"] == "video_chunk") {
+      EXPECT_EQ(e["offset"].get<uint64_t>(), chunk_bytes);
+      chunk_bytes += e["bytes"].get<uint64_t>();
+      ++chunks;
+    }
+  }
+  EXPECT_EQ(denoise_steps, 3);
+  EXPECT_GE(chunks, 1);
+  const nlohmann::json& completed = events[events.size() - 2];
+  const nlohmann::json& result = events.back();
+  ASSERT_EQ(completed["type"], "completed");
+  ASSERT_EQ(result["type"], "result");
+  EXPECT_EQ(completed["container"], "webm") << "format follows the .webm extension";
+  EXPECT_EQ(completed["codec"], "vp9");
+  const std::string video = ReadAll(path);
+  EXPECT_EQ(result["path"], path);
+  EXPECT_EQ(result["bytes"].get<uint64_t>(), video.size());
+  EXPECT_EQ(chunk_bytes, video.size());
+  EXPECT_EQ(result["sha256"], Sha256Hex(video));
+  EXPECT_EQ(completed["sha256"], Sha256Hex(video));
+
+  // `watch` on the finished job replays the same video.
+  const std::string copy = TempPath("watch_copy.webm");
+  ProcessResult w = Videogen({"--quiet", "watch", job_id, "-o", copy});
+  ASSERT_EQ(w.exit_code, 0) << WithOutput(w);
+  EXPECT_EQ(ReadAll(copy), video);
+  // And `jobs` lists it as succeeded.
+  ProcessResult jobs = Videogen({"--json", "jobs"});
+  ASSERT_EQ(jobs.exit_code, 0) << WithOutput(jobs);
+  bool found = false;
+  for (const auto& j : JsonLines(jobs.out)) {
+    if (j["job_id"] == job_id) {
+      found = true;
+      EXPECT_EQ(j["state"], "SUCCEEDED") << j.dump();
+    }
+  }
+  EXPECT_TRUE(found) << jobs.out;
+}
+
+TEST_F(CliTest, ServerInvalidArgumentExits2NamingTheField) {
+  const std::string path = TempPath("bad.mp4");
+  ProcessResult r = Videogen({"generate", "-p", "x", "--frames", "10", "-o", path});
+  EXPECT_EQ(r.exit_code, 2) << WithOutput(r);
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT: num_frames"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  EXPECT_FALSE(Exists(path));
+  ProcessResult size = Videogen({"generate", "-p", "x", "--size", "100x50", "-o", path});
+  EXPECT_EQ(size.exit_code, 2) << WithOutput(size);
+  EXPECT_NE(size.err.find("width"), std::string::npos) << size.err;
+}
+
+TEST_F(CliTest, LocalUsageErrorsExit2) {
+  ProcessResult bad_size = Videogen({"generate", "-p", "x", "--size", "wide", "-o", TempPath("u.mp4")});
+  EXPECT_EQ(bad_size.exit_code, 2) << WithOutput(bad_size);
+  EXPECT_NE(bad_size.err.find("size:"), std::string::npos) << bad_size.err;
+  ProcessResult no_output = Videogen({"generate", "-p", "x"});
+  EXPECT_EQ(no_output.exit_code, 2) << WithOutput(no_output);
+  EXPECT_NE(no_output.err.find("--output"), std::string::npos) << no_output.err;
+  ProcessResult unknown = Videogen({"frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2) << WithOutput(unknown);
+  ProcessResult missing_job = Videogen({"watch", "job-does-not-exist"});
+  EXPECT_EQ(missing_job.exit_code, 2) << WithOutput(missing_job);
+  EXPECT_NE(missing_job.err.find("NOT_FOUND"), std::string::npos) << missing_job.err;
+}
+
+TEST(CliNoServerTest, UnreachableServerExits3) {
+  // A bound but not listening socket: connections to it are refused, and no
+  // other process can take the port while it is held.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string address = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  const std::string path = TempPath("down.mp4");
+  ProcessResult gen = RunProcess({Client(), "generate", "-p", "x", "-m", "fake", "-o", path},
+                          {{"VIDEOGEN_SERVER", address}});
+  EXPECT_EQ(gen.exit_code, 3) << WithOutput(gen);
+  EXPECT_NE(gen.err.find("cannot reach the server at " + address), std::string::npos) << gen.err;
+  EXPECT_FALSE(Exists(path));
+  ProcessResult health = RunProcess({Client(), "--server", address, "health"});
+  EXPECT_EQ(health.exit_code, 3) << WithOutput(health);
+  close(fd);
+}
+
+TEST_F(CliTest, CtrlCCancelsTheJobAndExits5) {
+  const std::string path = TempPath("cancel.mp4");
+  Subprocess p({Client(), "--server", server_->address(), "--json", "generate", "-p", "slow", "--steps", "100",
+                "-o", path},
+               {});
+  ASSERT_TRUE(p.WaitForStdout("\"stage\":\"denoising\"")) << p.out() << p.err();
+  p.Signal(SIGINT);
+  ProcessResult r = p.Wait();
+  EXPECT_EQ(r.exit_code, 5) << WithOutput(r);
+  const std::vector<nlohmann::json> events = JsonLines(r.out);
+  ASSERT_FALSE(events.empty());
+  const std::string job_id = events.front()["job_id"];
+  bool cancel_requested = false, failed_cancelled = false;
+  for (const auto& e : events) {
+    if (e["type"] == "cancel_requested") cancel_requested = true;
+    if (e["type"] == "failed" && e["code"] == "CANCELLED") failed_cancelled = true;
+  }
+  EXPECT_TRUE(cancel_requested) << r.out;
+  EXPECT_TRUE(failed_cancelled) << "the server confirmed the cancellation: " << r.out;
+  EXPECT_FALSE(Exists(path));
+  EXPECT_EQ(RunProcess({"/bin/sh", "-c", "ls " + path + ".partial-* 2>/dev/null | wc -l"}).out, "0\n");
+  ProcessResult jobs = Videogen({"--json", "jobs"});
+  bool found = false;
+  for (const auto& j : JsonLines(jobs.out)) {
+    if (j["job_id"] == job_id) {
+      found = true;
+      EXPECT_EQ(j["state"], "CANCELLED") << j.dump();
+    }
+  }
+  EXPECT_TRUE(found) << jobs.out;
+}
+
+TEST_F(CliTest, CancelCommandStopsAnotherClientsJob) {
+  const std::string path = TempPath("cancel2.mp4");
+  Subprocess gen({Client(), "--server", server_->address(), "--json", "generate", "-p", "slow", "--steps", "100",
+                  "-o", path},
+                 {});
+  ASSERT_TRUE(gen.WaitForStdout("\"type\":\"accepted\"")) << gen.err();
+  const std::vector<nlohmann::json> events = JsonLines(gen.out().substr(0, gen.out().find('\n') + 1));
+  const std::string job_id = events.at(0)["job_id"];
+  ProcessResult cancel = Videogen({"cancel", job_id});
+  EXPECT_EQ(cancel.exit_code, 0) << WithOutput(cancel);
+  EXPECT_NE(cancel.out.find("job " + job_id), std::string::npos) << cancel.out;
+  ProcessResult r = gen.Wait();
+  EXPECT_EQ(r.exit_code, 5) << WithOutput(r);
+  EXPECT_NE(r.err.find("CANCELLED"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, ReattachesAfterTheStreamIsCut) {
+  TcpProxy proxy(server_->port());
+  const std::string path = TempPath("reattach.mp4");
+  Subprocess p({Client(), "--server", absl::StrCat("127.0.0.1:", proxy.port()), "--json",
+                "--reattach-backoff-ms", "20", "generate", "-p", "interrupted", "--steps", "12", "-o", path},
+               {});
+  ASSERT_TRUE(p.WaitForStdout("\"stage\":\"denoising\"")) << p.out() << p.err();
+  EXPECT_GE(proxy.CutAll(), 1);
+  ProcessResult r = p.Wait();
+  ASSERT_EQ(r.exit_code, 0) << WithOutput(r);
+  EXPECT_GE(proxy.accepted(), 2) << "a new connection after the cut";
+  const std::vector<nlohmann::json> events = JsonLines(r.out);
+  int reattaches = 0;
+  for (const auto& e : events) {
+    if (e["type"] == "reattach") {
+      ++reattaches;
+      EXPECT_EQ(e["from_offset"], 0) << "no video received before the cut";
+    }
+  }
+  EXPECT_GE(reattaches, 1) << r.out;
+  ASSERT_EQ(events.back()["type"], "result") << r.out;
+  const std::string video = ReadAll(path);
+  EXPECT_EQ(events.back()["sha256"], Sha256Hex(video));
+  EXPECT_EQ(events.back()["bytes"].get<uint64_t>(), video.size());
+  // Re-attached, not resubmitted: every event belongs to the one job.
+  const std::string job_id = events.front()["job_id"];
+  for (const auto& e : events) EXPECT_EQ(e["job_id"], job_id) << e.dump();
+}
+
+class CliAuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    token_file_ = new std::string(TempPath("token"));
+    std::ofstream(*token_file_) << "s3cret-token\n";
+    server_ = new Server({"--auth-token-file", *token_file_});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    unlink(token_file_->c_str());
+    delete token_file_;
+  }
+  static Server* server_;
+  static std::string* token_file_;
+};
+Server* CliAuthTest::server_ = nullptr;
+std::string* CliAuthTest::token_file_ = nullptr;
+
+TEST_F(CliAuthTest, MissingOrWrongTokenExits6) {
+  const std::string path = TempPath("auth.mp4");
+  ProcessResult none = RunProcess({Client(), "--server", server_->address(), "generate", "-p", "x", "-m", "fake", "-o", path});
+  EXPECT_EQ(none.exit_code, 6) << WithOutput(none);
+  EXPECT_NE(none.err.find("UNAUTHENTICATED"), std::string::npos) << none.err;
+  ProcessResult wrong = RunProcess({Client(), "--server", server_->address(), "models"}, {{"VIDEOGEN_TOKEN", "guess"}});
+  EXPECT_EQ(wrong.exit_code, 6) << WithOutput(wrong);
+  ProcessResult wrong_jobs = RunProcess({Client(), "--server", server_->address(), "jobs"}, {{"VIDEOGEN_TOKEN", "guess"}});
+  EXPECT_EQ(wrong_jobs.exit_code, 6) << WithOutput(wrong_jobs);
+  EXPECT_FALSE(Exists(path));
+}
+
+TEST_F(CliAuthTest, RightTokenFromFileOrEnvironment) {
+  const std::string path = TempPath("auth_ok.mp4");
+  ProcessResult from_file = RunProcess({Client(), "--server", server_->address(), "--token-file", *token_file_, "generate",
+                                 "-p", "x", "-o", path});
+  EXPECT_EQ(from_file.exit_code, 0) << WithOutput(from_file);
+  EXPECT_TRUE(Exists(path));
+  ProcessResult from_env =
+      RunProcess({Client(), "--server", server_->address(), "models"}, {{"VIDEOGEN_TOKEN", "s3cret-token"}});
+  EXPECT_EQ(from_env.exit_code, 0) << WithOutput(from_env);
+  // Health is open without a token.
+  ProcessResult health = RunProcess({Client(), "--server", server_->address(), "health"});
+  EXPECT_EQ(health.exit_code, 0) << WithOutput(health);
+}
+
+}  // namespace
+}  // namespace videogen::testing
