@@ -9,7 +9,9 @@
 #   4. evaluate every expression of the dashboard and the rule files through
 #      the HTTP API: each must parse and evaluate; panels must return data.
 # Usage (from the repository root, NODE_PATH set; see CMakeLists.txt):
-#   promql_live_test.sh SERVER_BIN [SERVER_ARGS...]
+#   promql_live_test.sh [--make-tiny MAKE_TINY_BIN] SERVER_BIN [SERVER_ARGS...]
+# --make-tiny writes a tiny real-weights model with videogen-make-tiny into a
+# temporary directory and passes --model-dir DIR to the server.
 # Or against a server you started yourself:
 #   promql_live_test.sh --metrics HOST:PORT [--grpc HOST:PORT]
 set -euo pipefail
@@ -33,8 +35,14 @@ if [ "${1:-}" = "--metrics" ]; then
   metrics_addr="${2:?--metrics HOST:PORT}"
   [ "${3:-}" = "--grpc" ] && grpc_addr="${4:?--grpc HOST:PORT}"
 else
-  server="${1:?usage: promql_live_test.sh SERVER_BIN [SERVER_ARGS...]}"
+  make_tiny=""
+  if [ "${1:-}" = "--make-tiny" ]; then make_tiny="${2:?--make-tiny MAKE_TINY_BIN}"; shift 2; fi
+  server="${1:?usage: promql_live_test.sh [--make-tiny MAKE_TINY_BIN] SERVER_BIN [SERVER_ARGS...]}"
   shift
+  if [ -n "$make_tiny" ]; then
+    "$make_tiny" "$tmp/model" --type t2v
+    set -- --model-dir "$tmp/model" "$@"
+  fi
   grpc_addr="127.0.0.1:$(free_port)"
   metrics_addr="127.0.0.1:$(free_port)"
   "$server" --listen "$grpc_addr" --metrics-listen "$metrics_addr" "$@" >"$tmp/server.log" 2>&1 &
