@@ -1,6 +1,10 @@
 // The real `videogen` binary against the real `videogen-server --model fake`
 // (started per suite on 127.0.0.1:0). Synchronised on the processes' output.
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -64,7 +68,8 @@ std::string WithOutput(const ProcessResult& r) {
 // A running videogen-server; its port parsed from its stdout.
 class Server {
  public:
-  explicit Server(std::vector<std::string> extra_args) {
+  // `client_args` are the connection flags the CLI needs to reach it (TLS).
+  explicit Server(std::vector<std::string> extra_args, std::vector<std::string> client_args = {}) {
     const std::string binary = BinDir() + "/videogen-server";
     if (!Exists(binary)) {
       ADD_FAILURE() << binary << " is missing: build the videogen-server target first";
@@ -87,7 +92,10 @@ class Server {
     port_ = std::stoi(m[1]);
     // The model warms up before the server reports SERVING; wait on the
     // health service's Watch stream (the CLI's `health --wait`).
-    ProcessResult ready = RunProcess({Client(), "--server", address(), "--timeout", "60", "health", "--wait"});
+    std::vector<std::string> wait = {Client(), "--server", address(), "--timeout", "60"};
+    wait.insert(wait.end(), client_args.begin(), client_args.end());
+    wait.insert(wait.end(), {"health", "--wait"});
+    ProcessResult ready = RunProcess(wait);
     EXPECT_EQ(ready.exit_code, 0) << ready.out << ready.err << process_->err();
   }
   ~Server() {
@@ -334,6 +342,146 @@ TEST_F(CliTest, ReattachesAfterTheStreamIsCut) {
   // Re-attached, not resubmitted: every event belongs to the one job.
   const std::string job_id = events.front()["job_id"];
   for (const auto& e : events) EXPECT_EQ(e["job_id"], job_id) << e.dump();
+}
+
+TEST_F(CliTest, SecondCtrlCExitsAtOnceAndLeavesNoPartialFile) {
+  TcpProxy proxy(server_->port());
+  const std::string path = TempPath("twice.mp4");
+  Subprocess p({Client(), "--server", absl::StrCat("127.0.0.1:", proxy.port()), "--json", "generate", "-p", "slow",
+                "--steps", "100", "-o", path},
+               {});
+  ASSERT_TRUE(p.WaitForStdout("\"stage\":\"denoising\"")) << p.out() << p.err();
+  const std::string job_id = JsonLines(p.out().substr(0, p.out().find('\n') + 1)).at(0)["job_id"];
+  // A silent network: the CancelJob the first Ctrl-C sends gets no answer.
+  proxy.Freeze();
+  p.Signal(SIGINT);
+  ASSERT_TRUE(p.WaitForStdout("\"type\":\"cancel_requested\"")) << p.out() << p.err();
+  p.Signal(SIGINT);
+  ProcessResult r = p.Wait();
+  EXPECT_EQ(r.exit_code, 130) << WithOutput(r);
+  EXPECT_NE(r.err.find("interrupted again"), std::string::npos) << r.err;
+  EXPECT_FALSE(Exists(path));
+  EXPECT_EQ(RunProcess({"/bin/sh", "-c", "ls " + path + ".partial-* 2>/dev/null | wc -l"}).out, "0\n");
+  // The server never heard of the cancel; stop the job so the next tests do not queue behind it.
+  ProcessResult cancel = Videogen({"cancel", job_id});
+  EXPECT_EQ(cancel.exit_code, 0) << WithOutput(cancel);
+}
+
+TEST_F(CliTest, TimeoutExits3) {
+  const std::string path = TempPath("timeout.mp4");
+  ProcessResult r = Videogen({"--json", "--timeout", "0.5", "generate", "-p", "slow", "--steps", "100", "-o", path});
+  EXPECT_EQ(r.exit_code, 3) << WithOutput(r);
+  EXPECT_NE(r.err.find("timeout: no result within"), std::string::npos) << r.err;
+  EXPECT_FALSE(Exists(path));
+  const std::vector<nlohmann::json> events = JsonLines(r.out);
+  ASSERT_FALSE(events.empty());
+  ASSERT_EQ(events.front()["type"], "accepted");
+  ProcessResult cancel = Videogen({"cancel", events.front()["job_id"]});
+  EXPECT_EQ(cancel.exit_code, 0) << WithOutput(cancel);
+}
+
+TEST_F(CliTest, LiveBarOnATerminal) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const std::string slave = ptsname(master);
+  const std::string path = TempPath("tty.mp4");
+  const std::string out_file = TempPath("tty.stdout");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, slave.c_str(), O_RDWR | O_NOCTTY, 0);
+  posix_spawn_file_actions_addclose(&actions, master);
+  const std::string server = server_->address();
+  std::vector<std::string> args = {Client(), "--server", server, "generate", "-p", "bar", "--steps", "6", "-o", path};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string term = "TERM=xterm";
+  char* envp[] = {term.data(), nullptr};
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  std::string tty;
+  char buf[4096];
+  while (true) {  // until the child closes the terminal (EIO)
+    const ssize_t n = read(master, buf, sizeof(buf));
+    if (n > 0) {
+      tty.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;
+    }
+  }
+  close(master);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << tty;
+  // Redrawn in place: carriage returns, a bar, the step count and the elapsed time.
+  EXPECT_NE(tty.find("\rdenoising      ["), std::string::npos) << tty;
+  EXPECT_NE(tty.find("] 6/6  elapsed 0:0"), std::string::npos) << tty;
+  EXPECT_EQ(tty.find("] denoising 1/6"), std::string::npos) << "no per-step lines on a terminal: " << tty;
+  EXPECT_NE(ReadAll(out_file).find("wrote " + path), std::string::npos);
+  EXPECT_TRUE(Exists(path));
+}
+
+// TLS and mutual TLS with self-signed certificates made by the test.
+class CliTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(TempPath("tls"));
+    const std::string make = absl::StrCat(
+        "set -e; mkdir -p ", *dir_, "; cd ", *dir_, "; ",
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -keyout server.key -out server.crt "
+        "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost 2>/dev/null; ",
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -keyout client.key -out client.crt "
+        "-subj /CN=videogen-client 2>/dev/null");
+    ProcessResult made = RunProcess({"/bin/sh", "-c", make});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    server_ = new Server({"--tls-cert", *dir_ + "/server.crt", "--tls-key", *dir_ + "/server.key",
+                          "--tls-client-ca", *dir_ + "/client.crt"},
+                         MutualTlsFlags());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    RunProcess({"/bin/rm", "-rf", *dir_});
+    delete dir_;
+  }
+  static std::vector<std::string> MutualTlsFlags() {
+    return {"--tls-ca", *dir_ + "/server.crt", "--tls-cert", *dir_ + "/client.crt", "--tls-key",
+            *dir_ + "/client.key"};
+  }
+  static ProcessResult Videogen(std::vector<std::string> flags, std::vector<std::string> args) {
+    std::vector<std::string> argv = {Client(), "--server", server_->address()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
+  static Server* server_;
+  static std::string* dir_;
+};
+Server* CliTlsTest::server_ = nullptr;
+std::string* CliTlsTest::dir_ = nullptr;
+
+TEST_F(CliTlsTest, MutualTlsGenerates) {
+  const std::string path = TempPath("tls.mp4");
+  ProcessResult r = Videogen(MutualTlsFlags(), {"generate", "-p", "secure", "-o", path});
+  EXPECT_EQ(r.exit_code, 0) << WithOutput(r);
+  EXPECT_TRUE(Exists(path));
+}
+
+TEST_F(CliTlsTest, MissingClientCertificateOrPlaintextIsRefused) {
+  ProcessResult no_cert = Videogen({"--tls-ca", *dir_ + "/server.crt"}, {"models"});
+  EXPECT_EQ(no_cert.exit_code, 3) << WithOutput(no_cert);
+  ProcessResult plaintext = Videogen({}, {"models"});
+  EXPECT_EQ(plaintext.exit_code, 3) << WithOutput(plaintext);
+  ProcessResult key_without_cert = Videogen({"--tls-key", *dir_ + "/client.key"}, {"models"});
+  EXPECT_EQ(key_without_cert.exit_code, 2) << WithOutput(key_without_cert);
+  EXPECT_NE(key_without_cert.err.find("tls_key"), std::string::npos) << key_without_cert.err;
 }
 
 class CliAuthTest : public ::testing::Test {

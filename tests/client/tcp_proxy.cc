@@ -99,6 +99,12 @@ int TcpProxy::CutAll() {
   return cut_count_;
 }
 
+void TcpProxy::Freeze() {
+  absl::MutexLock lock(&mu_);
+  frozen_ = true;
+  Wake();
+}
+
 int TcpProxy::accepted() const {
   absl::MutexLock lock(&mu_);
   return accepted_;
@@ -122,7 +128,7 @@ void TcpProxy::Loop() {
         pairs_.clear();
         cut_requested_ = false;
       }
-      pairs = pairs_;
+      if (!frozen_) pairs = pairs_;
     }
     fds.push_back({wake_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});

@@ -23,6 +23,10 @@ class TcpProxy {
   int port() const { return port_; }
   // Closes every connection open now (both sides). Returns how many were cut.
   int CutAll();
+  // Stops forwarding in both directions (bytes wait in the sockets): the
+  // peers see a silent network, not a closed one. New connections are still
+  // accepted but not served.
+  void Freeze();
   // Connections accepted so far.
   int accepted() const;
 
@@ -45,6 +49,7 @@ class TcpProxy {
   bool cut_requested_ ABSL_GUARDED_BY(mu_) = false;
   int cut_count_ ABSL_GUARDED_BY(mu_) = -1;  // result of the last cut, -1 while pending
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool frozen_ ABSL_GUARDED_BY(mu_) = false;
   int accepted_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
