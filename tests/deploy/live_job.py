@@ -3,11 +3,12 @@
 
 Waits (grpc.health.v1 Watch, bounded by --timeout) until the server is
 SERVING, asks ListModels for the first model, runs GenerateVideo with that
-model's defaults and reads the stream to the end. Stubs are generated from
+model's defaults (and --image when the model is i2v) and reads the stream to
+the end. Stubs are generated from
 proto/videogen/v1/videogen.proto with protoc into --gen-dir. Exit 0 when the
 job completed; 1 with the reason otherwise.
 
-  live_job.py --server 127.0.0.1:PORT --gen-dir DIR [--timeout 300]
+  live_job.py --server 127.0.0.1:PORT --gen-dir DIR [--image PNG] [--timeout 300]
 """
 import argparse
 import importlib
@@ -40,6 +41,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
     ap.add_argument("--gen-dir", required=True)
+    ap.add_argument("--image", help="input image for i2v models")
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
 
@@ -65,8 +67,15 @@ def main():
     generate = channel.unary_stream(svc + "GenerateVideo",
                                     request_serializer=pb.GenerateVideoRequest.SerializeToString,
                                     response_deserializer=pb.JobEvent.FromString)
-    request = pb.GenerateVideoRequest(model=models[0].id, prompt="a red ball rolls across a table",
+    model = models[0]
+    request = pb.GenerateVideoRequest(model=model.id, prompt="a red ball rolls across a table",
                                       client_request_id="deploy-promql-live")
+    if model.type == "i2v":
+        if not args.image:
+            print(f"live_job: model {model.id} is i2v and no --image was given", file=sys.stderr)
+            return 1
+        with open(args.image, "rb") as f:
+            request.image = f.read()
     events = {}
     for event in generate(request, timeout=max(1, deadline - time.monotonic())):
         kind = event.WhichOneof("event")

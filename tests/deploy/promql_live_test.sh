@@ -64,7 +64,8 @@ node "$here/promql_live.js" wait-scrapes --prom "$prom" --after 0 --count 1 --ti
   echo "--- server log" >&2; cat "$tmp/server.log" >&2 2>/dev/null || true; exit 1; }
 
 if [ -n "$grpc_addr" ]; then
-  /usr/bin/python3 "$here/live_job.py" --server "$grpc_addr" --gen-dir "$tmp" --timeout 300 || {
+  /usr/bin/python3 "$here/live_job.py" --server "$grpc_addr" --gen-dir "$tmp" \
+    --image scripts/assets/example.png --timeout 300 || {
     echo "--- server log" >&2; tail -n 50 "$tmp/server.log" >&2 2>/dev/null || true; exit 1; }
 fi
 job_done_ms=$(($(date +%s%N) / 1000000))
