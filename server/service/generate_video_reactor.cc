@@ -26,7 +26,8 @@ uint64_t RandomSeed() {
 }  // namespace
 
 GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
-                                           const v1::GenerateVideoRequest& request) {
+                                           const v1::GenerateVideoRequest& request)
+    : JobEventStreamReactor(context.streams) {
   if (absl::Status s = context.Authenticate(*call); !s.ok()) {
     Reject(s);
     return;

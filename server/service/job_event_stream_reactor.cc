@@ -50,9 +50,12 @@ class JobEventStreamReactor::Link final : public jobs::JobObserver, public std::
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-JobEventStreamReactor::JobEventStreamReactor() : link_(std::make_shared<Link>(this)) {}
+JobEventStreamReactor::JobEventStreamReactor(ActiveStreams* streams)
+    : streams_(streams), link_(std::make_shared<Link>(this)) {
+  streams_->Add();
+}
 
-JobEventStreamReactor::~JobEventStreamReactor() = default;
+JobEventStreamReactor::~JobEventStreamReactor() { streams_->Remove(); }
 
 void JobEventStreamReactor::Attach(std::shared_ptr<jobs::Job> job, JobEventCursor cursor,
                                    std::function<void()> on_cancel) {

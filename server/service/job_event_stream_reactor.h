@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/jobs/job.h"
+#include "server/service/active_streams.h"
 #include "server/service/job_event_cursor.h"
 #include "videogen/v1/videogen.grpc.pb.h"
 
@@ -29,7 +30,8 @@ class JobEventStreamReactor : public grpc::ServerWriteReactor<v1::JobEvent> {
   ~JobEventStreamReactor() override;
 
  protected:
-  JobEventStreamReactor();
+  // Counted in `streams` (must outlive the reactor) until destroyed.
+  explicit JobEventStreamReactor(ActiveStreams* streams);
 
   // Starts streaming `job`'s events; call at most once, at the end of the
   // subclass constructor. `on_cancel` (may be empty) runs once if the call is
@@ -47,6 +49,7 @@ class JobEventStreamReactor : public grpc::ServerWriteReactor<v1::JobEvent> {
   void Pump();
 
   // Constant after construction.
+  ActiveStreams* const streams_;
   const std::shared_ptr<Link> link_;
 
   absl::Mutex mu_;

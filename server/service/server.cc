@@ -1,7 +1,6 @@
 #include "server/service/server.h"
 
 #include <chrono>
-#include <thread>
 #include <utility>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -15,8 +14,8 @@ namespace videogen::service {
 
 namespace {
 constexpr char kServiceName[] = "videogen.v1.VideoGeneration";
-// Streams get this long beyond the drain timeout to send their last chunks.
-constexpr auto kFlushGrace = std::chrono::seconds(10);
+// Job streams get this long after the drain to send their last chunks.
+constexpr absl::Duration kFlushGrace = absl::Seconds(30);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOptions options,
@@ -32,7 +31,8 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
     server->auth_ = *std::move(auth);
   }
   options.jobs.on_ready = [self] { self->OnWorkersReady(); };
-  auto manager = jobs::JobManager::Create(std::move(options.jobs), std::move(devices), MakeVideoEncoder(), listener);
+  jobs::ResultEncoder encoder = options.encoder ? options.encoder : MakeVideoEncoder();
+  auto manager = jobs::JobManager::Create(std::move(options.jobs), std::move(devices), std::move(encoder), listener);
   if (!manager.ok()) return manager.status();
   server->manager_ = *std::move(manager);
 
@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   context.jobs = server->manager_.get();
   context.limits = options.limits;
   context.auth = server->auth_.get();
+  context.streams = &server->streams_;
   server->service_ = std::make_unique<VideoGenerationService>(context);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -96,11 +97,9 @@ void VideoGenServer::Shutdown(absl::Duration drain_timeout) {
     return;
   }
   jobs::LogEvent("drain_started", {{"timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(drain_timeout))}});
-  // Stops accepting RPCs at once; calls in progress may run until the deadline.
-  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain_timeout) + kFlushGrace;
-  std::thread stop_rpcs([this, deadline] { server_->Shutdown(deadline); });
   manager_->Shutdown(drain_timeout);
-  stop_rpcs.join();
+  if (!streams_.WaitIdle(kFlushGrace)) jobs::LogEvent("flush_timeout");
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   server_->Wait();
   jobs::LogEvent("drain_finished");
 }

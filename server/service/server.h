@@ -3,9 +3,12 @@
 //
 // Health ("" and "videogen.v1.VideoGeneration"): NOT_SERVING until every
 // worker has warmed up, SERVING after, NOT_SERVING again once Shutdown starts.
-// Shutdown order: health NOT_SERVING -> stop accepting RPCs -> fail queued
-// jobs with UNAVAILABLE -> let running jobs finish within the drain timeout
-// (then cancel them) -> streams flush -> the server stops.
+// Shutdown order: health NOT_SERVING -> stop accepting jobs (GenerateVideo
+// answers UNAVAILABLE; health, GetJob and WatchJob still answer) -> fail
+// queued jobs with UNAVAILABLE -> let running jobs finish within the drain
+// timeout (then cancel them) -> job streams deliver their last events (up to
+// a flush grace) -> the gRPC server stops, cancelling what remains (e.g.
+// health watches).
 #pragma once
 
 #include <memory>
@@ -34,6 +37,9 @@ struct ServerOptions {
   int max_request_bytes = 40 << 20;       // largest accepted request message
   bool reflection = true;
   jobs::JobManagerOptions jobs;           // on_ready is taken over by the server
+  // How workers encode frames; unset: MakeVideoEncoder() (engine/media + sha256).
+  // Benchmarks and tests may substitute a cheaper one.
+  jobs::ResultEncoder encoder;
 };
 
 // Thread-safe.
@@ -62,6 +68,7 @@ class VideoGenServer {
 
   std::unique_ptr<jobs::JobManager> manager_;
   std::unique_ptr<auth::TokenAuthenticator> auth_;
+  ActiveStreams streams_;
   std::unique_ptr<VideoGenerationService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "server/auth/token_authenticator.h"
 #include "server/jobs/job_manager.h"
+#include "server/service/active_streams.h"
 #include "server/service/request_limits.h"
 
 namespace grpc {
@@ -17,6 +18,7 @@ struct ServiceContext {
   jobs::JobManager* jobs = nullptr;               // required
   RequestLimits limits;
   const auth::TokenAuthenticator* auth = nullptr;  // null: no authentication
+  ActiveStreams* streams = nullptr;                // required
 
   // OK, or Unauthenticated when a token is required and missing or wrong.
   absl::Status Authenticate(const grpc::ServerContextBase& call) const {

@@ -5,7 +5,8 @@
 namespace videogen::service {
 
 WatchJobReactor::WatchJobReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
-                                 const v1::WatchJobRequest& request) {
+                                 const v1::WatchJobRequest& request)
+    : JobEventStreamReactor(context.streams) {
   if (absl::Status s = context.Authenticate(*call); !s.ok()) {
     Reject(s);
     return;
