@@ -1,0 +1,115 @@
+// The real videogen-server binary with the embedded tiny Wan2.1 model
+// (`--model tiny` is i2v, `tiny-t2v` is t2v): the acceptance path with real
+// LibTorch generation on the CPU.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "server/service/sha256.h"
+#include "tests/server/exe/test_util.h"
+
+namespace videogen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ExampleImage() {
+  std::ifstream in("scripts/assets/example.png", std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<v1::Stage> StagesInOrder(const JobStream& s) {
+  std::vector<v1::Stage> stages;
+  for (const auto& e : s.events) {
+    if (e.has_progress() && (stages.empty() || stages.back() != e.progress().stage())) {
+      stages.push_back(e.progress().stage());
+    }
+  }
+  return stages;
+}
+
+TEST(ServerTinyModelTest, ImageToVideoStreamsEveryStageThenTheVideo) {
+  auto server = ServerProcess::Start({"--model", "tiny"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  const std::string image = ExampleImage();
+  ASSERT_FALSE(image.empty());
+
+  v1::GenerateVideoRequest request;
+  request.set_model("tiny");
+  request.set_prompt("a lighthouse at dusk");
+  request.set_image(image);
+  request.set_steps(3);
+  request.set_num_frames(5);
+  request.set_seed(11);
+  JobStream s = Generate(*stub, request);
+  ASSERT_TRUE(s.status.ok()) << s.status.error_message();
+  EXPECT_TRUE(s.events.front().has_accepted());
+  EXPECT_THAT(StagesInOrder(s), ::testing::ElementsAre(v1::TEXT_ENCODING, v1::IMAGE_ENCODING, v1::DENOISING,
+                                                       v1::VAE_DECODING, v1::VIDEO_ENCODING));
+  const v1::Completed* done = s.completed();
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->sha256(), service::Sha256Hex(s.video));
+  EXPECT_EQ(done->seed(), 11u);
+  auto probe = Probe(s.video);
+  EXPECT_EQ(probe["codec_name"], "h264");
+  EXPECT_EQ(probe["nb_read_frames"], "5");
+  EXPECT_EQ(probe["width"], std::to_string(done->width()));
+  EXPECT_EQ(probe["height"], std::to_string(done->height()));
+  EXPECT_EQ(probe["r_frame_rate"], "16/1");
+
+  // i2v without an image, and a corrupt image, are INVALID_ARGUMENT naming `image`.
+  request.clear_image();
+  JobStream missing = Generate(*stub, request);
+  EXPECT_EQ(missing.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(missing.status.error_message(), HasSubstr("image:"));
+  request.set_image(image.substr(0, image.size() / 2));
+  JobStream corrupt = Generate(*stub, request);
+  EXPECT_EQ(corrupt.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(corrupt.status.error_message(), HasSubstr("image:"));
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
+TEST(ServerTinyModelTest, TextToVideoCancelEndsWithinOneStep) {
+  auto server = ServerProcess::Start({"--model", "tiny-t2v"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  v1::GenerateVideoRequest request;
+  request.set_model("tiny-t2v");
+  request.set_prompt("waves");
+  request.set_steps(60);
+  request.set_num_frames(5);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(std::chrono::seconds(120)));
+  auto reader = stub->GenerateVideo(&ctx, request);
+  auto seen = ReadUntil(reader.get(), [](const v1::JobEvent& e) {
+    return e.has_progress() && e.progress().stage() == v1::DENOISING && e.progress().step() >= 2;
+  });
+  ASSERT_FALSE(seen.empty());
+  grpc::ClientContext cancel_ctx;
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(seen[0].job_id());
+  v1::Job at_cancel;
+  ASSERT_TRUE(stub->CancelJob(&cancel_ctx, cancel, &at_cancel).ok());
+  JobStream rest = ReadAll(reader.get());
+  EXPECT_EQ(rest.status.error_code(), grpc::StatusCode::CANCELLED);
+  uint32_t last = at_cancel.progress().step();
+  for (const auto& e : rest.events) {
+    if (e.has_progress() && e.progress().stage() == v1::DENOISING) last = e.progress().step();
+  }
+  EXPECT_LE(last, at_cancel.progress().step() + 1);
+
+  v1::GenerateVideoRequest with_image = request;
+  with_image.set_steps(1);
+  with_image.set_image(ExampleImage());
+  JobStream rejected = Generate(*stub, with_image);
+  EXPECT_EQ(rejected.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(rejected.status.error_message(), HasSubstr("image:"));
+}
+
+}  // namespace
+}  // namespace videogen::testing
