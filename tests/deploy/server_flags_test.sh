@@ -3,9 +3,9 @@
 #  1. every flag deploy/docker/entrypoint.sh can emit is one the server lists
 #     in --help (flags the server has not wired yet are listed as PENDING and
 #     reported; a pending flag that appears must leave the list);
-#  2. the entrypoint starts the server with the base Kubernetes config
-#     (deploy/k8s/base/server.env; loopback ports and the test-only fake
-#     model), the server comes up, and exits 0 after SIGTERM (drain);
+#  2. the entrypoint starts the server with the cpu-demo overlay's rendered
+#     ConfigMap (the embedded tiny model; only the listen addresses moved to
+#     loopback), the server comes up, and exits 0 after SIGTERM (drain);
 #  3. with CLI_BIN: the image's healthcheck (deploy/docker/healthcheck.sh, the
 #     CLI's health command) exits 0 once the server is SERVING and non-zero
 #     when nothing listens.
@@ -39,15 +39,20 @@ for f in $flags; do
   fi
 done
 
-# Start through the entrypoint with the base config.
+# Start through the entrypoint with the cpu-demo overlay's ConfigMap.
+kubectl kustomize deploy/k8s/overlays/cpu-demo >"$tmp/cpu-demo.yaml"
+node -e '
+  const YAML = require("yaml");
+  const docs = YAML.parseAllDocuments(require("fs").readFileSync(process.argv[1], "utf8")).map((d) => d.toJS());
+  const cm = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.startsWith("videogen-config"));
+  for (const [k, v] of Object.entries(cm.data)) console.log(`${k}=${v}`);
+' "$tmp/cpu-demo.yaml" >"$tmp/cpu-demo.env"
 env_args=()
-while IFS='=' read -r key value; do
-  case "$key" in ''|'#'*) continue ;; esac
-  env_args+=("$key=$value")
-done < deploy/k8s/base/server.env
+while IFS= read -r line; do env_args+=("$line"); done <"$tmp/cpu-demo.env"
+echo "cpu-demo config: ${env_args[*]}"
 env -i PATH=/usr/bin:/bin "${env_args[@]}" VIDEOGEN_SERVER_BIN="$server" \
-  VIDEOGEN_LISTEN=127.0.0.1:0 VIDEOGEN_METRICS_LISTEN=127.0.0.1:0 VIDEOGEN_AUTH_TOKEN_FILE= \
-  VIDEOGEN_MODEL=fake sh deploy/docker/entrypoint.sh >"$tmp/log" 2>&1 &
+  VIDEOGEN_LISTEN=127.0.0.1:0 VIDEOGEN_METRICS_LISTEN=127.0.0.1:0 \
+  sh deploy/docker/entrypoint.sh >"$tmp/log" 2>&1 &
 pid=$!
 # Blocks on the log until the server says it listens (or exits, or 60 s pass).
 if ! timeout 60 grep -q -m1 'listening on' <(tail -n +1 --pid="$pid" -f "$tmp/log"); then
