@@ -2,6 +2,8 @@
 //
 //   bench_load --dir D --write [--shard-gb G]     write a synthetic fp32 T2V-1.3B
 //                                                 DiT (real names and shapes, ~5.7 GB)
+//   bench_load --dir D --write-sparse-i2v-14b     the I2V-14B-480P directory as sparse
+//                                                 files (headers only; for videogen-plan)
 //   bench_load --dir D --mode stream|naive [--dtype fp8|fp32]
 //       stream: LoadStateDict straight from the mapped files, one tensor at a
 //               time, pages released as consumed (the production path);
@@ -21,6 +23,7 @@
 #include "engine/common/host_memory.h"
 #include "engine/common/runtime.h"
 #include "engine/io/tensor_source.h"
+#include "bench/load/official_shapes.h"
 #include "engine/memory/synthetic_checkpoint.h"
 #include "engine/models/common/state_dict.h"
 #include "engine/models/dit/model.h"
@@ -87,14 +90,14 @@ int main(int argc, char** argv) {
   }
   if (auto s = ConfigureTorchRuntime({}); !s.ok()) return Fail(s);
   const models::WanConfig config = models::WanConfig::T2V_1_3B();
+  if (Flag(argc, argv, "--write-sparse-i2v-14b")) {
+    auto written = bench::WriteSparseI2V14B(dir);
+    if (!written.ok()) return Fail(written.status());
+    std::printf("wrote sparse I2V-14B-480P layout in %s\n", dir.c_str());
+    return 0;
+  }
   if (Flag(argc, argv, "--write")) {
-    std::vector<memory::SyntheticTensor> tensors;
-    {
-      models::WanModel shapes(config, quant::ParamInit::kUninitialized);
-      for (const auto& p : shapes->named_parameters()) {
-        tensors.push_back({p.key(), io::DType::kF32, p.value().sizes().vec()});
-      }
-    }
+    const std::vector<memory::SyntheticTensor> tensors = bench::DitTensors(config);
     memory::SyntheticCheckpointOptions options;
     options.dir = dir;
     options.max_shard_bytes = static_cast<uint64_t>(std::stod(Arg(argc, argv, "--shard-gb", "2")) * kGB);

@@ -1,0 +1,228 @@
+#include "engine/memory/planner.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/common/host_memory.h"
+#include "engine/common/status_macros.h"
+
+namespace videogen::memory {
+namespace {
+
+constexpr uint64_t kGiB = 1ull << 30;
+// CUDA context, cuBLAS workspaces and allocator slack on the GPU.
+constexpr uint64_t kCudaReserve = kGiB / 2;
+// This process without weights (LibTorch, gRPC, buffers) on the host.
+constexpr uint64_t kHostBaseline = kGiB / 2;
+// Tokens of the text context (T5) and of the CLIP image context.
+constexpr int64_t kTextLen = 512, kClipTokens = 257;
+
+double Gib(uint64_t b) { return static_cast<double>(b) / static_cast<double>(kGiB); }
+
+struct Candidate {
+  Precision dit = Precision::kBf16;
+  OffloadMode offload = OffloadMode::kNone;
+  bool t5_on_cpu = false;
+  bool tiling = false;
+  std::string Describe() const {
+    return absl::StrCat("dit ", std::string(PrecisionName(dit)), t5_on_cpu ? ", t5 on cpu" : "", ", offload ",
+                        std::string(OffloadModeName(offload)), tiling ? ", vae tiling" : "");
+  }
+};
+
+}  // namespace
+
+std::string_view OffloadModeName(OffloadMode m) {
+  switch (m) {
+    case OffloadMode::kNone: return "none";
+    case OffloadMode::kEncodersAfterUse: return "encoders-after-use";
+    case OffloadMode::kDitBlockStreaming: return "dit-block-streaming";
+  }
+  return "?";
+}
+
+Budgets DetectBudgets(uint64_t gpu_override) { return Budgets{gpu_override, HostMemoryLimitBytes()}; }
+
+Placement Plan::placement() const {
+  Placement p;
+  for (const ComponentPlan& c : components) p[c.component] = c.placement;
+  return p;
+}
+
+uint64_t DitWorkingSetBytes(const DitGeometry& g, const RequestShape& r, int64_t act, bool fp8) {
+  const uint64_t L = static_cast<uint64_t>(r.tokens()), d = g.dim, f = g.ffn_dim;
+  const uint64_t a = static_cast<uint64_t>(act);
+  // Residual stream x and h in fp32.
+  const uint64_t residual = 2 * L * d * 4;
+  // Self-attention: fp32 normed input, q/k/v, q/k rotated in fp64, output;
+  // blocked attention workspace: heads x 256 query rows x 2048 keys x (scores, probs, stats) fp32.
+  const uint64_t attention = L * d * (4 + 3 * a + 2 * 8 + a) + static_cast<uint64_t>(g.num_heads) * 256 * 2048 * 4 * 3;
+  // FFN: fp32 modulated input, hidden and GELU output.
+  const uint64_t ffn = L * d * 4 + 2 * L * f * a;
+  // Text (+ image) context through the embedding and the per-block k/v projections.
+  const uint64_t context = (kTextLen + (g.image_input ? kClipTokens : 0)) * d * a * 6;
+  // Just-in-time up-cast of the largest fp8 layer.
+  const uint64_t upcast = fp8 ? d * f * a : 0;
+  // Latents: input, prediction(s) kept across the CFG passes, scheduler state.
+  const uint64_t latent = static_cast<uint64_t>(g.out_dim) * L * 4 * 4 * (r.cfg ? 4 : 3);
+  return residual + std::max(attention, ffn) + context + upcast + latent;
+}
+
+uint64_t VaeDecodeWorkingSetBytes(const RequestShape& r, bool tiling) {
+  // Wan VAE decoder, chunk by chunk (1 latent frame -> 4 frames) with a causal
+  // cache of 2 frames per conv: the full-resolution stage holds ~3 live fp32
+  // tensors of 192 channels over (4 + 2) frames. Tiling bounds the spatial
+  // extent to 256x256 tiles with 32 px overlap. Plus the decoded video (fp32).
+  const uint64_t area = tiling ? std::min<uint64_t>(r.height * r.width, 320 * 320)
+                               : static_cast<uint64_t>(r.height * r.width);
+  const uint64_t stage = 6 * area * 192 * 4 * 3;
+  const uint64_t video = 3ull * r.frames * r.height * r.width * 4;
+  return stage + video;
+}
+
+uint64_t TextEncoderWorkingSetBytes(int64_t act) {
+  // umT5-XXL over 512 tokens: hidden 4096, FFN 10240 (gate and fc1), bias [64, 512, 512].
+  return static_cast<uint64_t>(kTextLen) * (4096 * 4 + 10240 * 3) * act + 64ull * 512 * 512 * 4;
+}
+
+absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets) {
+  if (request.frames < 1 || request.height < 16 || request.width < 16 || (request.frames - 1) % 4 != 0) {
+    return absl::InvalidArgumentError("request: frames must be 1 + 4k and height/width at least 16");
+  }
+  ASSIGN_OR_RETURN(const DitGeometry g, ReadDitGeometry(headers));
+  const ComponentHeaders* dit = headers.Find(Component::kDit);
+  const ComponentHeaders* t5 = headers.Find(Component::kT5);
+  const ComponentHeaders* clip = g.image_input ? headers.Find(Component::kClip) : nullptr;
+  const ComponentHeaders* vae = headers.Find(Component::kVae);
+  const bool gpu = budgets.gpu_bytes > 0;
+  const uint64_t largest_dit_tensor = LargestTensorBytes(*dit);
+
+  std::vector<Candidate> candidates;
+  if (gpu) {
+    for (Precision p : {Precision::kBf16, Precision::kFp8}) {
+      for (bool tiling : {false, true}) {
+        candidates.push_back({p, OffloadMode::kNone, false, tiling});
+        candidates.push_back({p, OffloadMode::kEncodersAfterUse, false, tiling});
+        candidates.push_back({p, OffloadMode::kEncodersAfterUse, true, tiling});
+      }
+    }
+    candidates.push_back({Precision::kFp8, OffloadMode::kDitBlockStreaming, true, true});
+  } else {
+    candidates.push_back({Precision::kFp32, OffloadMode::kNone, true, false});
+    candidates.push_back({Precision::kFp8, OffloadMode::kNone, true, false});
+    candidates.push_back({Precision::kFp8, OffloadMode::kNone, true, true});
+  }
+
+  std::optional<Plan> best_failure;
+  uint64_t best_over = ~0ull;
+  std::string best_short;
+  for (const Candidate& c : candidates) {
+    Plan plan;
+    plan.offload = c.offload;
+    plan.vae_tiling = c.tiling;
+    plan.request = request;
+    plan.budgets = budgets;
+    const Device cuda{DeviceKind::kCuda, 0}, cpu{DeviceKind::kCpu, 0};
+    const Device dev = gpu ? cuda : cpu;
+    auto add = [&](const ComponentHeaders* h, Device d, Precision p) -> uint64_t {
+      if (h == nullptr) return 0;
+      // fp8's high-precision rest is held in the compute dtype: bf16 where a GPU computes, fp32 on CPU-only hosts.
+      ComponentPlan cp{h->component, {d, p}, ResidentBytes(*h, p, gpu ? Precision::kBf16 : Precision::kFp32)};
+      plan.components.push_back(cp);
+      return cp.resident_bytes;
+    };
+    const bool streaming = c.offload == OffloadMode::kDitBlockStreaming;
+    const uint64_t dit_bytes = add(dit, streaming ? cpu : dev, c.dit);
+    const uint64_t t5_bytes = add(t5, c.t5_on_cpu ? cpu : dev, Precision::kBf16);
+    const uint64_t clip_bytes = add(clip, dev, gpu ? Precision::kFp16 : Precision::kFp32);
+    const uint64_t vae_bytes = add(vae, dev, Precision::kFp32);
+    const int64_t act = gpu ? 2 : 4;
+    const uint64_t dit_ws = DitWorkingSetBytes(g, request, act, c.dit == Precision::kFp8);
+    const uint64_t vae_ws = VaeDecodeWorkingSetBytes(request, c.tiling);
+    const uint64_t enc_ws = TextEncoderWorkingSetBytes(act);
+    const uint64_t t5_gpu = c.t5_on_cpu ? 0 : t5_bytes;
+    const uint64_t t5_host = c.t5_on_cpu ? t5_bytes : 0;
+    // Two blocks' weights on the GPU while streaming (the running one and the next).
+    const uint64_t dit_gpu = streaming ? 2 * dit_bytes / std::max<int64_t>(g.num_layers, 1) : dit_bytes;
+    const uint64_t dit_host = streaming ? dit_bytes : 0;
+    if (gpu) {
+      const uint64_t encoders_gpu = t5_gpu + clip_bytes;
+      if (c.offload == OffloadMode::kNone) {
+        const uint64_t all = dit_gpu + encoders_gpu + vae_bytes;
+        plan.vram_encode = all + enc_ws;
+        plan.vram_denoise = all + dit_ws;
+        plan.vram_decode = all + vae_ws;
+      } else {
+        // Encoders on the GPU only while encoding; the DiT arrives afterwards.
+        plan.vram_encode = encoders_gpu + vae_bytes + enc_ws + (streaming ? dit_gpu : 0);
+        plan.vram_denoise = dit_gpu + vae_bytes + dit_ws;
+        plan.vram_decode = dit_gpu + vae_bytes + vae_ws;
+      }
+      plan.vram_encode += kCudaReserve;
+      plan.vram_denoise += kCudaReserve;
+      plan.vram_decode += kCudaReserve;
+      plan.peak_vram = std::max({plan.vram_encode, plan.vram_denoise, plan.vram_decode});
+      // Host: T5 on CPU, encoders' host copies (after use) or the DiT before it
+      // moves in, pinned DiT (streaming), the load transient (one stored tensor).
+      const uint64_t offloaded =
+          c.offload == OffloadMode::kNone ? 0 : std::max<uint64_t>(encoders_gpu, streaming ? 0 : dit_bytes);
+      plan.peak_host = kHostBaseline + t5_host + (c.t5_on_cpu ? enc_ws : 0) + dit_host + offloaded + largest_dit_tensor;
+    } else {
+      const uint64_t all = dit_bytes + t5_bytes + clip_bytes + vae_bytes;
+      plan.peak_host = kHostBaseline + all + std::max({dit_ws, vae_ws, enc_ws}) + largest_dit_tensor;
+    }
+    const bool vram_ok = !gpu || plan.peak_vram <= budgets.gpu_bytes;
+    const bool host_ok = plan.peak_host <= budgets.host_bytes;
+    if (vram_ok && host_ok) return plan;
+    // Remember the candidate that misses by the least, for the refusal.
+    const uint64_t vram_over = vram_ok ? 0 : plan.peak_vram - budgets.gpu_bytes;
+    const uint64_t host_over = host_ok ? 0 : plan.peak_host - budgets.host_bytes;
+    if (vram_over + host_over < best_over) {
+      best_over = vram_over + host_over;
+      best_failure = plan;
+      best_short.clear();
+      if (!vram_ok) {
+        absl::StrAppend(&best_short, absl::StrFormat("GPU memory short by %.2f GiB (needs %.2f GiB, budget %.2f GiB)",
+                                                     Gib(vram_over), Gib(plan.peak_vram), Gib(budgets.gpu_bytes)));
+      }
+      if (!host_ok) {
+        absl::StrAppend(&best_short, best_short.empty() ? "" : "; ",
+                        absl::StrFormat("host RAM short by %.2f GiB (needs %.2f GiB, budget %.2f GiB)",
+                                        Gib(host_over), Gib(plan.peak_host), Gib(budgets.host_bytes)));
+      }
+      absl::StrAppend(&best_short, " with ", c.Describe());
+    }
+  }
+  std::string hint;
+  if (best_failure) {
+    hint = absl::StrFormat("; it would fit with --gpu-memory %.1fG and --host-memory %.1fG (or a smaller request)",
+                           Gib(best_failure->peak_vram) + 0.05, Gib(best_failure->peak_host) + 0.05);
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("memory plan: nothing fits ", request.width, "x", request.height, "x", request.frames,
+                   " frames; closest candidate: ", best_short, hint));
+}
+
+std::string FormatPlan(const Plan& p) {
+  std::string s = absl::StrFormat("request %dx%d, %d frames (%d tokens), cfg=%s\n", p.request.width, p.request.height,
+                                  p.request.frames, p.request.tokens(), p.request.cfg ? "yes" : "no");
+  absl::StrAppend(&s, absl::StrFormat("budgets: gpu %.2f GiB, host %.2f GiB\n", Gib(p.budgets.gpu_bytes),
+                                      Gib(p.budgets.host_bytes)));
+  absl::StrAppend(&s, "placement: ", FormatPlacement(p.placement()), "\n");
+  for (const ComponentPlan& c : p.components) {
+    absl::StrAppend(&s, absl::StrFormat("  %-5s %-7s %-5s resident %.2f GiB\n", std::string(ComponentName(c.component)),
+                                        DeviceName(c.placement.device), std::string(PrecisionName(c.placement.precision)),
+                                        Gib(c.resident_bytes)));
+  }
+  absl::StrAppend(&s, "offload: ", std::string(OffloadModeName(p.offload)), ", vae tiling: ", p.vae_tiling ? "on" : "off", "\n");
+  if (p.budgets.gpu_bytes > 0) {
+    absl::StrAppend(&s, absl::StrFormat("peak VRAM %.2f GiB (encode %.2f, denoise %.2f, decode %.2f)\n",
+                                        Gib(p.peak_vram), Gib(p.vram_encode), Gib(p.vram_denoise), Gib(p.vram_decode)));
+  }
+  absl::StrAppend(&s, absl::StrFormat("peak host RAM %.2f GiB\n", Gib(p.peak_host)));
+  return s;
+}
+
+}  // namespace videogen::memory
