@@ -98,7 +98,7 @@ void ProgressPrinter::DrawBar() {
                       "] ", step, "/", last_.total_steps());
     }
     absl::StrAppend(&text, "  elapsed ", FormatClock(FromProto(last_.elapsed())));
-    if (last_.has_eta() && FromProto(last_.eta()) > absl::ZeroDuration()) {
+    if (last_.has_eta() && FromProto(last_.eta()) >= absl::Seconds(1)) {
       absl::StrAppend(&text, "  ETA ", FormatClock(FromProto(last_.eta())));
     }
     if (video_bytes_ > 0) absl::StrAppend(&text, "  received ", FormatBytes(video_bytes_));
@@ -168,7 +168,7 @@ void ProgressPrinter::OnEvent(const v1::JobEvent& event) {
         absl::StrAppend(&text, " ", p.step(), "/", p.total_steps());
       }
       absl::StrAppend(&text, " elapsed ", FormatClock(FromProto(p.elapsed())));
-      if (FromProto(p.eta()) > absl::ZeroDuration() && mode_ == ProgressMode::kLines) {
+      if (FromProto(p.eta()) >= absl::Seconds(1) && mode_ == ProgressMode::kLines) {
         absl::StrAppend(&text, " ETA ", FormatClock(FromProto(p.eta())));
       }
       Line(text);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -75,8 +76,10 @@ class Server {
       ADD_FAILURE() << binary << " is missing: build the videogen-server target first";
       return;
     }
-    std::vector<std::string> argv = {binary, "--model", "fake", "--listen", "127.0.0.1:0",
-                                     "--metrics-listen", "127.0.0.1:0"};
+    std::vector<std::string> argv = {binary, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
+    if (std::find(extra_args.begin(), extra_args.end(), "--model") == extra_args.end()) {
+      argv.insert(argv.end(), {"--model", "fake"});
+    }
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     process_ = std::make_unique<Subprocess>(argv, std::map<std::string, std::string>{});
     const std::regex listening("videogen-server: listening on 127\\.0\\.0\\.1:(\\d+)");
@@ -482,6 +485,20 @@ TEST_F(CliTlsTest, MissingClientCertificateOrPlaintextIsRefused) {
   ProcessResult key_without_cert = Videogen({"--tls-key", *dir_ + "/client.key"}, {"models"});
   EXPECT_EQ(key_without_cert.exit_code, 2) << WithOutput(key_without_cert);
   EXPECT_NE(key_without_cert.err.find("tls_key"), std::string::npos) << key_without_cert.err;
+}
+
+TEST(CliImageTest, ImageToVideoWithTheExampleImage) {
+  Server server({"--model", "fake-i2v"});
+  const std::string path = TempPath("i2v.mp4");
+  // No --model: the CLI picks the server's i2v model because an image is given.
+  ProcessResult r = RunProcess({Client(), "--server", server.address(), "generate", "--prompt", "sunrise", "--image",
+                                "scripts/assets/example.png", "--frames", "9", "-o", path});
+  EXPECT_EQ(r.exit_code, 0) << WithOutput(r);
+  EXPECT_TRUE(Exists(path));
+  ProcessResult missing = RunProcess({Client(), "--server", server.address(), "generate", "-p", "x", "--image",
+                                      "no/such/image.png", "-o", path + ".2"});
+  EXPECT_EQ(missing.exit_code, 2) << WithOutput(missing);
+  EXPECT_NE(missing.err.find("image: cannot read"), std::string::npos) << missing.err;
 }
 
 class CliAuthTest : public ::testing::Test {

@@ -97,6 +97,7 @@ TEST(ProgressPrinterTest, LinesModeOneLinePerChange) {
   printer.OnEvent(Progress(v1::DENOISING, 1, 4, 5, 15));
   printer.OnEvent(Progress(v1::DENOISING, 1, 4, 6, 14));  // same step: no line
   printer.OnEvent(Progress(v1::DENOISING, 2, 4, 10, 10));
+  printer.OnEvent(Progress(v1::DENOISING, 3, 4, 11, 0));  // no estimate: no ETA
   printer.OnEvent(Chunk(0, "ab"));
   printer.OnEvent(Chunk(2, "c"));  // only the first chunk is announced
   EXPECT_EQ(Lines(progress.str()), (std::vector<std::string>{
@@ -104,6 +105,7 @@ TEST(ProgressPrinterTest, LinesModeOneLinePerChange) {
                                        "[job j1] queued, position 1",
                                        "[job j1] denoising 1/4 elapsed 0:05 ETA 0:15",
                                        "[job j1] denoising 2/4 elapsed 0:10 ETA 0:10",
+                                       "[job j1] denoising 3/4 elapsed 0:11",
                                        "[job j1] receiving video",
                                    }));
   EXPECT_EQ(out.str(), "");
