@@ -104,6 +104,7 @@ JobOutcome JobRunner::Run(const v1::GenerateVideoRequest* request, std::string j
   JobOutcome outcome;
   int failures = 0;  // consecutive re-attach attempts without an event
   bool first = true;
+  bool received_any = false;  // some event arrived in this run
 
   auto finish = [&](ExitCode code, std::string error) {
     outcome.exit_code = code;
@@ -148,6 +149,7 @@ JobOutcome JobRunner::Run(const v1::GenerateVideoRequest* request, std::string j
     std::optional<JobOutcome> terminal;
     while (!terminal && reader->Read(&event)) {
       failures = 0;
+      received_any = true;
       if (event.has_accepted()) {
         SetJobId(event.accepted().job_id().empty() ? event.job_id() : event.accepted().job_id());
       } else {
@@ -195,12 +197,14 @@ JobOutcome JobRunner::Run(const v1::GenerateVideoRequest* request, std::string j
       cancel_requested = cancel_requested_;
       cancel_error = cancel_error_;
     }
-    if (cancel_requested && (status.error_code() == grpc::StatusCode::CANCELLED || !cancel_error.empty())) {
+    if (cancel_requested && !cancel_error.empty()) {
       assembler_->Abort();
-      return finish(ExitCode::kCancelled,
-                    absl::StrCat("cancelled locally; the server could not be told (",
-                                 cancel_error.empty() ? RpcError(status) : cancel_error,
-                                 "), the job may still be running"));
+      return finish(ExitCode::kCancelled, absl::StrCat("cancelled locally; the server could not be told (",
+                                                       cancel_error, "), the job may still be running"));
+    }
+    if (cancel_requested && status.error_code() == grpc::StatusCode::CANCELLED) {
+      assembler_->Abort();
+      return finish(ExitCode::kCancelled, RpcError(status));
     }
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && deadline && absl::Now() >= *deadline) {
       assembler_->Abort();
@@ -208,8 +212,10 @@ JobOutcome JobRunner::Run(const v1::GenerateVideoRequest* request, std::string j
                     absl::StrCat("timeout: no result within ", absl::FormatDuration(*options_.timeout),
                                  known_id.empty() ? "" : absl::StrCat(" (job ", known_id, " continues on the server)")));
     }
-    const bool can_reattach =
-        !known_id.empty() && (status.ok() /* ended without a result */ || Retryable(status.error_code()));
+    // Re-attach only to a job this run has heard from (a `watch` of a server
+    // that is down fails at once, like a submission).
+    const bool can_reattach = received_any && !known_id.empty() &&
+                              (status.ok() /* ended without a result */ || Retryable(status.error_code()));
     if (!can_reattach) {
       assembler_->Abort();
       if (!was_first && status.error_code() == grpc::StatusCode::NOT_FOUND) {

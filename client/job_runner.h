@@ -3,8 +3,8 @@
 // to the assembler, and when the stream breaks after the job was accepted,
 // re-attaches with WatchJob from the assembler's next offset, with bounded
 // exponential backoff (the attempt counter resets whenever an event arrives).
-// A stream that breaks before the job id is known is not retried: its status
-// decides the exit code (e.g. UNAVAILABLE -> 3 when the server is down).
+// A stream that breaks before any event of the job arrived is not retried: its
+// status decides the exit code (e.g. UNAVAILABLE -> 3 when the server is down).
 //
 // Cancellation (Ctrl-C): RequestCancel() asks the server to cancel the job
 // (CancelJob); the stream then ends with Failed{CANCELLED} -> exit 5. If the

@@ -372,6 +372,17 @@ TEST_F(JobRunnerTest, WatchFollowsAnExistingJobFromTheStart) {
   EXPECT_EQ(ReadAll(output_), "xyz");
 }
 
+TEST_F(JobRunnerTest, WatchOfAnUnreachableJobIsNotRetried) {
+  service_.watch = [&](const v1::WatchJobRequest&, grpc::ServerWriter<v1::JobEvent>*) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining");
+  };
+  JobRunner runner(connection_.get(), printer_.get(), assembler_.get(), options_);
+  const JobOutcome outcome = runner.Watch("j1");
+  EXPECT_EQ(outcome.exit_code, ExitCode::kUnavailable);
+  EXPECT_EQ(outcome.reattach_attempts, 0);
+  EXPECT_EQ(WatchOffsets(), (std::vector<uint64_t>{0}));
+}
+
 TEST_F(JobRunnerTest, WatchOfAnUnknownJobIsAUsageError) {
   service_.watch = [&](const v1::WatchJobRequest&, grpc::ServerWriter<v1::JobEvent>*) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "job_id: no job \"nope\"");
