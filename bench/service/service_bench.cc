@@ -6,6 +6,8 @@
 //   2. stream throughput: MB/s of a large result (--mib) streamed as 1 MiB
 //      video_chunk events, from the first chunk to `completed`.
 // Usage: bench_service [--calls N] [--mib M] [--runs R]
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,8 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "server/service/server.h"
 #include "server/testing/fake_video_generator.h"
@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
 
   {  // 1. accept -> first event
     auto server = StartServer(1024);
-    auto stub = videogen::v1::VideoGeneration::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials()));
+    auto stub = videogen::v1::VideoGeneration::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials()));
     std::vector<double> ms;
     for (int i = 0; i < calls + 10; ++i) {
       grpc::ClientContext ctx;

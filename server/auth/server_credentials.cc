@@ -1,9 +1,9 @@
 #include "server/auth/server_credentials.h"
 
+#include <grpcpp/security/server_credentials.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <grpcpp/security/server_credentials.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -20,7 +20,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, const std:
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const TlsOptions& options) {
   if (options.cert_file.empty()) {
     if (!options.key_file.empty()) return absl::InvalidArgumentError("tls_key: given without tls_cert");
-    if (!options.client_ca_file.empty()) return absl::InvalidArgumentError("tls_client_ca: requires tls_cert and tls_key");
+    if (!options.client_ca_file.empty())
+      return absl::InvalidArgumentError("tls_client_ca: requires tls_cert and tls_key");
     return grpc::InsecureServerCredentials();
   }
   if (options.key_file.empty()) return absl::InvalidArgumentError("tls_key: required with tls_cert");

@@ -1,10 +1,10 @@
 // Transport security for the server: plaintext, TLS, or mutual TLS.
 #pragma once
 
+#include <grpcpp/security/server_credentials.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/security/server_credentials.h>
 
 #include "absl/status/statusor.h"
 

@@ -1,5 +1,6 @@
 #include "server/auth/token_authenticator.h"
 
+#include <grpcpp/server_context.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -7,8 +8,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <grpcpp/server_context.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

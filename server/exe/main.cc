@@ -1,15 +1,14 @@
 // videogen-server: the gRPC video generation service. See --help.
+#include <prometheus/registry.h>
 #include <pthread.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <prometheus/registry.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -42,7 +41,8 @@ int Run(int argc, char** argv) {
   CLI::App app{"videogen-server: Wan2.1 video generation over gRPC"};
   app.add_option("--listen", options.listen, "gRPC address HOST:PORT (port 0: any free port)")->capture_default_str();
   app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address HOST:PORT")->capture_default_str();
-  app.add_option("--model", model.model, "Model: tiny (embedded i2v), tiny-t2v. Test only: fake, fake-i2v")->capture_default_str();
+  app.add_option("--model", model.model, "Model: tiny (embedded i2v), tiny-t2v. Test only: fake, fake-i2v")
+      ->capture_default_str();
   app.add_option("--model-dir", model.model_dir, "Load the model from this directory instead of --model");
   app.add_option("--devices", devices_flag, "Comma-separated devices, one worker each: cpu or cuda:0,cuda:1")
       ->capture_default_str();
@@ -114,8 +114,10 @@ int Run(int argc, char** argv) {
   std::printf("videogen-server: listening on %s:%d\n", HostOf(options.listen).c_str(), srv->port());
   std::printf("videogen-server: metrics on %s:%d\n", HostOf(metrics_listen).c_str(), (*exposer)->port());
   std::fflush(stdout);
-  LogEvent("started", {{"port", absl::StrCat(srv->port())}, {"metrics_port", absl::StrCat((*exposer)->port())},
-                       {"model", srv->jobs().model().id}, {"devices", devices_flag}});
+  LogEvent("started", {{"port", absl::StrCat(srv->port())},
+                       {"metrics_port", absl::StrCat((*exposer)->port())},
+                       {"model", srv->jobs().model().id},
+                       {"devices", devices_flag}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -23,7 +23,7 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const std::str
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,
-                                                                         const std::string& device) {
+                                                                          const std::string& device) {
   if (!flags.model_dir.empty()) return LoadWan(flags.model_dir, "", device);
   if (flags.model == "fake" || flags.model == "fake-i2v") {
     testing::FakeVideoGeneratorOptions options;
@@ -39,8 +39,8 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const 
     ASSIGN_OR_RETURN(const std::string dir, pipeline::EnsureTinyModel(pipeline::DefaultCacheDir(), tiny));
     return LoadWan(dir, flags.model, device);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "model: unknown model \"", flags.model, "\" (tiny (i2v), tiny-t2v, or the test-only fake / fake-i2v)"));
+  return absl::InvalidArgumentError(absl::StrCat("model: unknown model \"", flags.model,
+                                                 "\" (tiny (i2v), tiny-t2v, or the test-only fake / fake-i2v)"));
 }
 
 }  // namespace videogen::server

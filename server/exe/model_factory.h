@@ -27,6 +27,6 @@ struct ModelFlags {
 // InvalidArgument("model: ...") for an unknown model, Unimplemented for
 // models not linked into this build, errors of the model loader.
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,
-                                                                         const std::string& device);
+                                                                          const std::string& device);
 
 }  // namespace videogen::server

@@ -6,32 +6,46 @@ namespace videogen::jobs {
 
 const char* JobStateName(JobState state) {
   switch (state) {
-    case JobState::kQueued: return "queued";
-    case JobState::kRunning: return "running";
-    case JobState::kSucceeded: return "succeeded";
-    case JobState::kFailed: return "failed";
-    case JobState::kCancelled: return "cancelled";
+    case JobState::kQueued:
+      return "queued";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kSucceeded:
+      return "succeeded";
+    case JobState::kFailed:
+      return "failed";
+    case JobState::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
 
 const char* JobStageName(JobStage stage) {
   switch (stage) {
-    case JobStage::kTextEncoding: return "text_encoding";
-    case JobStage::kImageEncoding: return "image_encoding";
-    case JobStage::kDenoising: return "denoising";
-    case JobStage::kVaeDecoding: return "vae_decoding";
-    case JobStage::kVideoEncoding: return "video_encoding";
+    case JobStage::kTextEncoding:
+      return "text_encoding";
+    case JobStage::kImageEncoding:
+      return "image_encoding";
+    case JobStage::kDenoising:
+      return "denoising";
+    case JobStage::kVaeDecoding:
+      return "vae_decoding";
+    case JobStage::kVideoEncoding:
+      return "video_encoding";
   }
   return "unknown";
 }
 
 JobStage ToJobStage(pipeline::Stage stage) {
   switch (stage) {
-    case pipeline::Stage::kTextEncoding: return JobStage::kTextEncoding;
-    case pipeline::Stage::kImageEncoding: return JobStage::kImageEncoding;
-    case pipeline::Stage::kDenoising: return JobStage::kDenoising;
-    case pipeline::Stage::kVaeDecoding: return JobStage::kVaeDecoding;
+    case pipeline::Stage::kTextEncoding:
+      return JobStage::kTextEncoding;
+    case pipeline::Stage::kImageEncoding:
+      return JobStage::kImageEncoding;
+    case pipeline::Stage::kDenoising:
+      return JobStage::kDenoising;
+    case pipeline::Stage::kVaeDecoding:
+      return JobStage::kVaeDecoding;
   }
   return JobStage::kDenoising;
 }
@@ -135,8 +149,8 @@ void Job::ReportProgress(JobStage stage, int step, int total_steps, absl::Time n
     p.step = step;
     p.total_steps = total_steps;
     p.elapsed = now - started_;
-    p.eta = step > 0 && total_steps > step ? (now - stage_started_) / step * (total_steps - step)
-                                           : absl::ZeroDuration();
+    p.eta =
+        step > 0 && total_steps > step ? (now - stage_started_) / step * (total_steps - step) : absl::ZeroDuration();
     p.seq = ++progress_seq_;
   }
   NotifyObservers();

@@ -43,8 +43,8 @@ struct JobSpec {
   std::string model;
   pipeline::GenerationRequest request;
   OutputSpec output;
-  int priority = 0;                  // higher runs first; FIFO within a priority
-  std::string client_request_id;     // "" = no idempotency key
+  int priority = 0;                                        // higher runs first; FIFO within a priority
+  std::string client_request_id;                           // "" = no idempotency key
   std::optional<CancelToken::Clock::time_point> deadline;  // unset: none
 };
 
@@ -62,7 +62,7 @@ struct JobResult {
   int frames = 0;
   double fps = 0;
   std::string bytes;
-  std::string sha256;     // lowercase hex of `bytes`
+  std::string sha256;  // lowercase hex of `bytes`
   uint64_t seed = 0;
   std::vector<StageTiming> timings;
 };
@@ -79,10 +79,10 @@ struct JobProgress {
 // A consistent copy of a job's observable state.
 struct JobSnapshot {
   JobState state = JobState::kQueued;
-  int queue_position = 0;                 // 1 = next to run; 0 when not queued
-  std::vector<JobProgress> stages;        // newest progress of each stage seen, in order
+  int queue_position = 0;                   // 1 = next to run; 0 when not queued
+  std::vector<JobProgress> stages;          // newest progress of each stage seen, in order
   std::shared_ptr<const JobResult> result;  // set when kSucceeded
-  absl::Status error;                     // set when kFailed / kCancelled
+  absl::Status error;                       // set when kFailed / kCancelled
 };
 
 // Told that a job changed; it then takes a Snapshot(). Called on the thread

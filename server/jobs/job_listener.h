@@ -26,8 +26,8 @@ class JobListener {
   virtual void OnDenoiseStep(const Job& job, absl::Duration duration) {}
   // The job ended with `outcome` (OK when it succeeded). `ran` is unset when
   // it never started (cancelled, expired or drained while queued).
-  virtual void OnJobFinished(const Job& job, const absl::Status& outcome,
-                             std::optional<absl::Duration> ran, size_t video_bytes) {}
+  virtual void OnJobFinished(const Job& job, const absl::Status& outcome, std::optional<absl::Duration> ran,
+                             size_t video_bytes) {}
   virtual void OnWorkerState(const std::string& device, WorkerState state) {}
 };
 

@@ -31,8 +31,7 @@ pipeline::GenerationRequest WarmupRequest(const pipeline::ModelDescription& mode
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions options,
-                                                               std::vector<Device> devices,
+absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions options, std::vector<Device> devices,
                                                                ResultEncoder encoder, JobListener* listener) {
   if (options.max_queue == 0) return absl::InvalidArgumentError("max_queue: must be at least 1");
   if (options.sweep_interval <= absl::ZeroDuration()) {
@@ -50,8 +49,8 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
   std::unique_ptr<JobManager> manager(new JobManager(std::move(options), listener));
   JobManager* self = manager.get();
   pool_options.on_job_done = [self](const Job&) { self->store_.Sweep(); };
-  auto pool = WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_,
-                                 std::move(encoder), listener);
+  auto pool =
+      WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_, std::move(encoder), listener);
   if (!pool.ok()) return pool.status();
   manager->pool_ = *std::move(pool);
   manager->sweeper_ = std::thread([self] { self->SweeperLoop(); });
@@ -89,8 +88,8 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
   auto job = std::make_shared<Job>(NewJobId(), std::move(spec), options_.clock());
   JobStore::InsertResult inserted = store_.InsertOrAttach(job);
   if (!inserted.inserted) {
-    LogEvent("job_attached", {{"job_id", inserted.job->id()},
-                              {"client_request_id", inserted.job->spec().client_request_id}});
+    LogEvent("job_attached",
+             {{"job_id", inserted.job->id()}, {"client_request_id", inserted.job->spec().client_request_id}});
     return Submitted{inserted.job, true};
   }
   if (absl::Status s = queue_.Push(job); !s.ok()) {
@@ -98,7 +97,8 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
     LogEvent("job_rejected", {{"job_id", job->id()}, {"error", s.ToString()}});
     return s;
   }
-  LogEvent("job_queued", {{"job_id", job->id()}, {"model", job->spec().model},
+  LogEvent("job_queued", {{"job_id", job->id()},
+                          {"model", job->spec().model},
                           {"priority", absl::StrCat(job->spec().priority)},
                           {"client_request_id", job->spec().client_request_id}});
   if (listener_ != nullptr) listener_->OnQueueDepth(queue_.depth());

@@ -44,8 +44,7 @@ struct JobManagerOptions {
 class JobManager {
  public:
   // Starts the workers (which warm up in the background). Errors as WorkerPool::Create.
-  static absl::StatusOr<std::unique_ptr<JobManager>> Create(JobManagerOptions options,
-                                                            std::vector<Device> devices,
+  static absl::StatusOr<std::unique_ptr<JobManager>> Create(JobManagerOptions options, std::vector<Device> devices,
                                                             ResultEncoder encoder, JobListener* listener);
   // Shutdown(absl::ZeroDuration()) when not shut down yet.
   ~JobManager();

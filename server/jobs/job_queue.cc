@@ -14,8 +14,8 @@ absl::Status JobQueue::Push(std::shared_ptr<Job> job) {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
     if (entries_.size() >= capacity_) {
-      return absl::ResourceExhaustedError(absl::StrCat("job queue is full (depth ", entries_.size(),
-                                                       " of max ", capacity_, ")"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("job queue is full (depth ", entries_.size(), " of max ", capacity_, ")"));
     }
     Entry e{job->spec().priority, next_seq_++, std::move(job)};
     auto pos = std::upper_bound(entries_.begin(), entries_.end(), e, [](const Entry& a, const Entry& b) {
@@ -44,8 +44,7 @@ std::shared_ptr<Job> JobQueue::Pop() {
 bool JobQueue::Remove(const std::string& job_id) {
   {
     absl::MutexLock lock(&mu_);
-    auto it = std::find_if(entries_.begin(), entries_.end(),
-                           [&](const Entry& e) { return e.job->id() == job_id; });
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.job->id() == job_id; });
     if (it == entries_.end()) return false;
     entries_.erase(it);
   }

@@ -10,11 +10,16 @@ namespace videogen::jobs {
 
 const char* WorkerStateName(WorkerState state) {
   switch (state) {
-    case WorkerState::kWarming: return "warming";
-    case WorkerState::kIdle: return "idle";
-    case WorkerState::kBusy: return "busy";
-    case WorkerState::kFailed: return "failed";
-    case WorkerState::kStopped: return "stopped";
+    case WorkerState::kWarming:
+      return "warming";
+    case WorkerState::kIdle:
+      return "idle";
+    case WorkerState::kBusy:
+      return "busy";
+    case WorkerState::kFailed:
+      return "failed";
+    case WorkerState::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -54,9 +59,9 @@ class JobProgressSink final : public pipeline::ProgressSink {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(WorkerPoolOptions options,
-                                                               std::vector<Device> devices, JobQueue* queue,
-                                                               ResultEncoder encoder, JobListener* listener) {
+absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(WorkerPoolOptions options, std::vector<Device> devices,
+                                                               JobQueue* queue, ResultEncoder encoder,
+                                                               JobListener* listener) {
   if (devices.empty()) return absl::InvalidArgumentError("devices: at least one device is required");
   if (queue == nullptr) return absl::InvalidArgumentError("queue: must not be null");
   if (!encoder) return absl::InvalidArgumentError("encoder: must be set");
@@ -164,7 +169,8 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
     running_.push_back(job);
   }
   SetState(worker, WorkerState::kBusy);
-  LogEvent("job_started", {{"job_id", job->id()}, {"device", worker->device.name},
+  LogEvent("job_started", {{"job_id", job->id()},
+                           {"device", worker->device.name},
                            {"queued_ms", absl::StrCat(absl::ToInt64Milliseconds(dequeued - job->created()))}});
   if (listener_ != nullptr) listener_->OnJobStarted(*job, dequeued - job->created());
 
@@ -201,7 +207,8 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
     running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
   }
   SetState(worker, WorkerState::kIdle);
-  LogEvent("job_finished", {{"job_id", job->id()}, {"device", worker->device.name},
+  LogEvent("job_finished", {{"job_id", job->id()},
+                            {"device", worker->device.name},
                             {"outcome", outcome.ok() ? "ok" : outcome.ToString()},
                             {"run_ms", absl::StrCat(absl::ToInt64Milliseconds(done - dequeued))},
                             {"video_bytes", absl::StrCat(video_bytes)}});

@@ -29,8 +29,8 @@ struct Device {
 
 // Encodes generated frames into the job's output format. Called on a worker
 // thread; should check `cancel` between chunks of work.
-using ResultEncoder = std::function<absl::StatusOr<JobResult>(
-    const pipeline::GeneratedVideo& video, const OutputSpec& output, const CancelToken& cancel)>;
+using ResultEncoder = std::function<absl::StatusOr<JobResult>(const pipeline::GeneratedVideo& video,
+                                                              const OutputSpec& output, const CancelToken& cancel)>;
 
 struct WorkerPoolOptions {
   // Run once by every worker before it takes jobs; unset: no warm-up.
@@ -52,9 +52,9 @@ class WorkerPool {
  public:
   // Errors: InvalidArgument when `devices` is empty, a generator is null, or
   // the devices serve different model ids.
-  static absl::StatusOr<std::unique_ptr<WorkerPool>> Create(WorkerPoolOptions options,
-                                                            std::vector<Device> devices, JobQueue* queue,
-                                                            ResultEncoder encoder, JobListener* listener);
+  static absl::StatusOr<std::unique_ptr<WorkerPool>> Create(WorkerPoolOptions options, std::vector<Device> devices,
+                                                            JobQueue* queue, ResultEncoder encoder,
+                                                            JobListener* listener);
   ~WorkerPool();
 
   // The model every worker serves.

@@ -2,13 +2,13 @@
 // sampled figures (device memory) right before each scrape.
 #pragma once
 
-#include <functional>
-#include <memory>
-#include <string>
-
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
+
+#include <functional>
+#include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 

@@ -29,18 +29,15 @@ std::string OutcomeLabel(const absl::Status& status) {
 ServerMetrics::ServerMetrics(prometheus::Registry& r)
     : device_used_(GaugeFamily(r, "videogen_device_memory_used_bytes",
                                "Memory in use on the device (CUDA: driver view; cpu: process RSS)")),
-      device_total_(GaugeFamily(r, "videogen_device_memory_total_bytes",
-                                "Total memory of the device (cpu: physical memory)")),
+      device_total_(
+          GaugeFamily(r, "videogen_device_memory_total_bytes", "Total memory of the device (cpu: physical memory)")),
       device_peak_(GaugeFamily(r, "videogen_device_memory_peak_bytes",
                                "Peak memory in use on the device (CUDA: allocator peak; cpu: peak RSS)")),
       resident_(GaugeFamily(r, "videogen_model_resident_bytes", "Bytes of resident model weights")),
       planned_peak_(GaugeFamily(r, "videogen_planned_peak_bytes", "Peak bytes predicted by the memory plan")),
       queue_depth_(GaugeFamily(r, "videogen_queue_depth", "Jobs waiting in the queue").Add({})),
       jobs_running_(GaugeFamily(r, "videogen_jobs_running", "Jobs being generated").Add({})),
-      jobs_total_(prometheus::BuildCounter()
-                      .Name("videogen_jobs_total")
-                      .Help("Jobs finished, by outcome")
-                      .Register(r)),
+      jobs_total_(prometheus::BuildCounter().Name("videogen_jobs_total").Help("Jobs finished, by outcome").Register(r)),
       queue_seconds_(MakeHistogram(r, "videogen_job_queue_seconds", "Time jobs waited in the queue",
                                    {0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600})),
       duration_seconds_(MakeHistogram(r, "videogen_job_duration_seconds", "Time from start to end of a job",
@@ -91,8 +88,8 @@ void ServerMetrics::OnDenoiseStep(const jobs::Job&, absl::Duration duration) {
   denoise_step_seconds_.Observe(absl::ToDoubleSeconds(duration));
 }
 
-void ServerMetrics::OnJobFinished(const jobs::Job& job, const absl::Status& outcome,
-                                  std::optional<absl::Duration> ran, size_t video_bytes) {
+void ServerMetrics::OnJobFinished(const jobs::Job& job, const absl::Status& outcome, std::optional<absl::Duration> ran,
+                                  size_t video_bytes) {
   if (ran) {
     jobs_running_.Decrement();
     duration_seconds_.Observe(absl::ToDoubleSeconds(*ran));

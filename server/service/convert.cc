@@ -17,9 +17,12 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
 
 pipeline::Sampler ToSampler(v1::Sampler s) {
   switch (s) {
-    case v1::EULER: return pipeline::Sampler::kEuler;
-    case v1::DPMPP: return pipeline::Sampler::kDpmPP;
-    default: return pipeline::Sampler::kUniPC;
+    case v1::EULER:
+      return pipeline::Sampler::kEuler;
+    case v1::DPMPP:
+      return pipeline::Sampler::kDpmPP;
+    default:
+      return pipeline::Sampler::kUniPC;
   }
 }
 
@@ -63,22 +66,32 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const
 
 v1::Stage ToProto(jobs::JobStage stage) {
   switch (stage) {
-    case jobs::JobStage::kTextEncoding: return v1::TEXT_ENCODING;
-    case jobs::JobStage::kImageEncoding: return v1::IMAGE_ENCODING;
-    case jobs::JobStage::kDenoising: return v1::DENOISING;
-    case jobs::JobStage::kVaeDecoding: return v1::VAE_DECODING;
-    case jobs::JobStage::kVideoEncoding: return v1::VIDEO_ENCODING;
+    case jobs::JobStage::kTextEncoding:
+      return v1::TEXT_ENCODING;
+    case jobs::JobStage::kImageEncoding:
+      return v1::IMAGE_ENCODING;
+    case jobs::JobStage::kDenoising:
+      return v1::DENOISING;
+    case jobs::JobStage::kVaeDecoding:
+      return v1::VAE_DECODING;
+    case jobs::JobStage::kVideoEncoding:
+      return v1::VIDEO_ENCODING;
   }
   return v1::STAGE_UNSPECIFIED;
 }
 
 v1::JobState ToProto(jobs::JobState state) {
   switch (state) {
-    case jobs::JobState::kQueued: return v1::QUEUED;
-    case jobs::JobState::kRunning: return v1::RUNNING;
-    case jobs::JobState::kSucceeded: return v1::SUCCEEDED;
-    case jobs::JobState::kFailed: return v1::FAILED;
-    case jobs::JobState::kCancelled: return v1::CANCELLED;
+    case jobs::JobState::kQueued:
+      return v1::QUEUED;
+    case jobs::JobState::kRunning:
+      return v1::RUNNING;
+    case jobs::JobState::kSucceeded:
+      return v1::SUCCEEDED;
+    case jobs::JobState::kFailed:
+      return v1::FAILED;
+    case jobs::JobState::kCancelled:
+      return v1::CANCELLED;
   }
   return v1::JOB_STATE_UNSPECIFIED;
 }

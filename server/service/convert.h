@@ -1,11 +1,11 @@
 // The one place where protobuf messages meet engine and job types.
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

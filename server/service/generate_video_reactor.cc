@@ -35,25 +35,25 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
   if (absl::Status s = ValidateRequest(request, context.limits); !s.ok()) {
     jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", s.ToString()}});
     {
-    Reject(s);
-    return;
-  }
+      Reject(s);
+      return;
+    }
   }
   auto spec = ToJobSpec(request, context.limits, RandomSeed(), JobDeadline(*call));
   if (!spec.ok()) {
     jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", spec.status().ToString()}});
     {
-    Reject(spec.status());
-    return;
-  }
+      Reject(spec.status());
+      return;
+    }
   }
   auto submitted = context.jobs->Submit(*std::move(spec));
   if (!submitted.ok()) {
     jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", submitted.status().ToString()}});
     {
-    Reject(submitted.status());
-    return;
-  }
+      Reject(submitted.status());
+      return;
+    }
   }
   std::shared_ptr<jobs::Job> job = submitted->job;
   std::function<void()> on_cancel;

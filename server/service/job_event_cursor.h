@@ -21,8 +21,7 @@ class JobEventCursor {
  public:
   // `send_accepted`: start with `accepted {job_id, queue_position}`.
   // `from_offset`: first byte of the video to send.
-  JobEventCursor(std::string job_id, bool send_accepted, uint64_t from_offset,
-                 size_t chunk_bytes = kMaxChunkBytes);
+  JobEventCursor(std::string job_id, bool send_accepted, uint64_t from_offset, size_t chunk_bytes = kMaxChunkBytes);
 
   enum class Step {
     kWait,      // nothing new; wait for the job to change

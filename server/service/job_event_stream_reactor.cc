@@ -92,10 +92,9 @@ void JobEventStreamReactor::Pump() {
         case JobEventCursor::Step::kWait:
           return;
         case JobEventCursor::Step::kTerminal:
-          final_status_ = event_.has_failed()
-                              ? grpc::Status(static_cast<grpc::StatusCode>(event_.failed().code()),
-                                             event_.failed().message())
-                              : grpc::Status::OK;
+          final_status_ = event_.has_failed() ? grpc::Status(static_cast<grpc::StatusCode>(event_.failed().code()),
+                                                             event_.failed().message())
+                                              : grpc::Status::OK;
           [[fallthrough]];
         case JobEventCursor::Step::kEvent:
           write_in_flight_ = true;

@@ -8,13 +8,13 @@
 namespace videogen::service {
 
 struct RequestLimits {
-  size_t max_prompt_bytes = 4096;      // prompt and negative_prompt, each
-  int max_width = 1280;                // also max_height
+  size_t max_prompt_bytes = 4096;  // prompt and negative_prompt, each
+  int max_width = 1280;            // also max_height
   int max_height = 1280;
-  int max_frames = 129;                // num_frames in [1, max_frames], 4n+1
-  int max_steps = 100;                 // steps in [1, max_steps]
-  double max_fps = 120.0;              // fps in (0, max_fps]
-  int max_priority = 1000;             // priority in [-max_priority, max_priority]
+  int max_frames = 129;     // num_frames in [1, max_frames], 4n+1
+  int max_steps = 100;      // steps in [1, max_steps]
+  double max_fps = 120.0;   // fps in (0, max_fps]
+  int max_priority = 1000;  // priority in [-max_priority, max_priority]
   size_t max_client_request_id_bytes = 128;
   // Input image: encoded bytes and header dimensions, checked before decoding.
   size_t max_image_bytes = 32u << 20;

@@ -29,8 +29,8 @@ absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLim
     return Invalid("prompt", absl::StrCat(r.prompt().size(), " bytes exceeds the limit of ", limits.max_prompt_bytes));
   }
   if (r.has_negative_prompt() && r.negative_prompt().size() > limits.max_prompt_bytes) {
-    return Invalid("negative_prompt", absl::StrCat(r.negative_prompt().size(), " bytes exceeds the limit of ",
-                                                   limits.max_prompt_bytes));
+    return Invalid("negative_prompt",
+                   absl::StrCat(r.negative_prompt().size(), " bytes exceeds the limit of ", limits.max_prompt_bytes));
   }
   if (r.has_width()) {
     if (absl::Status s = CheckSize("width", r.width(), limits.max_width); !s.ok()) return s;
@@ -42,8 +42,8 @@ absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLim
   if (r.has_max_area() && (r.max_area() < 256 || r.max_area() > max_area)) {
     return Invalid("max_area", absl::StrCat(r.max_area(), " is outside [256, ", max_area, "]"));
   }
-  if (r.has_num_frames() &&
-      (r.num_frames() < 1 || r.num_frames() > static_cast<uint32_t>(limits.max_frames) || (r.num_frames() - 1) % 4 != 0)) {
+  if (r.has_num_frames() && (r.num_frames() < 1 || r.num_frames() > static_cast<uint32_t>(limits.max_frames) ||
+                             (r.num_frames() - 1) % 4 != 0)) {
     return Invalid("num_frames", absl::StrCat(r.num_frames(), " is not 4n+1 in [1, ", limits.max_frames, "]"));
   }
   if (r.has_fps() && !(std::isfinite(r.fps()) && r.fps() > 0 && r.fps() <= limits.max_fps)) {
@@ -68,13 +68,12 @@ absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLim
     return Invalid("quality", absl::StrCat(r.quality(), " is outside [0, 100]"));
   }
   if (r.priority() < -limits.max_priority || r.priority() > limits.max_priority) {
-    return Invalid("priority", absl::StrCat(r.priority(), " is outside [", -limits.max_priority, ", ",
-                                            limits.max_priority, "]"));
+    return Invalid("priority",
+                   absl::StrCat(r.priority(), " is outside [", -limits.max_priority, ", ", limits.max_priority, "]"));
   }
   if (r.client_request_id().size() > limits.max_client_request_id_bytes) {
-    return Invalid("client_request_id",
-                   absl::StrCat(r.client_request_id().size(), " bytes exceeds the limit of ",
-                                limits.max_client_request_id_bytes));
+    return Invalid("client_request_id", absl::StrCat(r.client_request_id().size(), " bytes exceeds the limit of ",
+                                                     limits.max_client_request_id_bytes));
   }
   if (!r.image().empty()) {
     if (r.image().size() > limits.max_image_bytes) {
@@ -84,9 +83,9 @@ absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLim
     if (!info.ok()) return info.status();  // InvalidArgument("image: ...")
     if (info->width > limits.max_image_width || info->height > limits.max_image_height ||
         static_cast<int64_t>(info->width) * info->height > limits.max_image_pixels) {
-      return Invalid("image", absl::StrCat(info->width, "x", info->height, " exceeds the limit of ",
-                                           limits.max_image_width, "x", limits.max_image_height, " and ",
-                                           limits.max_image_pixels, " pixels"));
+      return Invalid("image",
+                     absl::StrCat(info->width, "x", info->height, " exceeds the limit of ", limits.max_image_width, "x",
+                                  limits.max_image_height, " and ", limits.max_image_pixels, " pixels"));
     }
   }
   return absl::OkStatus();

@@ -1,10 +1,10 @@
 #include "server/service/server.h"
 
-#include <chrono>
-#include <utility>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/jobs/log.h"
@@ -66,18 +66,20 @@ VideoGenServer::~VideoGenServer() { Shutdown(absl::ZeroDuration()); }
 
 void VideoGenServer::UpdateHealthLocked() {
   if (!started_) return;
-  serving_ = workers_ready_ && !shutting_down_;
+  const bool serving = workers_ready_ && !shutting_down_;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  health->SetServingStatus(serving_);
-  health->SetServingStatus(kServiceName, serving_);
+  if (health != nullptr) {
+    health->SetServingStatus(serving);
+    health->SetServingStatus(kServiceName, serving);
+  }
+  if (serving != serving_) jobs::LogEvent("health", {{"status", serving ? "SERVING" : "NOT_SERVING"}});
+  serving_ = serving;
 }
 
 void VideoGenServer::OnWorkersReady() {
   absl::MutexLock lock(&mu_);
   workers_ready_ = true;
   UpdateHealthLocked();
-  jobs::LogEvent("serving", {{"port", absl::StrCat(port_)}, {"health", serving_ ? "SERVING" : "NOT_SERVING"}});
 }
 
 bool VideoGenServer::serving() const {

@@ -11,11 +11,11 @@
 // health watches).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -31,12 +31,12 @@ namespace videogen::service {
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:50051";  // HOST:PORT; port 0 picks a free one
-  auth::TlsOptions tls;                   // empty cert: plaintext
-  std::string auth_token_file;            // empty: no authentication
+  auth::TlsOptions tls;                  // empty cert: plaintext
+  std::string auth_token_file;           // empty: no authentication
   RequestLimits limits;
-  int max_request_bytes = 40 << 20;       // largest accepted request message
+  int max_request_bytes = 40 << 20;  // largest accepted request message
   bool reflection = true;
-  jobs::JobManagerOptions jobs;           // on_ready is taken over by the server
+  jobs::JobManagerOptions jobs;  // on_ready is taken over by the server
   // How workers encode frames; unset: MakeVideoEncoder() (engine/media + sha256).
   // Benchmarks and tests may substitute a cheaper one.
   jobs::ResultEncoder encoder;

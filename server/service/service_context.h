@@ -15,7 +15,7 @@ class ServerContextBase;
 namespace videogen::service {
 
 struct ServiceContext {
-  jobs::JobManager* jobs = nullptr;               // required
+  jobs::JobManager* jobs = nullptr;  // required
   RequestLimits limits;
   const auth::TokenAuthenticator* auth = nullptr;  // null: no authentication
   ActiveStreams* streams = nullptr;                // required

@@ -21,8 +21,8 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* call, const absl::
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::JobEvent>* VideoGenerationService::GenerateVideo(
-    grpc::CallbackServerContext* call, const v1::GenerateVideoRequest* request) {
+grpc::ServerWriteReactor<v1::JobEvent>* VideoGenerationService::GenerateVideo(grpc::CallbackServerContext* call,
+                                                                              const v1::GenerateVideoRequest* request) {
   return new GenerateVideoReactor(context_, call, *request);
 }
 

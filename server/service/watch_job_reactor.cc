@@ -23,11 +23,10 @@ WatchJobReactor::WatchJobReactor(const ServiceContext& context, grpc::CallbackSe
   const jobs::JobSnapshot snapshot = (*job)->Snapshot();
   if (snapshot.result && request.from_offset() > snapshot.result->bytes.size()) {
     {
-    Reject(absl::OutOfRangeError(absl::StrCat("from_offset: ", request.from_offset(),
-                                                     " is beyond the video's ", snapshot.result->bytes.size(),
-                                                     " bytes")));
-    return;
-  }
+      Reject(absl::OutOfRangeError(absl::StrCat("from_offset: ", request.from_offset(), " is beyond the video's ",
+                                                snapshot.result->bytes.size(), " bytes")));
+      return;
+    }
   }
   Attach(*job, JobEventCursor((*job)->id(), /*send_accepted=*/false, request.from_offset()), nullptr);
 }

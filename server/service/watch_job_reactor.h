@@ -12,8 +12,7 @@ namespace videogen::service {
 class WatchJobReactor final : public JobEventStreamReactor {
  public:
   // `context` must outlive the call.
-  WatchJobReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
-                  const v1::WatchJobRequest& request);
+  WatchJobReactor(const ServiceContext& context, grpc::CallbackServerContext* call, const v1::WatchJobRequest& request);
 };
 
 }  // namespace videogen::service

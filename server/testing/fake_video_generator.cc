@@ -75,11 +75,11 @@ absl::Status FakeVideoGenerator::Validate(const pipeline::GenerationRequest& r) 
                   r.image->rgb.size() != static_cast<size_t>(r.image->width) * r.image->height * 3)) {
     return absl::InvalidArgumentError("image: pixel buffer does not match its size");
   }
-  for (const auto& [name, value] : {std::pair<const char*, std::optional<int>>{"width", r.width},
-                                    {"height", r.height}}) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, std::optional<int>>{"width", r.width}, {"height", r.height}}) {
     if (value && (*value < 16 || *value > options_.max_size || *value % 16 != 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": ", *value, " is not a multiple of 16 in [16, ",
-                                                     options_.max_size, "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", *value, " is not a multiple of 16 in [16, ", options_.max_size, "]"));
     }
   }
   if (r.max_area && (*r.max_area < 256 || *r.max_area > int64_t{options_.max_size} * options_.max_size)) {
@@ -87,8 +87,8 @@ absl::Status FakeVideoGenerator::Validate(const pipeline::GenerationRequest& r) 
                                                    int64_t{options_.max_size} * options_.max_size, "]"));
   }
   if (r.num_frames && (*r.num_frames < 1 || *r.num_frames > options_.max_frames || (*r.num_frames - 1) % 4 != 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("num_frames: ", *r.num_frames, " is not 4n+1 in [1, ",
-                                                   options_.max_frames, "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_frames: ", *r.num_frames, " is not 4n+1 in [1, ", options_.max_frames, "]"));
   }
   if (r.steps && (*r.steps < 1 || *r.steps > options_.max_steps)) {
     return absl::InvalidArgumentError(absl::StrCat("steps: ", *r.steps, " is outside [1, ", options_.max_steps, "]"));

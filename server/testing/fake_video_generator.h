@@ -71,8 +71,7 @@ class FakeVideoGenerator final : public pipeline::VideoGenerator {
   std::vector<pipeline::GenerationRequest> requests() const;
 
   // The frames Generate() produces for a request of this size and seed.
-  static std::vector<uint8_t> MakeFrames(int frames, int width, int height, uint64_t seed,
-                                         const std::string& prompt);
+  static std::vector<uint8_t> MakeFrames(int frames, int width, int height, uint64_t seed, const std::string& prompt);
 
  private:
   const FakeVideoGeneratorOptions options_;

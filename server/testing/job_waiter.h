@@ -10,8 +10,7 @@
 
 namespace videogen::testing {
 
-class JobWaiter final : public jobs::JobObserver,
-                        public std::enable_shared_from_this<JobWaiter> {
+class JobWaiter final : public jobs::JobObserver, public std::enable_shared_from_this<JobWaiter> {
  public:
   // Waits until `job` satisfies `done(snapshot)`; false after `timeout`.
   template <typename Pred>
@@ -26,7 +25,8 @@ class JobWaiter final : public jobs::JobObserver,
     return true;
   }
   static bool WaitTerminal(jobs::Job& job, absl::Duration timeout = absl::Seconds(30)) {
-    return WaitFor(job, [](const jobs::JobSnapshot& s) { return jobs::IsTerminal(s.state); }, timeout);
+    return WaitFor(
+        job, [](const jobs::JobSnapshot& s) { return jobs::IsTerminal(s.state); }, timeout);
   }
 
   void OnJobChanged() override {

@@ -27,8 +27,8 @@ TEST(TokenAuthenticatorTest, AcceptsOnlyTheBearerToken) {
   ASSERT_TRUE(auth.ok()) << auth.status();
   EXPECT_TRUE((*auth)->CheckHeader("Bearer s3cret-token").ok());
   EXPECT_TRUE((*auth)->CheckHeader("bearer s3cret-token").ok());
-  for (const char* bad : {"Bearer s3cret-toke", "Bearer s3cret-token2", "Bearer ", "s3cret-token", "Basic s3cret-token",
-                          ""}) {
+  for (const char* bad :
+       {"Bearer s3cret-toke", "Bearer s3cret-token2", "Bearer ", "s3cret-token", "Basic s3cret-token", ""}) {
     absl::Status s = (*auth)->CheckHeader(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << bad;
   }

@@ -227,9 +227,10 @@ TEST(ServerBinaryTest, MetricsMoveWhenAJobRuns) {
   EXPECT_GT(MetricValue(*before, "videogen_device_memory_used_bytes{device=\"cpu\"}"), 0);
   EXPECT_GT(MetricValue(*before, "videogen_device_memory_total_bytes{device=\"cpu\"}"), 0);
   EXPECT_GT(MetricValue(*before, "videogen_device_memory_peak_bytes{device=\"cpu\"}"), 0);
-  EXPECT_EQ(MetricValue(*before,
-                        "videogen_model_resident_bytes{component=\"dit\",device=\"cpu\",dtype=\"fp32\",model=\"fake\"}"),
-            1 << 20);
+  EXPECT_EQ(
+      MetricValue(*before,
+                  "videogen_model_resident_bytes{component=\"dit\",device=\"cpu\",dtype=\"fp32\",model=\"fake\"}"),
+      1 << 20);
   EXPECT_GT(MetricValue(*before, "videogen_planned_peak_bytes{device=\"cpu\",model=\"fake\"}"), 0);
   EXPECT_EQ(MetricValue(*before, "videogen_workers{state=\"idle\"}"), 1);
   JobStream s = Generate(*stub, FakeRequest(4));
@@ -255,8 +256,8 @@ TEST(ServerBinaryTest, PythonGrpcioClientRunsOneJob) {
                              " --plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin videogen/v1/videogen.proto";
   ASSERT_EQ(std::system(protoc.c_str()), 0) << protoc;
   const std::string out = stubs + "/video.webm";
-  const std::string run = "/usr/bin/python3 tests/server/exe/python_client.py " + stubs + " " +
-                          (*server)->address() + " " + out + " > " + stubs + "/digest.txt";
+  const std::string run = "/usr/bin/python3 tests/server/exe/python_client.py " + stubs + " " + (*server)->address() +
+                          " " + out + " > " + stubs + "/digest.txt";
   ASSERT_EQ(std::system(run.c_str()), 0) << run;
   std::ifstream video(out, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(video)), std::istreambuf_iterator<char>());

@@ -39,8 +39,8 @@ TEST(ServerHealthTest, NotServingDuringWarmupAndDrain) {
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_EQ(CheckHealth((*server)->address()), HealthResponse::NOT_SERVING);
 
-  auto health = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+  auto health =
+      grpc::health::v1::Health::NewStub(grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext watch_ctx;
   watch_ctx.set_deadline(In(std::chrono::seconds(60)));
   auto watch = health->Watch(&watch_ctx, grpc::health::v1::HealthCheckRequest());
@@ -141,9 +141,9 @@ class Certificates {
     dir_ = mkdtemp(dir);
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
     const std::string script =
-        "cd " + dir_ + " && exec >/dev/null 2>&1 && " +
-        "openssl req -x509" + ec + "-keyout ca.key -out ca.pem -days 1 -subj /CN=videogen-test-ca && " +
-        "openssl req" + ec + "-keyout server.key -out server.csr -subj /CN=localhost && " +
+        "cd " + dir_ + " && exec >/dev/null 2>&1 && " + "openssl req -x509" + ec +
+        "-keyout ca.key -out ca.pem -days 1 -subj /CN=videogen-test-ca && " + "openssl req" + ec +
+        "-keyout server.key -out server.csr -subj /CN=localhost && " +
         "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && " +
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 "
         "-extfile san.ext && " +
@@ -176,8 +176,8 @@ TEST(ServerTlsTest, TlsAndMutualTlsHandshakes) {
   grpc::SslCredentialsOptions trusting;
   trusting.pem_root_certs = certs.read("ca.pem");
   {
-    auto server = ServerProcess::Start({"--model", "fake", "--tls-cert", certs.path("server.pem"), "--tls-key",
-                                        certs.path("server.key")});
+    auto server = ServerProcess::Start(
+        {"--model", "fake", "--tls-cert", certs.path("server.pem"), "--tls-key", certs.path("server.key")});
     ASSERT_TRUE(server.ok()) << server.status();
     EXPECT_TRUE(ListModelsOver((*server)->address(), grpc::SslCredentials(trusting)).ok());
     EXPECT_FALSE(ListModelsOver((*server)->address(), grpc::InsecureChannelCredentials()).ok());

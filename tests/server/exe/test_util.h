@@ -1,6 +1,7 @@
 // Helpers shared by the videogen-server binary tests.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <chrono>
@@ -8,8 +9,6 @@
 #include <map>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -55,8 +54,9 @@ inline std::map<std::string, std::string> Probe(const std::string& bytes) {
   FILE* f = fdopen(fd, "wb");
   fwrite(bytes.data(), 1, bytes.size(), f);
   fclose(f);
-  const std::string cmd = std::string("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-                                      "stream=codec_name,width,height,nb_read_frames,r_frame_rate -of default=nw=1 ") +
+  const std::string cmd = std::string(
+                              "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                              "stream=codec_name,width,height,nb_read_frames,r_frame_rate -of default=nw=1 ") +
                           path;
   FILE* p = popen(cmd.c_str(), "r");
   char line[256];

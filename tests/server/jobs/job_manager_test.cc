@@ -103,8 +103,8 @@ TEST_F(JobManagerTest, RunsAJobThroughEveryStage) {
     stages.push_back(p.stage);
     EXPECT_EQ(p.step, p.total_steps) << JobStageName(p.stage);
   }
-  EXPECT_THAT(stages, ::testing::ElementsAre(JobStage::kTextEncoding, JobStage::kDenoising,
-                                             JobStage::kVaeDecoding, JobStage::kVideoEncoding));
+  EXPECT_THAT(stages, ::testing::ElementsAre(JobStage::kTextEncoding, JobStage::kDenoising, JobStage::kVaeDecoding,
+                                             JobStage::kVideoEncoding));
   EXPECT_EQ(s.result->timings.size(), 4u);
   EXPECT_EQ(fake_->generate_calls(), 2);
 }

@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <prometheus/text_serializer.h>
 
 #include "absl/time/clock.h"
@@ -55,7 +54,9 @@ TEST(ServerMetricsTest, DevicesModelsAndWorkers) {
   metrics.OnWorkerState("cuda:1", jobs::WorkerState::kBusy);
   metrics.OnWorkerState("cuda:0", jobs::WorkerState::kIdle);
   const std::string text = Scrape(registry);
-  EXPECT_THAT(text, HasSubstr("videogen_model_resident_bytes{component=\"dit\",device=\"cuda:0\",dtype=\"bf16\",model=\"m\"} 150"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("videogen_model_resident_bytes{component=\"dit\",device=\"cuda:0\",dtype=\"bf16\",model=\"m\"} 150"));
   EXPECT_THAT(text, HasSubstr("videogen_planned_peak_bytes{device=\"cuda:0\",model=\"m\"} 999"));
   EXPECT_THAT(text, HasSubstr("videogen_device_memory_used_bytes{device=\"cuda:0\"} 10"));
   EXPECT_THAT(text, HasSubstr("videogen_device_memory_total_bytes{device=\"cuda:0\"} 80"));

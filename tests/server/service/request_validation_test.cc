@@ -62,8 +62,8 @@ TEST(RequestValidationTest, EveryBadFieldIsInvalidArgumentNamingFieldAndRange) {
 
 TEST(RequestValidationTest, ImageDimensionsAreCheckedFromTheHeader) {
   // A PNG header claiming 100000 x 100000 pixels, without pixel data.
-  const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-                               0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+  const unsigned char png[] = {0x89, 'P',  'N',  'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0,
+                               1,    0x86, 0xa0, 0,   1,    0x86, 0xa0, 8,    2, 0, 0, 0,  0,   0,   0,   0};
   v1::GenerateVideoRequest r = Valid();
   r.set_image(std::string(reinterpret_cast<const char*>(png), sizeof(png)));
   absl::Status s = ValidateRequest(r, RequestLimits{});

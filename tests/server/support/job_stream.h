@@ -1,11 +1,11 @@
 // Test support: reading a JobEvent stream to its end.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "videogen/v1/videogen.grpc.pb.h"
 
@@ -14,7 +14,7 @@ namespace videogen::testing {
 struct JobStream {
   std::vector<v1::JobEvent> events;
   grpc::Status status;
-  std::string video;        // chunks reassembled (offsets checked contiguous from the first)
+  std::string video;  // chunks reassembled (offsets checked contiguous from the first)
   bool chunks_contiguous = true;
   size_t max_chunk = 0;
   uint64_t first_offset = 0;

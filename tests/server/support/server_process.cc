@@ -46,8 +46,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::v
   p->log_path_ = log_template;
   int out[2];
   if (pipe(out) != 0) return absl::InternalError("pipe failed");
-  std::vector<std::string> argv_s = {ServerBinaryPath(), "--listen", "127.0.0.1:0", "--metrics-listen",
-                                     "127.0.0.1:0"};
+  std::vector<std::string> argv_s = {ServerBinaryPath(), "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
