@@ -1,4 +1,4 @@
-// bench_fp8_matmul [--m 64,4096] [--k 1536] [--n 1536] [--repeats R]
+// bench_fp8_matmul [--m 64,4096] [--k 1536] [--n 1536] [--repeats R] [--threads T]
 // One linear layer y = x W^T, W [N, K], on CPU: the fp8 path (LUT up-cast of
 // the e4m3 weight + matmul, as QuantLinear runs it) against the fp32 and bf16
 // matmuls alone, and the up-cast alone; best of R, all from one run.
@@ -44,13 +44,15 @@ int main(int argc, char** argv) {
   std::vector<int64_t> ms = {64, 4096};
   int64_t k = 1536, n = 1536;
   int repeats = 5;
+  int threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--m")) ms = SplitInts(argv[i + 1]);
     if (!std::strcmp(argv[i], "--k")) k = std::stoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--n")) n = std::stoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
   }
-  if (!ConfigureTorchRuntime({}).ok()) return 1;
+  if (!ConfigureTorchRuntime({.threads = threads}).ok()) return 1;
   at::NoGradGuard no_grad;
   std::printf("threads=%d K=%ld N=%ld repeats=%d\n", at::get_num_threads(), k, n, repeats);
   const at::Tensor w = at::randn({n, k}) * 0.02;

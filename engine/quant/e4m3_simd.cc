@@ -67,6 +67,40 @@ __attribute__((target("avx2,f16c"))) void DecodeE4M3ToBf16Simd(const uint8_t* in
   for (; i < n; ++i) out[i] = Bf16Bits(DecodeE4M3(in[i]) * scale);
 }
 
+bool HasVbmiE4M3Decode() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vbmi");
+  return has;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void DecodeE4M3ToBf16Vbmi(const uint8_t* in, int64_t n,
+                                                                                  float scale, uint16_t* out) {
+  // High and low bytes of bf16(decode(c) * scale) for the 128 magnitudes; the
+  // sign bit is copied from the code (rounding is symmetric).
+  alignas(64) uint8_t hi[128], lo[128];
+  for (int c = 0; c < 128; ++c) {
+    const uint16_t b = Bf16Bits(DecodeE4M3(static_cast<uint8_t>(c)) * scale);
+    hi[c] = static_cast<uint8_t>(b >> 8);
+    lo[c] = static_cast<uint8_t>(b & 0xFF);
+  }
+  const __m512i hi0 = _mm512_load_si512(hi), hi1 = _mm512_load_si512(hi + 64);
+  const __m512i lo0 = _mm512_load_si512(lo), lo1 = _mm512_load_si512(lo + 64);
+  const __m512i sign_mask = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+  const __m512i second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i c = _mm512_loadu_si512(in + i);
+    const __m512i h = _mm512_or_si512(_mm512_permutex2var_epi8(hi0, c, hi1), _mm512_and_si512(c, sign_mask));
+    const __m512i l = _mm512_permutex2var_epi8(lo0, c, lo1);
+    const __m512i a = _mm512_unpacklo_epi8(l, h);  // codes 0-7, 16-23, 32-39, 48-55 of the 64
+    const __m512i b = _mm512_unpackhi_epi8(l, h);  // codes 8-15, 24-31, 40-47, 56-63
+    _mm512_storeu_si512(out + i, _mm512_permutex2var_epi64(a, first, b));
+    _mm512_storeu_si512(out + i + 32, _mm512_permutex2var_epi64(a, second, b));
+  }
+  for (; i < n; ++i) out[i] = Bf16Bits(DecodeE4M3(in[i]) * scale);
+}
+
 namespace {
 
 // 8 floats -> 8 codes in the low byte of each 32-bit lane (see EncodeE4M3).
@@ -126,6 +160,10 @@ __attribute__((target("avx2,f16c"))) float AbsMaxSimd(const float* in, int64_t n
 #else  // not x86-64: the table kernels of fp8_tensor.cc are used.
 
 bool HasSimdE4M3Decode() { return false; }
+bool HasVbmiE4M3Decode() { return false; }
+void DecodeE4M3ToBf16Vbmi(const uint8_t* in, int64_t n, float scale, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(DecodeE4M3(in[i]) * scale);
+}
 void DecodeE4M3ToF32Simd(const uint8_t* in, int64_t n, float scale, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = DecodeE4M3(in[i]) * scale;
 }

@@ -15,6 +15,12 @@ void DecodeE4M3ToF32Simd(const uint8_t* in, int64_t n, float scale, float* out);
 // The same, rounded to bfloat16 (nearest-even), written as raw bf16 bits.
 void DecodeE4M3ToBf16Simd(const uint8_t* in, int64_t n, float scale, uint16_t* out);
 
+// The bf16 decode as two 128-entry byte-table lookups per 64 codes (AVX-512
+// VBMI vpermi2b); same results as DecodeE4M3ToBf16Simd. Preconditions:
+// HasVbmiE4M3Decode().
+bool HasVbmiE4M3Decode();
+void DecodeE4M3ToBf16Vbmi(const uint8_t* in, int64_t n, float scale, uint16_t* out);
+
 // out[i] = EncodeE4M3(in[i] / scale), bit-identical to the scalar codec.
 void EncodeE4M3Simd(const float* in, int64_t n, float scale, uint8_t* out);
 

@@ -102,7 +102,14 @@ torch::Tensor DecodeE4M3Tensor(const torch::Tensor& stored, float scale, torch::
   }
   if (simd && dtype == torch::kBFloat16) {
     uint16_t* dst = reinterpret_cast<uint16_t*>(out.data_ptr<at::BFloat16>());
-    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { DecodeE4M3ToBf16Simd(src + b, e - b, scale, dst + b); });
+    const bool vbmi = HasVbmiE4M3Decode();
+    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+      if (vbmi) {
+        DecodeE4M3ToBf16Vbmi(src + b, e - b, scale, dst + b);
+      } else {
+        DecodeE4M3ToBf16Simd(src + b, e - b, scale, dst + b);
+      }
+    });
     return out;
   }
   switch (dtype) {

@@ -55,9 +55,13 @@ TEST(Fp8Tensor, SimdDecodeMatchesScalarDecodeBitForBit) {
   for (float scale : {1.0f, 0.0123f, 3.5f}) {
     for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{16}, int64_t{37}, static_cast<int64_t>(codes.size())}) {
       std::vector<float> f(n);
-      std::vector<uint16_t> b(n);
+      std::vector<uint16_t> b(n), v(n);
       DecodeE4M3ToF32Simd(codes.data(), n, scale, f.data());
       DecodeE4M3ToBf16Simd(codes.data(), n, scale, b.data());
+      if (HasVbmiE4M3Decode()) {
+        DecodeE4M3ToBf16Vbmi(codes.data(), n, scale, v.data());
+        EXPECT_EQ(v, b) << "n " << n << " scale " << scale;
+      }
       for (int64_t i = 0; i < n; ++i) {
         const float want = DecodeE4M3(codes[i]) * scale;
         if (std::isnan(want)) {
