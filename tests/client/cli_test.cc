@@ -66,6 +66,13 @@ std::string WithOutput(const ProcessResult& r) {
   return absl::StrCat("exit ", r.exit_code, " signal ", r.term_signal, "\nstdout:\n", r.out, "\nstderr:\n", r.err);
 }
 
+// Removes the files the tests wrote under TempDir().
+class CleanupEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override { RunProcess({"/bin/sh", "-c", "rm -rf " + TempPath("") + "*"}); }
+};
+::testing::Environment* const kCleanup = ::testing::AddGlobalTestEnvironment(new CleanupEnvironment);
+
 // A running videogen-server; its port parsed from its stdout.
 class Server {
  public:

@@ -128,6 +128,7 @@ class JobRunnerTest : public ::testing::Test {
   void TearDown() override {
     release_.Notify();
     if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    unlink(output_.c_str());
   }
 
   JobOutcome Generate() {

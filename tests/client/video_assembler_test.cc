@@ -29,6 +29,10 @@ class VideoAssemblerTest : public ::testing::Test {
     path_ = dir_ + "/out.mp4";
     unlink(path_.c_str());
   }
+  void TearDown() override {
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
   std::unique_ptr<VideoAssembler> Make() {
     VideoAssemblerOptions options;
     options.output_path = path_;
