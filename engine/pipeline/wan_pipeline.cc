@@ -106,16 +106,26 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
 
   models::WanModel dit = parts_.dit;  // a handle on the shared module; forward() only reads it
   const torch::Device device = dit->parameters().front().device();
+  // Components may live on different devices (the memory plan): the DiT's inputs move to its device once.
+  std::vector<torch::Tensor> dit_context;
+  torch::Tensor dit_clip_fea, dit_y;
+  RETURN_IF_ERROR(TorchCall("DiT inputs", [&] {
+    for (const torch::Tensor& c : contexts) dit_context.push_back(c.to(device));
+    if (type_ == ModelType::kI2V) {
+      dit_clip_fea = clip_fea.to(device);
+      dit_y = y.to(device);
+    }
+  }));
   const FlowModelFn model = [&](const torch::Tensor& latent, const torch::Tensor& t,
                                 bool conditional) -> absl::StatusOr<torch::Tensor> {
     models::WanInputs in;
     in.x = {latent};
-    in.t = t;
-    in.context = {conditional ? contexts[0] : contexts[1]};
+    in.t = t.to(device);
+    in.context = {dit_context[conditional ? 0 : 1]};
     in.seq_len = geometry.seq_len;
     if (type_ == ModelType::kI2V) {
-      in.clip_fea = clip_fea;
-      in.y = {y};
+      in.clip_fea = dit_clip_fea;
+      in.y = {dit_y};
     }
     return TorchCall("DiT forward", [&] { return dit->forward(in)[0]; });
   };

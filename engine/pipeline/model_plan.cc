@@ -1,0 +1,71 @@
+#include "engine/pipeline/model_plan.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/cuda_memory.h"
+#include "engine/common/status_macros.h"
+#include "engine/memory/model_headers.h"
+
+namespace videogen::pipeline {
+namespace {
+
+using memory::Component;
+using memory::Precision;
+
+torch::ScalarType ComputeDtype(Precision p, bool cuda) {
+  switch (p) {
+    case Precision::kFp32: return torch::kFloat32;
+    case Precision::kBf16: return torch::kBFloat16;
+    case Precision::kFp16: return torch::kFloat16;
+    case Precision::kFp8: return cuda ? torch::kBFloat16 : torch::kFloat32;
+  }
+  return torch::kFloat32;
+}
+
+}  // namespace
+
+absl::StatusOr<LoadPlan> PlanLoad(const std::string& model_dir, const GenerationDefaults& defaults,
+                                  const LoadPlanOptions& options) {
+  ASSIGN_OR_RETURN(const memory::ModelHeaders headers, memory::ReadModelHeaders(model_dir));
+  memory::Budgets budgets = memory::DetectBudgets(options.gpu_memory);
+  if (options.host_memory != 0) budgets.host_bytes = options.host_memory;
+  if (options.device.is_cuda() && options.gpu_memory == 0) {
+    ASSIGN_OR_RETURN(const CudaMemoryInfo cuda, QueryCudaMemory(options.device.has_index() ? options.device.index() : 0));
+    budgets.gpu_bytes = cuda.total - cuda.used + cuda.reserved;  // free now, plus what this process may reuse
+  }
+  if (!options.device.is_cuda()) budgets.gpu_bytes = 0;
+  memory::RequestShape shape;
+  shape.frames = defaults.num_frames;
+  shape.width = defaults.width;
+  shape.height = defaults.height;
+  ASSIGN_OR_RETURN(memory::Plan plan, memory::MakePlan(headers, shape, budgets));
+
+  LoadPlan out;
+  const memory::Placement planned = plan.placement();
+  for (Component c : memory::kComponents) {
+    std::optional<memory::ComponentPlacement> p = options.placement[c] ? options.placement[c] : planned[c];
+    if (!p) continue;  // absent from the model directory
+    const bool cuda = p->device.kind == memory::DeviceKind::kCuda;
+    // One worker owns one device; the host is always usable.
+    if (cuda && (!options.device.is_cuda() || p->device.index != (options.device.has_index() ? options.device.index() : 0))) {
+      return absl::InvalidArgumentError(absl::StrCat("placement: ", memory::ComponentName(c), " on ",
+                                                     memory::DeviceName(p->device), " but this worker runs on ",
+                                                     options.device.str()));
+    }
+    if (!cuda && p->precision == Precision::kFp16) {
+      return absl::InvalidArgumentError(absl::StrCat("placement: ", memory::ComponentName(c),
+                                                     " in fp16 needs a CUDA device (LibTorch has no fp16 CPU GEMM)"));
+    }
+    ComponentLoad& load = out.components[static_cast<size_t>(c)];
+    load.device = cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(p->device.index)) : torch::kCPU;
+    load.dtype = ComputeDtype(p->precision, cuda);
+    load.fp8 = p->precision == Precision::kFp8;
+  }
+  out.summary.offload_mode = std::string(memory::OffloadModeName(plan.offload));
+  if (budgets.gpu_bytes != 0) out.summary.predicted_peak[options.device.str()] = plan.peak_vram;
+  out.summary.predicted_peak["cpu"] = plan.peak_host;
+  out.summary.summary = memory::FormatPlan(plan);
+  out.plan = std::move(plan);
+  return out;
+}
+
+}  // namespace videogen::pipeline

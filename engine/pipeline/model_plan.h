@@ -1,0 +1,55 @@
+// From the memory plan (engine/memory/planner.h) to how each component of a
+// model directory is loaded: device, parameter dtype, fp8 or not. Planned
+// from checkpoint headers before anything is loaded, so a model that cannot
+// fit is refused without touching its weights.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <torch/types.h>
+
+#include "absl/status/statusor.h"
+#include "engine/memory/placement.h"
+#include "engine/memory/planner.h"
+#include "engine/pipeline/api/generator.h"
+
+namespace videogen::pipeline {
+
+struct LoadPlanOptions {
+  // The worker's device: cpu, or cuda:N (its memory is the GPU budget).
+  torch::Device device = torch::kCPU;
+  // --placement: entries given here override the planner's choice.
+  memory::Placement placement;
+  // --gpu-memory / --host-memory overrides in bytes; 0 = from the device and
+  // from /proc/meminfo + the cgroup limit.
+  uint64_t gpu_memory = 0;
+  uint64_t host_memory = 0;
+};
+
+// How one component is loaded.
+struct ComponentLoad {
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kFloat32;  // parameter / compute dtype
+  bool fp8 = false;                           // DiT: fp8 weights computing in `dtype`
+};
+
+struct LoadPlan {
+  memory::Plan plan;
+  std::array<ComponentLoad, 4> components;  // indexed by memory::Component
+  PlanSummary summary;                      // what ListModels and the metrics report
+
+  const ComponentLoad& operator[](memory::Component c) const { return components[static_cast<size_t>(c)]; }
+};
+
+// Plans `model_dir` for requests of the model's default shape. Errors:
+// FailedPrecondition from the planner when nothing fits (what is short by how
+// much, and which setting would fit); InvalidArgument naming `placement` for a
+// placement that is not on the worker's device or not supported on it (fp16 on
+// the CPU); the header readers' errors.
+absl::StatusOr<LoadPlan> PlanLoad(const std::string& model_dir, const GenerationDefaults& defaults,
+                                  const LoadPlanOptions& options);
+
+}  // namespace videogen::pipeline
