@@ -203,9 +203,13 @@ TEST(ServerTlsTest, TlsAndMutualTlsHandshakes) {
 }
 
 TEST(ServerValidationTest, EachInvalidFieldAnswersInvalidArgumentNamingIt) {
-  auto server = ServerProcess::Start({"--model", "fake"});
+  auto server = ServerProcess::Start({"--model", "fake", "--max-request-bytes", "262144"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = Connect(**server);
+  // A PNG header claiming 100000 x 100000 pixels: refused from the header, never decoded.
+  const unsigned char bomb[] = {0x89, 'P', 'N',  'G',  '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                                0,    1,   0x86, 0xa0, 0,    1,    0x86, 0xa0, 8, 2, 0, 0,  0,   0,   0,   0};
+  const std::string bomb_png(reinterpret_cast<const char*>(bomb), sizeof(bomb));
   struct Case {
     const char* field;
     std::function<void(v1::GenerateVideoRequest*)> mutate;
@@ -222,6 +226,7 @@ TEST(ServerValidationTest, EachInvalidFieldAnswersInvalidArgumentNamingIt) {
       {"model", [](auto* r) { r->set_model("no-such-model"); }},
       {"image", [](auto* r) { r->set_image("\x89PNG\r\n\x1a\n garbage"); }},
       {"prompt", [](auto* r) { r->set_prompt(std::string(10000, 'p')); }},
+      {"image", [&](auto* r) { r->set_image(bomb_png); }},
   };
   for (const Case& c : cases) {
     v1::GenerateVideoRequest request = FakeRequest(1);
@@ -230,6 +235,10 @@ TEST(ServerValidationTest, EachInvalidFieldAnswersInvalidArgumentNamingIt) {
     EXPECT_EQ(s.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
     EXPECT_THAT(s.status.error_message(), HasSubstr(std::string(c.field) + ":")) << c.field;
   }
+  v1::GenerateVideoRequest oversized = FakeRequest(1);
+  oversized.set_image(std::string(300000, 'x'));
+  EXPECT_EQ(Generate(*stub, oversized).status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << "requests above --max-request-bytes are refused by gRPC";
   EXPECT_TRUE(Generate(*stub, FakeRequest(1)).status.ok()) << "the server keeps serving";
 
   auto i2v = ServerProcess::Start({"--model", "fake-i2v"});
