@@ -9,7 +9,7 @@
 
 namespace videogen::memory {
 
-std::string_view ComponentName(Component c) {
+const char* ComponentName(Component c) {
   switch (c) {
     case Component::kDit: return "dit";
     case Component::kT5: return "t5";
@@ -19,7 +19,7 @@ std::string_view ComponentName(Component c) {
   return "?";
 }
 
-std::string_view PrecisionName(Precision p) {
+const char* PrecisionName(Precision p) {
   switch (p) {
     case Precision::kFp32: return "fp32";
     case Precision::kBf16: return "bf16";

@@ -15,12 +15,12 @@ namespace videogen::memory {
 enum class Component { kDit, kT5, kClip, kVae };
 inline constexpr std::array<Component, 4> kComponents = {Component::kDit, Component::kT5, Component::kClip,
                                                          Component::kVae};
-std::string_view ComponentName(Component c);  // "dit", "t5", "clip", "vae"
+const char* ComponentName(Component c);  // "dit", "t5", "clip", "vae"
 
 // Resident weight precision. kFp8: e4m3fn weights for the layers the fp8
 // policy selects (engine/quant/policy.h); the rest stays in the compute dtype.
 enum class Precision { kFp32, kBf16, kFp16, kFp8 };
-std::string_view PrecisionName(Precision p);  // "fp32", "bf16", "fp16", "fp8"
+const char* PrecisionName(Precision p);  // "fp32", "bf16", "fp16", "fp8"
 int64_t PrecisionBytes(Precision p);          // bytes per element of quantized/converted tensors
 
 enum class DeviceKind { kCpu, kCuda };

@@ -34,7 +34,7 @@ struct Candidate {
 
 }  // namespace
 
-std::string_view OffloadModeName(OffloadMode m) {
+const char* OffloadModeName(OffloadMode m) {
   switch (m) {
     case OffloadMode::kNone: return "none";
     case OffloadMode::kEncodersAfterUse: return "encoders-after-use";

@@ -39,7 +39,7 @@ enum class OffloadMode {
                       // the DiT comes to the GPU after encoding
   kDitBlockStreaming, // DiT weights stay in pinned host memory; two blocks at a time on the GPU
 };
-std::string_view OffloadModeName(OffloadMode m);
+const char* OffloadModeName(OffloadMode m);
 
 struct ComponentPlan {
   Component component = Component::kDit;
