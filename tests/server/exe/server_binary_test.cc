@@ -269,5 +269,20 @@ TEST(ServerBinaryTest, PythonGrpcioClientRunsOneJob) {
   std::system(("rm -rf " + stubs).c_str());
 }
 
+TEST(ServerBinaryTest, ReflectionListsTheServices) {
+  auto server = ServerProcess::Start({"--model", "fake"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string cmd = "/usr/bin/python3 tests/server/exe/reflection_check.py " + (*server)->address();
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[256];
+  while (fgets(buf, sizeof(buf), p) != nullptr) out += buf;
+  EXPECT_EQ(pclose(p), 0);
+  EXPECT_THAT(out, HasSubstr("videogen.v1.VideoGeneration\n"));
+  EXPECT_THAT(out, HasSubstr("grpc.health.v1.Health\n"));
+  EXPECT_THAT(out, HasSubstr("grpc.reflection.v1alpha.ServerReflection\n"));
+}
+
 }  // namespace
 }  // namespace videogen::testing
