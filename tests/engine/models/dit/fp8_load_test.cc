@@ -110,18 +110,22 @@ TEST_F(DitFp8Test, PreQuantizedScaledFileLoadsToTheSameModel) {
   LoadOptions options;
   options.fp8 = quant::Fp8Options{};
   ASSERT_TRUE(LoadStateDict(*reference, *source_, options).ok());
+  // ComfyUI single files prefix every key with "model.diffusion_model.".
+  const std::string prefix = "model.diffusion_model.";
   std::vector<io::NamedTensor> tensors;
   const auto layers = QuantLayers(*reference);
   for (const auto& p : reference->named_parameters()) {
     if (quant::IsFp8Storage(p.value())) {
-      tensors.push_back({p.key(), quant::Fp8CodesFromStorage(p.value()), io::DType::kF8E4M3});
+      tensors.push_back({prefix + p.key(), quant::Fp8CodesFromStorage(p.value()), io::DType::kF8E4M3});
       const std::string layer = p.key().substr(0, p.key().size() - 7);
-      tensors.push_back({layer + ".scale_weight", torch::tensor({layers.at(layer)->weight_scale()}), std::nullopt});
+      tensors.push_back(
+          {prefix + layer + ".scale_weight", torch::tensor({layers.at(layer)->weight_scale()}), std::nullopt});
     } else {
-      tensors.push_back({p.key(), p.value(), std::nullopt});
+      tensors.push_back({prefix + p.key(), p.value(), std::nullopt});
     }
   }
-  tensors.push_back({"scaled_fp8", torch::zeros({0}, torch::kUInt8), io::DType::kF8E4M3});
+  tensors.push_back({prefix + "scaled_fp8", torch::zeros({0}, torch::kUInt8), io::DType::kF8E4M3});
+  options.prefix = prefix;
   tmp_ = (fs::temp_directory_path() / ("vg_fp8_" + std::to_string(::getpid()) + ".safetensors")).string();
   ASSERT_TRUE(io::WriteSafetensors(tmp_, std::move(tensors)).ok());
   auto file = io::OpenSafetensors(tmp_);
@@ -142,7 +146,9 @@ TEST_F(DitFp8Test, PreQuantizedScaledFileLoadsToTheSameModel) {
   EXPECT_TRUE(torch::equal(resident->forward(fixture_.inputs)[0], want));
   // Without fp8 options the same file is dequantized to float32.
   WanModel dequantized(fixture_.config, quant::ParamInit::kUninitialized);
-  ASSERT_TRUE(LoadStateDict(*dequantized, **file).ok());
+  LoadOptions plain;
+  plain.prefix = prefix;
+  ASSERT_TRUE(LoadStateDict(*dequantized, **file, plain).ok());
   for (const auto& p : dequantized->named_parameters()) EXPECT_EQ(p.value().scalar_type(), torch::kFloat32) << p.key();
   EXPECT_LT(RelL2(dequantized->forward(fixture_.inputs)[0], want), 1e-5);
 }
