@@ -58,6 +58,9 @@ int Run(int argc, char** argv) {
   app.add_option("--tls-client-ca", options.tls.client_ca_file, "PEM CA bundle: require client certificates (mTLS)");
   app.add_option("--auth-token-file", options.auth_token_file,
                  "File whose first line is the bearer token every RPC but health must carry");
+  app.add_flag("--reflection,!--no-reflection", options.reflection,
+               "Serve gRPC server reflection (unauthenticated, like health)")
+      ->capture_default_str();
   app.add_option("--max-request-bytes", options.max_request_bytes, "Largest request message")->capture_default_str();
   app.add_option("--max-prompt-bytes", options.limits.max_prompt_bytes, "Longest prompt")->capture_default_str();
   app.add_option("--max-size", options.limits.max_width, "Largest width and height (multiples of 16)")

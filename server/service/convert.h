@@ -31,7 +31,7 @@ void ToProto(const jobs::JobProgress& progress, v1::Progress* out);
 void ToProto(const jobs::JobResult& result, v1::Completed* out);
 void ToProto(const absl::Status& status, v1::Failed* out);
 void ToProto(const jobs::Job& job, v1::Job* out);
-// `state`: "warming" or "ready".
+// `state`: "warming", "ready" or "failed" (a worker could not warm up).
 void ToProto(const pipeline::ModelDescription& model, const std::string& state, v1::Model* out);
 
 // absl and gRPC status codes share their numbering.

@@ -62,7 +62,14 @@ grpc::ServerUnaryReactor* VideoGenerationService::ListModels(grpc::CallbackServe
                                                              const v1::ListModelsRequest*,
                                                              v1::ListModelsResponse* response) {
   if (absl::Status s = context_.Authenticate(*call); !s.ok()) return Answer(call, s);
-  ToProto(context_.jobs->model(), context_.jobs->ready() ? "ready" : "warming", response->add_models());
+  std::string state = "ready";
+  if (!context_.jobs->ready()) {
+    state = "warming";
+    for (const auto& [device, worker] : context_.jobs->WorkerStates()) {
+      if (worker == jobs::WorkerState::kFailed) state = "failed";
+    }
+  }
+  ToProto(context_.jobs->model(), state, response->add_models());
   return Answer(call, absl::OkStatus());
 }
 

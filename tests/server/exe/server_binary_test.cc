@@ -282,6 +282,12 @@ TEST(ServerBinaryTest, ReflectionListsTheServices) {
   EXPECT_THAT(out, HasSubstr("videogen.v1.VideoGeneration\n"));
   EXPECT_THAT(out, HasSubstr("grpc.health.v1.Health\n"));
   EXPECT_THAT(out, HasSubstr("grpc.reflection.v1alpha.ServerReflection\n"));
+
+  auto without = ServerProcess::Start({"--model", "fake", "--no-reflection"});
+  ASSERT_TRUE(without.ok()) << without.status();
+  const std::string off =
+      "/usr/bin/python3 tests/server/exe/reflection_check.py " + (*without)->address() + " >/dev/null 2>&1";
+  EXPECT_NE(std::system(off.c_str()), 0) << "reflection must be off with --no-reflection";
 }
 
 }  // namespace
