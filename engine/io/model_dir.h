@@ -1,7 +1,9 @@
 // Finding the component files of a Wan2.1 model directory.
 //
-// Supported layout (the official one, as distributed for Wan2.1-T2V-1.3B,
-// T2V-14B, I2V-14B-480P/720P):
+// Two layouts are supported; the official one is tried first.
+//
+// 1. The official layout, as distributed for Wan2.1-T2V-1.3B, T2V-14B,
+//    I2V-14B-480P/720P:
 //   config.json                                   DiT (WanModel) kwargs
 //   diffusion_pytorch_model.safetensors           DiT weights, or sharded:
 //   diffusion_pytorch_model.safetensors.index.json + diffusion_pytorch_model-0000i-of-0000n.safetensors
@@ -11,6 +13,21 @@
 //   Wan2.1_VAE.pth                                VAE
 //   videogen.json                                 optional: configs of non-official sizes
 //                                                 (the embedded tiny model), see pipeline/wan_generator.h
+//
+// 2. ComfyUI's repackaged single files (Comfy-Org/Wan_2.1_ComfyUI_repackaged),
+//    in the directory or its immediate sub-directories (a ComfyUI models/ tree:
+//    diffusion_models/, text_encoders/, clip_vision/, vae/), recognised by their
+//    safetensors headers, not their names (see engine/io/comfy_layout.h):
+//      wan2.1_*.safetensors           DiT (fp16/bf16/fp8_e4m3fn, fp8_scaled);
+//                                     its config is inferred from the tensor
+//                                     shapes unless config.json is present
+//      umt5_xxl_*.safetensors         umT5-XXL encoder in HF T5 naming (not fp8_scaled)
+//      clip_vision_h.safetensors      CLIP (i2v only; only the official visual.* naming)
+//      wan_2.1_vae.safetensors        VAE
+//      spiece.model                   tokenizer (ComfyUI bundles it in its code, so
+//                                     it must be copied here; google/umt5-xxl/spiece.model
+//                                     and tokenizer/spiece.model are accepted too)
+//      videogen.json                  optional, as above
 #pragma once
 
 #include <string>
@@ -28,10 +45,16 @@ inline constexpr char kClipFile[] = "models_clip_open-clip-xlm-roberta-large-vit
 inline constexpr char kVaeFile[] = "Wan2.1_VAE.pth";
 inline constexpr char kVideogenConfigFile[] = "videogen.json";
 
+enum class ModelLayout {
+  kOfficial,  // the file names above; tensors under the official names
+  kComfyUI,   // single files; open them with OpenComfyCheckpoint (comfy_layout.h)
+};
+
 // Absolute paths of the files present; "" for the optional ones that are absent.
 struct ModelFiles {
   std::string dir;
-  std::string dit_config;   // required
+  ModelLayout layout = ModelLayout::kOfficial;
+  std::string dit_config;   // required in the official layout, optional in ComfyUI's
   std::string dit;          // the index (sharded) or the single file; required
   std::string t5;           // required
   std::string tokenizer;    // required
@@ -40,8 +63,12 @@ struct ModelFiles {
   std::string videogen_config;  // optional
 };
 
-// NotFound naming the directory and every missing required file (with the
-// layout expected), InvalidArgument when `dir` is not a directory.
+// The official layout when it is complete, else the ComfyUI layout when its
+// DiT, T5, VAE and tokenizer are all found. NotFound naming the directory and
+// every missing required file of the official layout (and of the ComfyUI one
+// when some of its files were found); InvalidArgument when `dir` is not a
+// directory or holds two ComfyUI files of one component; DataLoss for an
+// unreadable safetensors header.
 absl::StatusOr<ModelFiles> FindModelFiles(const std::string& dir);
 
 }  // namespace videogen::io

@@ -13,6 +13,7 @@
 #include "engine/common/host_memory.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
+#include "engine/io/comfy_layout.h"
 #include "engine/io/model_dir.h"
 #include "engine/io/tensor_source.h"
 #include "engine/models/common/state_dict.h"
@@ -86,6 +87,57 @@ absl::Status CheckRange(const char* field, double value, double lo, double hi) {
   return absl::OkStatus();
 }
 
+// Opens a component file of `files` under the official tensor names.
+absl::StatusOr<std::unique_ptr<io::TensorSource>> OpenComponent(const io::ModelFiles& files, const std::string& path,
+                                                                io::ComfyComponent component) {
+  if (files.layout == io::ModelLayout::kComfyUI) return io::OpenComfyCheckpoint(path, component);
+  return io::OpenCheckpoint(path);
+}
+
+// The WanModel kwargs of a checkpoint without config.json (ComfyUI single
+// files), from its tensor shapes; head_dim 128 as in every official config.
+absl::StatusOr<models::WanConfig> InferDitConfig(const io::TensorSource& source) {
+  auto shape = [&](const std::string& name, size_t rank) -> absl::StatusOr<std::vector<int64_t>> {
+    const io::TensorInfo* info = source.Find(name);
+    if (info == nullptr || info->shape.size() != rank) {
+      return absl::InvalidArgumentError(absl::StrCat(source.Describe(), ": cannot infer the DiT config: tensor '",
+                                                     name, "' is missing or not of rank ", rank,
+                                                     " (add a config.json)"));
+    }
+    return info->shape;
+  };
+  models::WanConfig c;
+  ASSIGN_OR_RETURN(const std::vector<int64_t> patch, shape("patch_embedding.weight", 5));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> ffn, shape("blocks.0.ffn.0.weight", 2));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> text, shape("text_embedding.0.weight", 2));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> time, shape("time_embedding.0.weight", 2));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> head, shape("head.head.weight", 2));
+  c.dim = patch[0];
+  c.in_dim = patch[1];
+  c.patch_size = {patch[2], patch[3], patch[4]};
+  c.ffn_dim = ffn[0];
+  c.text_dim = text[1];
+  c.freq_dim = time[1];
+  c.out_dim = head[0] / (patch[2] * patch[3] * patch[4]);
+  constexpr int64_t kHeadDim = 128;
+  if (c.dim % kHeadDim != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(source.Describe(), ": cannot infer num_heads for dim ", c.dim,
+                                                   " (not a multiple of 128; add a config.json)"));
+  }
+  c.num_heads = c.dim / kHeadDim;
+  c.num_layers = 0;
+  while (source.Find(absl::StrCat("blocks.", c.num_layers, ".self_attn.q.weight")) != nullptr) ++c.num_layers;
+  c.qk_norm = source.Find("blocks.0.self_attn.norm_q.weight") != nullptr;
+  c.cross_attn_norm = source.Find("blocks.0.norm3.weight") != nullptr;
+  if (source.Find("img_emb.emb_pos") != nullptr) {
+    c.model_type = models::WanModelType::kFLF2V;
+  } else if (source.Find("img_emb.proj.0.weight") != nullptr) {
+    c.model_type = models::WanModelType::kI2V;
+  } else {
+    c.model_type = models::WanModelType::kT2V;
+  }
+  return c;
+}
 
 }  // namespace
 
@@ -108,22 +160,34 @@ absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const WanGene
   if (!files.videogen_config.empty()) {
     ASSIGN_OR_RETURN(extra, ReadJson(files.videogen_config));
   }
-  ASSIGN_OR_RETURN(const json dit_json, ReadJson(files.dit_config));
-  ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json));
+  // The DiT file is opened first: without config.json its config comes from the shapes.
+  ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> dit_source,
+                   OpenComponent(files, files.dit, io::ComfyComponent::kDit));
+  models::WanConfig dit_config;
+  if (!files.dit_config.empty()) {
+    ASSIGN_OR_RETURN(const json dit_json, ReadJson(files.dit_config));
+    ASSIGN_OR_RETURN(dit_config, models::WanConfig::FromJson(dit_json));
+  } else if (extra.contains("dit")) {
+    ASSIGN_OR_RETURN(dit_config, models::WanConfig::FromJson(extra["dit"]));
+  } else {
+    ASSIGN_OR_RETURN(dit_config, InferDitConfig(*dit_source));
+  }
   const torch::Device device = options.device;
 
   WanPipelineParts parts;
   RETURN_IF_ERROR(TorchCall("DiT", [&] { parts.dit = models::WanModel(dit_config); }));
   {
-    ASSIGN_OR_RETURN(auto source, io::OpenCheckpoint(files.dit));
     models::LoadOptions load;
     load.dtype = options.dit_dtype;
     load.device = device;
-    RETURN_IF_ERROR(models::LoadStateDict(*parts.dit, *source, load));
+    RETURN_IF_ERROR(models::LoadStateDict(*parts.dit, *dit_source, load));
+    dit_source.reset();
   }
 
+  ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> t5_source,
+                   OpenComponent(files, files.t5, io::ComfyComponent::kT5));
   models::T5EncoderModelOptions t5;
-  t5.checkpoint_path = files.t5;
+  t5.source = t5_source.get();
   t5.tokenizer_path = files.tokenizer;
   t5.dtype = options.t5_dtype;
   t5.device = device;
@@ -132,21 +196,30 @@ absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const WanGene
     ASSIGN_OR_RETURN(t5.config, models::T5Config::FromJson(extra["t5"]));
   }
   ASSIGN_OR_RETURN(parts.text_encoder, models::T5EncoderModel::Create(t5));
+  t5_source.reset();
 
   models::vae::WanVaeOptions vae;
   vae.device = device;
   if (extra.contains("vae")) {
     ASSIGN_OR_RETURN(vae.config, models::vae::VaeConfig::FromJson(extra["vae"]));
   }
-  ASSIGN_OR_RETURN(parts.vae, models::vae::WanVae::Open(files.vae, vae));
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> vae_source,
+                     OpenComponent(files, files.vae, io::ComfyComponent::kVae));
+    ASSIGN_OR_RETURN(parts.vae, models::vae::WanVae::Create(*vae_source, vae));
+  }
 
   if (dit_config.has_image_input()) {
     if (files.clip.empty()) {
       return absl::NotFoundError(absl::StrCat("model directory ", files.dir, " holds an i2v DiT but lacks ",
-                                              io::kClipFile));
+                                              files.layout == io::ModelLayout::kComfyUI
+                                                  ? "a CLIP vision file (clip_vision_h.safetensors)"
+                                                  : io::kClipFile));
     }
+    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> clip_source,
+                     OpenComponent(files, files.clip, io::ComfyComponent::kClip));
     models::ClipVisualOptions clip;
-    clip.checkpoint_path = files.clip;
+    clip.source = clip_source.get();
     clip.device = device;
     if (extra.contains("clip")) {
       ASSIGN_OR_RETURN(clip.config, models::ClipVisionConfig::FromJson(extra["clip"]));

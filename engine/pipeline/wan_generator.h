@@ -1,10 +1,14 @@
 // WanGenerator: a VideoGenerator over a Wan2.1 model directory (the official
-// layout, see engine/io/model_dir.h), holding every component resident.
+// layout or ComfyUI single files, see engine/io/model_dir.h), holding every
+// component resident.
 //
 // videogen.json (optional, beside config.json) describes models whose
 // encoders are not the official sizes, such as the embedded tiny model:
 //   {"variant": "tiny", "description": "...",
 //    "t5": {T5Encoder kwargs}, "clip": {XLMRobertaCLIP kwargs}, "vae": {WanVAE_ kwargs},
+//    "dit": {WanModel kwargs: used only without config.json (ComfyUI files),
+//            where the DiT config is otherwise inferred from the tensor shapes
+//            with head_dim 128},
 //    "defaults": {"width": .., "height": .., "max_area": .., "num_frames": ..,
 //                 "steps": .., "shift": .., "guidance_scale": .., "fps": ..}}
 // Absent keys take the official presets (umT5-XXL, ViT-H/14, Wan2.1 VAE) and

@@ -1,0 +1,272 @@
+#include "engine/io/comfy_layout.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "engine/common/status_macros.h"
+#include "engine/io/safetensors.h"
+
+namespace videogen::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr absl::string_view kDitPrefix = "model.diffusion_model.";
+
+// Debian's abseil has its own string_view; TensorSource uses std::string_view.
+absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+bool Has(const std::vector<TensorInfo>& tensors, std::string_view name) {
+  return std::any_of(tensors.begin(), tensors.end(), [&](const TensorInfo& t) { return t.name == name; });
+}
+
+bool HasPrefix(const std::vector<TensorInfo>& tensors, absl::string_view prefix) {
+  return std::any_of(tensors.begin(), tensors.end(),
+                     [&](const TensorInfo& t) { return absl::StartsWith(t.name, prefix); });
+}
+
+// The HF sub-module of one encoder layer -> the official one.
+std::optional<std::string> T5LayerModule(absl::string_view layer, absl::string_view rest) {
+  if (layer == "0") {
+    if (rest == "layer_norm") return "norm1";
+    if (rest == "SelfAttention.relative_attention_bias") return "pos_embedding.embedding";
+    for (absl::string_view p : {"q", "k", "v", "o"}) {
+      if (rest == absl::StrCat("SelfAttention.", p)) return absl::StrCat("attn.", p);
+    }
+  } else if (layer == "1") {
+    if (rest == "layer_norm") return "norm2";
+    // HF umT5: wo(gelu(wi_0(x)) * wi_1(x)); official T5FeedForward:
+    // fc2(fc1(x) * gate(x)) with gate = Sequential(Linear, GELU).
+    if (rest == "DenseReluDense.wi_0") return "ffn.gate.0";
+    if (rest == "DenseReluDense.wi_1") return "ffn.fc1";
+    if (rest == "DenseReluDense.wo") return "ffn.fc2";
+  }
+  return std::nullopt;
+}
+
+// Splits "a.b.c.weight" into ("a.b.c", "weight").
+std::pair<absl::string_view, absl::string_view> SplitLeaf(absl::string_view name) {
+  const size_t dot = name.rfind('.');
+  if (dot == absl::string_view::npos) return {"", name};
+  return {name.substr(0, dot), name.substr(dot + 1)};
+}
+
+bool IsT5Leaf(absl::string_view leaf) {
+  return leaf == "weight" || leaf == "scale_weight" || leaf == "weight_scale" || leaf == "scale_input" ||
+         leaf == "input_scale";
+}
+
+bool IsOfficialT5(const std::vector<TensorInfo>& t) {
+  return Has(t, "token_embedding.weight") && Has(t, "blocks.0.attn.q.weight");
+}
+bool IsHfT5(const std::vector<TensorInfo>& t) {
+  return HasPrefix(t, "encoder.block.0.layer.0.SelfAttention.") &&
+         (Has(t, "shared.weight") || Has(t, "encoder.embed_tokens.weight"));
+}
+bool IsDit(const std::vector<TensorInfo>& t) {
+  for (absl::string_view prefix : {absl::string_view(""), kDitPrefix}) {
+    if (Has(t, absl::StrCat(prefix, "patch_embedding.weight")) &&
+        Has(t, absl::StrCat(prefix, "blocks.0.self_attn.q.weight"))) {
+      return true;
+    }
+  }
+  return false;
+}
+bool IsVae(const std::vector<TensorInfo>& t) {
+  return Has(t, "encoder.conv1.weight") && Has(t, "decoder.conv1.weight") && Has(t, "conv1.weight");
+}
+bool IsOfficialClip(const std::vector<TensorInfo>& t) { return Has(t, "visual.patch_embedding.weight"); }
+bool IsHfClip(const std::vector<TensorInfo>& t) {
+  return HasPrefix(t, "vision_model.embeddings.") || HasPrefix(t, "visual.transformer.resblocks.");
+}
+
+std::optional<std::string> KeepName(std::string_view name) { return std::string(name); }
+
+}  // namespace
+
+std::string_view ComfyComponentName(ComfyComponent component) {
+  switch (component) {
+    case ComfyComponent::kDit: return "dit";
+    case ComfyComponent::kT5: return "t5";
+    case ComfyComponent::kClip: return "clip";
+    case ComfyComponent::kVae: return "vae";
+  }
+  return "?";
+}
+
+absl::StatusOr<std::unique_ptr<RenamingTensorSource>> RenamingTensorSource::Create(
+    std::unique_ptr<TensorSource> base, const TensorRenamer& rename) {
+  std::vector<std::pair<TensorInfo, std::string>> entries;
+  for (const TensorInfo& info : base->tensors()) {
+    std::optional<std::string> name = rename(info.name);
+    if (!name.has_value()) continue;
+    TensorInfo renamed = info;
+    renamed.name = std::move(*name);
+    entries.emplace_back(std::move(renamed), info.name);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first.name < b.first.name; });
+  std::vector<TensorInfo> tensors;
+  std::vector<std::string> stored;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!tensors.empty() && entries[i].first.name == tensors.back().name) {
+      return absl::InvalidArgumentError(absl::StrCat(base->Describe(), ": tensors '", stored.back(),
+                                                     "' and '", entries[i].second, "' both map to '",
+                                                     entries[i].first.name, "'"));
+    }
+    tensors.push_back(std::move(entries[i].first));
+    stored.push_back(std::move(entries[i].second));
+  }
+  return std::unique_ptr<RenamingTensorSource>(
+      new RenamingTensorSource(std::move(base), std::move(tensors), std::move(stored)));
+}
+
+std::string RenamingTensorSource::StoredName(std::string_view name) const {
+  auto it = std::lower_bound(tensors_.begin(), tensors_.end(), name,
+                             [](const TensorInfo& t, std::string_view n) { return t.name < n; });
+  if (it == tensors_.end() || it->name != name) return "";
+  return stored_[static_cast<size_t>(it - tensors_.begin())];
+}
+
+absl::StatusOr<torch::Tensor> RenamingTensorSource::Read(std::string_view name) const {
+  const std::string stored = StoredName(name);
+  if (stored.empty()) return absl::NotFoundError(absl::StrCat(Describe(), ": no tensor '", AV(name), "'"));
+  return base_->Read(stored);
+}
+
+void RenamingTensorSource::Release(std::string_view name) const {
+  const std::string stored = StoredName(name);
+  if (!stored.empty()) base_->Release(stored);
+}
+
+std::string RenamingTensorSource::Describe() const { return absl::StrCat(base_->Describe(), " (renamed)"); }
+
+std::optional<std::string> T5OfficialName(std::string_view std_name) {
+  const absl::string_view name = AV(std_name);
+  if (name == "shared.weight") return "token_embedding.weight";
+  if (name == "encoder.final_layer_norm.weight") return "norm.weight";
+  if (name == "scaled_fp8") return std::string(name);
+  absl::string_view rest = name;
+  if (absl::ConsumePrefix(&rest, "encoder.block.")) {
+    // N.layer.L.<module>.<leaf>
+    const std::vector<absl::string_view> parts = absl::StrSplit(rest, absl::MaxSplits('.', 3));
+    int block = 0;
+    if (parts.size() != 4 || !absl::SimpleAtoi(parts[0], &block) || parts[1] != "layer") return std::nullopt;
+    const auto [module, leaf] = SplitLeaf(parts[3]);
+    if (!IsT5Leaf(leaf)) return std::nullopt;
+    std::optional<std::string> official = T5LayerModule(parts[2], module);
+    if (!official.has_value()) return std::nullopt;
+    return absl::StrCat("blocks.", block, ".", *official, ".", leaf);
+  }
+  // Official names pass through.
+  if (absl::StartsWith(name, "blocks.") || name == "token_embedding.weight" || name == "norm.weight" ||
+      absl::StartsWith(name, "pos_embedding.")) {
+    return std::string(name);
+  }
+  return std::nullopt;  // decoder.*, lm_head.*, encoder.embed_tokens.*, spiece_model, ...
+}
+
+std::optional<ComfyComponent> ClassifyHeader(const std::vector<TensorInfo>& tensors) {
+  if (IsDit(tensors)) return ComfyComponent::kDit;
+  if (IsOfficialT5(tensors) || IsHfT5(tensors)) return ComfyComponent::kT5;
+  if (IsOfficialClip(tensors) || IsHfClip(tensors)) return ComfyComponent::kClip;
+  if (IsVae(tensors)) return ComfyComponent::kVae;
+  return std::nullopt;
+}
+
+absl::StatusOr<std::unique_ptr<TensorSource>> OpenComfyCheckpoint(const std::string& path,
+                                                                  ComfyComponent component) {
+  ASSIGN_OR_RETURN(std::unique_ptr<TensorSource> base, OpenSafetensors(path));
+  const std::vector<TensorInfo>& t = base->tensors();
+  const std::optional<ComfyComponent> kind = ClassifyHeader(t);
+  if (kind != component) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": expected the tensors of a Wan2.1 ",
+                                                   AV(ComfyComponentName(component)), " checkpoint, found ",
+                                                   kind ? AV(ComfyComponentName(*kind)) : "none of dit/t5/clip/vae"));
+  }
+  switch (component) {
+    case ComfyComponent::kDit: {
+      if (!HasPrefix(t, kDitPrefix)) return base;
+      // Strip the prefix; names outside it (the `scaled_fp8` marker) keep theirs.
+      return RenamingTensorSource::Create(std::move(base), [](std::string_view name) -> std::optional<std::string> {
+        absl::string_view rest = AV(name);
+        absl::ConsumePrefix(&rest, kDitPrefix);
+        return std::string(rest);
+      });
+    }
+    case ComfyComponent::kT5: {
+      if (IsOfficialT5(t)) return base;
+      for (const TensorInfo& info : t) {
+        if (absl::EndsWith(info.name, ".scale_weight") || absl::EndsWith(info.name, ".weight_scale")) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              path, ": a scaled-fp8 umT5 file (tensor '", info.name,
+              "'); the T5 encoder has no scaled fp8 layers: use an fp16/bf16/fp32 or unscaled fp8_e4m3fn umT5 file"));
+        }
+      }
+      // ComfyUI files carry either shared.weight or encoder.embed_tokens.weight (or both, tied).
+      const bool has_shared = Has(t, "shared.weight");
+      return RenamingTensorSource::Create(
+          std::move(base), [has_shared](std::string_view name) -> std::optional<std::string> {
+            if (!has_shared && name == "encoder.embed_tokens.weight") return "token_embedding.weight";
+            return T5OfficialName(name);
+          });
+    }
+    case ComfyComponent::kClip:
+      if (IsHfClip(t)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ": CLIP vision weights in the HF/open_clip naming (vision_model.* or "
+                  "visual.transformer.resblocks.*) are not supported: they need fused qkv and reshaped "
+                  "embeddings; use the official models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth"));
+      }
+      return RenamingTensorSource::Create(std::move(base), KeepName);
+    case ComfyComponent::kVae:
+      return base;
+  }
+  return base;
+}
+
+absl::StatusOr<ComfyFiles> DetectComfyFiles(const std::string& dir) {
+  std::error_code ec;
+  std::vector<fs::path> candidates;
+  auto scan = [&](const fs::path& d) {
+    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec) && it->path().extension() == ".safetensors") candidates.push_back(it->path());
+    }
+  };
+  scan(dir);
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec)) scan(it->path());
+  }
+  std::sort(candidates.begin(), candidates.end());
+  std::map<ComfyComponent, std::vector<std::string>> found;
+  for (const fs::path& p : candidates) {
+    // Shards of an official sharded DiT are not single files.
+    if (absl::StartsWith(p.filename().string(), "diffusion_pytorch_model")) continue;
+    ASSIGN_OR_RETURN(const std::vector<TensorInfo> header, ReadSafetensorsHeader(p.string()));
+    if (std::optional<ComfyComponent> kind = ClassifyHeader(header)) found[*kind].push_back(p.string());
+  }
+  ComfyFiles files;
+  for (const auto& [kind, paths] : found) {
+    if (paths.size() > 1) {
+      return absl::InvalidArgumentError(absl::StrCat("model directory ", dir, " holds several ",
+                                                     AV(ComfyComponentName(kind)), " files: ",
+                                                     absl::StrJoin(paths, ", ")));
+    }
+    switch (kind) {
+      case ComfyComponent::kDit: files.dit = paths[0]; break;
+      case ComfyComponent::kT5: files.t5 = paths[0]; break;
+      case ComfyComponent::kClip: files.clip = paths[0]; break;
+      case ComfyComponent::kVae: files.vae = paths[0]; break;
+    }
+  }
+  return files;
+}
+
+}  // namespace videogen::io

@@ -1,0 +1,103 @@
+// ComfyUI's repackaged single files of Wan2.1 (Comfy-Org/Wan_2.1_ComfyUI_repackaged),
+// recognised from their safetensors headers and presented under the official
+// Wan names:
+//   DiT   wan2.1_*.safetensors       official names, optionally prefixed
+//                                    `model.diffusion_model.` (stripped); fp16,
+//                                    bf16 or fp8_e4m3fn; "fp8_scaled" files carry
+//                                    `scaled_fp8` and per-layer `.scale_weight`,
+//                                    passed through unchanged to the loader
+//                                    (engine/models/common/state_dict.h).
+//   T5    umt5_xxl_*.safetensors     HF T5 names (encoder.block.N.layer.0.SelfAttention.q,
+//                                    shared, DenseReluDense.wi_0/wi_1/wo, ...),
+//                                    renamed to the official T5Encoder names.
+//   CLIP  clip_vision_h.safetensors  only a file already in the official
+//                                    `visual.*` naming loads; the HF
+//                                    (`vision_model.*`) and open_clip
+//                                    (`visual.transformer.resblocks.*`) namings
+//                                    need fused qkv / reshaped embeddings and are
+//                                    refused with a message saying so.
+//   VAE   wan_2.1_vae.safetensors    the official names.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/io/tensor_source.h"
+
+namespace videogen::io {
+
+enum class ComfyComponent { kDit, kT5, kClip, kVae };
+
+// "dit", "t5", "clip", "vae".
+std::string_view ComfyComponentName(ComfyComponent component);
+
+// The stored name of a tensor -> its official name; nullopt drops the tensor.
+using TensorRenamer = std::function<std::optional<std::string>(std::string_view stored)>;
+
+// A TensorSource presenting the tensors of `base` under new names (data and
+// dtypes unchanged, zero-copy as `base`).
+// Thread safety: as TensorSource (immutable after Create).
+class RenamingTensorSource final : public TensorSource {
+ public:
+  // Takes `base` over. InvalidArgument naming both stored names when two
+  // tensors get the same new name.
+  static absl::StatusOr<std::unique_ptr<RenamingTensorSource>> Create(std::unique_ptr<TensorSource> base,
+                                                                      const TensorRenamer& rename);
+
+  const std::vector<TensorInfo>& tensors() const override { return tensors_; }
+  // NotFound with the new name; otherwise the base's result for the stored name.
+  absl::StatusOr<torch::Tensor> Read(std::string_view name) const override;
+  void Release(std::string_view name) const override;
+  std::string Describe() const override;
+
+  // The stored name of new name `name` ("" when absent).
+  std::string StoredName(std::string_view name) const;
+
+ private:
+  RenamingTensorSource(std::unique_ptr<TensorSource> base, std::vector<TensorInfo> tensors,
+                       std::vector<std::string> stored)
+      : base_(std::move(base)), tensors_(std::move(tensors)), stored_(std::move(stored)) {}
+
+  // Constant after construction.
+  const std::unique_ptr<TensorSource> base_;
+  const std::vector<TensorInfo> tensors_;  // sorted by new name
+  const std::vector<std::string> stored_;  // stored_[i]: stored name of tensors_[i]
+};
+
+// The HF umT5 encoder name -> the official T5Encoder name
+// ("encoder.block.3.layer.1.DenseReluDense.wi_0.weight" -> "blocks.3.ffn.gate.0.weight").
+// Names of the official layout map to themselves; nullopt for names the
+// encoder does not use (decoder.*, lm_head, encoder.embed_tokens beside shared).
+std::optional<std::string> T5OfficialName(std::string_view hf_name);
+
+// The component a safetensors header describes, from its tensor names (either
+// naming). nullopt for none of the four.
+std::optional<ComfyComponent> ClassifyHeader(const std::vector<TensorInfo>& tensors);
+
+// Opens `path` (a safetensors file of `component`, ComfyUI or official naming)
+// with the official names. InvalidArgument naming the file when its header is
+// not `component`, for the CLIP namings described above, and for T5 files with
+// per-layer fp8 scales (the T5 encoder has no scaled-fp8 layers); NotFound /
+// DataLoss from opening.
+absl::StatusOr<std::unique_ptr<TensorSource>> OpenComfyCheckpoint(const std::string& path,
+                                                                  ComfyComponent component);
+
+// The ComfyUI single files found in `dir` and its immediate sub-directories
+// (ComfyUI's models/ tree: diffusion_models/, text_encoders/, clip_vision/,
+// vae/), classified by header. Empty strings for components not found.
+struct ComfyFiles {
+  std::string dit;
+  std::string t5;
+  std::string clip;
+  std::string vae;
+};
+// InvalidArgument naming the files when two hold the same component;
+// DataLoss when a header cannot be read.
+absl::StatusOr<ComfyFiles> DetectComfyFiles(const std::string& dir);
+
+}  // namespace videogen::io
