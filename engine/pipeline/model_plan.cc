@@ -3,7 +3,6 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/cuda_memory.h"
 #include "engine/common/status_macros.h"
-#include "engine/memory/model_headers.h"
 
 namespace videogen::pipeline {
 namespace {
@@ -23,9 +22,8 @@ torch::ScalarType ComputeDtype(Precision p, bool cuda) {
 
 }  // namespace
 
-absl::StatusOr<LoadPlan> PlanLoad(const std::string& model_dir, const GenerationDefaults& defaults,
+absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const GenerationDefaults& defaults,
                                   const LoadPlanOptions& options) {
-  ASSIGN_OR_RETURN(const memory::ModelHeaders headers, memory::ReadModelHeaders(model_dir));
   memory::Budgets budgets = memory::DetectBudgets(options.gpu_memory);
   if (options.host_memory != 0) budgets.host_bytes = options.host_memory;
   if (options.device.is_cuda() && options.gpu_memory == 0) {

@@ -12,6 +12,7 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "engine/memory/model_headers.h"
 #include "engine/memory/placement.h"
 #include "engine/memory/planner.h"
 #include "engine/pipeline/api/generator.h"
@@ -44,12 +45,13 @@ struct LoadPlan {
   const ComponentLoad& operator[](memory::Component c) const { return components[static_cast<size_t>(c)]; }
 };
 
-// Plans `model_dir` for requests of the model's default shape. Errors:
+// Plans a model, described by its tensors (engine/memory/model_headers.h:
+// read from headers only), for requests of the model's default shape. Errors:
 // FailedPrecondition from the planner when nothing fits (what is short by how
 // much, and which setting would fit); InvalidArgument naming `placement` for a
 // placement that is not on the worker's device or not supported on it (fp16 on
 // the CPU); the header readers' errors.
-absl::StatusOr<LoadPlan> PlanLoad(const std::string& model_dir, const GenerationDefaults& defaults,
+absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const GenerationDefaults& defaults,
                                   const LoadPlanOptions& options);
 
 }  // namespace videogen::pipeline

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/cuda_memory.h"
 #include "engine/common/host_memory.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
@@ -17,6 +18,7 @@
 #include "engine/io/model_dir.h"
 #include "engine/io/tensor_source.h"
 #include "engine/models/common/state_dict.h"
+#include "engine/quant/policy.h"
 
 namespace videogen::pipeline {
 
@@ -172,61 +174,6 @@ absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const WanGene
   } else {
     ASSIGN_OR_RETURN(dit_config, InferDitConfig(*dit_source));
   }
-  const torch::Device device = options.device;
-
-  WanPipelineParts parts;
-  RETURN_IF_ERROR(TorchCall("DiT", [&] { parts.dit = models::WanModel(dit_config); }));
-  {
-    models::LoadOptions load;
-    load.dtype = options.dit_dtype;
-    load.device = device;
-    RETURN_IF_ERROR(models::LoadStateDict(*parts.dit, *dit_source, load));
-    dit_source.reset();
-  }
-
-  ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> t5_source,
-                   OpenComponent(files, files.t5, io::ComfyComponent::kT5));
-  models::T5EncoderModelOptions t5;
-  t5.source = t5_source.get();
-  t5.tokenizer_path = files.tokenizer;
-  t5.dtype = options.t5_dtype;
-  t5.device = device;
-  t5.text_len = static_cast<int>(dit_config.text_len);
-  if (extra.contains("t5")) {
-    ASSIGN_OR_RETURN(t5.config, models::T5Config::FromJson(extra["t5"]));
-  }
-  ASSIGN_OR_RETURN(parts.text_encoder, models::T5EncoderModel::Create(t5));
-  t5_source.reset();
-
-  models::vae::WanVaeOptions vae;
-  vae.device = device;
-  if (extra.contains("vae")) {
-    ASSIGN_OR_RETURN(vae.config, models::vae::VaeConfig::FromJson(extra["vae"]));
-  }
-  {
-    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> vae_source,
-                     OpenComponent(files, files.vae, io::ComfyComponent::kVae));
-    ASSIGN_OR_RETURN(parts.vae, models::vae::WanVae::Create(*vae_source, vae));
-  }
-
-  if (dit_config.has_image_input()) {
-    if (files.clip.empty()) {
-      return absl::NotFoundError(absl::StrCat("model directory ", files.dir, " holds an i2v DiT but lacks ",
-                                              files.layout == io::ModelLayout::kComfyUI
-                                                  ? "a CLIP vision file (clip_vision_h.safetensors)"
-                                                  : io::kClipFile));
-    }
-    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> clip_source,
-                     OpenComponent(files, files.clip, io::ComfyComponent::kClip));
-    models::ClipVisualOptions clip;
-    clip.source = clip_source.get();
-    clip.device = device;
-    if (extra.contains("clip")) {
-      ASSIGN_OR_RETURN(clip.config, models::ClipVisionConfig::FromJson(extra["clip"]));
-    }
-    ASSIGN_OR_RETURN(parts.clip, models::ClipVisual::Create(clip));
-  }
-
   ModelDescription d;
   d.id = options.id.empty() ? std::filesystem::path(files.dir).filename().string() : options.id;
   d.type = dit_config.has_image_input() ? ModelType::kI2V : ModelType::kT2V;
@@ -242,6 +189,75 @@ absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const WanGene
     d.defaults.negative_prompt = kT2VNegativePrompt;
   }
   if (extra.contains("defaults")) RETURN_IF_ERROR(ApplyDefaults(extra["defaults"], d.defaults));
+
+  // Every component file is opened (headers only) and planned before any weight is read.
+  ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> t5_source,
+                   OpenComponent(files, files.t5, io::ComfyComponent::kT5));
+  ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> vae_source,
+                   OpenComponent(files, files.vae, io::ComfyComponent::kVae));
+  std::unique_ptr<io::TensorSource> clip_source;
+  if (dit_config.has_image_input()) {
+    if (files.clip.empty()) {
+      return absl::NotFoundError(absl::StrCat("model directory ", files.dir, " holds an i2v DiT but lacks ",
+                                              files.layout == io::ModelLayout::kComfyUI
+                                                  ? "a CLIP vision file (clip_vision_h.safetensors)"
+                                                  : io::kClipFile));
+    }
+    ASSIGN_OR_RETURN(clip_source, OpenComponent(files, files.clip, io::ComfyComponent::kClip));
+  }
+  memory::ModelHeaders headers;
+  headers.dir = files.dir;
+  headers.dit_num_heads = dit_config.num_heads;
+  headers.components.push_back({memory::Component::kDit, files.dit, dit_source->tensors()});
+  headers.components.push_back({memory::Component::kT5, files.t5, t5_source->tensors()});
+  if (clip_source != nullptr) headers.components.push_back({memory::Component::kClip, files.clip, clip_source->tensors()});
+  headers.components.push_back({memory::Component::kVae, files.vae, vae_source->tensors()});
+  ASSIGN_OR_RETURN(const LoadPlan plan, PlanLoad(headers, d.defaults, options.load));
+
+  WanPipelineParts parts;
+  // Uninitialised parameters: the loader streams every tensor straight into its resident form.
+  RETURN_IF_ERROR(TorchCall("DiT", [&] { parts.dit = models::WanModel(dit_config, quant::ParamInit::kUninitialized); }));
+  {
+    const ComponentLoad& where = plan[memory::Component::kDit];
+    models::LoadOptions load;
+    load.dtype = where.dtype;
+    load.device = where.device;
+    if (where.fp8) load.fp8 = quant::Fp8Options{};
+    RETURN_IF_ERROR(models::LoadStateDict(*parts.dit, *dit_source, load));
+    dit_source.reset();
+  }
+
+  models::T5EncoderModelOptions t5;
+  t5.source = t5_source.get();
+  t5.tokenizer_path = files.tokenizer;
+  t5.dtype = plan[memory::Component::kT5].dtype;
+  t5.device = plan[memory::Component::kT5].device;
+  t5.text_len = static_cast<int>(dit_config.text_len);
+  if (extra.contains("t5")) {
+    ASSIGN_OR_RETURN(t5.config, models::T5Config::FromJson(extra["t5"]));
+  }
+  ASSIGN_OR_RETURN(parts.text_encoder, models::T5EncoderModel::Create(t5));
+  t5_source.reset();
+
+  models::vae::WanVaeOptions vae;
+  vae.device = plan[memory::Component::kVae].device;
+  if (extra.contains("vae")) {
+    ASSIGN_OR_RETURN(vae.config, models::vae::VaeConfig::FromJson(extra["vae"]));
+  }
+  ASSIGN_OR_RETURN(parts.vae, models::vae::WanVae::Create(*vae_source, vae));
+  vae_source.reset();
+
+  if (clip_source != nullptr) {
+    models::ClipVisualOptions clip;
+    clip.source = clip_source.get();
+    clip.device = plan[memory::Component::kClip].device;
+    clip.dtype = plan[memory::Component::kClip].dtype;
+    if (extra.contains("clip")) {
+      ASSIGN_OR_RETURN(clip.config, models::ClipVisionConfig::FromJson(extra["clip"]));
+    }
+    ASSIGN_OR_RETURN(parts.clip, models::ClipVisual::Create(clip));
+  }
+
   for (auto groups : {ResidentGroups(*parts.dit, "dit"), ResidentGroups(parts.text_encoder->module(), "t5"),
                       ResidentGroups(parts.vae->module(), "vae")}) {
     d.resident.insert(d.resident.end(), groups.begin(), groups.end());
@@ -250,13 +266,10 @@ absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const WanGene
     const auto groups = ResidentGroups(parts.clip->module(), "clip");
     d.resident.insert(d.resident.end(), groups.begin(), groups.end());
   }
-  d.plan.offload_mode = "none";
-  uint64_t total = 0;
-  for (const ResidentGroup& g : d.resident) total += g.bytes;
-  d.plan.summary = absl::StrCat("all components resident on ", DeviceName(device), ": ", total, " bytes of weights");
+  d.plan = plan.summary;
 
   ASSIGN_OR_RETURN(std::unique_ptr<WanPipeline> pipe, WanPipeline::Create(std::move(parts)));
-  return std::unique_ptr<WanGenerator>(new WanGenerator(std::move(pipe), std::move(d), device));
+  return std::unique_ptr<WanGenerator>(new WanGenerator(std::move(pipe), std::move(d), options.load.device));
 }
 
 WanGenerator::WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescription description, torch::Device device)
@@ -322,12 +335,18 @@ absl::StatusOr<GeneratedVideo> WanGenerator::Generate(const GenerationRequest& r
 }
 
 std::vector<DeviceMemoryStats> WanGenerator::DeviceMemory() const {
-  DeviceMemoryStats cpu;
-  cpu.device = "cpu";
-  cpu.used = ProcessRssBytes();
-  cpu.peak = ProcessPeakRssBytes();
-  cpu.total = HostMemoryLimitBytes();
-  return {cpu};
+  std::vector<DeviceMemoryStats> out;
+  if (device_.is_cuda()) {
+    if (auto cuda = QueryCudaMemory(device_.has_index() ? device_.index() : 0); cuda.ok()) {
+      out.push_back({DeviceName(device_), cuda->used, cuda->total, cuda->peak});
+    }
+  }
+  out.push_back({"cpu", ProcessRssBytes(), HostMemoryLimitBytes(), ProcessPeakRssBytes()});
+  return out;
+}
+
+void WanGenerator::ReleaseCachedMemory() {
+  if (device_.is_cuda()) ReleaseCudaCache();
 }
 
 }  // namespace videogen::pipeline

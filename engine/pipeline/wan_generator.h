@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/pipeline/api/generator.h"
+#include "engine/pipeline/model_plan.h"
 #include "engine/pipeline/wan_pipeline.h"
 
 namespace videogen::pipeline {
@@ -36,27 +37,30 @@ struct WanGeneratorOptions {
   std::string model_dir;
   // The id requests name; "" = the directory's base name.
   std::string id;
-  // Where every component lives and computes. On CPU everything is float32.
-  torch::Device device = torch::kCPU;
-  // Parameter dtype of the DiT and the T5 encoder (float32 or bfloat16);
-  // CLIP and VAE stay float32.
-  torch::ScalarType dit_dtype = torch::kFloat32;
-  torch::ScalarType t5_dtype = torch::kFloat32;
+  // The worker's device, --placement overrides and memory budgets. Each
+  // component is loaded where the memory plan (engine/memory/planner.h) puts
+  // it, in its precision (the DiT in fp8 when the plan says so).
+  LoadPlanOptions load;
 };
 
 // Thread safety: as VideoGenerator (Generate by one thread at a time).
 class WanGenerator final : public VideoGenerator {
  public:
-  // Loads every component. NotFound / InvalidArgument naming the missing or
-  // mismatched file or tensor; DataLoss for corrupt files; ResourceExhausted
-  // when memory runs out.
+  // Plans memory from the checkpoint headers, then loads every component.
+  // FailedPrecondition (before anything is loaded) when the model does not fit
+  // the budgets, saying what is short by how much; NotFound / InvalidArgument
+  // naming the missing or mismatched file, tensor or placement entry; DataLoss
+  // for corrupt files; ResourceExhausted when memory runs out.
   static absl::StatusOr<std::unique_ptr<WanGenerator>> Create(const WanGeneratorOptions& options);
 
   const ModelDescription& description() const override { return description_; }
   absl::Status Validate(const GenerationRequest& request) const override;
   absl::StatusOr<GeneratedVideo> Generate(const GenerationRequest& request, ProgressSink* progress,
                                           const CancelToken& cancel) override;
+  // The model's device (cuda: driver + caching allocator figures) and the host
+  // (process RSS, its peak, and the memory limit).
   std::vector<DeviceMemoryStats> DeviceMemory() const override;
+  void ReleaseCachedMemory() override;
 
   const WanPipeline& pipeline() const { return *pipeline_; }
 

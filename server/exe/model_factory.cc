@@ -15,7 +15,7 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const std::str
   pipeline::WanGeneratorOptions options;
   options.model_dir = dir;
   options.id = id;
-  ASSIGN_OR_RETURN(options.device, TorchCall(absl::StrCat("devices: ", device), [&] { return torch::Device(device); }));
+  ASSIGN_OR_RETURN(options.load.device, TorchCall(absl::StrCat("devices: ", device), [&] { return torch::Device(device); }));
   ASSIGN_OR_RETURN(std::unique_ptr<pipeline::WanGenerator> generator, pipeline::WanGenerator::Create(options));
   return std::unique_ptr<pipeline::VideoGenerator>(std::move(generator));
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,59 @@ TEST_F(GeneratorTest, ValidationNamesTheField) {
   r.image = Image(8, 8);
   expect(t2v->Validate(r), "image");
   expect(i2v->Validate(GenerationRequest{}), "image");
+}
+
+TEST_F(GeneratorTest, DescribesItsMemoryPlan) {
+  auto gen = Load(ModelType::kI2V);
+  ASSERT_NE(gen, nullptr);
+  const PlanSummary& plan = gen->description().plan;
+  EXPECT_EQ(plan.offload_mode, "none");
+  ASSERT_EQ(plan.predicted_peak.count("cpu"), 1u);
+  // Resident weights are part of the predicted host peak.
+  uint64_t resident = 0;
+  for (const ResidentGroup& g : gen->description().resident) resident += g.bytes;
+  EXPECT_GT(plan.predicted_peak.at("cpu"), resident);
+  EXPECT_NE(plan.summary.find("dit"), std::string::npos) << plan.summary;
+}
+
+TEST_F(GeneratorTest, RefusesBeforeLoadingWhenTheHostBudgetIsTooSmall) {
+  TinyModelOptions tiny;
+  auto dir = EnsureTinyModel(*cache_, tiny);
+  ASSERT_TRUE(dir.ok());
+  WanGeneratorOptions options;
+  options.model_dir = *dir;
+  options.load.host_memory = 1 << 20;  // 1 MiB
+  auto gen = WanGenerator::Create(options);
+  EXPECT_EQ(gen.status().code(), absl::StatusCode::kFailedPrecondition) << gen.status();
+  EXPECT_NE(gen.status().message().find("host"), std::string::npos) << gen.status();
+}
+
+TEST_F(GeneratorTest, PlacementOverridesThePlan) {
+  TinyModelOptions tiny;
+  tiny.type = ModelType::kT2V;
+  auto dir = EnsureTinyModel(*cache_, tiny);
+  ASSERT_TRUE(dir.ok());
+  WanGeneratorOptions options;
+  options.model_dir = *dir;
+  auto placement = memory::ParsePlacement("dit=cpu:fp8,t5=cpu:fp32");
+  ASSERT_TRUE(placement.ok());
+  options.load.placement = *placement;
+  auto gen = WanGenerator::Create(options);
+  ASSERT_TRUE(gen.ok()) << gen.status();
+  std::map<std::string, uint64_t> dtypes;
+  for (const ResidentGroup& g : (*gen)->description().resident) dtypes[g.component + "/" + g.dtype] += g.bytes;
+  EXPECT_GT(dtypes["dit/fp8_e4m3fn"], 0u);
+  EXPECT_GT(dtypes["t5/fp32"], 0u);
+  EXPECT_EQ(dtypes.count("t5/bf16"), 0u);
+  GenerationRequest r;
+  r.width = 32;
+  r.height = 32;
+  r.num_frames = 1;
+  r.steps = 1;
+  CancelToken cancel;
+  EXPECT_TRUE((*gen)->Generate(r, nullptr, cancel).ok());
+  options.load.placement = *memory::ParsePlacement("clip=cpu:fp16");
+  EXPECT_EQ(WanGenerator::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(GeneratorTest, CancelledBeforeDenoising) {
