@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include <ATen/ATen.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -87,8 +89,6 @@ bool IsHfClip(const std::vector<TensorInfo>& t) {
   return HasPrefix(t, "vision_model.embeddings.") || HasPrefix(t, "visual.transformer.resblocks.");
 }
 
-std::optional<std::string> KeepName(std::string_view name) { return std::string(name); }
-
 }  // namespace
 
 std::string_view ComfyComponentName(ComfyComponent component) {
@@ -102,7 +102,7 @@ std::string_view ComfyComponentName(ComfyComponent component) {
 }
 
 absl::StatusOr<std::unique_ptr<RenamingTensorSource>> RenamingTensorSource::Create(
-    std::unique_ptr<TensorSource> base, const TensorRenamer& rename) {
+    std::unique_ptr<TensorSource> base, const TensorRenamer& rename, std::vector<DerivedTensor> derived) {
   std::vector<std::pair<TensorInfo, std::string>> entries;
   for (const TensorInfo& info : base->tensors()) {
     std::optional<std::string> name = rename(info.name);
@@ -110,6 +110,31 @@ absl::StatusOr<std::unique_ptr<RenamingTensorSource>> RenamingTensorSource::Crea
     TensorInfo renamed = info;
     renamed.name = std::move(*name);
     entries.emplace_back(std::move(renamed), info.name);
+  }
+  for (const DerivedTensor& d : derived) {
+    const TensorInfo* first = d.parts.empty() ? nullptr : base->Find(d.parts[0]);
+    int64_t parts_numel = 0;
+    for (const std::string& part : d.parts) {
+      const TensorInfo* info = base->Find(part);
+      if (info == nullptr || first == nullptr || info->dtype != first->dtype) {
+        return absl::InvalidArgumentError(absl::StrCat(base->Describe(), ": cannot build '", d.name, "': part '", part,
+                                                       "' is missing or of another dtype"));
+      }
+      int64_t n = 1;
+      for (int64_t s : info->shape) n *= s;
+      parts_numel += n;
+    }
+    int64_t numel = 1;
+    for (int64_t s : d.shape) numel *= s;
+    if (first == nullptr || numel != parts_numel) {
+      return absl::InvalidArgumentError(absl::StrCat(base->Describe(), ": cannot build '", d.name, "' from ",
+                                                     d.parts.size(), " tensors of ", parts_numel, " elements"));
+    }
+    TensorInfo info = *first;
+    info.name = d.name;
+    info.shape = d.shape;
+    info.nbytes = static_cast<uint64_t>(numel * DTypeSize(first->dtype));
+    entries.emplace_back(std::move(info), "");
   }
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.first.name < b.first.name; });
@@ -125,7 +150,7 @@ absl::StatusOr<std::unique_ptr<RenamingTensorSource>> RenamingTensorSource::Crea
     stored.push_back(std::move(entries[i].second));
   }
   return std::unique_ptr<RenamingTensorSource>(
-      new RenamingTensorSource(std::move(base), std::move(tensors), std::move(stored)));
+      new RenamingTensorSource(std::move(base), std::move(tensors), std::move(stored), std::move(derived)));
 }
 
 std::string RenamingTensorSource::StoredName(std::string_view name) const {
@@ -137,13 +162,26 @@ std::string RenamingTensorSource::StoredName(std::string_view name) const {
 
 absl::StatusOr<torch::Tensor> RenamingTensorSource::Read(std::string_view name) const {
   const std::string stored = StoredName(name);
-  if (stored.empty()) return absl::NotFoundError(absl::StrCat(Describe(), ": no tensor '", AV(name), "'"));
-  return base_->Read(stored);
+  if (!stored.empty()) return base_->Read(stored);
+  for (const DerivedTensor& d : derived_) {
+    if (d.name != name) continue;
+    std::vector<torch::Tensor> parts;
+    for (const std::string& part : d.parts) {
+      ASSIGN_OR_RETURN(torch::Tensor t, base_->Read(part));
+      parts.push_back(t.reshape({-1}));
+    }
+    return at::cat(parts, 0).view(d.shape);
+  }
+  return absl::NotFoundError(absl::StrCat(Describe(), ": no tensor '", AV(name), "'"));
 }
 
 void RenamingTensorSource::Release(std::string_view name) const {
   const std::string stored = StoredName(name);
   if (!stored.empty()) base_->Release(stored);
+  for (const DerivedTensor& d : derived_) {
+    if (d.name != name) continue;
+    for (const std::string& part : d.parts) base_->Release(part);
+  }
 }
 
 std::string RenamingTensorSource::Describe() const { return absl::StrCat(base_->Describe(), " (renamed)"); }
@@ -172,6 +210,67 @@ std::optional<std::string> T5OfficialName(std::string_view std_name) {
   }
   return std::nullopt;  // decoder.*, lm_head.*, encoder.embed_tokens.*, spiece_model, ...
 }
+
+std::optional<std::string> ClipOfficialName(std::string_view std_name) {
+  const absl::string_view name = AV(std_name);
+  if (name == "vision_model.embeddings.patch_embedding.weight") return "visual.patch_embedding.weight";
+  absl::string_view rest = name;
+  if (absl::ConsumePrefix(&rest, "vision_model.pre_layrnorm.")) return absl::StrCat("visual.pre_norm.", rest);
+  if (absl::ConsumePrefix(&rest, "vision_model.post_layernorm.")) return absl::StrCat("visual.post_norm.", rest);
+  if (!absl::ConsumePrefix(&rest, "vision_model.encoder.layers.")) return std::nullopt;
+  const size_t dot = rest.find('.');
+  int block = 0;
+  if (dot == absl::string_view::npos || !absl::SimpleAtoi(rest.substr(0, dot), &block)) return std::nullopt;
+  const absl::string_view tail = rest.substr(dot + 1);
+  const auto [module, leaf] = SplitLeaf(tail);
+  if (leaf != "weight" && leaf != "bias") return std::nullopt;
+  std::string official;
+  if (module == "layer_norm1") {
+    official = "norm1";
+  } else if (module == "layer_norm2") {
+    official = "norm2";
+  } else if (module == "self_attn.out_proj") {
+    official = "attn.proj";
+  } else if (module == "mlp.fc1") {
+    official = "mlp.0";
+  } else if (module == "mlp.fc2") {
+    official = "mlp.2";
+  } else {
+    return std::nullopt;  // q/k/v_proj are fused into to_qkv
+  }
+  return absl::StrCat("visual.transformer.", block, ".", official, ".", leaf);
+}
+
+namespace {
+
+// HF CLIPVisionModel -> the official VisionTransformer under `visual.`.
+absl::StatusOr<std::unique_ptr<TensorSource>> OpenHfClip(std::unique_ptr<TensorSource> base) {
+  std::vector<DerivedTensor> derived;
+  const TensorInfo* cls = base->Find("vision_model.embeddings.class_embedding");
+  const TensorInfo* pos = base->Find("vision_model.embeddings.position_embedding.weight");
+  if (cls == nullptr || cls->shape.size() != 1 || pos == nullptr || pos->shape.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(base->Describe(), ": HF CLIP vision file without "
+                                                   "vision_model.embeddings.class_embedding [D] and "
+                                                   "position_embedding.weight [T, D]"));
+  }
+  derived.push_back({"visual.cls_embedding", {cls->name}, {1, 1, cls->shape[0]}});
+  derived.push_back({"visual.pos_embedding", {pos->name}, {1, pos->shape[0], pos->shape[1]}});
+  for (int block = 0;; ++block) {
+    const std::string attn = absl::StrCat("vision_model.encoder.layers.", block, ".self_attn.");
+    const TensorInfo* q = base->Find(attn + "q_proj.weight");
+    if (q == nullptr) break;
+    for (const char* leaf : {"weight", "bias"}) {
+      std::vector<std::string> parts;
+      for (const char* p : {"q_proj.", "k_proj.", "v_proj."}) parts.push_back(absl::StrCat(attn, p, leaf));
+      std::vector<int64_t> shape = {3 * q->shape[0]};
+      if (std::string_view(leaf) == "weight") shape.push_back(q->shape[1]);
+      derived.push_back({absl::StrCat("visual.transformer.", block, ".attn.to_qkv.", leaf), parts, shape});
+    }
+  }
+  return RenamingTensorSource::Create(std::move(base), ClipOfficialName, std::move(derived));
+}
+
+}  // namespace
 
 std::optional<ComfyComponent> ClassifyHeader(const std::vector<TensorInfo>& tensors) {
   if (IsDit(tensors)) return ComfyComponent::kDit;
@@ -219,13 +318,14 @@ absl::StatusOr<std::unique_ptr<TensorSource>> OpenComfyCheckpoint(const std::str
           });
     }
     case ComfyComponent::kClip:
-      if (IsHfClip(t)) {
+      if (HasPrefix(t, "visual.transformer.resblocks.")) {
         return absl::InvalidArgumentError(absl::StrCat(
-            path, ": CLIP vision weights in the HF/open_clip naming (vision_model.* or "
-                  "visual.transformer.resblocks.*) are not supported: they need fused qkv and reshaped "
-                  "embeddings; use the official models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth"));
+            path, ": CLIP vision weights in the open_clip naming (visual.transformer.resblocks.*) are not "
+                  "supported; use ComfyUI's clip_vision_h.safetensors (HF naming) or the official "
+                  "models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth"));
       }
-      return RenamingTensorSource::Create(std::move(base), KeepName);
+      if (HasPrefix(t, "vision_model.")) return OpenHfClip(std::move(base));
+      return base;
     case ComfyComponent::kVae:
       return base;
   }

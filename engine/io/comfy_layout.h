@@ -10,12 +10,12 @@
 //   T5    umt5_xxl_*.safetensors     HF T5 names (encoder.block.N.layer.0.SelfAttention.q,
 //                                    shared, DenseReluDense.wi_0/wi_1/wo, ...),
 //                                    renamed to the official T5Encoder names.
-//   CLIP  clip_vision_h.safetensors  only a file already in the official
-//                                    `visual.*` naming loads; the HF
-//                                    (`vision_model.*`) and open_clip
-//                                    (`visual.transformer.resblocks.*`) namings
-//                                    need fused qkv / reshaped embeddings and are
-//                                    refused with a message saying so.
+//   CLIP  clip_vision_h.safetensors  HF CLIPVisionModel names (vision_model.*,
+//                                    what ComfyUI stores): q/k/v_proj are
+//                                    concatenated into attn.to_qkv, the class and
+//                                    position embeddings reshaped; or the official
+//                                    `visual.*` names. The open_clip naming
+//                                    (visual.transformer.resblocks.*) is refused.
 //   VAE   wan_2.1_vae.safetensors    the official names.
 #pragma once
 
@@ -39,15 +39,25 @@ std::string_view ComfyComponentName(ComfyComponent component);
 // The stored name of a tensor -> its official name; nullopt drops the tensor.
 using TensorRenamer = std::function<std::optional<std::string>(std::string_view stored)>;
 
+// A tensor built from stored ones: their concatenation along dim 0, viewed
+// as `shape` (same element count and dtype). Read copies.
+struct DerivedTensor {
+  std::string name;                // the new name
+  std::vector<std::string> parts;  // stored names, in order
+  std::vector<int64_t> shape;
+};
+
 // A TensorSource presenting the tensors of `base` under new names (data and
-// dtypes unchanged, zero-copy as `base`).
+// dtypes unchanged, zero-copy as `base`), plus derived tensors.
 // Thread safety: as TensorSource (immutable after Create).
 class RenamingTensorSource final : public TensorSource {
  public:
   // Takes `base` over. InvalidArgument naming both stored names when two
-  // tensors get the same new name.
+  // tensors get the same new name, and naming a derived tensor whose parts are
+  // missing, of different dtypes or another element count than its shape.
   static absl::StatusOr<std::unique_ptr<RenamingTensorSource>> Create(std::unique_ptr<TensorSource> base,
-                                                                      const TensorRenamer& rename);
+                                                                      const TensorRenamer& rename,
+                                                                      std::vector<DerivedTensor> derived = {});
 
   const std::vector<TensorInfo>& tensors() const override { return tensors_; }
   // NotFound with the new name; otherwise the base's result for the stored name.
@@ -60,13 +70,15 @@ class RenamingTensorSource final : public TensorSource {
 
  private:
   RenamingTensorSource(std::unique_ptr<TensorSource> base, std::vector<TensorInfo> tensors,
-                       std::vector<std::string> stored)
-      : base_(std::move(base)), tensors_(std::move(tensors)), stored_(std::move(stored)) {}
+                       std::vector<std::string> stored, std::vector<DerivedTensor> derived)
+      : base_(std::move(base)), tensors_(std::move(tensors)), stored_(std::move(stored)),
+        derived_(std::move(derived)) {}
 
   // Constant after construction.
   const std::unique_ptr<TensorSource> base_;
   const std::vector<TensorInfo> tensors_;  // sorted by new name
-  const std::vector<std::string> stored_;  // stored_[i]: stored name of tensors_[i]
+  const std::vector<std::string> stored_;  // stored_[i]: stored name of tensors_[i] ("" when derived)
+  const std::vector<DerivedTensor> derived_;
 };
 
 // The HF umT5 encoder name -> the official T5Encoder name
@@ -79,9 +91,15 @@ std::optional<std::string> T5OfficialName(std::string_view hf_name);
 // naming). nullopt for none of the four.
 std::optional<ComfyComponent> ClassifyHeader(const std::vector<TensorInfo>& tensors);
 
+// The official name of an HF CLIPVisionModel tensor that maps one to one
+// ("vision_model.encoder.layers.3.mlp.fc1.weight" -> "visual.transformer.3.mlp.0.weight");
+// nullopt for the q/k/v projections, the class/position embeddings (derived,
+// see OpenComfyCheckpoint), visual_projection and unknown names.
+std::optional<std::string> ClipOfficialName(std::string_view hf_name);
+
 // Opens `path` (a safetensors file of `component`, ComfyUI or official naming)
 // with the official names. InvalidArgument naming the file when its header is
-// not `component`, for the CLIP namings described above, and for T5 files with
+// not `component`, for the open_clip CLIP naming, and for T5 files with
 // per-layer fp8 scales (the T5 encoder has no scaled-fp8 layers); NotFound /
 // DataLoss from opening.
 absl::StatusOr<std::unique_ptr<TensorSource>> OpenComfyCheckpoint(const std::string& path,

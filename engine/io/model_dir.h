@@ -22,7 +22,8 @@
 //                                     its config is inferred from the tensor
 //                                     shapes unless config.json is present
 //      umt5_xxl_*.safetensors         umT5-XXL encoder in HF T5 naming (not fp8_scaled)
-//      clip_vision_h.safetensors      CLIP (i2v only; only the official visual.* naming)
+//      clip_vision_h.safetensors      CLIP (i2v only): HF CLIPVisionModel naming (vision_model.*)
+//                                     or the official visual.* naming; open_clip naming refused
 //      wan_2.1_vae.safetensors        VAE
 //      spiece.model                   tokenizer (ComfyUI bundles it in its code, so
 //                                     it must be copied here; google/umt5-xxl/spiece.model

@@ -29,10 +29,14 @@ nlohmann::json ReadJson(const fs::path& p) {
 
 class ComfyGeneratorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Build(ModelType::kT2V); }
+
+  // The tiny model of `type` in both layouts (official_, comfy_).
+  void Build(ModelType type) {
     root_ = fs::temp_directory_path() / ("vg_comfygen_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
     TinyModelOptions tiny;
-    tiny.type = ModelType::kT2V;
+    tiny.type = type;
     auto dir = EnsureTinyModel((root_ / "cache").string(), tiny);
     ASSERT_TRUE(dir.ok()) << dir.status();
     official_ = *dir;
@@ -49,6 +53,11 @@ class ComfyGeneratorTest : public ::testing::Test {
     io::test_util::WriteRenamed((comfy_ / "vae" / "wan_2.1_vae.safetensors").string(),
                                 ReadAll((official_ / io::kVaeFile).string()), [](const std::string& n) { return n; });
     fs::copy_file(official_ / io::kTokenizerFile, comfy_ / "spiece.model");
+    if (type == ModelType::kI2V) {
+      fs::create_directories(comfy_ / "clip_vision");
+      io::test_util::WriteHfClip((official_ / io::kClipFile).string(),
+                                 (comfy_ / "clip_vision" / "clip_vision_h.safetensors").string());
+    }
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -67,11 +76,20 @@ class ComfyGeneratorTest : public ::testing::Test {
     return gen.ok() ? std::move(*gen) : nullptr;
   }
 
-  static GeneratedVideo Generate(WanGenerator& gen) {
+  static GeneratedVideo Generate(WanGenerator& gen, bool with_image = false) {
     GenerationRequest r;
+    if (with_image) {
+      RgbImage img{64, 32, std::vector<uint8_t>(64 * 32 * 3)};
+      for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 7 % 251);
+      r.image = std::move(img);
+    }
     r.prompt = "a cat walks";
-    r.width = 64;
-    r.height = 32;
+    if (!with_image) {
+      r.width = 64;
+      r.height = 32;
+    } else {
+      r.max_area = 64 * 32;
+    }
     r.num_frames = 5;
     r.steps = 2;
     r.seed = 7;
@@ -119,6 +137,27 @@ TEST_F(ComfyGeneratorTest, DitConfigIsInferredWithoutConfigJson) {
   // head_dim 64 differs from the inferred 128, so outputs need videogen.json "dit".
   EXPECT_EQ(DitBytes(*comfy), DitBytes(*official));
   EXPECT_EQ(comfy->description().type, ModelType::kT2V);
+}
+
+TEST_F(ComfyGeneratorTest, ComfyI2VWithHfClipGeneratesWhatTheOfficialLayoutGenerates) {
+  Build(ModelType::kI2V);
+  WriteVideogenJson(/*with_dit=*/true);
+  auto official = Load(official_);
+  auto comfy = Load(comfy_);
+  ASSERT_NE(official, nullptr);
+  ASSERT_NE(comfy, nullptr);
+  EXPECT_EQ(comfy->description().type, ModelType::kI2V);
+  const GeneratedVideo a = Generate(*official, /*with_image=*/true), b = Generate(*comfy, /*with_image=*/true);
+  ASSERT_FALSE(a.rgb.empty());
+  EXPECT_EQ(a.rgb, b.rgb);
+
+  // Without the CLIP file the i2v model names what is missing.
+  fs::remove_all(comfy_ / "clip_vision");
+  WanGeneratorOptions options;
+  options.model_dir = comfy_.string();
+  auto missing = WanGenerator::Create(options);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(std::string(missing.status().message()).find("clip_vision_h"), std::string::npos) << missing.status();
 }
 
 }  // namespace

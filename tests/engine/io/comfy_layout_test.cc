@@ -10,11 +10,13 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/io/safetensors.h"
+#include "engine/models/clip/clip_visual.h"
 #include "engine/models/common/state_dict.h"
 #include "engine/models/dit/model.h"
 #include "engine/models/t5/t5_encoder.h"
@@ -82,6 +84,23 @@ TEST(T5OfficialNameTest, MapsHfUmT5Names) {
                               "encoder.embed_tokens.weight", "spiece_model",
                               "encoder.block.0.layer.2.DenseReluDense.wi.weight", "encoder.block.x.layer.0.layer_norm.weight"}) {
     EXPECT_FALSE(T5OfficialName(dropped).has_value()) << dropped;
+  }
+}
+
+TEST(ClipOfficialNameTest, MapsHfClipVisionNames) {
+  EXPECT_EQ(ClipOfficialName("vision_model.encoder.layers.3.mlp.fc1.weight"), "visual.transformer.3.mlp.0.weight");
+  EXPECT_EQ(ClipOfficialName("vision_model.encoder.layers.0.mlp.fc2.bias"), "visual.transformer.0.mlp.2.bias");
+  EXPECT_EQ(ClipOfficialName("vision_model.encoder.layers.31.self_attn.out_proj.weight"),
+            "visual.transformer.31.attn.proj.weight");
+  EXPECT_EQ(ClipOfficialName("vision_model.encoder.layers.1.layer_norm2.bias"), "visual.transformer.1.norm2.bias");
+  EXPECT_EQ(ClipOfficialName("vision_model.pre_layrnorm.weight"), "visual.pre_norm.weight");
+  EXPECT_EQ(ClipOfficialName("vision_model.post_layernorm.bias"), "visual.post_norm.bias");
+  EXPECT_EQ(ClipOfficialName("vision_model.embeddings.patch_embedding.weight"), "visual.patch_embedding.weight");
+  // Fused or reshaped (derived), or unused.
+  for (const char* name : {"vision_model.encoder.layers.0.self_attn.q_proj.weight",
+                           "vision_model.embeddings.class_embedding", "vision_model.embeddings.position_ids",
+                           "visual_projection.weight"}) {
+    EXPECT_FALSE(ClipOfficialName(name).has_value()) << name;
   }
 }
 
@@ -202,20 +221,47 @@ TEST_F(ComfyLayoutTest, VaeLoadsAsIs) {
   EXPECT_TRUE(models::vae::WanVae::Create(**source, options).ok());
 }
 
-TEST_F(ComfyLayoutTest, WrongComponentAndHfClipAreRefused) {
+TEST_F(ComfyLayoutTest, WrongComponentAndOpenClipAreRefused) {
   const std::string vae = GoldenDir() + "/vae_decode/weights.safetensors";
   ExpectInvalidMentioning(OpenComfyCheckpoint(vae, ComfyComponent::kT5).status(), "found vae");
   ExpectInvalidMentioning(OpenComfyCheckpoint(GoldenDir() + "/t5_encoder/weights.safetensors",
                                               ComfyComponent::kDit).status(), "found t5");
-  const absl::Status written = WriteSafetensors(Path("clip_vision_h.safetensors"),
-                   {NamedTensor{"vision_model.embeddings.patch_embedding.weight", at::ones({8, 3, 2, 2}), {}},
-                    NamedTensor{"vision_model.encoder.layers.0.self_attn.q_proj.weight", at::ones({8, 8}), {}}});
+  const absl::Status written = WriteSafetensors(
+      Path("open_clip.safetensors"),
+      {NamedTensor{"visual.conv1.weight", at::ones({8, 3, 2, 2}), {}},
+       NamedTensor{"visual.transformer.resblocks.0.attn.in_proj_weight", at::ones({24, 8}), {}}});
   ASSERT_TRUE(written.ok()) << written;
-  ExpectInvalidMentioning(OpenComfyCheckpoint(Path("clip_vision_h.safetensors"), ComfyComponent::kClip).status(),
-                          "vision_model");
-  // The official visual.* naming is accepted.
-  auto clip = OpenComfyCheckpoint(GoldenDir() + "/clip_visual/weights.safetensors", ComfyComponent::kClip);
-  EXPECT_TRUE(clip.ok()) << clip.status();
+  ExpectInvalidMentioning(OpenComfyCheckpoint(Path("open_clip.safetensors"), ComfyComponent::kClip).status(),
+                          "open_clip");
+}
+
+TEST_F(ComfyLayoutTest, HfClipLoadsIntoTheVisualTowerWithIdenticalOutputs) {
+  const std::string official = GoldenDir() + "/clip_visual/weights.safetensors";
+  test_util::WriteHfClip(official, Path("clip_vision_h.safetensors"));
+  auto config = models::ClipVisionConfig::FromJson(FixtureConfig("clip_visual"));
+  ASSERT_TRUE(config.ok()) << config.status();
+
+  auto comfy = OpenComfyCheckpoint(Path("clip_vision_h.safetensors"), ComfyComponent::kClip);
+  ASSERT_TRUE(comfy.ok()) << comfy.status();
+  const TensorInfo* qkv = (*comfy)->Find("visual.transformer.0.attn.to_qkv.weight");
+  ASSERT_NE(qkv, nullptr);
+  EXPECT_EQ(qkv->shape, (std::vector<int64_t>{96, 32}));
+  models::ClipVisualOptions options;
+  options.config = *config;
+  options.source = comfy->get();
+  auto from_comfy = models::ClipVisual::Create(options);
+  ASSERT_TRUE(from_comfy.ok()) << from_comfy.status();
+  options.source = nullptr;
+  options.checkpoint_path = official;
+  auto from_official = models::ClipVisual::Create(options);
+  ASSERT_TRUE(from_official.ok()) << from_official.status();
+
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  const torch::Tensor pixels = at::randn({2, 3, 56, 56}, gen, at::TensorOptions().dtype(at::kFloat));
+  auto a = (*from_official)->EncodePixels(pixels);
+  auto b = (*from_comfy)->EncodePixels(pixels);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(at::equal(*a, *b));
 }
 
 TEST(ClassifyHeaderTest, RecognisesEachComponent) {

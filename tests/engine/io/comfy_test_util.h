@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -92,6 +93,64 @@ inline void WriteHfT5(const std::string& official_path, const std::string& path)
                 NamedTensor{"decoder.block.0.layer.0.SelfAttention.q.weight", t5.at("blocks.0.attn.q.weight"),
                             std::nullopt},
                 NamedTensor{"lm_head.weight", emb, std::nullopt}});
+}
+
+inline bool Consume(std::string* s, const std::string& prefix) {
+  if (s->compare(0, prefix.size(), prefix) != 0) return false;
+  s->erase(0, prefix.size());
+  return true;
+}
+
+// The golden CLIP visual tower rewritten in the HF CLIPVisionModel naming of
+// ComfyUI's clip_vision_h.safetensors (q/k/v split, flat embeddings).
+inline void WriteHfClip(const std::string& official, const std::string& path) {
+  std::vector<NamedTensor> out;
+  for (const auto& [name, t] : ReadAll(official)) {
+    std::string rest = name;
+    if (!Consume(&rest, "visual.")) continue;  // textual.*, log_scale: not in ComfyUI's file
+    auto add = [&](const std::string& hf, const torch::Tensor& v) { out.push_back({hf, v.contiguous(), {}}); };
+    if (rest == "cls_embedding") {
+      add("vision_model.embeddings.class_embedding", t.reshape({-1}));
+    } else if (rest == "pos_embedding") {
+      add("vision_model.embeddings.position_embedding.weight", t.squeeze(0));
+    } else if (rest == "patch_embedding.weight") {
+      add("vision_model.embeddings.patch_embedding.weight", t);
+    } else if (rest == "head") {
+      add("visual_projection.weight", t.t());
+    } else if (Consume(&rest, "pre_norm.")) {
+      add("vision_model.pre_layrnorm." + rest, t);
+    } else if (Consume(&rest, "post_norm.")) {
+      add("vision_model.post_layernorm." + rest, t);
+    } else {
+      ASSERT_TRUE(Consume(&rest, "transformer.")) << name;
+      const size_t dot = rest.find('.');
+      const std::string layer = "vision_model.encoder.layers." + rest.substr(0, dot) + ".";
+      const std::string tail = rest.substr(dot + 1);
+      const std::map<std::string, std::string> simple = {
+          {"norm1.weight", "layer_norm1.weight"}, {"norm1.bias", "layer_norm1.bias"},
+          {"norm2.weight", "layer_norm2.weight"}, {"norm2.bias", "layer_norm2.bias"},
+          {"attn.proj.weight", "self_attn.out_proj.weight"}, {"attn.proj.bias", "self_attn.out_proj.bias"},
+          {"mlp.0.weight", "mlp.fc1.weight"}, {"mlp.0.bias", "mlp.fc1.bias"},
+          {"mlp.2.weight", "mlp.fc2.weight"}, {"mlp.2.bias", "mlp.fc2.bias"}};
+      if (auto it = simple.find(tail); it != simple.end()) {
+        add(layer + it->second, t);
+      } else {
+        ASSERT_TRUE(tail == "attn.to_qkv.weight" || tail == "attn.to_qkv.bias") << name;
+        const std::string leaf = tail.substr(tail.rfind('.') + 1);
+        const std::vector<torch::Tensor> qkv = t.chunk(3, 0);
+        add(layer + "self_attn.q_proj." + leaf, qkv[0]);
+        add(layer + "self_attn.k_proj." + leaf, qkv[1]);
+        add(layer + "self_attn.v_proj." + leaf, qkv[2]);
+      }
+    }
+  }
+  int64_t tokens = 0;
+  for (const NamedTensor& t : out) {
+    if (t.name == "vision_model.embeddings.position_embedding.weight") tokens = t.tensor.size(0);
+  }
+  out.push_back({"vision_model.embeddings.position_ids", at::arange(tokens, at::kLong).unsqueeze(0), {}});
+  const absl::Status status = WriteSafetensors(path, std::move(out));
+  ASSERT_TRUE(status.ok()) << status;
 }
 
 }  // namespace videogen::io::test_util
