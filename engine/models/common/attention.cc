@@ -1,9 +1,12 @@
 #include "engine/models/common/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include "engine/common/torch_features.h"
 
@@ -18,6 +21,90 @@ double Scale(const torch::Tensor& q, const AttentionOptions& options) {
 torch::Tensor ValidKeys(const torch::Tensor& key_lens, int64_t lk, torch::Device device) {
   const torch::Tensor idx = at::arange(lk, torch::TensorOptions().dtype(torch::kLong).device(device)).view({1, lk});
   return (idx < key_lens.to(device).view({-1, 1})).view({-1, 1, 1, lk});
+}
+
+// Per-thread scratch of one (query block x key block) tile, allocated once per
+// BlockedAttention call so the inner loop never allocates.
+struct TileScratch {
+  torch::Tensor scores;      // [bq * bk] score dtype: QK^T GEMM output
+  torch::Tensor probs;       // [bq * bk] float32: scores, then exp(scores - max)
+  torch::Tensor probs_low;   // [bq * bk] value dtype (bf16 only): probs rounded for the PV GEMM
+  torch::Tensor pv;          // [bq, D] value dtype (bf16 only): PV GEMM output
+  torch::Tensor acc;         // [bq, D] float32
+  torch::Tensor row_max;     // [bq, 1] float32
+  torch::Tensor row_sum;     // [bq, 1] float32
+  torch::Tensor block_max;   // [bq, 1] float32
+  torch::Tensor alpha;       // [bq, 1] float32
+};
+
+TileScratch MakeScratch(int64_t bq, int64_t bk, int64_t d, at::ScalarType score_dtype, at::ScalarType value_dtype) {
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  TileScratch t;
+  t.scores = at::empty({bq * bk}, f32.dtype(score_dtype));
+  t.probs = score_dtype == at::kFloat ? t.scores : at::empty({bq * bk}, f32);
+  if (value_dtype != at::kFloat) {
+    t.probs_low = at::empty({bq * bk}, f32.dtype(value_dtype));
+    t.pv = at::empty({bq, d}, f32.dtype(value_dtype));
+  }
+  t.acc = at::empty({bq, d}, f32);
+  t.row_max = at::empty({bq, 1}, f32);
+  t.row_sum = at::empty({bq, 1}, f32);
+  t.block_max = at::empty({bq, 1}, f32);
+  t.alpha = at::empty({bq, 1}, f32);
+  return t;
+}
+
+// One query tile of one head against keys [0, lk): writes softmax(q k^T * scale) v
+// into `out` ([bq, D], any strides). q: [bq, D]; k: [lk, D] in the score
+// dtype; v: [lk, D] in the value dtype (each float32 or bfloat16), contiguous rows.
+void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
+                int64_t key_block, TileScratch& t, torch::Tensor out) {
+  // q: [bq, D]; k, v: [lk, D]
+  const int64_t bq = q.size(0), lk = k.size(0), d = q.size(1);
+  const bool low_scores = q.scalar_type() != at::kFloat, low_values = v.scalar_type() != at::kFloat;
+  torch::Tensor acc = t.acc.narrow(0, 0, bq), m = t.row_max.narrow(0, 0, bq), l = t.row_sum.narrow(0, 0, bq);
+  torch::Tensor bm = t.block_max.narrow(0, 0, bq), alpha = t.alpha.narrow(0, 0, bq);
+  for (int64_t k0 = 0; k0 < lk; k0 += key_block) {
+    const int64_t bk = std::min(key_block, lk - k0);
+    const torch::Tensor kt = k.narrow(0, k0, bk), vt = v.narrow(0, k0, bk);
+    torch::Tensor s = t.scores.narrow(0, 0, bq * bk).view({bq, bk});
+    at::addmm_out(s, s, q, kt.t(), /*beta=*/0, /*alpha=*/scale);  // [bq, bk]
+    torch::Tensor p = s;
+    if (low_scores) {
+      p = t.probs.narrow(0, 0, bq * bk).view({bq, bk});
+      p.copy_(s);
+    }
+    const bool first = k0 == 0;
+    at::amax_out(first ? m : bm, p, {1}, /*keepdim=*/true);
+    if (!first) {
+      at::maximum_out(bm, m, bm);        // bm = new max
+      at::sub_out(alpha, m, bm).exp_();  // alpha = exp(m_old - m_new)
+      m.copy_(bm);
+    }
+    p.sub_(m).exp_();
+    if (first) {
+      at::sum_out(l, p, {1}, /*keepdim=*/true);
+    } else {
+      l.mul_(alpha).add_(p.sum(1, /*keepdim=*/true));
+      acc.mul_(alpha);
+    }
+    torch::Tensor lhs = p;
+    if (low_values) {
+      lhs = t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
+      lhs.copy_(p);
+      torch::Tensor pv = t.pv.narrow(0, 0, bq);
+      at::mm_out(pv, lhs, vt);
+      if (first) {
+        acc.copy_(pv);
+      } else {
+        acc.add_(pv);
+      }
+    } else {
+      at::addmm_out(acc, acc, lhs, vt, /*beta=*/first ? 0 : 1, /*alpha=*/1);
+    }
+  }
+  at::div_out(out, acc, l);
+  (void)d;
 }
 
 }  // namespace
@@ -41,44 +128,46 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
   // q: [B, Lq, H, D]; k, v: [B, Lk, H, D]
   const int64_t batch = q.size(0), lq = q.size(1), heads = q.size(2), d = q.size(3);
   const double scale = Scale(q, options);
-  torch::Tensor out = at::empty({batch, lq, heads, d}, q.options().dtype(torch::kFloat32));
+  // bf16 inputs: PV always in bf16 (oneDNN, AMX where present); QK^T in bf16
+  // only with ScorePrecision::kInputDtype, since a bf16 GEMM rounds the scores.
+  const bool bf16 = q.scalar_type() == at::kBFloat16;
+  const at::ScalarType value_dtype = bf16 ? at::kBFloat16 : at::kFloat;
+  const at::ScalarType score_dtype =
+      bf16 && options.score_precision == ScorePrecision::kInputDtype ? at::kBFloat16 : at::kFloat;
+  const int64_t query_block = std::max<int64_t>(1, std::min(blocks.query_block, lq));
+  const int64_t key_block = std::max<int64_t>(1, std::min(blocks.key_block, k.size(1)));
+  torch::Tensor out = at::empty({batch, lq, heads, d}, q.options());
   std::vector<int64_t> lens(batch, k.size(1));
   if (options.key_lens) {
     const torch::Tensor kl = options.key_lens->to(torch::kCPU, torch::kLong).contiguous();
     for (int64_t b = 0; b < batch; ++b) lens[b] = std::min<int64_t>(kl.data_ptr<int64_t>()[b], k.size(1));
   }
-  for (int64_t b = 0; b < batch; ++b) {
-    const int64_t lk = lens[b];
-    // [H, L, D], contiguous for the batched GEMMs.
-    const torch::Tensor qb = q[b].transpose(0, 1).to(torch::kFloat32).mul(scale).contiguous();
-    const torch::Tensor kb = k[b].narrow(0, 0, lk).transpose(0, 1).to(torch::kFloat32).contiguous();
-    const torch::Tensor vb = v[b].narrow(0, 0, lk).transpose(0, 1).to(torch::kFloat32).contiguous();
-    for (int64_t q0 = 0; q0 < lq; q0 += blocks.query_block) {
-      const int64_t bq = std::min(blocks.query_block, lq - q0);
-      const torch::Tensor qblk = qb.narrow(1, q0, bq);
-      torch::Tensor acc, m, l;
-      for (int64_t k0 = 0; k0 < lk; k0 += blocks.key_block) {
-        const int64_t bk = std::min(blocks.key_block, lk - k0);
-        torch::Tensor s = at::bmm(qblk, kb.narrow(1, k0, bk).transpose(1, 2));  // [H, bq, bk]
-        const torch::Tensor block_max = std::get<0>(s.max(-1, /*keepdim=*/true));
-        if (!acc.defined()) {
-          m = block_max;
-          s.sub_(m).exp_();
-          l = s.sum(-1, /*keepdim=*/true);
-          acc = at::bmm(s, vb.narrow(1, k0, bk));
-          continue;
-        }
-        const torch::Tensor m_new = at::maximum(m, block_max);
-        const torch::Tensor alpha = (m - m_new).exp_();
-        s.sub_(m_new).exp_();
-        l.mul_(alpha).add_(s.sum(-1, /*keepdim=*/true));
-        acc.mul_(alpha).baddbmm_(s, vb.narrow(1, k0, bk));
-        m = m_new;
+  // [B, H, L, D] in the GEMM dtypes, so every (batch, head) is a contiguous [L, D] matrix.
+  const torch::Tensor qh = q.transpose(1, 2).to(score_dtype).contiguous();
+  const torch::Tensor kh = k.transpose(1, 2).to(score_dtype).contiguous();
+  const torch::Tensor vh = v.transpose(1, 2).to(value_dtype).contiguous();
+  const int64_t q_tiles = (lq + query_block - 1) / query_block;
+  const int64_t tasks = batch * heads * q_tiles;
+  std::vector<TileScratch> scratch(at::get_num_threads());
+  // One task per (batch, head, query tile); the GEMMs inside run on the
+  // calling thread (nested parallelism is off inside at::parallel_for).
+  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    c10::InferenceMode inference;
+    TileScratch& t = scratch[at::get_thread_num()];
+    if (!t.acc.defined()) t = MakeScratch(query_block, key_block, d, score_dtype, value_dtype);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / (heads * q_tiles), h = (task / q_tiles) % heads, q0 = (task % q_tiles) * query_block;
+      const int64_t bq = std::min(query_block, lq - q0);
+      torch::Tensor dst = out[b].narrow(0, q0, bq).select(1, h);
+      if (lens[b] <= 0) {
+        dst.fill_(std::numeric_limits<float>::quiet_NaN());
+        continue;
       }
-      out[b].narrow(0, q0, bq).copy_(acc.div_(l).transpose(0, 1));
+      AttendTile(qh[b][h].narrow(0, q0, bq), kh[b][h].narrow(0, 0, lens[b]), vh[b][h].narrow(0, 0, lens[b]), scale,
+                 key_block, t, dst);
     }
-  }
-  return out.to(q.scalar_type());
+  });
+  return out;
 }
 
 torch::Tensor Attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -10,26 +10,47 @@
 
 namespace videogen::models {
 
+// Dtype of the QK^T GEMM for bfloat16 inputs (float32 inputs always use float32).
+enum class ScorePrecision {
+  // QK^T in float32: scores exact to float32; ~half the speed of kInputDtype
+  // where bf16 GEMMs are fast (AMX). Error vs float32 attention is that of
+  // rounding the probabilities and the output to bf16.
+  kFloat32,
+  // QK^T as a bf16 GEMM, whose output (the scores) is rounded to bf16: max
+  // error ~1.2e-2 of max |output| on unit-variance inputs (kFloat32: ~5e-3).
+  kInputDtype,
+};
+
 struct AttentionOptions {
   // Softmax scale; default 1/sqrt(head_dim).
   std::optional<double> scale;
   // Per-batch number of valid keys, int64 [B]; keys at index >= key_lens[b]
   // are masked. Absent: all keys valid.
   std::optional<torch::Tensor> key_lens;
+  // Default: float32 scores.
+  ScorePrecision score_precision = ScorePrecision::kFloat32;
 };
 
-// q: [B, Lq, H, D], k/v: [B, Lk, H, D] -> [B, Lq, H, D], computed in the
-// inputs' dtype with float32 softmax statistics.
+// q: [B, Lq, H, D], k/v: [B, Lk, H, D] -> [B, Lq, H, D] in q's dtype, with
+// float32 softmax statistics (max, exp, sum) and accumulator. On the CPU
+// float32 and float16 inputs are computed in float32; bfloat16 inputs use a
+// bf16 PV GEMM (and a bf16 QK^T GEMM per options.score_precision). A sample
+// with key_lens[b] == 0 yields NaN rows, as softmax over no keys does.
 torch::Tensor Attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const AttentionOptions& options = {});
 
-// Blocked attention with online softmax over key blocks: memory O(H * q_block
-// * k_block) regardless of sequence length; statistics in float32. Keys beyond
-// key_lens[b] are never read. Used by Attention() where the LibTorch version
-// has no fused kernel; public for tests and benchmarks.
+// Blocked attention with online softmax over key blocks ("flash-style"): one
+// task per (batch, head, query block), run in parallel over LibTorch's
+// intra-op threads (at::parallel_for; the GEMMs inside run single-threaded);
+// extra memory O(threads * query_block * key_block) plus a [B, H, L, D] copy
+// of q, k, v, regardless of sequence length. Keys beyond key_lens[b] are never
+// read. Used by Attention() where the LibTorch version has no fused kernel;
+// public for tests and benchmarks. Thread-safe (no shared state).
 struct AttentionBlocks {
-  int64_t query_block = 256;
-  int64_t key_block = 2048;
+  // Defaults measured with bench_dit_block at 4096-8192 tokens, head_dim 128:
+  // a 128 x 512 float32 score tile plus its K/V rows stay in a 2 MiB L2.
+  int64_t query_block = 128;
+  int64_t key_block = 512;
 };
 torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const AttentionOptions& options, const AttentionBlocks& blocks = {});

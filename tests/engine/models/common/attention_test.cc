@@ -42,7 +42,9 @@ INSTANTIATE_TEST_SUITE_P(Shapes, BlockedAttentionTest,
                          ::testing::Values(Case{1, 7, 5, 1, 4, 256, 2048},   // single block
                                            Case{2, 33, 29, 3, 8, 8, 7},      // ragged blocks
                                            Case{3, 64, 100, 2, 16, 16, 16},  // many key blocks
-                                           Case{1, 5, 300, 4, 32, 2, 64}));
+                                           Case{1, 5, 300, 4, 32, 2, 64},
+                                           Case{2, 131, 257, 3, 8, 64, 128},  // lengths not multiples of the blocks
+                                           Case{1, 9, 4, 2, 8, 256, 2048}));  // blocks larger than the sequences
 
 TEST(AttentionTest, DefaultPathMatchesNaive) {
   at::manual_seed(3);
@@ -51,6 +53,41 @@ TEST(AttentionTest, DefaultPathMatchesNaive) {
   o.key_lens = at::tensor({24, 11}, at::kLong);
   EXPECT_LT(MaxDiff(Attention(q, k, v, o), NaiveAttention(q, k, v, o)), 2e-5);
 }
+
+// bf16 inputs against float32 naive attention on the same (bf16-exact)
+// values, with and without masks, across several key blocks (online
+// rescaling). Tolerances relative to max |output|, about 3x the error measured
+// on this seed: float32 scores (probabilities and output rounded to bf16),
+// bf16 scores (rounded by the bf16 QK^T GEMM).
+struct Bf16Case {
+  ScorePrecision precision;
+  double tolerance;
+};
+class Bf16AttentionTest : public ::testing::TestWithParam<Bf16Case> {};
+
+TEST_P(Bf16AttentionTest, MatchesFloat32NaiveWithinTolerance) {
+  at::manual_seed(11);
+  const at::Tensor q = at::randn({2, 150, 3, 64}).to(at::kBFloat16);
+  const at::Tensor k = at::randn({2, 270, 3, 64}).to(at::kBFloat16);
+  const at::Tensor v = at::randn({2, 270, 3, 64}).to(at::kBFloat16);
+  AttentionOptions plain, masked;
+  plain.score_precision = masked.score_precision = GetParam().precision;
+  masked.key_lens = at::tensor({270, 133}, at::kLong);
+  for (const AttentionOptions& o : {plain, masked}) {
+    AttentionOptions reference = o;
+    const at::Tensor expected = NaiveAttention(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), reference);
+    const double tolerance = GetParam().tolerance * expected.abs().max().item<double>();
+    for (const AttentionBlocks& blocks : {AttentionBlocks{64, 100}, AttentionBlocks{}}) {
+      const at::Tensor got = BlockedAttention(q, k, v, o, blocks);
+      ASSERT_EQ(got.scalar_type(), at::kBFloat16);
+      EXPECT_LT(MaxDiff(got.to(at::kFloat), expected), tolerance);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, Bf16AttentionTest,
+                         ::testing::Values(Bf16Case{ScorePrecision::kFloat32, 1.2e-2},
+                                           Bf16Case{ScorePrecision::kInputDtype, 4e-2}));
 
 TEST(AttentionTest, PreservesInputDtype) {
   const at::Tensor q = at::randn({1, 4, 1, 8}).to(at::kBFloat16);
