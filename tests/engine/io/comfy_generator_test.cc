@@ -151,6 +151,13 @@ TEST_F(ComfyGeneratorTest, ComfyI2VWithHfClipGeneratesWhatTheOfficialLayoutGener
   ASSERT_FALSE(a.rgb.empty());
   EXPECT_EQ(a.rgb, b.rgb);
 
+  // The inferred config recognises the i2v DiT (img_emb) too.
+  WriteVideogenJson(/*with_dit=*/false);
+  auto inferred = Load(comfy_);
+  ASSERT_NE(inferred, nullptr);
+  EXPECT_EQ(inferred->description().type, ModelType::kI2V);
+  EXPECT_EQ(DitBytes(*inferred), DitBytes(*official));
+
   // Without the CLIP file the i2v model names what is missing.
   fs::remove_all(comfy_ / "clip_vision");
   WanGeneratorOptions options;
