@@ -69,6 +69,13 @@ int Run(int argc, char** argv) {
   app.add_option("--max-steps", options.limits.max_steps, "Most denoising steps")->capture_default_str();
   app.add_option("--max-image-pixels", options.limits.max_image_pixels, "Largest input image (header checked)")
       ->capture_default_str();
+  app.add_option("--placement", model.placement,
+                 "Component placement overriding the memory plan, e.g. dit=cuda:0:fp8,t5=cpu:bf16,clip=cuda:0:fp16,"
+                 "vae=cuda:0:fp32");
+  app.add_option("--gpu-memory", model.gpu_memory, "GPU memory budget per device, e.g. 24GiB (default: free memory)")
+      ->transform(CLI::AsSizeValue(false));
+  app.add_option("--host-memory", model.host_memory, "Host memory budget, e.g. 32GiB (default: MemTotal / cgroup)")
+      ->transform(CLI::AsSizeValue(false));
   app.add_option("--fake-step-ms", fake_step_ms, "Test only (--model fake*): milliseconds per denoising step");
   CLI11_PARSE(app, argc, argv);
 

@@ -19,13 +19,20 @@ struct ModelFlags {
   std::string model = "tiny";
   // Set: load the model from this directory instead of `model`.
   std::string model_dir;
+  // Model-backed generators: --placement ("dit=cuda:0:fp8,t5=cpu:bf16,..."; entries
+  // override the memory plan), and the --gpu-memory / --host-memory budgets in
+  // bytes (0: from the device and the host).
+  std::string placement;
+  uint64_t gpu_memory = 0;
+  uint64_t host_memory = 0;
   // Fake models only: simulated time per denoising step (also the warm-up).
   absl::Duration fake_step_time = absl::ZeroDuration();
 };
 
 // One generator for `device` ("cpu", "cuda:0"), weights loaded. Errors:
-// InvalidArgument("model: ...") for an unknown model, Unimplemented for
-// models not linked into this build, errors of the model loader.
+// InvalidArgument("model: ...") for an unknown model, InvalidArgument("placement: ...")
+// for a bad --placement, FailedPrecondition when the memory plan finds that the
+// model does not fit (nothing is loaded then), errors of the model loader.
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,
                                                                           const std::string& device);
 
