@@ -56,9 +56,12 @@ uint64_t DitWorkingSetBytes(const DitGeometry& g, const RequestShape& r, int64_t
   const uint64_t a = static_cast<uint64_t>(act);
   // Residual stream x and h in fp32.
   const uint64_t residual = 2 * L * d * 4;
-  // Self-attention: fp32 normed input, q/k/v, q/k rotated in fp64, output;
-  // blocked attention workspace: heads x 256 query rows x 2048 keys x (scores, probs, stats) fp32.
-  const uint64_t attention = L * d * (4 + 3 * a + 2 * 8 + a) + static_cast<uint64_t>(g.num_heads) * 256 * 2048 * 4 * 3;
+  // Self-attention: the fp32 normed and modulated input (3 temporaries), q/k/v,
+  // RoPE (ApplyRope works in float64: ~6 float64 temporaries of q or k), the
+  // output; blocked attention workspace: heads x 256 query rows x 2048 keys x
+  // (scores, probs, stats) fp32. Checked against bench_working_set (README).
+  const uint64_t attention =
+      L * d * (3 * 4 + 3 * a + 6 * 8 + a) + static_cast<uint64_t>(g.num_heads) * 256 * 2048 * 4 * 3;
   // FFN: fp32 modulated input, hidden and GELU output.
   const uint64_t ffn = L * d * 4 + 2 * L * f * a;
   // Text (+ image) context through the embedding and the per-block k/v projections.
@@ -87,7 +90,11 @@ uint64_t TextEncoderWorkingSetBytes(int64_t act) {
   return static_cast<uint64_t>(kTextLen) * (4096 * 4 + 10240 * 3) * act + 64ull * 512 * 512 * 4;
 }
 
-absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets) {
+namespace {
+
+// MakePlan; `suggest_frames` adds the largest fitting frame count to a refusal.
+absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
+                             bool suggest_frames) {
   if (request.frames < 1 || request.height < 16 || request.width < 16 || (request.frames - 1) % 4 != 0) {
     return absl::InvalidArgumentError("request: frames must be 1 + 4k and height/width at least 16");
   }
@@ -197,12 +204,27 @@ absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& r
   }
   std::string hint;
   if (best_failure) {
-    hint = absl::StrFormat("; it would fit with --gpu-memory %.1fG and --host-memory %.1fG (or a smaller request)",
+    hint = absl::StrFormat("; it would fit with --gpu-memory %.1fG and --host-memory %.1fG",
                            Gib(best_failure->peak_vram) + 0.05, Gib(best_failure->peak_host) + 0.05);
+    // The longest video that fits these budgets, if any.
+    for (int64_t frames = request.frames - 4; suggest_frames && frames >= 1; frames -= 4) {
+      RequestShape shorter = request;
+      shorter.frames = frames;
+      if (PlanFor(headers, shorter, budgets, /*suggest_frames=*/false).ok()) {
+        absl::StrAppend(&hint, absl::StrFormat(", or with --frames %d at this size", frames));
+        break;
+      }
+    }
   }
   return absl::FailedPreconditionError(
       absl::StrCat("memory plan: nothing fits ", request.width, "x", request.height, "x", request.frames,
                    " frames; closest candidate: ", best_short, hint));
+}
+
+}  // namespace
+
+absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets) {
+  return PlanFor(headers, request, budgets, /*suggest_frames=*/true);
 }
 
 std::string FormatPlan(const Plan& p) {

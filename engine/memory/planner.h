@@ -75,8 +75,9 @@ uint64_t TextEncoderWorkingSetBytes(int64_t act_bytes);
 // streaming; VAE without tiling before with). Without a GPU everything is
 // planned on the CPU (DiT fp32, then fp8). Components the model lacks are
 // left out. Errors: FailedPrecondition when nothing fits, saying which budget
-// is short by how much for the smallest candidate and which setting would
-// fit; InvalidArgument for a non-positive request shape or missing DiT tensors.
+// is short by how much for the closest candidate and which settings would
+// fit (budgets, or the largest frame count that fits); InvalidArgument for a
+// bad request shape or missing DiT tensors.
 absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets);
 
 }  // namespace videogen::memory
