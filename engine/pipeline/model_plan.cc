@@ -37,6 +37,15 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
   shape.height = defaults.height;
   ASSIGN_OR_RETURN(memory::Plan plan, memory::MakePlan(headers, shape, budgets));
 
+  bool explicit_placement = false;
+  for (Component c : memory::kComponents) explicit_placement = explicit_placement || options.placement[c].has_value();
+  if (plan.offload != memory::OffloadMode::kNone && !explicit_placement) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "memory plan: the model fits only with offload mode ", memory::OffloadModeName(plan.offload),
+        ", which this version plans but does not execute yet; give a larger --gpu-memory/--host-memory or choose "
+        "--placement explicitly. The plan:\n",
+        memory::FormatPlan(plan)));
+  }
   LoadPlan out;
   const memory::Placement planned = plan.placement();
   for (Component c : memory::kComponents) {

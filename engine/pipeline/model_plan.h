@@ -48,7 +48,9 @@ struct LoadPlan {
 // Plans a model, described by its tensors (engine/memory/model_headers.h:
 // read from headers only), for requests of the model's default shape. Errors:
 // FailedPrecondition from the planner when nothing fits (what is short by how
-// much, and which setting would fit); InvalidArgument naming `placement` for a
+// much, and which setting would fit), or when the plan needs an offload mode
+// (encoders after use, DiT block streaming) and no --placement was given: the
+// pipeline does not execute offloading yet; InvalidArgument naming `placement` for a
 // placement that is not on the worker's device or not supported on it (fp16 on
 // the CPU); the header readers' errors.
 absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const GenerationDefaults& defaults,
