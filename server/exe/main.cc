@@ -76,6 +76,8 @@ int Run(int argc, char** argv) {
       ->transform(CLI::AsSizeValue(false));
   app.add_option("--host-memory", model.host_memory, "Host memory budget, e.g. 32GiB (default: MemTotal / cgroup)")
       ->transform(CLI::AsSizeValue(false));
+  app.add_option("--fake-fail-prompt", model.fake_fail_prompt,
+                 "Test only (--model fake*): jobs with exactly this prompt fail with INTERNAL");
   app.add_option("--fake-step-ms", fake_step_ms, "Test only (--model fake*): milliseconds per denoising step");
   CLI11_PARSE(app, argc, argv);
 

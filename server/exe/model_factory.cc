@@ -35,6 +35,7 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const 
     options.type = flags.model == "fake" ? pipeline::ModelType::kT2V : pipeline::ModelType::kI2V;
     options.device = device;
     options.step_time = flags.fake_step_time;
+    options.fail_prompt = flags.fake_fail_prompt;
     return std::make_unique<testing::FakeVideoGenerator>(options);
   }
   if (flags.model == "tiny" || flags.model == "tiny-t2v") {

@@ -27,6 +27,8 @@ struct ModelFlags {
   uint64_t host_memory = 0;
   // Fake models only: simulated time per denoising step (also the warm-up).
   absl::Duration fake_step_time = absl::ZeroDuration();
+  // Fake models only: jobs with this prompt fail with INTERNAL.
+  std::string fake_fail_prompt;
 };
 
 // One generator for `device` ("cpu", "cuda:0"), weights loaded. Errors:

@@ -131,6 +131,10 @@ absl::StatusOr<pipeline::GeneratedVideo> FakeVideoGenerator::Generate(const pipe
     failure = failure_;
     failure_step = failure_step_;
   }
+  if (!options_.fail_prompt.empty() && r.prompt == options_.fail_prompt) {
+    failure = absl::InternalError("injected failure (--fake-fail-prompt)");
+    failure_step = 0;
+  }
   if (absl::Status s = Validate(r); !s.ok()) return s;
   const pipeline::GenerationDefaults& d = options_.defaults;
   int width = r.width.value_or(d.width);

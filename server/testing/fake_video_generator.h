@@ -46,6 +46,9 @@ struct FakeVideoGeneratorOptions {
   // Test hook: called on the generating thread before each denoising step
   // (0-based), after the cancel check; may block to pace a test.
   std::function<void(int step)> before_step;
+  // Test hook: requests whose prompt equals this (non-empty) string fail with
+  // INTERNAL at the first denoising step (the server's --fake-fail-prompt).
+  std::string fail_prompt;
 };
 
 // Thread safety as VideoGenerator; the counters and SetFailure() are thread-safe.

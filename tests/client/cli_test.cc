@@ -124,7 +124,9 @@ class Server {
 
 class CliTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new Server({"--fake-step-ms", "50"}); }
+  static void SetUpTestSuite() {
+    server_ = new Server({"--fake-step-ms", "50", "--fake-fail-prompt", "please fail"});
+  }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
@@ -239,6 +241,14 @@ TEST_F(CliTest, ServerInvalidArgumentExits2NamingTheField) {
   ProcessResult size = Videogen({"generate", "-p", "x", "--size", "100x50", "-o", path});
   EXPECT_EQ(size.exit_code, 2) << WithOutput(size);
   EXPECT_NE(size.err.find("width"), std::string::npos) << size.err;
+}
+
+TEST_F(CliTest, FailedJobExits4) {
+  const std::string path = TempPath("failed.mp4");
+  ProcessResult r = Videogen({"generate", "-p", "please fail", "-o", path});
+  EXPECT_EQ(r.exit_code, 4) << WithOutput(r);
+  EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
+  EXPECT_FALSE(Exists(path));
 }
 
 TEST_F(CliTest, LocalUsageErrorsExit2) {
