@@ -1,5 +1,6 @@
 // bench_dit_block [--tokens N[,N...]] [--dtypes fp32,bf16] [--repeats R]
 //                 [--parts gemm,block,attention] [--query-block Q] [--key-block K]
+//                 [--bf16-scores 0|1]
 // One WanAttentionBlock forward at T2V-1.3B width (dim 1536, 12 heads, ffn
 // 8960, 512 context tokens) against plain GEMM throughput measured in the same
 // run: prints GFLOP/s of each, their ratio, and the attention share of the
@@ -10,7 +11,9 @@
 // rounds after one warm-up round, and each figure is the median of its R
 // timings, so a burst of load hits all three alike instead of one of them.
 // The spread (min..max GFLOP/s) of each is printed. Attention alone runs
-// BlockedAttention with --query-block/--key-block (default: Attention()'s).
+// BlockedAttention with --query-block/--key-block (default: Attention()'s) and,
+// for bf16, --bf16-scores 1 selects ScorePrecision::kInputDtype (bf16 QK^T)
+// instead of the default float32 scores; the block always uses the defaults.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> parts = {"gemm", "block", "attention"};
   int repeats = 3;
   videogen::models::AttentionBlocks blocks;
+  videogen::models::AttentionOptions attn_options;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--tokens")) tokens_list = Split(argv[i + 1]);
     if (!std::strcmp(argv[i], "--dtypes")) dtypes = Split(argv[i + 1]);
@@ -72,6 +76,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--parts")) parts = Split(argv[i + 1]);
     if (!std::strcmp(argv[i], "--query-block")) blocks.query_block = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--key-block")) blocks.key_block = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--bf16-scores") && std::atoi(argv[i + 1]) != 0) {
+      attn_options.score_precision = videogen::models::ScorePrecision::kInputDtype;
+    }
   }
   if (!videogen::ConfigureTorchRuntime({}).ok()) return 1;
   torch::NoGradGuard no_grad;
@@ -79,8 +86,9 @@ int main(int argc, char** argv) {
   const int64_t d = c.dim, f = c.ffn_dim, ctx = c.text_len, heads = c.num_heads, hd = c.head_dim();
   std::printf(
       "threads=%d dim=%ld heads=%ld ffn=%ld context=%ld; medians of %d interleaved rounds after 1 warm-up "
-      "(min..max in brackets); attention blocks q=%ld k=%ld\n",
-      at::get_num_threads(), d, heads, f, ctx, repeats, blocks.query_block, blocks.key_block);
+      "(min..max in brackets); attention blocks q=%ld k=%ld, bf16 scores in %s\n",
+      at::get_num_threads(), d, heads, f, ctx, repeats, blocks.query_block, blocks.key_block,
+      attn_options.score_precision == videogen::models::ScorePrecision::kInputDtype ? "bf16" : "fp32");
   for (const std::string& dt : dtypes) {
     const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
     videogen::models::WanAttentionBlock block(c);
@@ -108,7 +116,7 @@ int main(int argc, char** argv) {
         const double g = Has(parts, "gemm") ? Seconds([&] { at::mm(a, w); }) : 0;
         const double b = Has(parts, "block") ? Seconds([&] { block->forward(x, e0, seq_lens, rope, context); }) : 0;
         const double t =
-            Has(parts, "attention") ? Seconds([&] { videogen::models::BlockedAttention(q, k, k, {}, blocks); }) : 0;
+            Has(parts, "attention") ? Seconds([&] { videogen::models::BlockedAttention(q, k, k, attn_options, blocks); }) : 0;
         if (r == 0) continue;
         gemm_s.push_back(g), block_s.push_back(b), attn_s.push_back(t);
       }

@@ -47,10 +47,12 @@ torch::Tensor Attention(const torch::Tensor& q, const torch::Tensor& k, const to
 // read. Used by Attention() where the LibTorch version has no fused kernel;
 // public for tests and benchmarks. Thread-safe (no shared state).
 struct AttentionBlocks {
-  // Defaults measured with bench_dit_block at 4096-8192 tokens, head_dim 128:
-  // a 128 x 512 float32 score tile plus its K/V rows stay in a 2 MiB L2.
-  int64_t query_block = 128;
-  int64_t key_block = 512;
+  // Chosen with bench_dit_block --parts gemm,attention at 4096 and 8192
+  // tokens, head_dim 128, among 64..256 x 256..2048 (a 1 MiB float32 score
+  // tile); under machine load the differences between 128..256 x 512..2048
+  // were within the run-to-run noise.
+  int64_t query_block = 256;
+  int64_t key_block = 1024;
 };
 torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const AttentionOptions& options, const AttentionBlocks& blocks = {});
