@@ -97,7 +97,9 @@ absl::Status TrainTokenizer(const fs::path& dir, const std::string& spm_train) {
   const fs::path tok_dir = dir / fs::path(io::kTokenizerFile).parent_path();
   fs::create_directories(tok_dir);
   const fs::path corpus = dir / "tokenizer_corpus.txt";
-  RETURN_IF_ERROR(WriteText(corpus, kTinyTokenizerCorpus));
+  std::string text;
+  for (int i = 0; i < 3; ++i) text += std::string(kTinyTokenizerCorpus) + "\n";  // frequent pieces win
+  RETURN_IF_ERROR(WriteText(corpus, text));
   const fs::path prefix = tok_dir / "spiece";
   const std::string cmd = absl::StrCat(
       spm_train, " --input='", corpus.string(), "' --model_prefix='", prefix.string(),

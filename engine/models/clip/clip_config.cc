@@ -4,36 +4,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/models/common/config_json.h"
 
 namespace videogen::models {
 namespace {
 
 using json = nlohmann::json;
-
-absl::Status ReadPositive(const json& j, const char* key, int64_t* out) {
-  if (!j.contains(key)) return absl::OkStatus();
-  if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a positive integer"));
-  }
-  *out = j[key].get<int64_t>();
-  return absl::OkStatus();
-}
-
-absl::Status ReadBool(const json& j, const char* key, bool* out) {
-  if (!j.contains(key)) return absl::OkStatus();
-  if (!j[key].is_boolean()) return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a boolean"));
-  *out = j[key].get<bool>();
-  return absl::OkStatus();
-}
-
-absl::Status ReadPositiveNumber(const json& j, const char* key, double* out) {
-  if (!j.contains(key)) return absl::OkStatus();
-  if (!j[key].is_number() || j[key].get<double>() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a positive number"));
-  }
-  *out = j[key].get<double>();
-  return absl::OkStatus();
-}
 
 std::string StringOf(const json& j, const char* key) { return j[key].is_string() ? j[key].get<std::string>() : ""; }
 
@@ -45,7 +21,7 @@ absl::StatusOr<ClipVisionConfig> ClipVisionConfig::FromJson(const json& j) {
   for (auto [key, field] : {std::pair{"image_size", &c.image_size}, {"patch_size", &c.patch_size},
                             {"vision_dim", &c.vision_dim}, {"vision_heads", &c.vision_heads},
                             {"vision_layers", &c.vision_layers}}) {
-    if (absl::Status s = ReadPositive(j, key, field); !s.ok()) return s;
+    if (absl::Status s = ReadPositiveInt(j, key, field); !s.ok()) return s;
   }
   if (absl::Status s = ReadPositiveNumber(j, "vision_mlp_ratio", &c.vision_mlp_ratio); !s.ok()) return s;
   if (absl::Status s = ReadPositiveNumber(j, "norm_eps", &c.norm_eps); !s.ok()) return s;

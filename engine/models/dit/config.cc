@@ -1,27 +1,12 @@
 #include "engine/models/dit/config.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/models/common/config_json.h"
 
 namespace videogen::models {
 namespace {
 
 using json = nlohmann::json;
-
-absl::Status ReadInt(const json& j, const char* key, int64_t* out) {
-  if (!j.contains(key)) return absl::OkStatus();
-  if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a positive integer"));
-  }
-  *out = j[key].get<int64_t>();
-  return absl::OkStatus();
-}
-
-absl::Status ReadBool(const json& j, const char* key, bool* out) {
-  if (!j.contains(key)) return absl::OkStatus();
-  if (!j[key].is_boolean()) return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a boolean"));
-  *out = j[key].get<bool>();
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -62,7 +47,7 @@ absl::StatusOr<WanConfig> WanConfig::FromJson(const json& j) {
   for (auto [key, field] : {std::pair{"text_len", &c.text_len}, {"in_dim", &c.in_dim}, {"dim", &c.dim},
                             {"ffn_dim", &c.ffn_dim}, {"freq_dim", &c.freq_dim}, {"text_dim", &c.text_dim},
                             {"out_dim", &c.out_dim}, {"num_heads", &c.num_heads}, {"num_layers", &c.num_layers}}) {
-    if (auto s = ReadInt(j, key, field); !s.ok()) return s;
+    if (auto s = ReadPositiveInt(j, key, field); !s.ok()) return s;
   }
   if (auto s = ReadBool(j, "qk_norm", &c.qk_norm); !s.ok()) return s;
   if (auto s = ReadBool(j, "cross_attn_norm", &c.cross_attn_norm); !s.ok()) return s;

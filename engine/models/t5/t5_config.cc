@@ -3,22 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/models/common/config_json.h"
 
 namespace videogen::models {
-namespace {
 
 using json = nlohmann::json;
-
-absl::Status ReadPositive(const json& j, const char* key, int64_t* out) {
-  if (!j.contains(key)) return absl::OkStatus();
-  if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("config.", key, ": must be a positive integer"));
-  }
-  *out = j[key].get<int64_t>();
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<T5Config> T5Config::FromJson(const json& j) {
   if (!j.is_object()) return absl::InvalidArgumentError("config: must be an object");
@@ -27,7 +16,7 @@ absl::StatusOr<T5Config> T5Config::FromJson(const json& j) {
                             {"dim_attn", &c.dim_attn}, {"dim_ffn", &c.dim_ffn}, {"num_heads", &c.num_heads},
                             {"encoder_layers", &c.num_layers}, {"num_layers", &c.num_layers},
                             {"num_buckets", &c.num_buckets}}) {
-    if (absl::Status s = ReadPositive(j, key, field); !s.ok()) return s;
+    if (absl::Status s = ReadPositiveInt(j, key, field); !s.ok()) return s;
   }
   if (j.contains("shared_pos")) {
     if (!j["shared_pos"].is_boolean()) return absl::InvalidArgumentError("config.shared_pos: must be a boolean");

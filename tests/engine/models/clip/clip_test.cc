@@ -9,6 +9,8 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include "tests/support/golden.h"
 #include <nlohmann/json.hpp>
 
 #include "engine/io/safetensors.h"
@@ -21,28 +23,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string GoldenDir() {
-  const char* env = std::getenv("VIDEOGEN_GOLDEN_DIR");
-  return env != nullptr ? env : "../shared/golden";
-}
-
-std::unique_ptr<io::TensorSource> Open(const std::string& path) {
-  auto source = io::OpenCheckpoint(path);
-  EXPECT_TRUE(source.ok()) << source.status();
-  return source.ok() ? std::move(*source) : nullptr;
-}
-
-torch::Tensor ReadTensor(const std::string& path, const std::string& name) {
-  auto source = Open(path);
-  auto t = source->Read(name);
-  EXPECT_TRUE(t.ok()) << t.status();
-  return t->clone();
-}
-
-double RelL2(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor a64 = a.to(torch::kFloat64), b64 = b.to(torch::kFloat64);
-  return ((a64 - b64).norm() / b64.norm()).item<double>();
-}
+using testing::GoldenDir;
+using testing::ReadTensor;
+using testing::RelL2;
 
 double MaxAbs(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
@@ -220,7 +203,7 @@ TEST(ClipVisualTest, BlocklessCheckpointOfPipelineFixtureLoads) {
 }
 
 TEST(ClipVisualTest, UnusedLastBlockPostNormAndHeadMayBeAbsent) {
-  auto full = Open(GoldenDir() + "/clip_visual/weights.safetensors");
+  auto full = testing::OpenOrFail(GoldenDir() + "/clip_visual/weights.safetensors");
   FilteredCheckpoint trimmed(*full, [](const std::string& name) {
     return name.rfind("visual.transformer.2.", 0) == 0 || name.rfind("visual.post_norm.", 0) == 0 ||
            name == "visual.head" || name.rfind("textual.", 0) == 0 || name == "log_scale";
@@ -233,7 +216,7 @@ TEST(ClipVisualTest, UnusedLastBlockPostNormAndHeadMayBeAbsent) {
 }
 
 TEST(ClipVisualTest, MissingVisualKeyIsNamed) {
-  auto full = Open(GoldenDir() + "/clip_visual/weights.safetensors");
+  auto full = testing::OpenOrFail(GoldenDir() + "/clip_visual/weights.safetensors");
   FilteredCheckpoint partial(*full, [](const std::string& name) { return name == "visual.transformer.1.mlp.2.bias"; });
   ClipVisualOptions o;
   o.checkpoint_path = partial.path();
@@ -245,7 +228,7 @@ TEST(ClipVisualTest, MissingVisualKeyIsNamed) {
 }
 
 TEST(ClipVisualTest, UnknownVisualKeyIsUnexpected) {
-  auto full = Open(GoldenDir() + "/clip_visual/weights.safetensors");
+  auto full = testing::OpenOrFail(GoldenDir() + "/clip_visual/weights.safetensors");
   FilteredCheckpoint extra(*full, [](const std::string&) { return false; }, {{"visual.extra", at::ones({2})}});
   ClipVisualOptions o;
   o.checkpoint_path = extra.path();

@@ -9,6 +9,8 @@
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/golden.h"
+
 #include "engine/io/safetensors.h"
 #include "engine/io/tensor_source.h"
 #include "engine/models/t5/t5_config.h"
@@ -21,28 +23,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string GoldenDir() {
-  const char* env = std::getenv("VIDEOGEN_GOLDEN_DIR");
-  return env != nullptr ? env : "../shared/golden";
-}
-
-std::unique_ptr<io::TensorSource> Open(const std::string& path) {
-  auto source = io::OpenCheckpoint(path);
-  EXPECT_TRUE(source.ok()) << source.status();
-  return source.ok() ? std::move(*source) : nullptr;
-}
-
-torch::Tensor ReadTensor(const std::string& path, const std::string& name) {
-  auto source = Open(path);
-  auto t = source->Read(name);
-  EXPECT_TRUE(t.ok()) << t.status();
-  return t->clone();
-}
-
-double RelL2(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor a64 = a.to(torch::kFloat64), b64 = b.to(torch::kFloat64);
-  return ((a64 - b64).norm() / b64.norm()).item<double>();
-}
+using testing::GoldenDir;
+using testing::ReadTensor;
+using testing::RelL2;
 
 T5Config FixtureConfig() {
   // golden/t5_encoder/fixture.json "config".
@@ -122,7 +105,7 @@ TEST(T5ConfigTest, PresetAndValidation) {
 
 TEST(T5EncoderTest, Float32MatchesGoldenHiddenStates) {
   const std::string dir = GoldenDir() + "/t5_encoder";
-  auto source = Open(dir + "/weights.safetensors");
+  auto source = testing::OpenOrFail(dir + "/weights.safetensors");
   auto encoder = LoadT5Encoder(FixtureConfig(), *source);
   ASSERT_TRUE(encoder.ok()) << encoder.status();
   const torch::Tensor ids = ReadTensor(dir + "/inputs.safetensors", "ids");
@@ -141,8 +124,8 @@ TEST(T5EncoderTest, Float32MatchesGoldenHiddenStates) {
 
 TEST(T5EncoderTest, Bfloat16CheckpointIsCloseToFloat32) {
   const std::string dir = GoldenDir() + "/t5_encoder";
-  auto fp32_source = Open(dir + "/weights.safetensors");
-  auto bf16_source = Open(dir + "/weights_bf16.pth");
+  auto fp32_source = testing::OpenOrFail(dir + "/weights.safetensors");
+  auto bf16_source = testing::OpenOrFail(dir + "/weights_bf16.pth");
   auto fp32 = LoadT5Encoder(FixtureConfig(), *fp32_source);
   ASSERT_TRUE(fp32.ok()) << fp32.status();
   LoadOptions bf16_load;
@@ -168,7 +151,7 @@ TEST(T5EncoderTest, Bfloat16CheckpointIsCloseToFloat32) {
 
 TEST(T5EncoderTest, MissingKeyIsNamed) {
   const std::string dir = GoldenDir() + "/t5_encoder";
-  auto full = Open(dir + "/weights.safetensors");
+  auto full = testing::OpenOrFail(dir + "/weights.safetensors");
   std::vector<io::NamedTensor> kept;
   for (const io::TensorInfo& info : full->tensors()) {
     if (info.name == "blocks.1.ffn.gate.0.weight") continue;
@@ -176,7 +159,7 @@ TEST(T5EncoderTest, MissingKeyIsNamed) {
   }
   const std::string path = (fs::temp_directory_path() / ("vg_t5_" + std::to_string(::getpid()) + ".safetensors")).string();
   ASSERT_TRUE(io::WriteSafetensors(path, std::move(kept)).ok());
-  auto partial = Open(path);
+  auto partial = testing::OpenOrFail(path);
   auto encoder = LoadT5Encoder(FixtureConfig(), *partial);
   fs::remove(path);
   ASSERT_EQ(encoder.status().code(), absl::StatusCode::kInvalidArgument);
@@ -185,7 +168,7 @@ TEST(T5EncoderTest, MissingKeyIsNamed) {
 }
 
 TEST(T5EncoderTest, RejectsNonFloatDtype) {
-  auto source = Open(GoldenDir() + "/t5_encoder/weights.safetensors");
+  auto source = testing::OpenOrFail(GoldenDir() + "/t5_encoder/weights.safetensors");
   LoadOptions load;
   load.dtype = torch::kInt32;
   auto encoder = LoadT5Encoder(FixtureConfig(), *source, load);
@@ -194,7 +177,7 @@ TEST(T5EncoderTest, RejectsNonFloatDtype) {
 }
 
 TEST(T5EncoderTest, RejectsFloat16OnCpu) {
-  auto source = Open(GoldenDir() + "/t5_encoder/weights.safetensors");
+  auto source = testing::OpenOrFail(GoldenDir() + "/t5_encoder/weights.safetensors");
   LoadOptions load;
   load.dtype = torch::kHalf;
   auto encoder = LoadT5Encoder(FixtureConfig(), *source, load);
