@@ -95,14 +95,17 @@ torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const torch
                                              const torch::Tensor& context) {
   // x: [B, L, dim]; e0: [B, 6, dim]
   const std::vector<torch::Tensor> e = (modulation.to(torch::kFloat32) + e0).chunk(6, 1);
-  const torch::Tensor y = self_attn_(LayerNormNoAffine(x, eps_).to(torch::kFloat32) * (1 + e[1]) + e[0], seq_lens, rope);
-  torch::Tensor h = x + y * e[2];
+  // Modulation as fused multiply-adds: e[0] + norm1(x) * (1 + e[1]), x + y * e[2], ...
+  const torch::Tensor y =
+      self_attn_(at::addcmul(e[0], LayerNormNoAffine(x, eps_).to(torch::kFloat32), 1 + e[1]), seq_lens, rope);
+  torch::Tensor h = at::addcmul(x, y, e[2]);
   const torch::Tensor normed = norm3_.is_empty() ? h : at::layer_norm(h.to(torch::kFloat32), {h.size(-1)},
                                                                       norm3_->weight.to(torch::kFloat32), norm3_->bias.to(torch::kFloat32), eps_)
                                                            .to(h.scalar_type());
   h = h + cross_attn_(normed, context);
-  const torch::Tensor f = ffn_(LayerNormNoAffine(h, eps_).to(torch::kFloat32) * (1 + e[4]) + e[3]).to(torch::kFloat32);
-  return h + f * e[5];
+  const torch::Tensor f =
+      ffn_(at::addcmul(e[3], LayerNormNoAffine(h, eps_).to(torch::kFloat32), 1 + e[4])).to(torch::kFloat32);
+  return at::addcmul(h, f, e[5]);
 }
 
 }  // namespace videogen::models

@@ -28,12 +28,13 @@ RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, 
 
 torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& tables) {
   // x: [L_total, H, d]
+  // As the official rope_apply: view_as_complex(x.to(float64)) * (cos + i sin),
+  // one complex128 multiply instead of separate real temporaries.
   const int64_t len = tables.cos.size(0);
   const int64_t heads = x.size(1), d = x.size(2);
-  const torch::Tensor pairs = x.narrow(0, 0, len).to(torch::kFloat64).reshape({len, heads, d / 2, 2});
-  const torch::Tensor a = pairs.select(-1, 0), b = pairs.select(-1, 1);
-  const torch::Tensor cos = tables.cos.unsqueeze(1), sin = tables.sin.unsqueeze(1);
-  const torch::Tensor rotated = at::stack({a * cos - b * sin, a * sin + b * cos}, -1).reshape({len, heads, d});
+  const torch::Tensor pairs = x.narrow(0, 0, len).to(torch::kFloat64).contiguous().view({len, heads, d / 2, 2});
+  const torch::Tensor freqs = at::complex(tables.cos, tables.sin).unsqueeze(1);  // [len, 1, d/2]
+  const torch::Tensor rotated = at::view_as_real(at::view_as_complex(pairs) * freqs).view({len, heads, d});
   if (len == x.size(0)) return rotated.to(x.scalar_type());
   return at::cat({rotated.to(x.scalar_type()), x.narrow(0, len, x.size(0) - len)}, 0);
 }
