@@ -57,11 +57,17 @@ uint64_t DitWorkingSetBytes(const DitGeometry& g, const RequestShape& r, int64_t
   // Residual stream x and h in fp32.
   const uint64_t residual = 2 * L * d * 4;
   // Self-attention: the fp32 normed and modulated input (3 temporaries), q/k/v,
-  // RoPE (ApplyRope works in float64: ~6 float64 temporaries of q or k), the
-  // output; blocked attention workspace: heads x 256 query rows x 2048 keys x
-  // (scores, probs, stats) fp32. Checked against bench_working_set (README).
-  const uint64_t attention =
-      L * d * (3 * 4 + 3 * a + 6 * 8 + a) + static_cast<uint64_t>(g.num_heads) * 256 * 2048 * 4 * 3;
+  // the rotated q and k, the output; RoPE's float64 temporaries (about 3 of q
+  // or k) exist for one chunk of kRopeChunkRows rows at a time (ApplyRope,
+  // engine/models/dit/rope.h); blocked attention workspace: heads x 256 query
+  // rows x 2048 keys x (scores, probs, stats) fp32 (an upper bound of the
+  // per-thread tiles). Checked against bench_working_set (README).
+  // Four more activation-sized temporaries and 256 MiB of tiles and GEMM
+  // buffers cover what bench_working_set measures beyond these (ratio ~0.8).
+  constexpr uint64_t kRopeChunkRows = 2048;
+  const uint64_t attention = L * d * (3 * 4 + 3 * a + 2 * a + a + 4 * a) +
+                             3 * std::min(L, kRopeChunkRows) * d * 8 +
+                             static_cast<uint64_t>(g.num_heads) * 256 * 2048 * 4 * 3 + (uint64_t{256} << 20);
   // FFN: fp32 modulated input, hidden and GELU output.
   const uint64_t ffn = L * d * 4 + 2 * L * f * a;
   // Text (+ image) context through the embedding and the per-block k/v projections.

@@ -1,5 +1,7 @@
 #include "engine/models/dit/rope.h"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 
 namespace videogen::models {
@@ -29,14 +31,23 @@ RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, 
 torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& tables) {
   // x: [L_total, H, d]
   // As the official rope_apply: view_as_complex(x.to(float64)) * (cos + i sin),
-  // one complex128 multiply instead of separate real temporaries.
+  // one complex128 multiply. Elementwise, so it runs over chunks of rows with
+  // bit-identical results: the float64 temporaries stay kRopeChunkRows rows
+  // long instead of the whole sequence (~2.7 GB for q and k at 32,760 tokens
+  // of the 14B DiT).
   const int64_t len = tables.cos.size(0);
   const int64_t heads = x.size(1), d = x.size(2);
-  const torch::Tensor pairs = x.narrow(0, 0, len).to(torch::kFloat64).contiguous().view({len, heads, d / 2, 2});
   const torch::Tensor freqs = at::complex(tables.cos, tables.sin).unsqueeze(1);  // [len, 1, d/2]
-  const torch::Tensor rotated = at::view_as_real(at::view_as_complex(pairs) * freqs).view({len, heads, d});
-  if (len == x.size(0)) return rotated.to(x.scalar_type());
-  return at::cat({rotated.to(x.scalar_type()), x.narrow(0, len, x.size(0) - len)}, 0);
+  torch::Tensor out = at::empty_like(x, at::MemoryFormat::Contiguous);
+  for (int64_t start = 0; start < len; start += kRopeChunkRows) {
+    const int64_t n = std::min(kRopeChunkRows, len - start);
+    const torch::Tensor pairs = x.narrow(0, start, n).to(torch::kFloat64).contiguous().view({n, heads, d / 2, 2});
+    const torch::Tensor rotated =
+        at::view_as_real(at::view_as_complex(pairs) * freqs.narrow(0, start, n)).view({n, heads, d});
+    out.narrow(0, start, n).copy_(rotated);
+  }
+  if (len < x.size(0)) out.narrow(0, len, x.size(0) - len).copy_(x.narrow(0, len, x.size(0) - len));
+  return out;
 }
 
 }  // namespace videogen::models

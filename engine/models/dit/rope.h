@@ -19,9 +19,12 @@ struct RopeTables {
 RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, torch::Device device,
                           double theta = 10000.0);
 
-// x: [L_total, H, d] (float32); rotates the first tables.cos.size(0) rows in
-// float64 on interleaved (even, odd) pairs and returns x.dtype; rows beyond are
-// returned unchanged.
+// Rows of x rotated per float64 chunk by ApplyRope (bounds its temporaries).
+inline constexpr int64_t kRopeChunkRows = 2048;
+
+// x: [L_total, H, d]; rotates the first tables.cos.size(0) rows in float64 on
+// interleaved (even, odd) pairs, kRopeChunkRows rows at a time, and returns
+// x.dtype; rows beyond are returned unchanged.
 torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& tables);
 
 }  // namespace videogen::models

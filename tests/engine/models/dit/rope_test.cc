@@ -135,5 +135,21 @@ TEST(SinusoidalEmbeddingTest, MatchesTheFloat64Formula) {
   EXPECT_TRUE(at::equal(from_long[0], e[2]));
 }
 
+// Chunked application (bounded float64 temporaries) is bit-identical to one
+// whole-sequence rotation, including rows beyond the tables (padding).
+TEST(RopeTest, ChunkedRotationEqualsWholeSequence) {
+  const std::array<int64_t, 3> grid = {3, 30, 40};  // 3600 tokens > kRopeChunkRows
+  ASSERT_GT(grid[0] * grid[1] * grid[2], kRopeChunkRows);
+  const RopeTables tables = MakeRopeTables(16, grid, at::kCPU);
+  const int64_t len = tables.cos.size(0), padded = len + 7;
+  const torch::Tensor x = at::randn({padded, 2, 16});
+  const torch::Tensor pairs = x.narrow(0, 0, len).to(at::kDouble).contiguous().view({len, 2, 8, 2});
+  const torch::Tensor freqs = at::complex(tables.cos, tables.sin).unsqueeze(1);
+  const torch::Tensor whole = at::view_as_real(at::view_as_complex(pairs) * freqs).view({len, 2, 16}).to(at::kFloat);
+  const torch::Tensor out = ApplyRope(x, tables);
+  EXPECT_TRUE(at::equal(out.narrow(0, 0, len), whole));
+  EXPECT_TRUE(at::equal(out.narrow(0, len, 7), x.narrow(0, len, 7)));
+}
+
 }  // namespace
 }  // namespace videogen::models
