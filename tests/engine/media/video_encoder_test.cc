@@ -29,6 +29,13 @@ struct Format {
 
 class VideoEncoderRoundTrip : public ::testing::TestWithParam<Format> {};
 
+// EncodeVideo of `rgb` (frames x height x width RGB) into `format`'s container.
+absl::StatusOr<EncodedVideo> Encode(const std::vector<uint8_t>& rgb, int frames, int width, int height,
+                                    const Format& format, VideoEncodeOptions options = {}) {
+  options.container = format.container;
+  return EncodeVideo(rgb.data(), rgb.size(), frames, width, height, options);
+}
+
 // The mean error of the whole video, and the max error of any pixel, between
 // the input and the decoded frames (cropped to the input size).
 PixelDiff VideoError(const std::vector<uint8_t>& input, int frames, int width, int height,
@@ -53,10 +60,7 @@ TEST_P(VideoEncoderRoundTrip, DecodesBackToTheInput) {
   const Format format = GetParam();
   constexpr int kFrames = 17, kWidth = 64, kHeight = 48;
   const std::vector<uint8_t> rgb = GradientVideo(kFrames, kWidth, kHeight);
-  VideoEncodeOptions options;
-  options.container = format.container;
-  absl::StatusOr<EncodedVideo> video =
-      EncodeVideo(rgb.data(), rgb.size(), kFrames, kWidth, kHeight, options);
+  absl::StatusOr<EncodedVideo> video = Encode(rgb, kFrames, kWidth, kHeight, format);
   ASSERT_TRUE(video.ok()) << video.status();
   EXPECT_EQ(video->container, format.extension);
   EXPECT_EQ(video->codec, format.codec);
@@ -100,10 +104,7 @@ TEST_P(VideoEncoderRoundTrip, FfprobeReadsCodecSizeFramesAndRate) {
   const Format format = GetParam();
   constexpr int kFrames = 17, kWidth = 64, kHeight = 48;
   const std::vector<uint8_t> rgb = GradientVideo(kFrames, kWidth, kHeight);
-  VideoEncodeOptions options;
-  options.container = format.container;
-  absl::StatusOr<EncodedVideo> video =
-      EncodeVideo(rgb.data(), rgb.size(), kFrames, kWidth, kHeight, options);
+  absl::StatusOr<EncodedVideo> video = Encode(rgb, kFrames, kWidth, kHeight, format);
   ASSERT_TRUE(video.ok()) << video.status();
 
   absl::StatusOr<testing::FfprobeResult> probe = RunFfprobe(video->bytes, format.extension);
@@ -125,10 +126,8 @@ TEST_P(VideoEncoderRoundTrip, KeepsFractionalFrameRatesExact) {
   for (const auto& [fps, expected] :
        std::vector<std::pair<double, std::string>>{{24.0, "24/1"}, {30000.0 / 1001, "30000/1001"}}) {
     VideoEncodeOptions options;
-    options.container = format.container;
     options.fps = fps;
-    absl::StatusOr<EncodedVideo> video =
-        EncodeVideo(rgb.data(), rgb.size(), kFrames, kWidth, kHeight, options);
+    absl::StatusOr<EncodedVideo> video = Encode(rgb, kFrames, kWidth, kHeight, format, options);
     ASSERT_TRUE(video.ok()) << video.status();
     EXPECT_DOUBLE_EQ(video->fps, fps);
     absl::StatusOr<testing::FfprobeResult> probe = RunFfprobe(video->bytes, format.extension);
@@ -143,10 +142,8 @@ TEST_P(VideoEncoderRoundTrip, PadsOddSizesByRepeatingTheLastColumnAndRow) {
   constexpr int kFrames = 5, kWidth = 51, kHeight = 37;
   const std::vector<uint8_t> rgb = GradientVideo(kFrames, kWidth, kHeight);
   VideoEncodeOptions options;
-  options.container = format.container;
   options.quality = 90;
-  absl::StatusOr<EncodedVideo> video =
-      EncodeVideo(rgb.data(), rgb.size(), kFrames, kWidth, kHeight, options);
+  absl::StatusOr<EncodedVideo> video = Encode(rgb, kFrames, kWidth, kHeight, format, options);
   ASSERT_TRUE(video.ok()) << video.status();
   EXPECT_EQ(video->width, 52);
   EXPECT_EQ(video->height, 38);
@@ -171,10 +168,7 @@ TEST_P(VideoEncoderRoundTrip, EncodesSizesThatAreNotMultiplesOf16) {
   const Format format = GetParam();
   constexpr int kFrames = 5, kWidth = 50, kHeight = 38;
   const std::vector<uint8_t> rgb = GradientVideo(kFrames, kWidth, kHeight);
-  VideoEncodeOptions options;
-  options.container = format.container;
-  absl::StatusOr<EncodedVideo> video =
-      EncodeVideo(rgb.data(), rgb.size(), kFrames, kWidth, kHeight, options);
+  absl::StatusOr<EncodedVideo> video = Encode(rgb, kFrames, kWidth, kHeight, format);
   ASSERT_TRUE(video.ok()) << video.status();
   EXPECT_EQ(video->width, kWidth);
   EXPECT_EQ(video->height, kHeight);
@@ -194,10 +188,8 @@ TEST_P(VideoEncoderRoundTrip, HigherQualityIsCloserAndLarger) {
   const int qualities[2] = {0, 100};
   for (int i = 0; i < 2; ++i) {
     VideoEncodeOptions options;
-    options.container = format.container;
     options.quality = qualities[i];
-    absl::StatusOr<EncodedVideo> video =
-        EncodeVideo(rgb.data(), rgb.size(), kFrames, kWidth, kHeight, options);
+    absl::StatusOr<EncodedVideo> video = Encode(rgb, kFrames, kWidth, kHeight, format, options);
     ASSERT_TRUE(video.ok()) << video.status();
     absl::StatusOr<testing::DecodedVideo> decoded = DecodeVideo(video->bytes);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
