@@ -25,7 +25,8 @@ RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, 
   const torch::Tensor ah = Angles(h, 2 * split[1], theta, f64).view({1, h, 1, -1}).expand({f, h, w, split[1]});
   const torch::Tensor aw = Angles(w, 2 * split[2], theta, f64).view({1, 1, w, -1}).expand({f, h, w, split[2]});
   const torch::Tensor angles = at::cat({af, ah, aw}, -1).reshape({f * h * w, c});
-  return {at::cos(angles), at::sin(angles)};
+  const torch::Tensor cos = at::cos(angles), sin = at::sin(angles);
+  return {cos, sin, at::complex(cos, sin).unsqueeze(1)};
 }
 
 torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& tables) {
@@ -37,7 +38,7 @@ torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& tables) {
   // of the 14B DiT).
   const int64_t len = tables.cos.size(0);
   const int64_t heads = x.size(1), d = x.size(2);
-  const torch::Tensor freqs = at::complex(tables.cos, tables.sin).unsqueeze(1);  // [len, 1, d/2]
+  const torch::Tensor& freqs = tables.freqs;  // [len, 1, d/2], built once per forward
   torch::Tensor out = at::empty_like(x, at::MemoryFormat::Contiguous);
   for (int64_t start = 0; start < len; start += kRopeChunkRows) {
     const int64_t n = std::min(kRopeChunkRows, len - start);

@@ -15,6 +15,7 @@ namespace videogen::models {
 struct RopeTables {
   torch::Tensor cos;  // [L, c] float64
   torch::Tensor sin;  // [L, c] float64
+  torch::Tensor freqs;  // [L, 1, c] complex128: cos + i sin, what ApplyRope multiplies by
 };
 RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, torch::Device device,
                           double theta = 10000.0);
