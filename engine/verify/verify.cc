@@ -73,4 +73,24 @@ std::string FormatResult(const FixtureResult& r) {
   return line;
 }
 
+Outcome Judge(const FixtureResult& result, const PendingList& pending) {
+  const bool listed = pending.count(result.name) != 0;
+  if (result.pass) return listed ? Outcome::kUnexpectedPass : Outcome::kPass;
+  return listed ? Outcome::kPending : Outcome::kFail;
+}
+
+std::string FormatOutcome(const FixtureResult& result, Outcome outcome, const PendingList& pending) {
+  switch (outcome) {
+    case Outcome::kPass:
+    case Outcome::kFail:
+      return FormatResult(result);
+    case Outcome::kPending:
+      return absl::StrCat("PENDING ", result.name, " (", pending.at(result.name), "): ", FormatResult(result));
+    case Outcome::kUnexpectedPass:
+      return absl::StrCat("FAIL ", result.name, ": passes but is listed as pending (", pending.at(result.name),
+                          "); remove it from the pending list");
+  }
+  return FormatResult(result);
+}
+
 }  // namespace videogen::verify

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/verify/fixture.h"
+#include "engine/verify/pending_list.h"
 #include "engine/verify/runners.h"
 
 namespace videogen::verify {
@@ -33,5 +34,15 @@ FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options);
 // "FAIL <name> <tensor> max_abs=.. (tol ..) rel_l2=.. (tol ..) ..." / "FAIL <name> error: ...".
 // fp8 runs: "FP8 <name> <tensor> rel_l2=.. max_abs=.. ... within|OVER goal rel_l2<=0.03".
 std::string FormatResult(const FixtureResult& result);
+
+// A result judged against the pending list: a listed fixture is expected to
+// fail (kPending) and fails the run when it passes (kUnexpectedPass).
+enum class Outcome { kPass, kFail, kPending, kUnexpectedPass };
+Outcome Judge(const FixtureResult& result, const PendingList& pending);
+
+// FormatResult's line, prefixed for the pending outcomes:
+// "PENDING <name> (#13): FAIL ..." / "FAIL <name>: passes but is listed as
+// pending (#13); remove it from the pending list".
+std::string FormatOutcome(const FixtureResult& result, Outcome outcome, const PendingList& pending);
 
 }  // namespace videogen::verify
