@@ -9,14 +9,14 @@
 
 namespace videogen::verify {
 
-absl::StatusOr<PendingList> ParsePendingList(std::string_view text) {
+absl::StatusOr<PendingList> ParsePendingList(absl::string_view text) {
   PendingList list;
   int line_number = 0;
-  for (std::string_view line : absl::StrSplit(text, '\n')) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
-    const std::vector<std::string_view> words = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    const std::vector<absl::string_view> words = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (words.size() < 2 || words[1].empty() || words[1][0] != '#') {
       return absl::InvalidArgumentError(
           absl::StrCat("pending list line ", line_number, ": '", line, "' is not 'FIXTURE_NAME #ISSUE'"));

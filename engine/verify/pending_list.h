@@ -10,9 +10,10 @@
 
 #include <map>
 #include <string>
-#include <string_view>
+
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace videogen::verify {
 
@@ -21,7 +22,7 @@ using PendingList = std::map<std::string, std::string>;
 
 // InvalidArgument naming the line for an entry without an issue, or a name
 // listed twice.
-absl::StatusOr<PendingList> ParsePendingList(std::string_view text);
+absl::StatusOr<PendingList> ParsePendingList(absl::string_view text);
 
 // Reads and parses `path`; NotFound when it cannot be read.
 absl::StatusOr<PendingList> ReadPendingList(const std::string& path);
