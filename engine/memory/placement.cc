@@ -9,39 +9,6 @@
 
 namespace videogen::memory {
 
-const char* ComponentName(Component c) {
-  switch (c) {
-    case Component::kDit: return "dit";
-    case Component::kT5: return "t5";
-    case Component::kClip: return "clip";
-    case Component::kVae: return "vae";
-  }
-  return "?";
-}
-
-const char* PrecisionName(Precision p) {
-  switch (p) {
-    case Precision::kFp32: return "fp32";
-    case Precision::kBf16: return "bf16";
-    case Precision::kFp16: return "fp16";
-    case Precision::kFp8: return "fp8";
-  }
-  return "?";
-}
-
-int64_t PrecisionBytes(Precision p) {
-  switch (p) {
-    case Precision::kFp32: return 4;
-    case Precision::kBf16: case Precision::kFp16: return 2;
-    case Precision::kFp8: return 1;
-  }
-  return 4;
-}
-
-std::string DeviceName(const Device& d) {
-  return d.kind == DeviceKind::kCpu ? std::string("cpu") : absl::StrCat("cuda:", d.index);
-}
-
 absl::StatusOr<Placement> ParsePlacement(std::string_view spec) {
   Placement placement;
   const absl::string_view text(spec.data(), spec.size());

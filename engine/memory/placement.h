@@ -9,27 +9,20 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "engine/common/model_types.h"
 
 namespace videogen::memory {
 
-enum class Component { kDit, kT5, kClip, kVae };
-inline constexpr std::array<Component, 4> kComponents = {Component::kDit, Component::kT5, Component::kClip,
-                                                         Component::kVae};
-const char* ComponentName(Component c);  // "dit", "t5", "clip", "vae"
-
-// Resident weight precision. kFp8: e4m3fn weights for the layers the fp8
-// policy selects (engine/quant/policy.h); the rest stays in the compute dtype.
-enum class Precision { kFp32, kBf16, kFp16, kFp8 };
-const char* PrecisionName(Precision p);  // "fp32", "bf16", "fp16", "fp8"
-int64_t PrecisionBytes(Precision p);          // bytes per element of quantized/converted tensors
-
-enum class DeviceKind { kCpu, kCuda };
-struct Device {
-  DeviceKind kind = DeviceKind::kCpu;
-  int index = 0;  // CUDA ordinal
-  bool operator==(const Device& o) const { return kind == o.kind && index == o.index; }
-};
-std::string DeviceName(const Device& d);  // "cpu", "cuda:0"
+// The vocabulary lives in engine/common/model_types.h (shared with the server).
+using ::videogen::Component;
+using ::videogen::ComponentName;
+using ::videogen::Device;
+using ::videogen::DeviceKind;
+using ::videogen::DeviceName;
+using ::videogen::kComponents;
+using ::videogen::Precision;
+using ::videogen::PrecisionBytes;
+using ::videogen::PrecisionName;
 
 struct ComponentPlacement {
   Device device;

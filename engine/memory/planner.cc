@@ -34,15 +34,6 @@ struct Candidate {
 
 }  // namespace
 
-const char* OffloadModeName(OffloadMode m) {
-  switch (m) {
-    case OffloadMode::kNone: return "none";
-    case OffloadMode::kEncodersAfterUse: return "encoders-after-use";
-    case OffloadMode::kDitBlockStreaming: return "dit-block-streaming";
-  }
-  return "?";
-}
-
 Budgets DetectBudgets(uint64_t gpu_override) { return Budgets{gpu_override, HostMemoryLimitBytes()}; }
 
 Placement Plan::placement() const {
@@ -98,20 +89,8 @@ uint64_t TextEncoderWorkingSetBytes(int64_t act) {
 
 namespace {
 
-// MakePlan; `suggest_frames` adds the largest fitting frame count to a refusal.
-absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
-                             bool suggest_frames) {
-  if (request.frames < 1 || request.height < 16 || request.width < 16 || (request.frames - 1) % 4 != 0) {
-    return absl::InvalidArgumentError("request: frames must be 1 + 4k and height/width at least 16");
-  }
-  ASSIGN_OR_RETURN(const DitGeometry g, ReadDitGeometry(headers));
-  const ComponentHeaders* dit = headers.Find(Component::kDit);
-  const ComponentHeaders* t5 = headers.Find(Component::kT5);
-  const ComponentHeaders* clip = g.image_input ? headers.Find(Component::kClip) : nullptr;
-  const ComponentHeaders* vae = headers.Find(Component::kVae);
-  const bool gpu = budgets.gpu_bytes > 0;
-  const uint64_t largest_dit_tensor = LargestTensorBytes(*dit);
-
+// The candidates in order of preference (MakePlan's contract).
+std::vector<Candidate> Candidates(bool gpu) {
   std::vector<Candidate> candidates;
   if (gpu) {
     for (Precision p : {Precision::kBf16, Precision::kFp8}) {
@@ -127,104 +106,161 @@ absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& re
     candidates.push_back({Precision::kFp8, OffloadMode::kNone, true, false});
     candidates.push_back({Precision::kFp8, OffloadMode::kNone, true, true});
   }
+  return candidates;
+}
 
-  std::optional<Plan> best_failure;
-  uint64_t best_over = ~0ull;
-  std::string best_short;
-  for (const Candidate& c : candidates) {
-    Plan plan;
-    plan.offload = c.offload;
-    plan.vae_tiling = c.tiling;
-    plan.request = request;
-    plan.budgets = budgets;
-    const Device cuda{DeviceKind::kCuda, 0}, cpu{DeviceKind::kCpu, 0};
-    const Device dev = gpu ? cuda : cpu;
-    auto add = [&](const ComponentHeaders* h, Device d, Precision p) -> uint64_t {
-      if (h == nullptr) return 0;
-      // fp8's high-precision rest is held in the compute dtype: bf16 where a GPU computes, fp32 on CPU-only hosts.
-      ComponentPlan cp{h->component, {d, p}, ResidentBytes(*h, p, gpu ? Precision::kBf16 : Precision::kFp32)};
-      plan.components.push_back(cp);
-      return cp.resident_bytes;
-    };
-    const bool streaming = c.offload == OffloadMode::kDitBlockStreaming;
-    const uint64_t dit_bytes = add(dit, streaming ? cpu : dev, c.dit);
-    const uint64_t t5_bytes = add(t5, c.t5_on_cpu ? cpu : dev, Precision::kBf16);
-    const uint64_t clip_bytes = add(clip, dev, gpu ? Precision::kFp16 : Precision::kFp32);
-    const uint64_t vae_bytes = add(vae, dev, Precision::kFp32);
-    const int64_t act = gpu ? 2 : 4;
-    const uint64_t dit_ws = DitWorkingSetBytes(g, request, act, c.dit == Precision::kFp8);
-    const uint64_t vae_ws = VaeDecodeWorkingSetBytes(request, c.tiling);
-    const uint64_t enc_ws = TextEncoderWorkingSetBytes(act);
-    const uint64_t t5_gpu = c.t5_on_cpu ? 0 : t5_bytes;
-    const uint64_t t5_host = c.t5_on_cpu ? t5_bytes : 0;
-    // Two blocks' weights on the GPU while streaming (the running one and the next).
-    const uint64_t dit_gpu = streaming ? 2 * dit_bytes / std::max<int64_t>(g.num_layers, 1) : dit_bytes;
-    const uint64_t dit_host = streaming ? dit_bytes : 0;
-    if (gpu) {
-      const uint64_t encoders_gpu = t5_gpu + clip_bytes;
-      if (c.offload == OffloadMode::kNone) {
-        const uint64_t all = dit_gpu + encoders_gpu + vae_bytes;
-        plan.vram_encode = all + enc_ws;
-        plan.vram_denoise = all + dit_ws;
-        plan.vram_decode = all + vae_ws;
-      } else {
-        // Encoders on the GPU only while encoding; the DiT arrives afterwards.
-        plan.vram_encode = encoders_gpu + vae_bytes + enc_ws + (streaming ? dit_gpu : 0);
-        plan.vram_denoise = dit_gpu + vae_bytes + dit_ws;
-        plan.vram_decode = dit_gpu + vae_bytes + vae_ws;
-      }
-      plan.vram_encode += kCudaReserve;
-      plan.vram_denoise += kCudaReserve;
-      plan.vram_decode += kCudaReserve;
-      plan.peak_vram = std::max({plan.vram_encode, plan.vram_denoise, plan.vram_decode});
-      // Host: T5 on CPU, encoders' host copies (after use) or the DiT before it
-      // moves in, pinned DiT (streaming), the load transient (one stored tensor).
-      const uint64_t offloaded =
-          c.offload == OffloadMode::kNone ? 0 : std::max<uint64_t>(encoders_gpu, streaming ? 0 : dit_bytes);
-      plan.peak_host = kHostBaseline + t5_host + (c.t5_on_cpu ? enc_ws : 0) + dit_host + offloaded + largest_dit_tensor;
-    } else {
-      const uint64_t all = dit_bytes + t5_bytes + clip_bytes + vae_bytes;
-      plan.peak_host = kHostBaseline + all + std::max({dit_ws, vae_ws, enc_ws}) + largest_dit_tensor;
-    }
-    const bool vram_ok = !gpu || plan.peak_vram <= budgets.gpu_bytes;
-    const bool host_ok = plan.peak_host <= budgets.host_bytes;
-    if (vram_ok && host_ok) return plan;
-    // Remember the candidate that misses by the least, for the refusal.
-    const uint64_t vram_over = vram_ok ? 0 : plan.peak_vram - budgets.gpu_bytes;
-    const uint64_t host_over = host_ok ? 0 : plan.peak_host - budgets.host_bytes;
-    if (vram_over + host_over < best_over) {
-      best_over = vram_over + host_over;
-      best_failure = plan;
-      best_short.clear();
-      if (!vram_ok) {
-        absl::StrAppend(&best_short, absl::StrFormat("GPU memory short by %.2f GiB (needs %.2f GiB, budget %.2f GiB)",
-                                                     Gib(vram_over), Gib(plan.peak_vram), Gib(budgets.gpu_bytes)));
-      }
-      if (!host_ok) {
-        absl::StrAppend(&best_short, best_short.empty() ? "" : "; ",
-                        absl::StrFormat("host RAM short by %.2f GiB (needs %.2f GiB, budget %.2f GiB)",
-                                        Gib(host_over), Gib(plan.peak_host), Gib(budgets.host_bytes)));
-      }
-      absl::StrAppend(&best_short, " with ", c.Describe());
+// What every candidate of one request is evaluated against.
+struct PlanInputs {
+  DitGeometry geometry;
+  const ComponentHeaders* dit = nullptr;
+  const ComponentHeaders* t5 = nullptr;
+  const ComponentHeaders* clip = nullptr;  // null for models without an image encoder
+  const ComponentHeaders* vae = nullptr;
+  uint64_t largest_dit_tensor = 0;
+  RequestShape request;
+  Budgets budgets;
+};
+
+// Peak VRAM per phase when the GPU computes: everything resident (kNone), or
+// the encoders on the GPU only while encoding and the DiT arriving afterwards.
+void PredictVram(const Candidate& c, uint64_t dit_gpu, uint64_t encoders_gpu, uint64_t vae_bytes, uint64_t dit_ws,
+                 uint64_t vae_ws, uint64_t enc_ws, Plan& plan) {
+  const bool streaming = c.offload == OffloadMode::kDitBlockStreaming;
+  if (c.offload == OffloadMode::kNone) {
+    const uint64_t all = dit_gpu + encoders_gpu + vae_bytes;
+    plan.vram_encode = all + enc_ws;
+    plan.vram_denoise = all + dit_ws;
+    plan.vram_decode = all + vae_ws;
+  } else {
+    plan.vram_encode = encoders_gpu + vae_bytes + enc_ws + (streaming ? dit_gpu : 0);
+    plan.vram_denoise = dit_gpu + vae_bytes + dit_ws;
+    plan.vram_decode = dit_gpu + vae_bytes + vae_ws;
+  }
+  plan.vram_encode += kCudaReserve;
+  plan.vram_denoise += kCudaReserve;
+  plan.vram_decode += kCudaReserve;
+  plan.peak_vram = std::max({plan.vram_encode, plan.vram_denoise, plan.vram_decode});
+}
+
+// The plan of one candidate with its predicted peaks (fitting or not).
+Plan Evaluate(const Candidate& c, const PlanInputs& in) {
+  const bool gpu = in.budgets.gpu_bytes > 0;
+  Plan plan;
+  plan.offload = c.offload;
+  plan.vae_tiling = c.tiling;
+  plan.request = in.request;
+  plan.budgets = in.budgets;
+  const Device cuda{DeviceKind::kCuda, 0}, cpu{DeviceKind::kCpu, 0};
+  const Device dev = gpu ? cuda : cpu;
+  auto add = [&](const ComponentHeaders* h, Device d, Precision p) -> uint64_t {
+    if (h == nullptr) return 0;
+    // fp8's high-precision rest is held in the compute dtype: bf16 where a GPU computes, fp32 on CPU-only hosts.
+    ComponentPlan cp{h->component, {d, p}, ResidentBytes(*h, p, gpu ? Precision::kBf16 : Precision::kFp32)};
+    plan.components.push_back(cp);
+    return cp.resident_bytes;
+  };
+  const bool streaming = c.offload == OffloadMode::kDitBlockStreaming;
+  const uint64_t dit_bytes = add(in.dit, streaming ? cpu : dev, c.dit);
+  const uint64_t t5_bytes = add(in.t5, c.t5_on_cpu ? cpu : dev, Precision::kBf16);
+  const uint64_t clip_bytes = add(in.clip, dev, gpu ? Precision::kFp16 : Precision::kFp32);
+  const uint64_t vae_bytes = add(in.vae, dev, Precision::kFp32);
+  const int64_t act = gpu ? 2 : 4;
+  const uint64_t dit_ws = DitWorkingSetBytes(in.geometry, in.request, act, c.dit == Precision::kFp8);
+  const uint64_t vae_ws = VaeDecodeWorkingSetBytes(in.request, c.tiling);
+  const uint64_t enc_ws = TextEncoderWorkingSetBytes(act);
+  if (!gpu) {
+    const uint64_t all = dit_bytes + t5_bytes + clip_bytes + vae_bytes;
+    plan.peak_host = kHostBaseline + all + std::max({dit_ws, vae_ws, enc_ws}) + in.largest_dit_tensor;
+    return plan;
+  }
+  const uint64_t t5_gpu = c.t5_on_cpu ? 0 : t5_bytes;
+  const uint64_t t5_host = c.t5_on_cpu ? t5_bytes : 0;
+  // Two blocks' weights on the GPU while streaming (the running one and the next).
+  const uint64_t dit_gpu = streaming ? 2 * dit_bytes / std::max<int64_t>(in.geometry.num_layers, 1) : dit_bytes;
+  const uint64_t dit_host = streaming ? dit_bytes : 0;
+  const uint64_t encoders_gpu = t5_gpu + clip_bytes;
+  PredictVram(c, dit_gpu, encoders_gpu, vae_bytes, dit_ws, vae_ws, enc_ws, plan);
+  // Host: T5 on CPU, encoders' host copies (after use) or the DiT before it
+  // moves in, pinned DiT (streaming), the load transient (one stored tensor).
+  const uint64_t offloaded =
+      c.offload == OffloadMode::kNone ? 0 : std::max<uint64_t>(encoders_gpu, streaming ? 0 : dit_bytes);
+  plan.peak_host = kHostBaseline + t5_host + (c.t5_on_cpu ? enc_ws : 0) + dit_host + offloaded + in.largest_dit_tensor;
+  return plan;
+}
+
+// Bytes by which `plan` misses its budgets (0 when it fits), and why, in words.
+uint64_t Shortfall(const Plan& plan, const Candidate& c, std::string* why) {
+  const Budgets& b = plan.budgets;
+  const bool vram_ok = b.gpu_bytes == 0 || plan.peak_vram <= b.gpu_bytes;
+  const bool host_ok = plan.peak_host <= b.host_bytes;
+  const uint64_t vram_over = vram_ok ? 0 : plan.peak_vram - b.gpu_bytes;
+  const uint64_t host_over = host_ok ? 0 : plan.peak_host - b.host_bytes;
+  why->clear();
+  if (!vram_ok) {
+    absl::StrAppend(why, absl::StrFormat("GPU memory short by %.2f GiB (needs %.2f GiB, budget %.2f GiB)",
+                                         Gib(vram_over), Gib(plan.peak_vram), Gib(b.gpu_bytes)));
+  }
+  if (!host_ok) {
+    absl::StrAppend(why, why->empty() ? "" : "; ",
+                    absl::StrFormat("host RAM short by %.2f GiB (needs %.2f GiB, budget %.2f GiB)", Gib(host_over),
+                                    Gib(plan.peak_host), Gib(b.host_bytes)));
+  }
+  absl::StrAppend(why, " with ", c.Describe());
+  return vram_over + host_over;
+}
+
+absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
+                             bool suggest_frames);
+
+// The refusal when nothing fits: the closest candidate, the budgets that
+// would fit it and, when `suggest_frames`, the longest video that fits.
+absl::Status Refusal(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
+                     const Plan& closest, const std::string& closest_short, bool suggest_frames) {
+  std::string hint = absl::StrFormat("; it would fit with --gpu-memory %.1fG and --host-memory %.1fG",
+                                     Gib(closest.peak_vram) + 0.05, Gib(closest.peak_host) + 0.05);
+  for (int64_t frames = request.frames - 4; suggest_frames && frames >= 1; frames -= 4) {
+    RequestShape shorter = request;
+    shorter.frames = frames;
+    if (PlanFor(headers, shorter, budgets, /*suggest_frames=*/false).ok()) {
+      absl::StrAppend(&hint, absl::StrFormat(", or with --frames %d at this size", frames));
+      break;
     }
   }
-  std::string hint;
-  if (best_failure) {
-    hint = absl::StrFormat("; it would fit with --gpu-memory %.1fG and --host-memory %.1fG",
-                           Gib(best_failure->peak_vram) + 0.05, Gib(best_failure->peak_host) + 0.05);
-    // The longest video that fits these budgets, if any.
-    for (int64_t frames = request.frames - 4; suggest_frames && frames >= 1; frames -= 4) {
-      RequestShape shorter = request;
-      shorter.frames = frames;
-      if (PlanFor(headers, shorter, budgets, /*suggest_frames=*/false).ok()) {
-        absl::StrAppend(&hint, absl::StrFormat(", or with --frames %d at this size", frames));
-        break;
-      }
+  return absl::FailedPreconditionError(absl::StrCat("memory plan: nothing fits ", request.width, "x", request.height,
+                                                    "x", request.frames, " frames; closest candidate: ",
+                                                    closest_short, hint));
+}
+
+// MakePlan; `suggest_frames` adds the largest fitting frame count to a refusal.
+absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
+                             bool suggest_frames) {
+  if (request.frames < 1 || request.height < 16 || request.width < 16 || (request.frames - 1) % 4 != 0) {
+    return absl::InvalidArgumentError("request: frames must be 1 + 4k and height/width at least 16");
+  }
+  PlanInputs in;
+  ASSIGN_OR_RETURN(in.geometry, ReadDitGeometry(headers));
+  in.dit = headers.Find(Component::kDit);
+  in.t5 = headers.Find(Component::kT5);
+  in.clip = in.geometry.image_input ? headers.Find(Component::kClip) : nullptr;
+  in.vae = headers.Find(Component::kVae);
+  in.largest_dit_tensor = LargestTensorBytes(*in.dit);
+  in.request = request;
+  in.budgets = budgets;
+
+  std::optional<Plan> closest;
+  std::string closest_short, why;
+  uint64_t least_over = ~0ull;
+  for (const Candidate& c : Candidates(budgets.gpu_bytes > 0)) {
+    Plan plan = Evaluate(c, in);
+    const uint64_t over = Shortfall(plan, c, &why);
+    if (over == 0) return plan;
+    if (over < least_over) {  // the candidate that misses by the least, for the refusal
+      least_over = over;
+      closest = std::move(plan);
+      closest_short = why;
     }
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("memory plan: nothing fits ", request.width, "x", request.height, "x", request.frames,
-                   " frames; closest candidate: ", best_short, hint));
+  return Refusal(headers, request, budgets, *closest, closest_short, suggest_frames);
 }
 
 }  // namespace

@@ -33,13 +33,8 @@ struct Budgets {
 // server fills it from CUDA where it is available).
 Budgets DetectBudgets(uint64_t gpu_override);
 
-enum class OffloadMode {
-  kNone,              // everything stays where it is placed
-  kEncodersAfterUse,  // T5/CLIP on the GPU only while encoding (host copies otherwise);
-                      // the DiT comes to the GPU after encoding
-  kDitBlockStreaming, // DiT weights stay in pinned host memory; two blocks at a time on the GPU
-};
-const char* OffloadModeName(OffloadMode m);
+using ::videogen::OffloadMode;
+using ::videogen::OffloadModeName;
 
 struct ComponentPlan {
   Component component = Component::kDit;

@@ -7,23 +7,13 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/pipeline/api/request_rules.h"
 
 namespace videogen::pipeline {
-namespace {
-
-absl::Status CheckFrames(int64_t frames) {
-  if (frames < 1 || (frames - 1) % 4 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("num_frames must be 4n+1 (1, 5, 9, ..., 81, ...), got ", frames));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::StatusOr<LatentGeometry> TextToVideoGeometry(int64_t width, int64_t height, int64_t frames,
                                                    std::array<int64_t, 3> patch) {
-  if (absl::Status s = CheckFrames(frames); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckNumFrames(frames));
   const int64_t mh = 8 * patch[1], mw = 8 * patch[2];
   if (width <= 0 || width % mw != 0) {
     return absl::InvalidArgumentError(absl::StrCat("width must be a positive multiple of ", mw, ", got ", width));
@@ -46,7 +36,7 @@ absl::StatusOr<LatentGeometry> TextToVideoGeometry(int64_t width, int64_t height
 absl::StatusOr<LatentGeometry> ImageToVideoGeometry(int64_t image_width, int64_t image_height,
                                                     int64_t max_area, int64_t frames,
                                                     std::array<int64_t, 3> patch) {
-  if (absl::Status s = CheckFrames(frames); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckNumFrames(frames));
   if (image_width <= 0 || image_height <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("image must have a positive size, got ", image_width, "x", image_height));

@@ -5,16 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
+#include "engine/pipeline/api/request_rules.h"
 
 namespace videogen::pipeline {
 
 absl::StatusOr<torch::Tensor> Denoise(const torch::Tensor& noise, const DenoiseOptions& options,
                                       const FlowModelFn& model, const StepFn& on_step,
                                       const CancelToken* cancel, DenoiseTrace* trace) {
-  if (!std::isfinite(options.guidance_scale) || options.guidance_scale < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("guidance_scale must be finite and >= 0, got ", options.guidance_scale));
-  }
+  RETURN_IF_ERROR(CheckGuidanceScale(options.guidance_scale));
   ASSIGN_OR_RETURN(auto scheduler, schedulers::FlowScheduler::Create(options.sampler, {}));
   RETURN_IF_ERROR(scheduler->SetTimesteps(options.steps, options.shift));
   const torch::Tensor timesteps = scheduler->timesteps();

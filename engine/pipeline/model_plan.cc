@@ -67,9 +67,11 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
     load.dtype = ComputeDtype(p->precision, cuda);
     load.fp8 = p->precision == Precision::kFp8;
   }
-  out.summary.offload_mode = std::string(memory::OffloadModeName(plan.offload));
-  if (budgets.gpu_bytes != 0) out.summary.predicted_peak[options.device.str()] = plan.peak_vram;
-  out.summary.predicted_peak["cpu"] = plan.peak_host;
+  out.summary.offload_mode = plan.offload;
+  if (budgets.gpu_bytes != 0) {
+    out.summary.predicted_peak[Device::Cuda(options.device.has_index() ? options.device.index() : 0)] = plan.peak_vram;
+  }
+  out.summary.predicted_peak[Device::Cpu()] = plan.peak_host;
   out.summary.summary = memory::FormatPlan(plan);
   out.plan = std::move(plan);
   return out;

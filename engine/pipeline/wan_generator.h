@@ -1,20 +1,9 @@
-// WanGenerator: a VideoGenerator over a Wan2.1 model directory (the official
-// layout or ComfyUI single files, see engine/io/model_dir.h), holding every
-// component resident.
-//
-// videogen.json (optional, beside config.json) describes models whose
-// encoders are not the official sizes, such as the embedded tiny model:
-//   {"variant": "tiny", "description": "...",
-//    "t5": {T5Encoder kwargs}, "clip": {XLMRobertaCLIP kwargs}, "vae": {WanVAE_ kwargs},
-//    "dit": {WanModel kwargs: used only without config.json (ComfyUI files),
-//            where the DiT config is otherwise inferred from the tensor shapes
-//            with head_dim 128},
-//    "defaults": {"width": .., "height": .., "max_area": .., "num_frames": ..,
-//                 "steps": .., "shift": .., "guidance_scale": .., "fps": ..}}
-// Absent keys take the official presets (umT5-XXL, ViT-H/14, Wan2.1 VAE) and
-// the defaults of wan/configs and generate.py.
+// WanGenerator: a VideoGenerator over a loaded Wan2.1 model (wan_loader.h
+// makes it from a model directory): validates requests, runs them through
+// the pipeline, reports device memory.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,37 +12,23 @@
 
 #include "absl/status/statusor.h"
 #include "engine/pipeline/api/generator.h"
-#include "engine/pipeline/model_plan.h"
+#include "engine/pipeline/conditioning.h"
+#include "engine/pipeline/model_family.h"
+#include "engine/pipeline/wan_loader.h"
 #include "engine/pipeline/wan_pipeline.h"
 
 namespace videogen::pipeline {
 
-// The official default negative prompts (wan/configs shared_config.sample_neg_prompt;
-// the i2v pipeline prepends "镜头晃动，").
-extern const char kT2VNegativePrompt[];
-extern const char kI2VNegativePrompt[];
-
-struct WanGeneratorOptions {
-  std::string model_dir;
-  // The id requests name; "" = the directory's base name.
-  std::string id;
-  // The worker's device, --placement overrides and memory budgets. Each
-  // component is loaded where the memory plan (engine/memory/planner.h) puts
-  // it, in its precision (the DiT in fp8 when the plan says so).
-  LoadPlanOptions load;
-};
-
 // Thread safety: as VideoGenerator (Generate by one thread at a time).
 class WanGenerator final : public VideoGenerator {
  public:
-  // Plans memory from the checkpoint headers, then loads every component.
-  // FailedPrecondition (before anything is loaded) when the model does not fit
-  // the budgets, saying what is short by how much; NotFound / InvalidArgument
-  // naming the missing or mismatched file, tensor or placement entry; DataLoss
-  // for corrupt files; ResourceExhausted when memory runs out.
-  static absl::StatusOr<std::unique_ptr<WanGenerator>> Create(const WanGeneratorOptions& options);
+  // Loads the model (LoadWanModel, with its errors) and builds its pipeline.
+  static absl::StatusOr<std::unique_ptr<WanGenerator>> Create(const ModelLoadOptions& options);
 
   const ModelDescription& description() const override { return description_; }
+  const ModelDescriptor& descriptor() const { return descriptor_; }
+  // The model rules (api/request_rules.h) and the request's latent geometry,
+  // with the model's defaults applied. Arithmetic only: no LibTorch call.
   absl::Status Validate(const GenerationRequest& request) const override;
   absl::StatusOr<GeneratedVideo> Generate(const GenerationRequest& request, ProgressSink* progress,
                                           const CancelToken& cancel) override;
@@ -61,22 +36,26 @@ class WanGenerator final : public VideoGenerator {
   // (process RSS, its peak, and the memory limit).
   std::vector<DeviceMemoryStats> DeviceMemory() const override;
   void ReleaseCachedMemory() override;
+  // Enters c10::InferenceMode and the model device's guard on the worker thread.
+  void RunWorkerLoop(const std::function<void()>& loop) override;
 
   const WanPipeline& pipeline() const { return *pipeline_; }
 
  private:
-  WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescription description, torch::Device device);
+  WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescriptor descriptor, ModelDescription description,
+               torch::Device device);
 
-  // The pipeline request for a validated generation request (defaults applied).
-  absl::StatusOr<PipelineRequest> ToPipelineRequest(const GenerationRequest& request) const;
+  // The latent geometry of `request` with the defaults applied.
+  absl::StatusOr<LatentGeometry> Geometry(const GenerationRequest& request) const;
+  // The pipeline request of a validated request (defaults applied); the image
+  // is viewed, not copied, so `request` must outlive the result.
+  PipelineRequest ToPipelineRequest(const GenerationRequest& request) const;
 
   // Constant after construction.
   const std::unique_ptr<WanPipeline> pipeline_;
+  const ModelDescriptor descriptor_;
   const ModelDescription description_;
   const torch::Device device_;
 };
-
-// Bytes of the parameters and buffers of `module`, grouped by dtype.
-std::vector<ResidentGroup> ResidentGroups(const torch::nn::Module& module, const std::string& component);
 
 }  // namespace videogen::pipeline

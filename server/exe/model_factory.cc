@@ -13,7 +13,7 @@ namespace {
 
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFlags& flags, const std::string& dir,
                                                                   const std::string& id, const std::string& device) {
-  pipeline::WanGeneratorOptions options;
+  pipeline::ModelLoadOptions options;
   options.model_dir = dir;
   options.id = id;
   ASSIGN_OR_RETURN(options.load.placement, memory::ParsePlacement(flags.placement));
@@ -33,7 +33,9 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const 
     testing::FakeVideoGeneratorOptions options;
     options.id = flags.model;
     options.type = flags.model == "fake" ? pipeline::ModelType::kT2V : pipeline::ModelType::kI2V;
-    options.device = device;
+    const std::optional<Device> parsed = ParseDevice(device);
+    if (!parsed) return absl::InvalidArgumentError(absl::StrCat("devices: unknown device '", device, "'"));
+    options.device = *parsed;
     options.step_time = flags.fake_step_time;
     options.fail_prompt = flags.fake_fail_prompt;
     return std::make_unique<testing::FakeVideoGenerator>(options);

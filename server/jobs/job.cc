@@ -20,36 +20,6 @@ const char* JobStateName(JobState state) {
   return "unknown";
 }
 
-const char* JobStageName(JobStage stage) {
-  switch (stage) {
-    case JobStage::kTextEncoding:
-      return "text_encoding";
-    case JobStage::kImageEncoding:
-      return "image_encoding";
-    case JobStage::kDenoising:
-      return "denoising";
-    case JobStage::kVaeDecoding:
-      return "vae_decoding";
-    case JobStage::kVideoEncoding:
-      return "video_encoding";
-  }
-  return "unknown";
-}
-
-JobStage ToJobStage(pipeline::Stage stage) {
-  switch (stage) {
-    case pipeline::Stage::kTextEncoding:
-      return JobStage::kTextEncoding;
-    case pipeline::Stage::kImageEncoding:
-      return JobStage::kImageEncoding;
-    case pipeline::Stage::kDenoising:
-      return JobStage::kDenoising;
-    case pipeline::Stage::kVaeDecoding:
-      return JobStage::kVaeDecoding;
-  }
-  return JobStage::kDenoising;
-}
-
 namespace {
 std::unique_ptr<CancelToken> MakeToken(const std::optional<CancelToken::Clock::time_point>& deadline) {
   return deadline ? std::make_unique<CancelToken>(*deadline) : std::make_unique<CancelToken>();
@@ -122,7 +92,7 @@ bool Job::MarkRunning(absl::Time now) {
 
 void Job::CloseStageLocked(absl::Time now) {
   if (stages_.empty()) return;
-  const JobStage current = stages_.back().stage;
+  const pipeline::Stage current = stages_.back().stage;
   for (auto& t : timings_) {
     if (t.stage == current) {
       t.duration += now - stage_started_;
@@ -134,7 +104,7 @@ void Job::CloseStageLocked(absl::Time now) {
   stage_started_ = now;
 }
 
-void Job::ReportProgress(JobStage stage, int step, int total_steps, absl::Time now) {
+void Job::ReportProgress(pipeline::Stage stage, int step, int total_steps, absl::Time now) {
   {
     absl::MutexLock lock(&mu_);
     if (state_ != JobState::kRunning) return;

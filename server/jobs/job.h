@@ -25,10 +25,6 @@ inline bool IsTerminal(JobState s) {
   return s == JobState::kSucceeded || s == JobState::kFailed || s == JobState::kCancelled;
 }
 
-// Pipeline stages plus the encoding stage the serving layer adds.
-enum class JobStage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding, kVideoEncoding };
-const char* JobStageName(JobStage stage);
-JobStage ToJobStage(pipeline::Stage stage);
 
 enum class OutputFormat { kMp4H264, kWebmVp9 };
 
@@ -49,7 +45,7 @@ struct JobSpec {
 };
 
 struct StageTiming {
-  JobStage stage = JobStage::kTextEncoding;
+  pipeline::Stage stage = pipeline::Stage::kTextEncoding;
   absl::Duration duration;
 };
 
@@ -68,7 +64,7 @@ struct JobResult {
 };
 
 struct JobProgress {
-  JobStage stage = JobStage::kTextEncoding;
+  pipeline::Stage stage = pipeline::Stage::kTextEncoding;
   int step = 0;
   int total_steps = 0;
   absl::Duration elapsed;  // since the job started running
@@ -122,7 +118,7 @@ class Job {
   void SetQueuePosition(int position, uint64_t epoch);
   // kQueued -> kRunning; false when the job is already terminal.
   bool MarkRunning(absl::Time now);
-  void ReportProgress(JobStage stage, int step, int total_steps, absl::Time now);
+  void ReportProgress(pipeline::Stage stage, int step, int total_steps, absl::Time now);
   // -> kSucceeded; the last stage's timing is closed at `now`.
   void Succeed(JobResult result, absl::Time now);
   // -> kCancelled for a Cancelled status, kFailed otherwise. No-op when terminal.

@@ -43,7 +43,6 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
   }
   WorkerPoolOptions pool_options;
   if (options.warmup) pool_options.warmup = WarmupRequest(devices.front().generator->description());
-  pool_options.thread_scope = options.worker_scope;
   pool_options.on_ready = options.on_ready;
   pool_options.clock = options.clock;
   std::unique_ptr<JobManager> manager(new JobManager(std::move(options), listener));

@@ -35,8 +35,6 @@ struct JobManagerOptions {
   bool warmup = true;
   // Called once, on a worker thread, when every worker is warm.
   std::function<void()> on_ready;
-  // See WorkerPoolOptions::thread_scope.
-  std::function<void(const std::string& device, const std::function<void()>& loop)> worker_scope;
   std::function<absl::Time()> clock;  // default absl::Now
 };
 

@@ -34,9 +34,9 @@ class JobProgressSink final : public pipeline::ProgressSink {
 
   void OnProgress(const pipeline::ProgressUpdate& update) override {
     const absl::Time now = clock_();
-    const JobStage stage = ToJobStage(update.stage);
-    if (stage == JobStage::kDenoising && listener_ != nullptr) {
-      const int previous = last_stage_ == JobStage::kDenoising ? last_denoise_step_ : 0;
+    const pipeline::Stage stage = update.stage;
+    if (stage == pipeline::Stage::kDenoising && listener_ != nullptr) {
+      const int previous = last_stage_ == pipeline::Stage::kDenoising ? last_denoise_step_ : 0;
       if (update.step > previous) {
         const absl::Duration per_step = (now - last_report_) / (update.step - previous);
         for (int i = previous; i < update.step; ++i) listener_->OnDenoiseStep(*job_, per_step);
@@ -52,7 +52,7 @@ class JobProgressSink final : public pipeline::ProgressSink {
   Job* const job_;
   JobListener* const listener_;
   const std::function<absl::Time()>& clock_;
-  std::optional<JobStage> last_stage_;
+  std::optional<pipeline::Stage> last_stage_;
   int last_denoise_step_ = 0;
   absl::Time last_report_ = clock_();
 };
@@ -145,11 +145,8 @@ void WorkerPool::Run(Worker* worker) {
     while (std::shared_ptr<Job> job = queue_->Pop()) RunJob(worker, job);
     SetState(worker, WorkerState::kStopped);
   };
-  if (options_.thread_scope) {
-    options_.thread_scope(worker->device.name, loop);
-  } else {
-    loop();
-  }
+  // The generator enters its per-thread state (InferenceMode, device guard) once, here.
+  worker->device.generator->RunWorkerLoop(loop);
 }
 
 void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
@@ -180,7 +177,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   size_t video_bytes = 0;
   absl::StatusOr<pipeline::GeneratedVideo> video = generator.Generate(job->spec().request, &sink, token);
   if (video.ok()) {
-    job->ReportProgress(JobStage::kVideoEncoding, 0, 1, options_.clock());
+    job->ReportProgress(pipeline::Stage::kVideoEncoding, 0, 1, options_.clock());
     OutputSpec output = job->spec().output;
     if (!output.fps) output.fps = video->fps;
     absl::Status before_encoding = token.Check("video encoding");
@@ -189,7 +186,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
     if (result.ok()) {
       result->seed = video->seed;
       video_bytes = result->bytes.size();
-      job->ReportProgress(JobStage::kVideoEncoding, 1, 1, options_.clock());
+      job->ReportProgress(pipeline::Stage::kVideoEncoding, 1, 1, options_.clock());
       job->Succeed(*std::move(result), options_.clock());
     } else {
       outcome = result.status();

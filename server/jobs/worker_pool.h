@@ -1,7 +1,9 @@
 // One worker thread per device, each owning a VideoGenerator with its weights
 // resident. A worker warms up, then takes jobs from the queue, runs the
 // generator, encodes the frames with the injected ResultEncoder (so encoding
-// runs on the worker, never on RPC threads) and publishes the outcome.
+// runs on the worker, never on RPC threads) and publishes the outcome. Each
+// worker thread runs its whole loop inside its generator's RunWorkerLoop()
+// (LibTorch's thread-local InferenceMode and device guard, entered once).
 #pragma once
 
 #include <functional>
@@ -35,9 +37,6 @@ using ResultEncoder = std::function<absl::StatusOr<JobResult>(const pipeline::Ge
 struct WorkerPoolOptions {
   // Run once by every worker before it takes jobs; unset: no warm-up.
   std::optional<pipeline::GenerationRequest> warmup;
-  // Wraps each worker's whole loop, e.g. to enter c10::InferenceMode and a
-  // device guard on that thread. Must call `loop` exactly once. Default: calls it.
-  std::function<void(const std::string& device, const std::function<void()>& loop)> thread_scope;
   // Called once, from a worker thread, when every worker has warmed up.
   std::function<void()> on_ready;
   // Called on the worker thread after each job reached its final state.

@@ -55,7 +55,10 @@ ServerMetrics::ServerMetrics(prometheus::Registry& r)
 
 void ServerMetrics::SetModel(const pipeline::ModelDescription& model) {
   std::map<std::tuple<std::string, std::string, std::string>, double> resident;
-  for (const auto& g : model.resident) resident[{g.component, g.dtype, g.device}] += static_cast<double>(g.bytes);
+  for (const auto& g : model.resident) {
+    resident[{ComponentName(g.component), StorageDTypeName(g.dtype), DeviceName(g.device)}] +=
+        static_cast<double>(g.bytes);
+  }
   for (const auto& [key, bytes] : resident) {
     resident_
         .Add({{"model", model.id},
@@ -65,15 +68,16 @@ void ServerMetrics::SetModel(const pipeline::ModelDescription& model) {
         .Set(bytes);
   }
   for (const auto& [device, bytes] : model.plan.predicted_peak) {
-    planned_peak_.Add({{"model", model.id}, {"device", device}}).Set(static_cast<double>(bytes));
+    planned_peak_.Add({{"model", model.id}, {"device", DeviceName(device)}}).Set(static_cast<double>(bytes));
   }
 }
 
 void ServerMetrics::UpdateDeviceMemory(const std::vector<pipeline::DeviceMemoryStats>& devices) {
   for (const auto& d : devices) {
-    device_used_.Add({{"device", d.device}}).Set(static_cast<double>(d.used));
-    device_total_.Add({{"device", d.device}}).Set(static_cast<double>(d.total));
-    device_peak_.Add({{"device", d.device}}).Set(static_cast<double>(d.peak));
+    const std::string device = DeviceName(d.device);
+    device_used_.Add({{"device", device}}).Set(static_cast<double>(d.used));
+    device_total_.Add({{"device", device}}).Set(static_cast<double>(d.total));
+    device_peak_.Add({{"device", device}}).Set(static_cast<double>(d.peak));
   }
 }
 

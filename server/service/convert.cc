@@ -64,17 +64,17 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const
   return spec;
 }
 
-v1::Stage ToProto(jobs::JobStage stage) {
+v1::Stage ToProto(pipeline::Stage stage) {
   switch (stage) {
-    case jobs::JobStage::kTextEncoding:
+    case pipeline::Stage::kTextEncoding:
       return v1::TEXT_ENCODING;
-    case jobs::JobStage::kImageEncoding:
+    case pipeline::Stage::kImageEncoding:
       return v1::IMAGE_ENCODING;
-    case jobs::JobStage::kDenoising:
+    case pipeline::Stage::kDenoising:
       return v1::DENOISING;
-    case jobs::JobStage::kVaeDecoding:
+    case pipeline::Stage::kVaeDecoding:
       return v1::VAE_DECODING;
-    case jobs::JobStage::kVideoEncoding:
+    case pipeline::Stage::kVideoEncoding:
       return v1::VIDEO_ENCODING;
   }
   return v1::STAGE_UNSPECIFIED;
@@ -148,15 +148,15 @@ void ToProto(const pipeline::ModelDescription& m, const std::string& state, v1::
   out->set_state(state);
   for (const auto& g : m.resident) {
     v1::ResidentTensorGroup* r = out->add_resident();
-    r->set_component(g.component);
-    r->set_dtype(g.dtype);
-    r->set_device(g.device);
+    r->set_component(ComponentName(g.component));
+    r->set_dtype(StorageDTypeName(g.dtype));
+    r->set_device(DeviceName(g.device));
     r->set_bytes(g.bytes);
     *out->mutable_plan()->add_placement() = *r;
   }
-  out->mutable_plan()->set_offload_mode(m.plan.offload_mode);
+  out->mutable_plan()->set_offload_mode(OffloadModeName(m.plan.offload_mode));
   for (const auto& [device, bytes] : m.plan.predicted_peak) {
-    (*out->mutable_plan()->mutable_predicted_peak_bytes())[device] = bytes;
+    (*out->mutable_plan()->mutable_predicted_peak_bytes())[DeviceName(device)] = bytes;
   }
   out->mutable_plan()->set_summary(m.plan.summary);
 }

@@ -25,7 +25,7 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& request,
                                         uint64_t seed_if_absent,
                                         std::optional<CancelToken::Clock::time_point> deadline);
 
-v1::Stage ToProto(jobs::JobStage stage);
+v1::Stage ToProto(pipeline::Stage stage);
 v1::JobState ToProto(jobs::JobState state);
 void ToProto(const jobs::JobProgress& progress, v1::Progress* out);
 void ToProto(const jobs::JobResult& result, v1::Completed* out);

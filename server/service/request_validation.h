@@ -1,6 +1,10 @@
-// Checks of a GenerateVideoRequest that need no model: every bad field gives
-// InvalidArgument whose message names the field and its allowed range. The
-// image is only probed (header), never decoded, here.
+// The transport limits of a GenerateVideoRequest: required fields, field
+// sizes and the service's configured caps (RequestLimits), enum values. Every
+// bad field gives InvalidArgument whose message names the field and its
+// limit. The model rules (4n+1 frames, multiples of 16, guidance, shift,
+// steps >= 1) are the generator's (engine/pipeline/api/request_rules.h),
+// checked at submit by the job manager. The image is only probed (header),
+// never decoded, here.
 #pragma once
 
 #include "absl/status/status.h"

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/pipeline/api/request_rules.h"
 
 namespace videogen::testing {
 
@@ -41,7 +42,7 @@ uint64_t ReadStatusKb(const char* key) {
 
 }  // namespace
 
-pipeline::DeviceMemoryStats ProcessMemoryStats(const std::string& device) {
+pipeline::DeviceMemoryStats ProcessMemoryStats(Device device) {
   pipeline::DeviceMemoryStats s;
   s.device = device;
   s.used = ReadStatusKb("VmRSS:");
@@ -59,47 +60,17 @@ FakeVideoGenerator::FakeVideoGenerator(FakeVideoGeneratorOptions options)
   description_.variant = "fake";
   description_.description = "Deterministic test generator (no model; for tests only)";
   description_.defaults = options_.defaults;
-  description_.resident.push_back(pipeline::ResidentGroup{"dit", "fp32", options_.device, weights_.size()});
-  description_.plan.offload_mode = "none";
+  description_.resident.push_back(
+      pipeline::ResidentGroup{Component::kDit, Precision::kFp32, options_.device, weights_.size()});
+  description_.plan.offload_mode = OffloadMode::kNone;
   const uint64_t frame_bytes = static_cast<uint64_t>(options_.defaults.width) * options_.defaults.height * 3 *
                                static_cast<uint64_t>(options_.defaults.num_frames);
   description_.plan.predicted_peak[options_.device] = weights_.size() + frame_bytes;
-  description_.plan.summary = absl::StrCat("fake model: ", weights_.size(), " resident bytes on ", options_.device);
+  description_.plan.summary = absl::StrCat("fake model: ", weights_.size(), " resident bytes on ", DeviceName(options_.device));
 }
 
 absl::Status FakeVideoGenerator::Validate(const pipeline::GenerationRequest& r) const {
-  const bool i2v = options_.type == pipeline::ModelType::kI2V;
-  if (i2v && !r.image) return absl::InvalidArgumentError("image: required by i2v model " + options_.id);
-  if (!i2v && r.image) return absl::InvalidArgumentError("image: not accepted by t2v model " + options_.id);
-  if (r.image && (r.image->width <= 0 || r.image->height <= 0 ||
-                  r.image->rgb.size() != static_cast<size_t>(r.image->width) * r.image->height * 3)) {
-    return absl::InvalidArgumentError("image: pixel buffer does not match its size");
-  }
-  for (const auto& [name, value] :
-       {std::pair<const char*, std::optional<int>>{"width", r.width}, {"height", r.height}}) {
-    if (value && (*value < 16 || *value > options_.max_size || *value % 16 != 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ": ", *value, " is not a multiple of 16 in [16, ", options_.max_size, "]"));
-    }
-  }
-  if (r.max_area && (*r.max_area < 256 || *r.max_area > int64_t{options_.max_size} * options_.max_size)) {
-    return absl::InvalidArgumentError(absl::StrCat("max_area: ", *r.max_area, " is outside [256, ",
-                                                   int64_t{options_.max_size} * options_.max_size, "]"));
-  }
-  if (r.num_frames && (*r.num_frames < 1 || *r.num_frames > options_.max_frames || (*r.num_frames - 1) % 4 != 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("num_frames: ", *r.num_frames, " is not 4n+1 in [1, ", options_.max_frames, "]"));
-  }
-  if (r.steps && (*r.steps < 1 || *r.steps > options_.max_steps)) {
-    return absl::InvalidArgumentError(absl::StrCat("steps: ", *r.steps, " is outside [1, ", options_.max_steps, "]"));
-  }
-  if (r.guidance_scale && !(std::isfinite(*r.guidance_scale) && *r.guidance_scale >= 0 && *r.guidance_scale <= 50)) {
-    return absl::InvalidArgumentError(absl::StrCat("guidance_scale: ", *r.guidance_scale, " is outside [0, 50]"));
-  }
-  if (r.shift && !(std::isfinite(*r.shift) && *r.shift > 0 && *r.shift <= 100)) {
-    return absl::InvalidArgumentError(absl::StrCat("shift: ", *r.shift, " is outside (0, 100]"));
-  }
-  return absl::OkStatus();
+  return pipeline::CheckRequestRules(r, options_.type);
 }
 
 std::vector<uint8_t> FakeVideoGenerator::MakeFrames(int frames, int width, int height, uint64_t seed,

@@ -22,7 +22,7 @@ namespace videogen::testing {
 struct FakeVideoGeneratorOptions {
   std::string id = "fake";
   pipeline::ModelType type = pipeline::ModelType::kT2V;
-  std::string device = "cpu";
+  Device device = Device::Cpu();
   // Small defaults so that tests are fast.
   pipeline::GenerationDefaults defaults = [] {
     pipeline::GenerationDefaults d;
@@ -35,10 +35,6 @@ struct FakeVideoGeneratorOptions {
     d.negative_prompt = "blurry";
     return d;
   }();
-  // Limits Validate() applies.
-  int max_size = 1024;
-  int max_frames = 129;
-  int max_steps = 100;
   // Simulated compute per denoising step.
   absl::Duration step_time = absl::ZeroDuration();
   // Simulated load: bytes of "weights" held (and reported as resident).
@@ -91,6 +87,6 @@ class FakeVideoGenerator final : public pipeline::VideoGenerator {
 
 // Process memory on Linux: used = resident set size, peak = VmHWM,
 // total = physical memory. Zeros when /proc is unreadable.
-pipeline::DeviceMemoryStats ProcessMemoryStats(const std::string& device);
+pipeline::DeviceMemoryStats ProcessMemoryStats(Device device);
 
 }  // namespace videogen::testing

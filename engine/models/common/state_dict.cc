@@ -52,14 +52,12 @@ absl::StatusOr<float> ReadWeightScale(const io::TensorSource& source, const std:
   return 1.0f;
 }
 
-}  // namespace
+using Targets = std::vector<std::pair<std::string, torch::Tensor>>;
+using QuantLayerMap = std::map<std::string, quant::QuantLinearImpl*>;
 
-absl::Status LoadStateDict(torch::nn::Module& module, const io::TensorSource& source, const LoadOptions& options) {
-  std::vector<std::pair<std::string, torch::Tensor>> targets;
-  for (auto& p : module.named_parameters(/*recurse=*/true)) targets.emplace_back(p.key(), p.value());
-  for (auto& b : module.named_buffers(/*recurse=*/true)) targets.emplace_back(b.key(), b.value());
-  const std::map<std::string, quant::QuantLinearImpl*> quant_layers = QuantLayers(module);
-
+// InvalidArgument listing the missing and unexpected keys, if any.
+absl::Status CheckKeys(const Targets& targets, const QuantLayerMap& quant_layers, const io::TensorSource& source,
+                       const LoadOptions& options) {
   std::set<std::string> target_names;
   for (const auto& t : targets) target_names.insert(t.first);
   // Scales and markers that pre-quantized files keep next to QuantLinear weights.
@@ -85,25 +83,85 @@ absl::Status LoadStateDict(torch::nn::Module& module, const io::TensorSource& so
                          options.allowed_unused.end();
     if (!known && !allowed) unexpected.push_back(info.name);
   }
-  if (!missing.empty() || !unexpected.empty()) {
-    std::string msg = absl::StrCat(source.Describe(), ": state dict does not match the model");
-    if (!missing.empty()) absl::StrAppend(&msg, "; missing keys: ", ListSome(missing));
-    if (!unexpected.empty()) absl::StrAppend(&msg, "; unexpected keys: ", ListSome(unexpected));
-    return absl::InvalidArgumentError(msg);
+  if (missing.empty() && unexpected.empty()) return absl::OkStatus();
+  std::string msg = absl::StrCat(source.Describe(), ": state dict does not match the model");
+  if (!missing.empty()) absl::StrAppend(&msg, "; missing keys: ", ListSome(missing));
+  if (!unexpected.empty()) absl::StrAppend(&msg, "; unexpected keys: ", ListSome(unexpected));
+  return absl::InvalidArgumentError(msg);
+}
+
+// Stores `stored` (read from `key`) into `target`: dequantized from fp8 when
+// stored so, converted to options.dtype when floating, moved to options.device.
+absl::Status SetPlain(torch::Tensor& target, const torch::Tensor& stored, bool stored_fp8, float scale,
+                      const LoadOptions& options, const std::string& what) {
+  return TorchCall(what, [&] {
+    torch::Tensor value;
+    if (stored_fp8) {
+      value = quant::DecodeE4M3Tensor(stored, scale, options.dtype).to(options.device);
+    } else {
+      const torch::ScalarType dtype =
+          torch::isFloatingType(stored.scalar_type()) ? options.dtype : stored.scalar_type();
+      value = stored.to(options.device, dtype, /*non_blocking=*/false, /*copy=*/true);
+    }
+    // Replace storage rather than copy_ so that dtype/device may change.
+    target.set_data(value);
+  });
+}
+
+// Reads one tensor into its parameter: into a QuantLinear's fp8 weight when
+// `layer` is set and fp8 applies, else as a plain tensor; then releases its pages.
+absl::Status LoadOne(const std::string& name, torch::Tensor& target, quant::QuantLinearImpl* layer,
+                     const std::string& layer_path, const io::TensorSource& source, const LoadOptions& options) {
+  const std::string key = options.prefix + name;
+  const io::TensorInfo* info = source.Find(key);
+  if (c10::IntArrayRef(info->shape) != target.sizes()) {
+    return absl::InvalidArgumentError(absl::StrCat(info->file, ": tensor '", key, "' has shape ",
+                                                   ShapeString(info->shape), ", the model expects ",
+                                                   ShapeString(target.sizes())));
   }
+  if (info->dtype == io::DType::kF8E5M2) {
+    return absl::InvalidArgumentError(absl::StrCat(info->file, ": tensor '", key, "' is F8_E5M2 (unsupported)"));
+  }
+  const bool stored_fp8 = info->dtype == io::DType::kF8E4M3;
+  float scale = 1.0f;
+  if (layer != nullptr && stored_fp8) {
+    ASSIGN_OR_RETURN(scale, ReadWeightScale(source, options.prefix + layer_path));
+  }
+  ASSIGN_OR_RETURN(torch::Tensor stored, source.Read(key));
+  const std::string what = absl::StrCat("loading '", key, "'");
+  if (layer != nullptr && options.fp8 && (stored_fp8 || options.fp8->policy.QuantizesLayer(layer_path))) {
+    quant::Fp8Weight weight;
+    if (stored_fp8) {
+      ASSIGN_OR_RETURN(torch::Tensor codes, TorchCall(what, [&] {
+                         return stored.to(options.device, torch::kUInt8, /*non_blocking=*/false, /*copy=*/true);
+                       }));
+      weight = {quant::Fp8StorageFromCodes(codes), scale};
+    } else {
+      ASSIGN_OR_RETURN(weight, quant::QuantizeWeight(stored, options.fp8->scaling, options.device));
+    }
+    RETURN_IF_ERROR(layer->SetFp8Weight(std::move(weight), options.dtype));
+  } else {
+    RETURN_IF_ERROR(SetPlain(target, stored, stored_fp8, scale, options, what));
+  }
+  stored = torch::Tensor();
+  source.Release(key);
+  if (layer != nullptr) {
+    for (std::string_view leaf : quant::kWeightScaleNames) source.Release(options.prefix + Join(layer_path, leaf));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadStateDict(torch::nn::Module& module, const io::TensorSource& source, const LoadOptions& options) {
+  Targets targets;
+  for (auto& p : module.named_parameters(/*recurse=*/true)) targets.emplace_back(p.key(), p.value());
+  for (auto& b : module.named_buffers(/*recurse=*/true)) targets.emplace_back(b.key(), b.value());
+  const QuantLayerMap quant_layers = QuantLayers(module);
+  RETURN_IF_ERROR(CheckKeys(targets, quant_layers, source, options));
 
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : targets) {
-    const std::string key = options.prefix + name;
-    const io::TensorInfo* info = source.Find(key);
-    if (c10::IntArrayRef(info->shape) != target.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(info->file, ": tensor '", key, "' has shape ",
-                                                     ShapeString(info->shape), ", the model expects ",
-                                                     ShapeString(target.sizes())));
-    }
-    if (info->dtype == io::DType::kF8E5M2) {
-      return absl::InvalidArgumentError(absl::StrCat(info->file, ": tensor '", key, "' is F8_E5M2 (unsupported)"));
-    }
     // A QuantLinear weight: `layer` is set, `layer_path` its dotted path.
     quant::QuantLinearImpl* layer = nullptr;
     std::string layer_path;
@@ -111,43 +169,7 @@ absl::Status LoadStateDict(torch::nn::Module& module, const io::TensorSource& so
       layer_path = name.size() > 6 ? name.substr(0, name.size() - 7) : "";
       if (auto it = quant_layers.find(layer_path); it != quant_layers.end()) layer = it->second;
     }
-    const bool stored_fp8 = info->dtype == io::DType::kF8E4M3;
-    float scale = 1.0f;
-    if (layer != nullptr && stored_fp8) {
-      ASSIGN_OR_RETURN(scale, ReadWeightScale(source, options.prefix + layer_path));
-    }
-    ASSIGN_OR_RETURN(torch::Tensor stored, source.Read(key));
-    const std::string what = absl::StrCat("loading '", key, "'");
-    if (layer != nullptr && options.fp8 && (stored_fp8 || options.fp8->policy.QuantizesLayer(layer_path))) {
-      quant::Fp8Weight weight;
-      if (stored_fp8) {
-        ASSIGN_OR_RETURN(torch::Tensor codes, TorchCall(what, [&] {
-                           return stored.to(options.device, torch::kUInt8, /*non_blocking=*/false, /*copy=*/true);
-                         }));
-        weight = {quant::Fp8StorageFromCodes(codes), scale};
-      } else {
-        ASSIGN_OR_RETURN(weight, quant::QuantizeWeight(stored, options.fp8->scaling, options.device));
-      }
-      RETURN_IF_ERROR(layer->SetFp8Weight(std::move(weight), options.dtype));
-    } else {
-      RETURN_IF_ERROR(TorchCall(what, [&] {
-        torch::Tensor value;
-        if (stored_fp8) {
-          value = quant::DecodeE4M3Tensor(stored, scale, options.dtype).to(options.device);
-        } else {
-          const torch::ScalarType dtype =
-              torch::isFloatingType(stored.scalar_type()) ? options.dtype : stored.scalar_type();
-          value = stored.to(options.device, dtype, /*non_blocking=*/false, /*copy=*/true);
-        }
-        // Replace storage rather than copy_ so that dtype/device may change.
-        target.set_data(value);
-      }));
-    }
-    stored = torch::Tensor();
-    source.Release(key);
-    if (layer != nullptr) {
-      for (std::string_view leaf : quant::kWeightScaleNames) source.Release(options.prefix + Join(layer_path, leaf));
-    }
+    RETURN_IF_ERROR(LoadOne(name, target, layer, layer_path, source, options));
   }
   return absl::OkStatus();
 }

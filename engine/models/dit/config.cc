@@ -1,6 +1,7 @@
 #include "engine/models/dit/config.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
 #include "engine/models/common/config_json.h"
 
 namespace videogen::models {
@@ -93,6 +94,62 @@ WanConfig WanConfig::I2V_14B() {
   WanConfig c = T2V_14B();
   c.model_type = WanModelType::kI2V;
   c.in_dim = 36;
+  return c;
+}
+
+WanConfig WanConfig::FLF2V_14B() {
+  WanConfig c = I2V_14B();
+  c.model_type = WanModelType::kFLF2V;
+  return c;
+}
+
+bool WanConfig::SameArchitecture(const WanConfig& o) const {
+  return model_type == o.model_type && patch_size == o.patch_size && in_dim == o.in_dim && dim == o.dim &&
+         ffn_dim == o.ffn_dim && freq_dim == o.freq_dim && text_dim == o.text_dim && out_dim == o.out_dim &&
+         num_heads == o.num_heads && num_layers == o.num_layers && qk_norm == o.qk_norm &&
+         cross_attn_norm == o.cross_attn_norm;
+}
+
+absl::StatusOr<WanConfig> WanConfig::FromTensorShapes(const io::TensorSource& source) {
+  auto shape = [&](const std::string& name, size_t rank) -> absl::StatusOr<std::vector<int64_t>> {
+    const io::TensorInfo* info = source.Find(name);
+    if (info == nullptr || info->shape.size() != rank) {
+      return absl::InvalidArgumentError(absl::StrCat(source.Describe(), ": cannot infer the DiT config: tensor '",
+                                                     name, "' is missing or not of rank ", rank,
+                                                     " (add a config.json)"));
+    }
+    return info->shape;
+  };
+  WanConfig c;
+  ASSIGN_OR_RETURN(const std::vector<int64_t> patch, shape("patch_embedding.weight", 5));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> ffn, shape("blocks.0.ffn.0.weight", 2));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> text, shape("text_embedding.0.weight", 2));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> time, shape("time_embedding.0.weight", 2));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> head, shape("head.head.weight", 2));
+  c.dim = patch[0];
+  c.in_dim = patch[1];
+  c.patch_size = {patch[2], patch[3], patch[4]};
+  c.ffn_dim = ffn[0];
+  c.text_dim = text[1];
+  c.freq_dim = time[1];
+  c.out_dim = head[0] / (patch[2] * patch[3] * patch[4]);
+  constexpr int64_t kHeadDim = 128;
+  if (c.dim % kHeadDim != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(source.Describe(), ": cannot infer num_heads for dim ", c.dim,
+                                                   " (not a multiple of 128; add a config.json)"));
+  }
+  c.num_heads = c.dim / kHeadDim;
+  c.num_layers = 0;
+  while (source.Find(absl::StrCat("blocks.", c.num_layers, ".self_attn.q.weight")) != nullptr) ++c.num_layers;
+  c.qk_norm = source.Find("blocks.0.self_attn.norm_q.weight") != nullptr;
+  c.cross_attn_norm = source.Find("blocks.0.norm3.weight") != nullptr;
+  if (source.Find("img_emb.emb_pos") != nullptr) {
+    c.model_type = WanModelType::kFLF2V;
+  } else if (source.Find("img_emb.proj.0.weight") != nullptr) {
+    c.model_type = WanModelType::kI2V;
+  } else {
+    c.model_type = WanModelType::kT2V;
+  }
   return c;
 }
 

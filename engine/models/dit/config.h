@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "engine/io/tensor_source.h"
 
 namespace videogen::models {
 
@@ -42,10 +43,21 @@ struct WanConfig {
   // window_size other than [-1, -1], non-positive sizes).
   static absl::StatusOr<WanConfig> FromJson(const nlohmann::json& json);
 
-  // Presets of wan/configs: T2V-1.3B, T2V-14B, I2V-14B (480P and 720P share the DiT).
+  // The kwargs of a checkpoint that has no config.json (ComfyUI single
+  // files), from its tensor shapes (headers only); num_heads from head_dim
+  // 128 as in every official config, text_len 512. InvalidArgument naming the
+  // tensor that is missing or of the wrong rank (and suggesting a config.json).
+  static absl::StatusOr<WanConfig> FromTensorShapes(const io::TensorSource& source);
+
+  // True when both describe the same network: every field but text_len and eps.
+  bool SameArchitecture(const WanConfig& other) const;
+
+  // Presets of wan/configs: T2V-1.3B, T2V-14B, I2V-14B (480P and 720P share
+  // the DiT), FLF2V-14B (720P).
   static WanConfig T2V_1_3B();
   static WanConfig T2V_14B();
   static WanConfig I2V_14B();
+  static WanConfig FLF2V_14B();
 };
 
 }  // namespace videogen::models

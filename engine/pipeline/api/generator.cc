@@ -10,21 +10,13 @@ const char* ModelTypeName(ModelType type) {
   return "unknown";
 }
 
-const char* SamplerName(Sampler sampler) {
-  switch (sampler) {
-    case Sampler::kUniPC: return "unipc";
-    case Sampler::kDpmPP: return "dpmpp";
-    case Sampler::kEuler: return "euler";
-  }
-  return "unknown";
-}
-
 const char* StageName(Stage stage) {
   switch (stage) {
     case Stage::kTextEncoding: return "text_encoding";
     case Stage::kImageEncoding: return "image_encoding";
     case Stage::kDenoising: return "denoising";
     case Stage::kVaeDecoding: return "vae_decoding";
+    case Stage::kVideoEncoding: return "video_encoding";
   }
   return "unknown";
 }

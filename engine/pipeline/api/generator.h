@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,16 +14,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/common/cancellation.h"  // header-only
+#include "engine/common/model_types.h"   // header-only
 
 namespace videogen::pipeline {
 
 enum class ModelType { kT2V, kI2V };
 enum class Sampler { kUniPC, kDpmPP, kEuler };
-enum class Stage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding };
+// The stages of a job, in order. Generators report the first four; the
+// server reports kVideoEncoding while it encodes the generated frames.
+enum class Stage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding, kVideoEncoding };
 
-// "t2v"/"i2v", "unipc"/"dpmpp"/"euler", "text_encoding"/... (for logs and metrics labels).
+// "t2v"/"i2v", "text_encoding"/... (for logs, metrics labels and ListModels).
 const char* ModelTypeName(ModelType type);
-const char* SamplerName(Sampler sampler);
 const char* StageName(Stage stage);
 
 // Interleaved 8-bit RGB, row-major: rgb.size() == width * height * 3.
@@ -65,17 +68,17 @@ struct GenerationDefaults {
 
 // Bytes of resident weights of one component in one dtype on one device.
 struct ResidentGroup {
-  std::string component;  // dit, t5, clip, vae
-  std::string dtype;      // fp8_e4m3fn, bf16, fp16, fp32
-  std::string device;     // cpu, cuda:0
+  Component component = Component::kDit;
+  Precision dtype = Precision::kFp32;  // label: StorageDTypeName (fp8_e4m3fn, bf16, fp16, fp32)
+  Device device;
   uint64_t bytes = 0;
 };
 
 // The memory plan the model was loaded with (see engine/memory).
 struct PlanSummary {
-  std::string offload_mode;                          // none, encoders_offloaded, block_streaming
-  std::map<std::string, uint64_t> predicted_peak;    // device -> bytes
-  std::string summary;                               // one human-readable paragraph
+  OffloadMode offload_mode = OffloadMode::kNone;
+  std::map<Device, uint64_t> predicted_peak;  // device -> bytes
+  std::string summary;                        // one human-readable paragraph
 };
 
 struct ModelDescription {
@@ -91,7 +94,7 @@ struct ModelDescription {
 // Memory figures of one device as the generator sees it: on CUDA from the
 // driver and the caching allocator; on CPU from the process (RSS) and the host.
 struct DeviceMemoryStats {
-  std::string device;   // "cpu", "cuda:0"
+  Device device;
   uint64_t used = 0;
   uint64_t total = 0;
   uint64_t peak = 0;
@@ -146,6 +149,12 @@ class VideoGenerator {
 
   // Returns cached allocator memory to the device (after an out-of-memory).
   virtual void ReleaseCachedMemory() {}
+
+  // Called once on each worker thread with that thread's whole loop (warm-up
+  // and every Generate call): enters the per-thread state the generator needs
+  // (LibTorch's thread-local InferenceMode and device guard) and calls `loop`
+  // exactly once. Default: calls `loop`.
+  virtual void RunWorkerLoop(const std::function<void()>& loop) { loop(); }
 };
 
 }  // namespace videogen::pipeline

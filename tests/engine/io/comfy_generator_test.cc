@@ -68,7 +68,7 @@ class ComfyGeneratorTest : public ::testing::Test {
   }
 
   static std::unique_ptr<WanGenerator> Load(const fs::path& dir) {
-    WanGeneratorOptions options;
+    ModelLoadOptions options;
     options.model_dir = dir.string();
     options.id = "tiny";
     auto gen = WanGenerator::Create(options);
@@ -102,7 +102,7 @@ class ComfyGeneratorTest : public ::testing::Test {
   static uint64_t DitBytes(const WanGenerator& gen) {
     uint64_t n = 0;
     for (const ResidentGroup& g : gen.description().resident) {
-      if (g.component == "dit") n += g.bytes;
+      if (g.component == Component::kDit) n += g.bytes;
     }
     return n;
   }
@@ -160,7 +160,7 @@ TEST_F(ComfyGeneratorTest, ComfyI2VWithHfClipGeneratesWhatTheOfficialLayoutGener
 
   // Without the CLIP file the i2v model names what is missing.
   fs::remove_all(comfy_ / "clip_vision");
-  WanGeneratorOptions options;
+  ModelLoadOptions options;
   options.model_dir = comfy_.string();
   auto missing = WanGenerator::Create(options);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);

@@ -37,7 +37,7 @@ class GeneratorTest : public ::testing::Test {
     tiny.type = type;
     auto dir = EnsureTinyModel(*cache_, tiny);
     EXPECT_TRUE(dir.ok()) << dir.status();
-    WanGeneratorOptions options;
+    ModelLoadOptions options;
     options.model_dir = *dir;
     options.id = "tiny";
     auto gen = WanGenerator::Create(options);
@@ -141,12 +141,12 @@ TEST_F(GeneratorTest, DescribesItsMemoryPlan) {
   auto gen = Load(ModelType::kI2V);
   ASSERT_NE(gen, nullptr);
   const PlanSummary& plan = gen->description().plan;
-  EXPECT_EQ(plan.offload_mode, "none");
-  ASSERT_EQ(plan.predicted_peak.count("cpu"), 1u);
+  EXPECT_EQ(plan.offload_mode, OffloadMode::kNone);
+  ASSERT_EQ(plan.predicted_peak.count(Device::Cpu()), 1u);
   // Resident weights are part of the predicted host peak.
   uint64_t resident = 0;
   for (const ResidentGroup& g : gen->description().resident) resident += g.bytes;
-  EXPECT_GT(plan.predicted_peak.at("cpu"), resident);
+  EXPECT_GT(plan.predicted_peak.at(Device::Cpu()), resident);
   EXPECT_NE(plan.summary.find("dit"), std::string::npos) << plan.summary;
 }
 
@@ -154,7 +154,7 @@ TEST_F(GeneratorTest, RefusesBeforeLoadingWhenTheHostBudgetIsTooSmall) {
   TinyModelOptions tiny;
   auto dir = EnsureTinyModel(*cache_, tiny);
   ASSERT_TRUE(dir.ok());
-  WanGeneratorOptions options;
+  ModelLoadOptions options;
   options.model_dir = *dir;
   options.load.host_memory = 1 << 20;  // 1 MiB
   auto gen = WanGenerator::Create(options);
@@ -167,7 +167,7 @@ TEST_F(GeneratorTest, PlacementOverridesThePlan) {
   tiny.type = ModelType::kT2V;
   auto dir = EnsureTinyModel(*cache_, tiny);
   ASSERT_TRUE(dir.ok());
-  WanGeneratorOptions options;
+  ModelLoadOptions options;
   options.model_dir = *dir;
   auto placement = memory::ParsePlacement("dit=cpu:fp8,t5=cpu:fp32");
   ASSERT_TRUE(placement.ok());
@@ -175,7 +175,9 @@ TEST_F(GeneratorTest, PlacementOverridesThePlan) {
   auto gen = WanGenerator::Create(options);
   ASSERT_TRUE(gen.ok()) << gen.status();
   std::map<std::string, uint64_t> dtypes;
-  for (const ResidentGroup& g : (*gen)->description().resident) dtypes[g.component + "/" + g.dtype] += g.bytes;
+  for (const ResidentGroup& g : (*gen)->description().resident) {
+    dtypes[std::string(ComponentName(g.component)) + "/" + StorageDTypeName(g.dtype)] += g.bytes;
+  }
   EXPECT_GT(dtypes["dit/fp8_e4m3fn"], 0u);
   EXPECT_GT(dtypes["t5/fp32"], 0u);
   EXPECT_EQ(dtypes.count("t5/bf16"), 0u);

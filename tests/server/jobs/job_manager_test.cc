@@ -98,13 +98,13 @@ TEST_F(JobManagerTest, RunsAJobThroughEveryStage) {
   EXPECT_EQ(s.result->bytes.size(), 9u * 48 * 64 * 3);
   EXPECT_EQ(s.result->seed, 42u);
   EXPECT_EQ(s.result->fps, 16.0);
-  std::vector<JobStage> stages;
+  std::vector<pipeline::Stage> stages;
   for (const auto& p : s.stages) {
     stages.push_back(p.stage);
-    EXPECT_EQ(p.step, p.total_steps) << JobStageName(p.stage);
+    EXPECT_EQ(p.step, p.total_steps) << pipeline::StageName(p.stage);
   }
-  EXPECT_THAT(stages, ::testing::ElementsAre(JobStage::kTextEncoding, JobStage::kDenoising, JobStage::kVaeDecoding,
-                                             JobStage::kVideoEncoding));
+  EXPECT_THAT(stages, ::testing::ElementsAre(pipeline::Stage::kTextEncoding, pipeline::Stage::kDenoising, pipeline::Stage::kVaeDecoding,
+                                             pipeline::Stage::kVideoEncoding));
   EXPECT_EQ(s.result->timings.size(), 4u);
   EXPECT_EQ(fake_->generate_calls(), 2);
 }
@@ -135,7 +135,7 @@ TEST_F(JobManagerTest, CancelDuringDenoisingStopsWithinOneStep) {
   EXPECT_EQ(s.state, JobState::kCancelled);
   EXPECT_EQ(s.error.code(), absl::StatusCode::kCancelled);
   ASSERT_FALSE(s.stages.empty());
-  EXPECT_EQ(s.stages.back().stage, JobStage::kDenoising);
+  EXPECT_EQ(s.stages.back().stage, pipeline::Stage::kDenoising);
   EXPECT_EQ(s.stages.back().step, 2);  // the step in flight finished, no further one ran
 }
 

@@ -46,10 +46,13 @@ TEST(ServerMetricsTest, DevicesModelsAndWorkers) {
   ServerMetrics metrics(registry);
   pipeline::ModelDescription model;
   model.id = "m";
-  model.resident = {{"dit", "bf16", "cuda:0", 100}, {"dit", "bf16", "cuda:0", 50}, {"t5", "fp32", "cpu", 7}};
-  model.plan.predicted_peak["cuda:0"] = 999;
+  model.resident = {{Component::kDit, Precision::kBf16, Device::Cuda(0), 100},
+                    {Component::kDit, Precision::kBf16, Device::Cuda(0), 50},
+                    {Component::kT5, Precision::kFp32, Device::Cpu(), 7},
+                    {Component::kDit, Precision::kFp8, Device::Cuda(0), 3}};
+  model.plan.predicted_peak[Device::Cuda(0)] = 999;
   metrics.SetModel(model);
-  metrics.UpdateDeviceMemory({{"cuda:0", 10, 80, 20}});
+  metrics.UpdateDeviceMemory({{Device::Cuda(0), 10, 80, 20}});
   metrics.OnWorkerState("cuda:0", jobs::WorkerState::kWarming);
   metrics.OnWorkerState("cuda:1", jobs::WorkerState::kBusy);
   metrics.OnWorkerState("cuda:0", jobs::WorkerState::kIdle);
@@ -57,6 +60,9 @@ TEST(ServerMetricsTest, DevicesModelsAndWorkers) {
   EXPECT_THAT(
       text,
       HasSubstr("videogen_model_resident_bytes{component=\"dit\",device=\"cuda:0\",dtype=\"bf16\",model=\"m\"} 150"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("videogen_model_resident_bytes{component=\"dit\",device=\"cuda:0\",dtype=\"fp8_e4m3fn\",model=\"m\"} 3"));
   EXPECT_THAT(text, HasSubstr("videogen_planned_peak_bytes{device=\"cuda:0\",model=\"m\"} 999"));
   EXPECT_THAT(text, HasSubstr("videogen_device_memory_used_bytes{device=\"cuda:0\"} 10"));
   EXPECT_THAT(text, HasSubstr("videogen_device_memory_total_bytes{device=\"cuda:0\"} 80"));

@@ -5,7 +5,7 @@
 namespace videogen::service {
 namespace {
 
-jobs::JobProgress Progress(jobs::JobStage stage, int step, int total, uint64_t seq) {
+jobs::JobProgress Progress(pipeline::Stage stage, int step, int total, uint64_t seq) {
   jobs::JobProgress p;
   p.stage = stage;
   p.step = step;
@@ -30,7 +30,7 @@ TEST(JobEventCursorTest, AcceptedQueuedThenCoalescedProgressPerStage) {
   // A slow reader: text encoding finished and denoising reached step 7 meanwhile.
   s.state = jobs::JobState::kRunning;
   s.queue_position = 0;
-  s.stages = {Progress(jobs::JobStage::kTextEncoding, 1, 1, 2), Progress(jobs::JobStage::kDenoising, 7, 10, 9)};
+  s.stages = {Progress(pipeline::Stage::kTextEncoding, 1, 1, 2), Progress(pipeline::Stage::kDenoising, 7, 10, 9)};
   ASSERT_EQ(cursor.Next(s, &e), JobEventCursor::Step::kEvent);
   EXPECT_EQ(e.progress().stage(), v1::TEXT_ENCODING);
   EXPECT_EQ(e.progress().step(), 1u);

@@ -1,0 +1,38 @@
+// The model rules of a GenerationRequest, owned here and applied by every
+// generator's Validate(); the service checks only transport limits (field
+// sizes, its configured caps: server/service/request_validation.h). No
+// LibTorch: safe to call on RPC threads.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "engine/pipeline/api/generator.h"
+
+namespace videogen::pipeline {
+
+inline constexpr double kMaxGuidanceScale = 50.0;
+inline constexpr double kMaxShift = 100.0;
+// Output sizes are multiples of the VAE stride times the DiT patch (8 x 2).
+inline constexpr int64_t kSizeMultiple = 16;
+// The smallest i2v output area: one 16x16 patch.
+inline constexpr int64_t kMinMaxArea = 256;
+
+// Each returns OK or InvalidArgument("<field>: <value> <allowed range>").
+absl::Status CheckSteps(int64_t steps);                         // steps >= 1
+absl::Status CheckGuidanceScale(double guidance_scale);         // finite, in [0, 50]
+absl::Status CheckShift(double shift);                          // finite, in (0, 100]
+absl::Status CheckNumFrames(int64_t num_frames);                // 4n + 1, n >= 0
+absl::Status CheckSize(const char* field, int64_t pixels);      // a positive multiple of 16
+absl::Status CheckMaxArea(int64_t max_area);                    // >= 256
+
+// The rules above for every field that is set, and the image: required by
+// image-conditioned models (`type` kI2V), rejected by t2v models, its pixel
+// buffer matching its size.
+absl::Status CheckRequestRules(const GenerationRequest& request, ModelType type);
+
+// The same rules for a model's defaults (e.g. from videogen.json):
+// InvalidArgument("defaults.<field>: ...").
+absl::Status CheckDefaults(const GenerationDefaults& defaults);
+
+}  // namespace videogen::pipeline

@@ -1,0 +1,68 @@
+#include "engine/pipeline/model_family.h"
+
+namespace videogen::pipeline {
+
+const char kT2VNegativePrompt[] =
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，"
+    "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，"
+    "手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
+const char kI2VNegativePrompt[] =
+    "镜头晃动，色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，"
+    "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，"
+    "手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
+
+const char* ModelFamilyName(ModelFamily family) {
+  switch (family) {
+    case ModelFamily::kWan21: return "Wan2.1";
+  }
+  return "?";
+}
+
+std::vector<Component> ModelDescriptor::components() const {
+  std::vector<Component> out = {Component::kDit, Component::kT5};
+  if (image_encoder == ImageEncoderKind::kClipVitH14) out.push_back(Component::kClip);
+  out.push_back(Component::kVae);
+  return out;
+}
+
+const std::vector<VariantPreset>& Wan21Presets() {
+  static const std::vector<VariantPreset> presets = {
+      {"T2V-1.3B", &models::WanConfig::T2V_1_3B},
+      {"T2V-14B", &models::WanConfig::T2V_14B},
+      {"I2V-14B", &models::WanConfig::I2V_14B},
+      {"FLF2V-14B", &models::WanConfig::FLF2V_14B},
+  };
+  return presets;
+}
+
+absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit) {
+  if (dit.model_type == models::WanModelType::kFLF2V) {
+    return absl::InvalidArgumentError("dit: model_type flf2v has no pipeline yet (t2v and i2v do)");
+  }
+  ModelDescriptor d;
+  d.family = ModelFamily::kWan21;
+  d.variant = "custom";
+  for (const VariantPreset& preset : Wan21Presets()) {
+    if (dit.SameArchitecture(preset.dit())) d.variant = preset.name;
+  }
+  d.latent.channels = dit.out_dim;
+  d.latent.patch = dit.patch_size;
+  if (dit.has_image_input()) {
+    d.type = ModelType::kI2V;
+    d.pipeline = PipelineKind::kImageToVideo;
+    d.image_encoder = ImageEncoderKind::kClipVitH14;
+    d.defaults.steps = 40;  // generate.py: i2v 40 steps, shift 3.0 at 480p
+    d.defaults.shift = 3.0;
+    d.defaults.negative_prompt = kI2VNegativePrompt;
+  } else {
+    d.type = ModelType::kT2V;
+    d.pipeline = PipelineKind::kTextToVideo;
+    d.image_encoder = ImageEncoderKind::kNone;
+    d.defaults.steps = 50;
+    d.defaults.shift = 5.0;
+    d.defaults.negative_prompt = kT2VNegativePrompt;
+  }
+  return d;
+}
+
+}  // namespace videogen::pipeline

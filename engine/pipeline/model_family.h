@@ -1,0 +1,83 @@
+// A model described as data, then made by one loader (wan_loader.h), as
+// llama.cpp's llama-arch tables describe architectures for llama-model's
+// loader. A descriptor says which components a Wan model has (one DiT or a
+// high/low-noise expert pair, the text encoder, an image encoder or none,
+// which VAE), its latent layout, its request defaults and which pipeline runs
+// it. The math that differs between variants lives in small pipeline parts
+// (conditioning.h), selected by `pipeline`.
+//
+// Adding a variant: a VariantPreset row (and, where its math differs, a
+// PipelineKind with its pipeline part).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/common/model_types.h"
+#include "engine/models/dit/config.h"
+#include "engine/pipeline/api/generator.h"
+
+namespace videogen::pipeline {
+
+enum class ModelFamily { kWan21 };
+// One DiT, or two experts of the same config switched at a boundary timestep.
+enum class DitLayout { kSingle, kExpertPair };
+// umT5-XXL encoder (wan/modules/t5.py) + its SentencePiece tokenizer.
+enum class TextEncoderKind { kUmt5Xxl };
+// kClipVitH14: the visual tower of open-clip XLM-RoBERTa ViT-H/14 (wan/modules/clip.py).
+enum class ImageEncoderKind { kNone, kClipVitH14 };
+// kWan21: the 3D causal VAE of wan/modules/vae.py (z_dim 16, stride (4, 8, 8)).
+enum class VaeKind { kWan21 };
+// Which official generate() runs the model: wan/text2video.py or wan/image2video.py.
+enum class PipelineKind { kTextToVideo, kImageToVideo };
+
+const char* ModelFamilyName(ModelFamily family);  // "Wan2.1"
+
+// Latent video geometry shared by the VAE and the DiT.
+struct LatentLayout {
+  int64_t channels = 16;                          // VAE z_dim = DiT out_dim
+  std::array<int64_t, 3> vae_stride = {4, 8, 8};  // video pixels per latent element (t, h, w)
+  std::array<int64_t, 3> patch = {1, 2, 2};       // DiT patch (t, h, w)
+};
+
+struct ModelDescriptor {
+  ModelFamily family = ModelFamily::kWan21;
+  std::string variant;  // "T2V-1.3B", "T2V-14B", "I2V-14B", "custom" (videogen.json may rename it)
+  ModelType type = ModelType::kT2V;  // what requests see
+  PipelineKind pipeline = PipelineKind::kTextToVideo;
+  DitLayout dit = DitLayout::kSingle;
+  TextEncoderKind text_encoder = TextEncoderKind::kUmt5Xxl;
+  ImageEncoderKind image_encoder = ImageEncoderKind::kNone;
+  VaeKind vae = VaeKind::kWan21;
+  LatentLayout latent;
+  GenerationDefaults defaults;
+
+  // The components to plan and load, DiT first.
+  std::vector<Component> components() const;
+};
+
+// A known DiT geometry of wan/configs and the variant name it gives.
+struct VariantPreset {
+  const char* name;
+  models::WanConfig (*dit)();
+};
+// T2V-1.3B, T2V-14B, I2V-14B, FLF2V-14B.
+const std::vector<VariantPreset>& Wan21Presets();
+
+// The official default negative prompts (wan/configs shared_config.sample_neg_prompt;
+// the i2v pipeline prepends "镜头晃动，").
+extern const char kT2VNegativePrompt[];
+extern const char kI2VNegativePrompt[];
+
+// The descriptor of a Wan2.1 model whose DiT is `dit`: the variant of the
+// preset with the same architecture (else "custom"), the image encoder and
+// pipeline from the DiT's model_type, the latent layout from its patch and
+// out_dim, and the defaults of wan/configs and generate.py (t2v: 50 steps,
+// shift 5; i2v: 40 steps, shift 3 as at 480p; 832x480, 81 frames, guidance 5,
+// 16 fps). InvalidArgument("dit: ...") for a DiT no pipeline runs yet (flf2v).
+absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit);
+
+}  // namespace videogen::pipeline

@@ -1,0 +1,214 @@
+#include "engine/pipeline/wan_loader.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/common/torch_status.h"
+#include "engine/io/comfy_layout.h"
+#include "engine/io/model_dir.h"
+#include "engine/io/tensor_source.h"
+#include "engine/models/common/state_dict.h"
+#include "engine/pipeline/api/request_rules.h"
+#include "engine/pipeline/model_overrides.h"
+#include "engine/quant/policy.h"
+
+namespace videogen::pipeline {
+namespace {
+
+// The opened (headers only) checkpoint of each component the descriptor names.
+struct ComponentSources {
+  std::unique_ptr<io::TensorSource> dit, t5, clip, vae;
+};
+
+// Opens a component file of `files` under the official tensor names.
+absl::StatusOr<std::unique_ptr<io::TensorSource>> OpenComponent(const io::ModelFiles& files, const std::string& path,
+                                                                io::ComfyComponent component) {
+  if (files.layout == io::ModelLayout::kComfyUI) return io::OpenComfyCheckpoint(path, component);
+  return io::OpenCheckpoint(path);
+}
+
+// config.json, else videogen.json "dit", else inferred from the DiT's tensor shapes.
+absl::StatusOr<models::WanConfig> ResolveDitConfig(const io::ModelFiles& files, const ModelOverrides& overrides,
+                                                   const io::TensorSource& dit) {
+  if (!files.dit_config.empty()) {
+    ASSIGN_OR_RETURN(const nlohmann::json j, ReadJsonFile(files.dit_config));
+    return models::WanConfig::FromJson(j);
+  }
+  if (overrides.dit) return *overrides.dit;
+  return models::WanConfig::FromTensorShapes(dit);
+}
+
+// Opens the encoders and the VAE the descriptor names (the DiT is open already).
+absl::Status OpenEncoders(const io::ModelFiles& files, const ModelDescriptor& descriptor, ComponentSources& sources) {
+  ASSIGN_OR_RETURN(sources.t5, OpenComponent(files, files.t5, io::ComfyComponent::kT5));
+  ASSIGN_OR_RETURN(sources.vae, OpenComponent(files, files.vae, io::ComfyComponent::kVae));
+  if (descriptor.image_encoder == ImageEncoderKind::kNone) return absl::OkStatus();
+  if (files.clip.empty()) {
+    return absl::NotFoundError(absl::StrCat("model directory ", files.dir, " holds an i2v DiT but lacks ",
+                                            files.layout == io::ModelLayout::kComfyUI
+                                                ? "a CLIP vision file (clip_vision_h.safetensors)"
+                                                : io::kClipFile));
+  }
+  ASSIGN_OR_RETURN(sources.clip, OpenComponent(files, files.clip, io::ComfyComponent::kClip));
+  return absl::OkStatus();
+}
+
+// What the planner reads: every component's tensors, from the headers.
+memory::ModelHeaders Headers(const io::ModelFiles& files, const models::WanConfig& dit,
+                             const ComponentSources& sources) {
+  memory::ModelHeaders headers;
+  headers.dir = files.dir;
+  headers.dit_num_heads = dit.num_heads;
+  headers.components.push_back({Component::kDit, files.dit, sources.dit->tensors()});
+  headers.components.push_back({Component::kT5, files.t5, sources.t5->tensors()});
+  if (sources.clip != nullptr) headers.components.push_back({Component::kClip, files.clip, sources.clip->tensors()});
+  headers.components.push_back({Component::kVae, files.vae, sources.vae->tensors()});
+  return headers;
+}
+
+// Uninitialised parameters: the loader streams every tensor straight into its resident form.
+absl::StatusOr<models::WanModel> LoadDit(const models::WanConfig& config, const io::TensorSource& source,
+                                         const ComponentLoad& where) {
+  models::WanModel dit{nullptr};
+  RETURN_IF_ERROR(TorchCall("DiT", [&] { dit = models::WanModel(config, quant::ParamInit::kUninitialized); }));
+  models::LoadOptions load;
+  load.dtype = where.dtype;
+  load.device = where.device;
+  if (where.fp8) load.fp8 = quant::Fp8Options{};
+  RETURN_IF_ERROR(models::LoadStateDict(*dit, source, load));
+  return dit;
+}
+
+absl::StatusOr<std::unique_ptr<models::T5EncoderModel>> LoadT5(const io::ModelFiles& files,
+                                                               const io::TensorSource& source,
+                                                               const ModelOverrides& overrides,
+                                                               const models::WanConfig& dit,
+                                                               const ComponentLoad& where) {
+  models::T5EncoderModelOptions t5;
+  t5.source = &source;
+  t5.tokenizer_path = files.tokenizer;
+  t5.dtype = where.dtype;
+  t5.device = where.device;
+  t5.text_len = static_cast<int>(dit.text_len);
+  if (overrides.t5) t5.config = *overrides.t5;
+  return models::T5EncoderModel::Create(t5);
+}
+
+absl::StatusOr<std::unique_ptr<models::vae::WanVae>> LoadVae(const io::TensorSource& source,
+                                                             const ModelOverrides& overrides,
+                                                             const ComponentLoad& where) {
+  models::vae::WanVaeOptions vae;
+  vae.device = where.device;
+  if (overrides.vae) vae.config = *overrides.vae;
+  return models::vae::WanVae::Create(source, vae);
+}
+
+absl::StatusOr<std::unique_ptr<models::ClipVisual>> LoadClip(const io::TensorSource& source,
+                                                            const ModelOverrides& overrides,
+                                                            const ComponentLoad& where) {
+  models::ClipVisualOptions clip;
+  clip.source = &source;
+  clip.device = where.device;
+  clip.dtype = where.dtype;
+  if (overrides.clip) clip.config = *overrides.clip;
+  return models::ClipVisual::Create(clip);
+}
+
+// Loads every component where `plan` puts it, releasing each source once read.
+absl::StatusOr<WanPipelineParts> LoadParts(const io::ModelFiles& files, const models::WanConfig& dit_config,
+                                           const ModelOverrides& overrides, ComponentSources sources,
+                                           const LoadPlan& plan) {
+  WanPipelineParts parts;
+  ASSIGN_OR_RETURN(parts.dit, LoadDit(dit_config, *sources.dit, plan[Component::kDit]));
+  sources.dit.reset();
+  ASSIGN_OR_RETURN(parts.text_encoder, LoadT5(files, *sources.t5, overrides, dit_config, plan[Component::kT5]));
+  sources.t5.reset();
+  ASSIGN_OR_RETURN(parts.vae, LoadVae(*sources.vae, overrides, plan[Component::kVae]));
+  sources.vae.reset();
+  if (sources.clip != nullptr) {
+    ASSIGN_OR_RETURN(parts.clip, LoadClip(*sources.clip, overrides, plan[Component::kClip]));
+  }
+  return parts;
+}
+
+// The ListModels view of a model before loading: id, variant, description, defaults.
+absl::StatusOr<ModelDescription> Describe(const ModelLoadOptions& options, const io::ModelFiles& files,
+                          const ModelDescriptor& descriptor, const ModelOverrides& overrides) {
+  ModelDescription d;
+  d.id = options.id.empty() ? std::filesystem::path(files.dir).filename().string() : options.id;
+  d.type = descriptor.type;
+  d.variant = overrides.variant.value_or(descriptor.variant);
+  d.description = overrides.description.value_or(
+      absl::StrCat(ModelFamilyName(descriptor.family), " ", d.variant, " from ", files.dir));
+  d.defaults = descriptor.defaults;
+  overrides.ApplyTo(d.defaults);
+  if (absl::Status s = CheckDefaults(d.defaults); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(files.videogen_config, ": ", s.message()));
+  }
+  return d;
+}
+
+std::vector<ResidentGroup> AllResidentGroups(const WanPipelineParts& parts) {
+  std::vector<ResidentGroup> all;
+  auto add = [&](std::vector<ResidentGroup> groups) { all.insert(all.end(), groups.begin(), groups.end()); };
+  add(ResidentGroups(*parts.dit, Component::kDit));
+  add(ResidentGroups(parts.text_encoder->module(), Component::kT5));
+  add(ResidentGroups(parts.vae->module(), Component::kVae));
+  if (parts.clip != nullptr) add(ResidentGroups(parts.clip->module(), Component::kClip));
+  return all;
+}
+
+Precision PrecisionOf(const torch::Tensor& t) {
+  if (t.element_size() == 1) return Precision::kFp8;  // fp8 codes (uint8 or float8_e4m3fn storage)
+  switch (t.scalar_type()) {
+    case torch::kBFloat16: return Precision::kBf16;
+    case torch::kFloat16: return Precision::kFp16;
+    default: return Precision::kFp32;
+  }
+}
+
+Device DeviceOf(const torch::Tensor& t) {
+  return t.device().is_cuda() ? Device::Cuda(t.device().has_index() ? t.device().index() : 0) : Device::Cpu();
+}
+
+}  // namespace
+
+std::vector<ResidentGroup> ResidentGroups(const torch::nn::Module& module, Component component) {
+  std::map<std::tuple<Precision, Device>, uint64_t> bytes;
+  auto add = [&](const torch::Tensor& t) {
+    if (t.defined()) bytes[{PrecisionOf(t), DeviceOf(t)}] += t.numel() * t.element_size();
+  };
+  for (const auto& p : module.parameters()) add(p);
+  for (const auto& b : module.buffers()) add(b);
+  std::vector<ResidentGroup> groups;
+  for (const auto& [key, n] : bytes) groups.push_back({component, std::get<0>(key), std::get<1>(key), n});
+  return groups;
+}
+
+absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
+  ASSIGN_OR_RETURN(const io::ModelFiles files, io::FindModelFiles(options.model_dir));
+  ASSIGN_OR_RETURN(const ModelOverrides overrides, ReadModelOverrides(files.videogen_config));
+  // The DiT file is opened first: without config.json its config comes from the shapes.
+  ComponentSources sources;
+  ASSIGN_OR_RETURN(sources.dit, OpenComponent(files, files.dit, io::ComfyComponent::kDit));
+  ASSIGN_OR_RETURN(const models::WanConfig dit_config, ResolveDitConfig(files, overrides, *sources.dit));
+
+  LoadedModel model;
+  ASSIGN_OR_RETURN(model.descriptor, DescribeWan21(dit_config));
+  ASSIGN_OR_RETURN(model.description, Describe(options, files, model.descriptor, overrides));
+  // Every component is opened (headers only) and planned before any weight is read.
+  RETURN_IF_ERROR(OpenEncoders(files, model.descriptor, sources));
+  ASSIGN_OR_RETURN(const LoadPlan plan,
+                   PlanLoad(Headers(files, dit_config, sources), model.description.defaults, options.load));
+  ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, overrides, std::move(sources), plan));
+  model.description.resident = AllResidentGroups(model.parts);
+  model.description.plan = plan.summary;
+  return model;
+}
+
+}  // namespace videogen::pipeline

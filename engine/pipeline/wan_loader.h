@@ -1,0 +1,51 @@
+// Making a Wan model from its files: the one loader that walks a model
+// descriptor (model_family.h). It finds the files (official layout or ComfyUI
+// single files, engine/io/model_dir.h), reads videogen.json
+// (model_overrides.h), resolves the DiT config (config.json, videogen.json
+// "dit", or the tensor shapes), describes the model, plans memory from every
+// component's headers before any weight is read (model_plan.h), then loads
+// each component where the plan puts it: the DiT streamed into its resident
+// form (fp8 when planned), the encoders and the VAE in their planned dtype.
+// Running the model is WanGenerator's (wan_generator.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+
+#include "absl/status/statusor.h"
+#include "engine/pipeline/api/generator.h"
+#include "engine/pipeline/model_family.h"
+#include "engine/pipeline/model_plan.h"
+#include "engine/pipeline/wan_pipeline.h"
+
+namespace videogen::pipeline {
+
+struct ModelLoadOptions {
+  std::string model_dir;
+  // The id requests name; "" = the directory's base name.
+  std::string id;
+  // The worker's device, --placement overrides and memory budgets.
+  LoadPlanOptions load;
+};
+
+struct LoadedModel {
+  ModelDescriptor descriptor;
+  // What ListModels reports: id, variant, defaults, resident bytes, the plan.
+  ModelDescription description;
+  WanPipelineParts parts;
+};
+
+// Errors: FailedPrecondition (before anything is loaded) when the model does
+// not fit the budgets, saying what is short by how much; NotFound /
+// InvalidArgument naming the missing or mismatched file, tensor, config key or
+// placement entry; DataLoss for corrupt files; ResourceExhausted when memory
+// runs out while loading.
+absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options);
+
+// Bytes of the parameters and buffers of `module`, grouped by dtype and device
+// (1-byte floating parameters are fp8 codes).
+std::vector<ResidentGroup> ResidentGroups(const torch::nn::Module& module, Component component);
+
+}  // namespace videogen::pipeline
