@@ -16,6 +16,7 @@
 #     mirror, or the "libtorch-shared-with-deps-<v>%2B<cuda>.zip" name that
 #     LibTorch >= 2.7 uses). Run with `docker run --gpus all ...`.
 #
+# Both builds leave out the test-only fake models (VIDEOGEN_FAKE_MODELS=OFF).
 # Both runtime stages: non-root user 10001, the model directory /models as a
 # volume, gRPC on 50051 and metrics on 9090, HEALTHCHECK through the CLI's
 # `health` command, and deploy/docker/entrypoint.sh turning VIDEOGEN_*
@@ -33,7 +34,7 @@ WORKDIR /src
 COPY scripts/bootstrap scripts/bootstrap
 RUN scripts/bootstrap && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDEOGEN_FAKE_MODELS=OFF \
     && cmake --build /build --target videogen-server videogen \
     && install -D -m 0755 /build/bin/videogen-server /opt/videogen/bin/videogen-server \
     && install -D -m 0755 /build/bin/videogen /opt/videogen/bin/videogen \
@@ -91,7 +92,7 @@ RUN curl -fsSL --retry 3 -o /tmp/libtorch.zip "${LIBTORCH_URL}" \
     && rm /tmp/libtorch.zip \
     && test -f /opt/libtorch/share/cmake/Torch/TorchConfig.cmake
 COPY . .
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDEOGEN_FAKE_MODELS=OFF \
        -DTorch_DIR=/opt/libtorch/share/cmake/Torch -DCMAKE_PREFIX_PATH=/opt/libtorch \
     && cmake --build /build --target videogen-server videogen \
     && install -D -m 0755 /build/bin/videogen-server /opt/videogen/bin/videogen-server \

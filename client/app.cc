@@ -9,6 +9,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "client/request.h"
 #include "client/signal_watcher.h"
 #include "client/video_assembler.h"
+#include "engine/common/status_macros.h"
 
 namespace videogen::client {
 namespace {
@@ -113,9 +115,7 @@ const char* JobStateName(v1::JobState state) {
 
 absl::StatusOr<std::unique_ptr<Connection>> Connect(GlobalFlags& flags) {
   const char* env_token = getenv("VIDEOGEN_TOKEN");
-  absl::StatusOr<std::string> token = ResolveToken(flags.token_file, env_token);
-  if (!token.ok()) return token.status();
-  flags.connection.token = *token;
+  ASSIGN_OR_RETURN(flags.connection.token, ResolveToken(flags.token_file, env_token));
   if (flags.timeout_s > 0) flags.connection.timeout = absl::Seconds(flags.timeout_s);
   return Connection::Create(flags.connection);
 }
@@ -176,16 +176,55 @@ int FollowJob(Env& env, Connection& connection, InterruptState& interrupts, cons
   return ToInt(ExitCode::kOk);
 }
 
-}  // namespace
+// `generate`: CLI11 fills the plain values below; Given() turns those whose
+// flag was given into GenerateFlags' optionals.
+struct GenerateCommand {
+  CLI::App* command = nullptr;
+  GenerateFlags flags;
+  uint64_t max_area = 0, seed = 0;
+  uint32_t frames = 0, steps = 0, quality = 0;
+  double fps = 0, guidance = 0, shift = 0;
+  std::string negative_prompt;
+  CLI::Option* max_area_opt = nullptr;
+  CLI::Option* frames_opt = nullptr;
+  CLI::Option* fps_opt = nullptr;
+  CLI::Option* steps_opt = nullptr;
+  CLI::Option* guidance_opt = nullptr;
+  CLI::Option* shift_opt = nullptr;
+  CLI::Option* seed_opt = nullptr;
+  CLI::Option* negative_opt = nullptr;
+  CLI::Option* quality_opt = nullptr;
 
-int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
-  InterruptState interrupts;
-  SignalWatcher watcher([&interrupts](int) { interrupts.OnSignal(); });
+  GenerateFlags Given() const {
+    GenerateFlags given = flags;
+    if (max_area_opt->count()) given.max_area = max_area;
+    if (frames_opt->count()) given.frames = frames;
+    if (fps_opt->count()) given.fps = fps;
+    if (steps_opt->count()) given.steps = steps;
+    if (guidance_opt->count()) given.guidance = guidance;
+    if (shift_opt->count()) given.shift = shift;
+    if (seed_opt->count()) given.seed = seed;
+    if (negative_opt->count()) given.negative_prompt = negative_prompt;
+    if (quality_opt->count()) given.quality = quality;
+    return given;
+  }
+};
 
-  GlobalFlags flags;
-  CLI::App app{"videogen: generate videos with a videogen server (Wan2.1 models)", "videogen"};
-  app.footer(kExitCodes);
-  app.require_subcommand(1);
+// The subcommands and their flags.
+struct Commands {
+  GenerateCommand generate;
+  CLI::App* watch = nullptr;
+  CLI::App* cancel = nullptr;
+  CLI::App* jobs = nullptr;
+  CLI::App* models = nullptr;
+  CLI::App* health = nullptr;
+  std::string job_id;        // watch, cancel
+  std::string watch_output;  // watch -o
+  uint32_t limit = 0;        // jobs --limit
+  bool health_wait = false;  // health --wait
+};
+
+void AddGlobalFlags(CLI::App& app, GlobalFlags& flags) {
   app.add_option("--server", flags.connection.server, "Server address host:port")
       ->envname("VIDEOGEN_SERVER")
       ->capture_default_str();
@@ -209,50 +248,51 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
                  "First re-attach backoff in milliseconds (doubles per attempt, at most 4 s)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+}
 
-  // ---- generate ----
-  GenerateFlags gen;
-  uint64_t max_area = 0, seed = 0;
-  uint32_t frames = 0, steps = 0, quality = 0;
-  double fps = 0, guidance = 0, shift = 0;
-  std::string negative_prompt;
+void AddGenerateCommand(CLI::App& app, GenerateCommand& g) {
+  GenerateFlags& gen = g.flags;
   CLI::App* generate = app.add_subcommand("generate", "Generate a video and save it (-o)");
+  g.command = generate;
   generate->add_option("-p,--prompt", gen.prompt, "Text prompt")->required();
   generate->add_option("-i,--image", gen.image_path, "Input image (PNG/JPEG/WebP) for image-to-video");
   generate->add_option("-m,--model", gen.model, "Model id (see `videogen models`; default: the first of the right type)");
   CLI::Option* size_opt = generate->add_option("--size", gen.size, "Output size WIDTHxHEIGHT, e.g. 832x480");
-  CLI::Option* max_area_opt = generate->add_option("--max-area", max_area, "i2v: keep the image's aspect within this many pixels");
-  size_opt->excludes(max_area_opt);
-  CLI::Option* frames_opt = generate->add_option("--frames", frames, "Number of frames (4n+1, e.g. 81)");
-  CLI::Option* fps_opt = generate->add_option("--fps", fps, "Frames per second of the output");
-  CLI::Option* steps_opt = generate->add_option("--steps", steps, "Denoising steps");
-  CLI::Option* guidance_opt = generate->add_option("--guidance", guidance, "Classifier-free guidance scale");
-  CLI::Option* shift_opt = generate->add_option("--shift", shift, "Flow-matching sigma shift");
+  g.max_area_opt = generate->add_option("--max-area", g.max_area, "i2v: keep the image's aspect within this many pixels");
+  size_opt->excludes(g.max_area_opt);
+  g.frames_opt = generate->add_option("--frames", g.frames, "Number of frames (4n+1, e.g. 81)");
+  g.fps_opt = generate->add_option("--fps", g.fps, "Frames per second of the output");
+  g.steps_opt = generate->add_option("--steps", g.steps, "Denoising steps");
+  g.guidance_opt = generate->add_option("--guidance", g.guidance, "Classifier-free guidance scale");
+  g.shift_opt = generate->add_option("--shift", g.shift, "Flow-matching sigma shift");
   generate->add_option("--sampler", gen.sampler, "unipc, dpmpp or euler (default: the model's)");
-  CLI::Option* seed_opt = generate->add_option("--seed", seed, "Random seed (default: chosen by the server and reported)");
-  CLI::Option* negative_opt = generate->add_option("--negative-prompt", negative_prompt, "Negative prompt (default: the model's)");
+  g.seed_opt = generate->add_option("--seed", g.seed, "Random seed (default: chosen by the server and reported)");
+  g.negative_opt = generate->add_option("--negative-prompt", g.negative_prompt, "Negative prompt (default: the model's)");
   generate->add_option("--format", gen.format, "mp4 (H.264) or webm (VP9); default: from the -o extension");
-  CLI::Option* quality_opt = generate->add_option("--quality", quality, "Encoder quality 0..100");
+  g.quality_opt = generate->add_option("--quality", g.quality, "Encoder quality 0..100");
   generate->add_option("--priority", gen.priority, "Queue priority (higher runs first)");
   generate->add_option("--request-id", gen.request_id, "Idempotency key (default: random)");
   generate->add_option("-o,--output", gen.output_path, "Output file (written atomically)")->required();
+}
 
-  // ---- watch / cancel / jobs / models / health ----
-  std::string job_id, watch_output;
-  CLI::App* watch = app.add_subcommand("watch", "Follow a job's progress (and save its video with -o)");
-  watch->add_option("job_id", job_id, "Job id")->required();
-  watch->add_option("-o,--output", watch_output, "Save the video here (default: verify only)");
-  CLI::App* cancel = app.add_subcommand("cancel", "Cancel a job");
-  cancel->add_option("job_id", job_id, "Job id")->required();
-  uint32_t limit = 0;
-  CLI::App* jobs = app.add_subcommand("jobs", "List the server's jobs");
-  jobs->add_option("--limit", limit, "At most this many (default: the server's)");
-  CLI::App* models = app.add_subcommand("models", "List the server's models, resident memory and plan");
-  CLI::App* health = app.add_subcommand("health", "Ask the server whether it is serving (exit 0) or not (3)");
-  bool health_wait = false;
-  health->add_flag("--wait", health_wait,
-                   "Wait until the server is up and SERVING (at most --timeout seconds, default 60)");
+// watch / cancel / jobs / models / health.
+void AddOtherCommands(CLI::App& app, Commands& c) {
+  c.watch = app.add_subcommand("watch", "Follow a job's progress (and save its video with -o)");
+  c.watch->add_option("job_id", c.job_id, "Job id")->required();
+  c.watch->add_option("-o,--output", c.watch_output, "Save the video here (default: verify only)");
+  c.cancel = app.add_subcommand("cancel", "Cancel a job");
+  c.cancel->add_option("job_id", c.job_id, "Job id")->required();
+  c.jobs = app.add_subcommand("jobs", "List the server's jobs");
+  c.jobs->add_option("--limit", c.limit, "At most this many (default: the server's)");
+  c.models = app.add_subcommand("models", "List the server's models, resident memory and plan");
+  c.health = app.add_subcommand("health", "Ask the server whether it is serving (exit 0) or not (3)");
+  c.health->add_flag("--wait", c.health_wait,
+                     "Wait until the server is up and SERVING (at most --timeout seconds, default 60)");
+}
 
+// Parses the command line. Returns the exit code when the CLI is done already
+// (help printed, or a usage error), nullopt when a command is to run.
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv, std::ostream& out, std::ostream& err) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -267,14 +307,175 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     err << "videogen: error: " << e.what() << " (see videogen --help)\n";
     return ToInt(ExitCode::kUsage);
   }
+  return std::nullopt;
+}
 
-  Env env{&out, &err, &flags, nullptr};
+// The printer for --json / --quiet, the terminal and the environment (CI, TERM).
+std::unique_ptr<ProgressPrinter> MakePrinter(const GlobalFlags& flags, std::ostream& out, std::ostream& err) {
   const char* term = getenv("TERM");
-  env.printer = std::make_unique<ProgressPrinter>(
+  return std::make_unique<ProgressPrinter>(
       ChooseProgressMode(flags.json, flags.quiet, isatty(STDERR_FILENO) == 1, getenv("CI") != nullptr,
                          term != nullptr && strcmp(term, "dumb") == 0),
       &err, &out);
+}
 
+int RunGenerate(Env& env, Connection& conn, InterruptState& interrupts, const GenerateCommand& command) {
+  const GenerateFlags gen = command.Given();
+  absl::StatusOr<v1::GenerateVideoRequest> request = BuildGenerateRequest(gen);
+  if (!request.ok()) return env.Fail(ExitCode::kUsage, std::string(request.status().message()));
+  if (request->model().empty()) {
+    grpc::Status rpc;
+    absl::StatusOr<std::string> model = DefaultModel(conn, !request->image().empty(), &rpc);
+    if (!rpc.ok()) return env.FailRpc(rpc);
+    if (!model.ok()) return env.Fail(ExitCode::kUsage, std::string(model.status().message()));
+    request->set_model(*model);
+  }
+  return FollowJob(env, conn, interrupts, gen.output_path, &*request, "");
+}
+
+int RunCancel(Env& env, Connection& conn, const std::string& job_id) {
+  grpc::ClientContext context;
+  conn.PrepareUnary(&context);
+  v1::CancelJobRequest request;
+  request.set_job_id(job_id);
+  v1::Job job;
+  const grpc::Status status = conn.stub()->CancelJob(&context, request, &job);
+  if (!status.ok()) return env.FailRpc(status);
+  if (env.flags->json) {
+    *env.out << ToJson(job) << "\n";
+  } else {
+    *env.out << "job " << job.job_id() << ": " << JobStateName(job.state()) << "\n";
+  }
+  return 0;
+}
+
+// The PROGRESS column of `jobs`: stage and step while running, the size once
+// succeeded, the status code once failed, else "-".
+std::string JobProgressColumn(const v1::Job& job) {
+  std::string progress = "-";
+  if (job.state() == v1::RUNNING && job.has_progress()) {
+    progress = StageLabel(job.progress().stage());
+    if (job.progress().total_steps() > 0) {
+      absl::StrAppend(&progress, " ", job.progress().step(), "/", job.progress().total_steps());
+    }
+  } else if (job.state() == v1::SUCCEEDED && job.has_result()) {
+    progress = FormatBytes(job.result().bytes());
+  } else if (job.has_error() && job.error().code() != 0) {
+    progress = StatusCodeName(job.error().code());
+  }
+  return progress;
+}
+
+int RunJobs(Env& env, Connection& conn, uint32_t limit) {
+  grpc::ClientContext context;
+  conn.PrepareUnary(&context);
+  v1::ListJobsRequest request;
+  request.set_limit(limit);
+  v1::ListJobsResponse response;
+  const grpc::Status status = conn.stub()->ListJobs(&context, request, &response);
+  if (!status.ok()) return env.FailRpc(status);
+  std::ostream& out = *env.out;
+  if (env.flags->json) {
+    for (const v1::Job& job : response.jobs()) out << ToJson(job) << "\n";
+    return 0;
+  }
+  out << absl::StrFormat("%-34s %-10s %-16s %-22s %s\n", "JOB", "STATE", "MODEL", "PROGRESS", "CREATED");
+  for (const v1::Job& job : response.jobs()) {
+    const absl::Time created = absl::FromUnixSeconds(job.created().seconds());
+    out << absl::StrFormat("%-34s %-10s %-16s %-22s %s\n", job.job_id(), JobStateName(job.state()), job.model(),
+                           JobProgressColumn(job),
+                           absl::FormatTime("%Y-%m-%d %H:%M:%S", created, absl::LocalTimeZone()));
+  }
+  return 0;
+}
+
+// One model of `models`: id, type, variant and state, then its resident
+// memory and its memory plan.
+void PrintModel(std::ostream& out, const v1::Model& model) {
+  uint64_t resident = 0;
+  std::vector<std::string> groups;
+  for (const auto& g : model.resident()) {
+    resident += g.bytes();
+    groups.push_back(absl::StrCat(g.component(), " ", g.dtype(), " ", g.device(), " ", FormatBytes(g.bytes())));
+  }
+  out << model.id() << "  (" << model.type() << ", " << model.variant() << ", " << model.state() << ")\n";
+  if (!model.description().empty()) out << "  " << model.description() << "\n";
+  out << "  resident: " << FormatBytes(resident);
+  if (!groups.empty()) out << " = " << absl::StrJoin(groups, " + ");
+  out << "\n";
+  if (model.has_plan()) {
+    const v1::MemoryPlan& plan = model.plan();
+    out << "  plan:     " << (plan.offload_mode().empty() ? "-" : plan.offload_mode());
+    for (const auto& [device, bytes] : plan.predicted_peak_bytes()) {
+      out << ", predicted peak " << device << " " << FormatBytes(bytes);
+    }
+    out << "\n";
+    if (!plan.summary().empty()) out << "  " << plan.summary() << "\n";
+  }
+}
+
+int RunModels(Env& env, Connection& conn) {
+  grpc::ClientContext context;
+  conn.PrepareUnary(&context);
+  v1::ListModelsResponse response;
+  const grpc::Status status = conn.stub()->ListModels(&context, v1::ListModelsRequest(), &response);
+  if (!status.ok()) return env.FailRpc(status);
+  for (const v1::Model& model : response.models()) {
+    if (env.flags->json) {
+      *env.out << ToJson(model) << "\n";
+    } else {
+      PrintModel(*env.out, model);
+    }
+  }
+  return 0;
+}
+
+int RunHealth(Env& env, Connection& conn, bool wait) {
+  const ConnectionOptions& connection = env.flags->connection;
+  HealthState state = HealthState::kUnknown;
+  const grpc::Status status = wait ? conn.WaitUntilServing(connection.timeout.value_or(absl::Seconds(60)), &state)
+                                   : conn.CheckHealth(&state);
+  if (!status.ok() && !(wait && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
+    return env.FailRpc(status);
+  }
+  const char* name = state == HealthState::kServing ? "SERVING"
+                     : state == HealthState::kNotServing ? "NOT_SERVING" : "UNKNOWN";
+  if (env.flags->json) {
+    *env.out << "{\"status\":\"" << name << "\"}\n";
+  } else {
+    *env.out << connection.server << ": " << name << "\n";
+  }
+  return state == HealthState::kServing ? 0 : ToInt(ExitCode::kUnavailable);
+}
+
+// Runs the one subcommand the command line chose.
+int RunCommand(Env& env, Connection& conn, InterruptState& interrupts, const Commands& c) {
+  if (*c.generate.command) return RunGenerate(env, conn, interrupts, c.generate);
+  if (*c.watch) return FollowJob(env, conn, interrupts, c.watch_output, nullptr, c.job_id);
+  if (*c.cancel) return RunCancel(env, conn, c.job_id);
+  if (*c.jobs) return RunJobs(env, conn, c.limit);
+  if (*c.models) return RunModels(env, conn);
+  if (*c.health) return RunHealth(env, conn, c.health_wait);
+  return ToInt(ExitCode::kUsage);
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  InterruptState interrupts;
+  SignalWatcher watcher([&interrupts](int) { interrupts.OnSignal(); });
+
+  GlobalFlags flags;
+  Commands commands;
+  CLI::App app{"videogen: generate videos with a videogen server (Wan2.1 models)", "videogen"};
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+  AddGlobalFlags(app, flags);
+  AddGenerateCommand(app, commands.generate);
+  AddOtherCommands(app, commands);
+  if (std::optional<int> done = ParseCommandLine(app, argc, argv, out, err)) return *done;
+
+  Env env{&out, &err, &flags, MakePrinter(flags, out, err)};
   absl::StatusOr<std::unique_ptr<Connection>> connection = Connect(flags);
   if (!connection.ok()) {
     const ExitCode code = connection.status().code() == absl::StatusCode::kNotFound
@@ -282,132 +483,7 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
                               : ExitCodeForLocal(connection.status());
     return env.Fail(code, std::string(connection.status().message()));
   }
-  Connection& conn = **connection;
-
-  if (*generate) {
-    if (max_area_opt->count()) gen.max_area = max_area;
-    if (frames_opt->count()) gen.frames = frames;
-    if (fps_opt->count()) gen.fps = fps;
-    if (steps_opt->count()) gen.steps = steps;
-    if (guidance_opt->count()) gen.guidance = guidance;
-    if (shift_opt->count()) gen.shift = shift;
-    if (seed_opt->count()) gen.seed = seed;
-    if (negative_opt->count()) gen.negative_prompt = negative_prompt;
-    if (quality_opt->count()) gen.quality = quality;
-    absl::StatusOr<v1::GenerateVideoRequest> request = BuildGenerateRequest(gen);
-    if (!request.ok()) return env.Fail(ExitCode::kUsage, std::string(request.status().message()));
-    if (request->model().empty()) {
-      grpc::Status rpc;
-      absl::StatusOr<std::string> model = DefaultModel(conn, !request->image().empty(), &rpc);
-      if (!rpc.ok()) return env.FailRpc(rpc);
-      if (!model.ok()) return env.Fail(ExitCode::kUsage, std::string(model.status().message()));
-      request->set_model(*model);
-    }
-    return FollowJob(env, conn, interrupts, gen.output_path, &*request, "");
-  }
-  if (*watch) return FollowJob(env, conn, interrupts, watch_output, nullptr, job_id);
-
-  if (*cancel) {
-    grpc::ClientContext context;
-    conn.PrepareUnary(&context);
-    v1::CancelJobRequest request;
-    request.set_job_id(job_id);
-    v1::Job job;
-    const grpc::Status status = conn.stub()->CancelJob(&context, request, &job);
-    if (!status.ok()) return env.FailRpc(status);
-    if (flags.json) {
-      out << ToJson(job) << "\n";
-    } else {
-      out << "job " << job.job_id() << ": " << JobStateName(job.state()) << "\n";
-    }
-    return 0;
-  }
-
-  if (*jobs) {
-    grpc::ClientContext context;
-    conn.PrepareUnary(&context);
-    v1::ListJobsRequest request;
-    request.set_limit(limit);
-    v1::ListJobsResponse response;
-    const grpc::Status status = conn.stub()->ListJobs(&context, request, &response);
-    if (!status.ok()) return env.FailRpc(status);
-    if (flags.json) {
-      for (const v1::Job& job : response.jobs()) out << ToJson(job) << "\n";
-      return 0;
-    }
-    out << absl::StrFormat("%-34s %-10s %-16s %-22s %s\n", "JOB", "STATE", "MODEL", "PROGRESS", "CREATED");
-    for (const v1::Job& job : response.jobs()) {
-      std::string progress = "-";
-      if (job.state() == v1::RUNNING && job.has_progress()) {
-        progress = StageLabel(job.progress().stage());
-        if (job.progress().total_steps() > 0) {
-          absl::StrAppend(&progress, " ", job.progress().step(), "/", job.progress().total_steps());
-        }
-      } else if (job.state() == v1::SUCCEEDED && job.has_result()) {
-        progress = FormatBytes(job.result().bytes());
-      } else if (job.has_error() && job.error().code() != 0) {
-        progress = StatusCodeName(job.error().code());
-      }
-      const absl::Time created = absl::FromUnixSeconds(job.created().seconds());
-      out << absl::StrFormat("%-34s %-10s %-16s %-22s %s\n", job.job_id(), JobStateName(job.state()), job.model(),
-                             progress, absl::FormatTime("%Y-%m-%d %H:%M:%S", created, absl::LocalTimeZone()));
-    }
-    return 0;
-  }
-
-  if (*models) {
-    grpc::ClientContext context;
-    conn.PrepareUnary(&context);
-    v1::ListModelsResponse response;
-    const grpc::Status status = conn.stub()->ListModels(&context, v1::ListModelsRequest(), &response);
-    if (!status.ok()) return env.FailRpc(status);
-    if (flags.json) {
-      for (const v1::Model& model : response.models()) out << ToJson(model) << "\n";
-      return 0;
-    }
-    for (const v1::Model& model : response.models()) {
-      uint64_t resident = 0;
-      std::vector<std::string> groups;
-      for (const auto& g : model.resident()) {
-        resident += g.bytes();
-        groups.push_back(absl::StrCat(g.component(), " ", g.dtype(), " ", g.device(), " ", FormatBytes(g.bytes())));
-      }
-      out << model.id() << "  (" << model.type() << ", " << model.variant() << ", " << model.state() << ")\n";
-      if (!model.description().empty()) out << "  " << model.description() << "\n";
-      out << "  resident: " << FormatBytes(resident);
-      if (!groups.empty()) out << " = " << absl::StrJoin(groups, " + ");
-      out << "\n";
-      if (model.has_plan()) {
-        const v1::MemoryPlan& plan = model.plan();
-        out << "  plan:     " << (plan.offload_mode().empty() ? "-" : plan.offload_mode());
-        for (const auto& [device, bytes] : plan.predicted_peak_bytes()) {
-          out << ", predicted peak " << device << " " << FormatBytes(bytes);
-        }
-        out << "\n";
-        if (!plan.summary().empty()) out << "  " << plan.summary() << "\n";
-      }
-    }
-    return 0;
-  }
-
-  if (*health) {
-    HealthState state = HealthState::kUnknown;
-    const grpc::Status status =
-        health_wait ? conn.WaitUntilServing(flags.connection.timeout.value_or(absl::Seconds(60)), &state)
-                    : conn.CheckHealth(&state);
-    if (!status.ok() && !(health_wait && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
-      return env.FailRpc(status);
-    }
-    const char* name = state == HealthState::kServing ? "SERVING"
-                       : state == HealthState::kNotServing ? "NOT_SERVING" : "UNKNOWN";
-    if (flags.json) {
-      out << "{\"status\":\"" << name << "\"}\n";
-    } else {
-      out << flags.connection.server << ": " << name << "\n";
-    }
-    return state == HealthState::kServing ? 0 : ToInt(ExitCode::kUnavailable);
-  }
-  return ToInt(ExitCode::kUsage);
+  return RunCommand(env, **connection, interrupts, commands);
 }
 
 }  // namespace videogen::client

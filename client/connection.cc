@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "engine/common/status_macros.h"
 
 namespace videogen::client {
 namespace {
@@ -28,9 +29,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* flag) 
 
 absl::StatusOr<std::string> ResolveToken(const std::string& token_file, const char* env_token) {
   if (!token_file.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(token_file, "token_file");
-    if (!text.ok()) return text.status();
-    std::string line = text->substr(0, text->find('\n'));
+    ASSIGN_OR_RETURN(const std::string text, ReadFile(token_file, "token_file"));
+    std::string line = text.substr(0, text.find('\n'));
     absl::StripAsciiWhitespace(&line);
     if (line.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("token_file: \"", token_file, "\" holds no token"));
@@ -56,17 +56,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionO
   if (options.tls || !options.tls_ca_file.empty() || !options.tls_cert_file.empty()) {
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca_file.empty()) {
-      absl::StatusOr<std::string> ca = ReadFile(options.tls_ca_file, "tls_ca");
-      if (!ca.ok()) return ca.status();
-      ssl.pem_root_certs = *ca;
+      ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(options.tls_ca_file, "tls_ca"));
     }
     if (!options.tls_cert_file.empty()) {
-      absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file, "tls_cert");
-      if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = ReadFile(options.tls_key_file, "tls_key");
-      if (!key.ok()) return key.status();
-      ssl.pem_cert_chain = *cert;
-      ssl.pem_private_key = *key;
+      ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadFile(options.tls_cert_file, "tls_cert"));
+      ASSIGN_OR_RETURN(ssl.pem_private_key, ReadFile(options.tls_key_file, "tls_key"));
     }
     credentials = grpc::SslCredentials(ssl);
   } else {

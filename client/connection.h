@@ -42,7 +42,6 @@ class Connection {
   static absl::StatusOr<std::unique_ptr<Connection>> Create(const ConnectionOptions& options);
 
   v1::VideoGeneration::Stub* stub() { return stub_.get(); }
-  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
   // Adds the token (no deadline).
   void Prepare(grpc::ClientContext* context) const;
@@ -57,7 +56,6 @@ class Connection {
   // RPC's status (DEADLINE_EXCEEDED on timeout, *state = the last reported).
   grpc::Status WaitUntilServing(absl::Duration timeout, HealthState* state) const;
 
-  const ConnectionOptions& options() const { return options_; }
 
  private:
   Connection(ConnectionOptions options, std::shared_ptr<grpc::Channel> channel);

@@ -9,9 +9,12 @@
 // Cancellation (Ctrl-C): RequestCancel() asks the server to cancel the job
 // (CancelJob); the stream then ends with Failed{CANCELLED} -> exit 5. If the
 // job id is not known yet, the cancel is sent as soon as it is. If the server
-// cannot be told (unreachable), the local call is abandoned and Run() returns
-// kCancelled with a message saying the job may still be running.
+// cannot be told (unreachable), the local call is abandoned and Generate() /
+// Watch() return kCancelled with a message saying the job may still be running.
 #pragma once
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <cstdint>
 #include <memory>
@@ -47,8 +50,8 @@ struct JobOutcome {
   int reattach_attempts = 0;             // total re-attach attempts made
 };
 
-// Thread safety: Run() on one thread; RequestCancel() from any other (e.g.
-// the signal thread) while Run() is in progress.
+// Thread safety: Generate() / Watch() on one thread; RequestCancel() from any
+// other (e.g. the signal thread) while one of them is in progress.
 class JobRunner {
  public:
   // Borrows all three; they must outlive the runner. `printer` calls are
@@ -71,8 +74,31 @@ class JobRunner {
   bool RequestCancel();
 
  private:
-  JobOutcome Run(const v1::GenerateVideoRequest* request, std::string job_id);
   struct CancelCall;
+  struct RunState;
+
+  // Generate() (`request` set) and Watch() (`job_id` set).
+  JobOutcome Run(const v1::GenerateVideoRequest* request, std::string job_id);
+  // Sets the outcome's code, error and the job id known now; returns it.
+  JobOutcome Conclude(RunState& run, ExitCode code, std::string error);
+  // Makes `context` the active call (the one a failed CancelJob abandons),
+  // unless the job was cancelled locally already: then returns why and
+  // registers nothing.
+  std::optional<std::string> BeginCall(grpc::ClientContext* context, bool first);
+  void EndCall();
+  // The run's first stream submits the request (GenerateVideo); the others
+  // attach to the job (WatchJob) from the assembler's next offset.
+  std::unique_ptr<grpc::ClientReader<v1::JobEvent>> OpenStream(grpc::ClientContext* context, const RunState& run);
+  // Feeds events to the printer and the assembler until the job's terminal
+  // event (its outcome is returned) or the stream's end (nullopt).
+  std::optional<JobOutcome> ReadUntilTerminal(grpc::ClientReader<v1::JobEvent>& reader, RunState& run);
+  std::optional<JobOutcome> HandleEvent(const v1::JobEvent& event, RunState& run);
+  // After a stream ended with `status` and no terminal event: the run's
+  // outcome (the partial video is discarded), or nullopt to re-attach.
+  std::optional<JobOutcome> AfterStreamEnded(const grpc::Status& status, bool was_first, RunState& run);
+  static bool CanReattach(const grpc::Status& status, const std::string& known_id, const RunState& run);
+  // Counts the attempt, reports it and waits its backoff (cut short by a cancel request).
+  void WaitBeforeReattach(const grpc::Status& status, RunState& run);
   // Starts CancelJob for `job_id` (asynchronous); on failure it records the
   // error and abandons the active call.
   void SendCancel(const std::string& job_id);

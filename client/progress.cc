@@ -27,6 +27,21 @@ const char* StageId(v1::Stage stage) {
   }
 }
 
+// {"<stage id>": seconds, ...}
+nlohmann::json TimingsJson(const v1::Completed& c) {
+  nlohmann::json timings = nlohmann::json::object();
+  for (const auto& t : c.timings()) timings[StageId(t.stage())] = Seconds(t.duration());
+  return timings;
+}
+
+// The fields every event's JSON line has.
+nlohmann::json EventJson(const v1::JobEvent& event, const char* type) {
+  nlohmann::json j;
+  j["job_id"] = event.job_id();
+  j["type"] = type;
+  return j;
+}
+
 constexpr int kBarCells = 24;
 
 }  // namespace
@@ -113,120 +128,131 @@ void ProgressPrinter::DrawBar() {
 
 void ProgressPrinter::OnEvent(const v1::JobEvent& event) {
   if (!event.job_id().empty()) job_id_ = event.job_id();
-  const std::string tag = absl::StrCat("[job ", job_id_, "] ");
-  nlohmann::json j;
-  j["job_id"] = event.job_id();
   switch (event.event_case()) {
-    case v1::JobEvent::kAccepted: {
-      const auto& a = event.accepted();
-      if (!a.job_id().empty()) job_id_ = a.job_id();
-      queued_ = a.queue_position() > 0;
-      queue_position_ = a.queue_position();
-      if (mode_ == ProgressMode::kJson) {
-        j["type"] = "accepted";
-        j["job_id"] = job_id_;
-        j["queue_position"] = a.queue_position();
-        return Json(j.dump());
-      }
-      Line(absl::StrCat("[job ", job_id_, "] accepted", queued_ ? absl::StrCat(", queue position ", a.queue_position()) : ""));
-      return;
-    }
-    case v1::JobEvent::kQueued: {
-      const uint32_t position = event.queued().position();
-      const bool changed = !queued_ || position != queue_position_;
-      queued_ = true;
-      queue_position_ = position;
-      if (mode_ == ProgressMode::kJson) {
-        j["type"] = "queued";
-        j["position"] = position;
-        return Json(j.dump());
-      }
-      if (mode_ == ProgressMode::kBar) return DrawBar();
-      if (changed) Line(absl::StrCat(tag, "queued, position ", position));
-      return;
-    }
-    case v1::JobEvent::kProgress: {
-      const auto& p = event.progress();
-      const bool stage_changed = !have_progress_ || p.stage() != last_.stage();
-      const bool step_changed = stage_changed || p.step() != last_.step() || p.total_steps() != last_.total_steps();
-      queued_ = false;
-      have_progress_ = true;
-      last_ = p;
-      if (mode_ == ProgressMode::kJson) {
-        j["type"] = "progress";
-        j["stage"] = StageId(p.stage());
-        j["step"] = p.step();
-        j["total_steps"] = p.total_steps();
-        j["elapsed_s"] = Seconds(p.elapsed());
-        j["eta_s"] = Seconds(p.eta());
-        return Json(j.dump());
-      }
-      if (mode_ == ProgressMode::kBar) return DrawBar();
-      if (mode_ == ProgressMode::kQuiet ? !stage_changed : !step_changed) return;
-      std::string text = absl::StrCat(tag, StageLabel(p.stage()));
-      if (p.total_steps() > 0 && mode_ == ProgressMode::kLines) {
-        absl::StrAppend(&text, " ", p.step(), "/", p.total_steps());
-      }
-      absl::StrAppend(&text, " elapsed ", FormatClock(FromProto(p.elapsed())));
-      if (FromProto(p.eta()) >= absl::Seconds(1) && mode_ == ProgressMode::kLines) {
-        absl::StrAppend(&text, " ETA ", FormatClock(FromProto(p.eta())));
-      }
-      Line(text);
-      return;
-    }
-    case v1::JobEvent::kVideoChunk: {
-      const auto& c = event.video_chunk();
-      const bool first = video_bytes_ == 0;
-      video_bytes_ = c.offset() + c.data().size();
-      if (mode_ == ProgressMode::kJson) {
-        j["type"] = "video_chunk";
-        j["offset"] = c.offset();
-        j["bytes"] = c.data().size();
-        return Json(j.dump());
-      }
-      if (mode_ == ProgressMode::kBar) return DrawBar();
-      if (first) Line(absl::StrCat(tag, "receiving video"));
-      return;
-    }
-    case v1::JobEvent::kCompleted: {
-      const auto& c = event.completed();
-      if (mode_ == ProgressMode::kJson) {
-        j["type"] = "completed";
-        j["container"] = c.container();
-        j["codec"] = c.codec();
-        j["width"] = c.width();
-        j["height"] = c.height();
-        j["frames"] = c.frames();
-        j["fps"] = c.fps();
-        j["bytes"] = c.bytes();
-        j["sha256"] = c.sha256();
-        j["seed"] = c.seed();
-        nlohmann::json timings = nlohmann::json::object();
-        for (const auto& t : c.timings()) timings[StageId(t.stage())] = Seconds(t.duration());
-        j["timings_s"] = timings;
-        return Json(j.dump());
-      }
-      ClearBar();
-      queued_ = false;
-      have_progress_ = false;
-      return;
-    }
-    case v1::JobEvent::kFailed: {
-      const auto& f = event.failed();
-      if (mode_ == ProgressMode::kJson) {
-        j["type"] = "failed";
-        j["code"] = StatusCodeName(f.code());
-        j["message"] = f.message();
-        return Json(j.dump());
-      }
-      ClearBar();
-      queued_ = false;
-      have_progress_ = false;
-      return;
-    }
+    case v1::JobEvent::kAccepted:
+      return OnAccepted(event);
+    case v1::JobEvent::kQueued:
+      return OnQueued(event);
+    case v1::JobEvent::kProgress:
+      return OnProgress(event);
+    case v1::JobEvent::kVideoChunk:
+      return OnVideoChunk(event);
+    case v1::JobEvent::kCompleted:
+      return OnCompleted(event);
+    case v1::JobEvent::kFailed:
+      return OnFailed(event);
     default:
       return;
   }
+}
+
+std::string ProgressPrinter::Tag() const { return absl::StrCat("[job ", job_id_, "] "); }
+
+void ProgressPrinter::OnAccepted(const v1::JobEvent& event) {
+  const auto& a = event.accepted();
+  if (!a.job_id().empty()) job_id_ = a.job_id();
+  queued_ = a.queue_position() > 0;
+  queue_position_ = a.queue_position();
+  if (mode_ == ProgressMode::kJson) {
+    nlohmann::json j = EventJson(event, "accepted");
+    j["job_id"] = job_id_;
+    j["queue_position"] = a.queue_position();
+    return Json(j.dump());
+  }
+  Line(absl::StrCat(Tag(), "accepted", queued_ ? absl::StrCat(", queue position ", a.queue_position()) : ""));
+}
+
+void ProgressPrinter::OnQueued(const v1::JobEvent& event) {
+  const uint32_t position = event.queued().position();
+  const bool changed = !queued_ || position != queue_position_;
+  queued_ = true;
+  queue_position_ = position;
+  if (mode_ == ProgressMode::kJson) {
+    nlohmann::json j = EventJson(event, "queued");
+    j["position"] = position;
+    return Json(j.dump());
+  }
+  if (mode_ == ProgressMode::kBar) return DrawBar();
+  if (changed) Line(absl::StrCat(Tag(), "queued, position ", position));
+}
+
+void ProgressPrinter::OnProgress(const v1::JobEvent& event) {
+  const auto& p = event.progress();
+  const bool stage_changed = !have_progress_ || p.stage() != last_.stage();
+  const bool step_changed = stage_changed || p.step() != last_.step() || p.total_steps() != last_.total_steps();
+  queued_ = false;
+  have_progress_ = true;
+  last_ = p;
+  if (mode_ == ProgressMode::kJson) {
+    nlohmann::json j = EventJson(event, "progress");
+    j["stage"] = StageId(p.stage());
+    j["step"] = p.step();
+    j["total_steps"] = p.total_steps();
+    j["elapsed_s"] = Seconds(p.elapsed());
+    j["eta_s"] = Seconds(p.eta());
+    return Json(j.dump());
+  }
+  if (mode_ == ProgressMode::kBar) return DrawBar();
+  if (mode_ == ProgressMode::kQuiet ? !stage_changed : !step_changed) return;
+  std::string text = absl::StrCat(Tag(), StageLabel(p.stage()));
+  if (p.total_steps() > 0 && mode_ == ProgressMode::kLines) {
+    absl::StrAppend(&text, " ", p.step(), "/", p.total_steps());
+  }
+  absl::StrAppend(&text, " elapsed ", FormatClock(FromProto(p.elapsed())));
+  if (FromProto(p.eta()) >= absl::Seconds(1) && mode_ == ProgressMode::kLines) {
+    absl::StrAppend(&text, " ETA ", FormatClock(FromProto(p.eta())));
+  }
+  Line(text);
+}
+
+void ProgressPrinter::OnVideoChunk(const v1::JobEvent& event) {
+  const auto& c = event.video_chunk();
+  const bool first = video_bytes_ == 0;
+  video_bytes_ = c.offset() + c.data().size();
+  if (mode_ == ProgressMode::kJson) {
+    nlohmann::json j = EventJson(event, "video_chunk");
+    j["offset"] = c.offset();
+    j["bytes"] = c.data().size();
+    return Json(j.dump());
+  }
+  if (mode_ == ProgressMode::kBar) return DrawBar();
+  if (first) Line(absl::StrCat(Tag(), "receiving video"));
+}
+
+void ProgressPrinter::OnCompleted(const v1::JobEvent& event) {
+  const auto& c = event.completed();
+  if (mode_ == ProgressMode::kJson) {
+    nlohmann::json j = EventJson(event, "completed");
+    j["container"] = c.container();
+    j["codec"] = c.codec();
+    j["width"] = c.width();
+    j["height"] = c.height();
+    j["frames"] = c.frames();
+    j["fps"] = c.fps();
+    j["bytes"] = c.bytes();
+    j["sha256"] = c.sha256();
+    j["seed"] = c.seed();
+    j["timings_s"] = TimingsJson(c);
+    return Json(j.dump());
+  }
+  EndOfJob();
+}
+
+void ProgressPrinter::OnFailed(const v1::JobEvent& event) {
+  const auto& f = event.failed();
+  if (mode_ == ProgressMode::kJson) {
+    nlohmann::json j = EventJson(event, "failed");
+    j["code"] = StatusCodeName(f.code());
+    j["message"] = f.message();
+    return Json(j.dump());
+  }
+  EndOfJob();
+}
+
+void ProgressPrinter::EndOfJob() {
+  ClearBar();
+  queued_ = false;
+  have_progress_ = false;
 }
 
 void ProgressPrinter::OnReattach(int attempt, int max_attempts, uint64_t from_offset,
@@ -272,9 +298,7 @@ void ProgressPrinter::OnResult(const ResultSummary& s) {
     j["fps"] = c.fps();
     j["duration_s"] = c.fps() > 0 ? c.frames() / c.fps() : 0.0;
     j["wall_time_s"] = absl::ToDoubleSeconds(s.wall_time);
-    nlohmann::json timings = nlohmann::json::object();
-    for (const auto& t : c.timings()) timings[StageId(t.stage())] = Seconds(t.duration());
-    j["timings_s"] = timings;
+    j["timings_s"] = TimingsJson(c);
     return Json(j.dump());
   }
   ClearBar();

@@ -46,9 +46,18 @@ class ProgressPrinter {
   // A one-line error (also emitted as {"type":"error"} in kJson mode).
   void OnError(int exit_code, const std::string& message);
 
-  ProgressMode mode() const { return mode_; }
-
  private:
+  // OnEvent() per kind of event.
+  void OnAccepted(const v1::JobEvent& event);
+  void OnQueued(const v1::JobEvent& event);
+  void OnProgress(const v1::JobEvent& event);
+  void OnVideoChunk(const v1::JobEvent& event);
+  void OnCompleted(const v1::JobEvent& event);
+  void OnFailed(const v1::JobEvent& event);
+  // The job ended: clears the bar and forgets its queue and progress state.
+  void EndOfJob();
+  // "[job <id>] ", the prefix of the job's lines.
+  std::string Tag() const;
   void DrawBar();
   void ClearBar();
   void Line(const std::string& text);

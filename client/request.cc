@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/common/status_macros.h"
 
 namespace videogen::client {
 namespace {
@@ -84,10 +85,9 @@ absl::StatusOr<v1::GenerateVideoRequest> BuildGenerateRequest(const GenerateFlag
     if (flags.max_area) {
       return absl::InvalidArgumentError("size: --size and --max-area are mutually exclusive");
     }
-    absl::StatusOr<Size> size = ParseSize(flags.size);
-    if (!size.ok()) return size.status();
-    request.set_width(size->width);
-    request.set_height(size->height);
+    ASSIGN_OR_RETURN(const Size size, ParseSize(flags.size));
+    request.set_width(size.width);
+    request.set_height(size.height);
   }
   if (flags.max_area) request.set_max_area(*flags.max_area);
   if (flags.frames) request.set_num_frames(*flags.frames);
@@ -96,15 +96,13 @@ absl::StatusOr<v1::GenerateVideoRequest> BuildGenerateRequest(const GenerateFlag
   if (flags.guidance) request.set_guidance_scale(*flags.guidance);
   if (flags.shift) request.set_shift(*flags.shift);
   if (!flags.sampler.empty()) {
-    absl::StatusOr<v1::Sampler> sampler = ParseSampler(flags.sampler);
-    if (!sampler.ok()) return sampler.status();
-    request.set_sampler(*sampler);
+    ASSIGN_OR_RETURN(const v1::Sampler sampler, ParseSampler(flags.sampler));
+    request.set_sampler(sampler);
   }
   if (flags.seed) request.set_seed(*flags.seed);
   if (!flags.format.empty()) {
-    absl::StatusOr<v1::VideoFormat> format = ParseFormat(flags.format);
-    if (!format.ok()) return format.status();
-    request.set_format(*format);
+    ASSIGN_OR_RETURN(const v1::VideoFormat format, ParseFormat(flags.format));
+    request.set_format(format);
   } else {
     request.set_format(FormatForPath(flags.output_path));
   }

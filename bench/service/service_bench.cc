@@ -36,8 +36,6 @@ std::unique_ptr<videogen::service::VideoGenServer> StartServer(size_t result_byt
   options.encoder = [result_bytes](const videogen::pipeline::GeneratedVideo& video, const videogen::jobs::OutputSpec&,
                                    const videogen::CancelToken&) -> absl::StatusOr<videogen::jobs::JobResult> {
     videogen::jobs::JobResult r;
-    r.container = "raw";
-    r.codec = "rgb24";
     r.width = video.width;
     r.height = video.height;
     r.frames = video.frames;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
 
 namespace videogen::auth {
 
@@ -25,16 +26,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(c
     return grpc::InsecureServerCredentials();
   }
   if (options.key_file.empty()) return absl::InvalidArgumentError("tls_key: required with tls_cert");
-  auto cert = ReadFileToString(options.cert_file, "tls_cert");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadFileToString(options.key_file, "tls_key");
-  if (!key.ok()) return key.status();
+  ASSIGN_OR_RETURN(std::string cert, ReadFileToString(options.cert_file, "tls_cert"));
+  ASSIGN_OR_RETURN(std::string key, ReadFileToString(options.key_file, "tls_key"));
   grpc::SslServerCredentialsOptions ssl;
-  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
   if (!options.client_ca_file.empty()) {
-    auto ca = ReadFileToString(options.client_ca_file, "tls_client_ca");
-    if (!ca.ok()) return ca.status();
-    ssl.pem_root_certs = *ca;
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFileToString(options.client_ca_file, "tls_client_ca"));
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(ssl);

@@ -10,48 +10,70 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/status_macros.h"
+#include "server/exe/fake_models.h"
 #include "server/exe/model_factory.h"
-#include "server/jobs/log.h"
+#include "server/log/log.h"
 #include "server/metrics/metrics_exposer.h"
 #include "server/metrics/server_metrics.h"
 #include "server/service/server.h"
 
 namespace {
 
-using videogen::jobs::LogEvent;
+using videogen::logging::LogEvent;
+using videogen::service::VideoGenServer;
+
+// Exit codes.
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+// What the command line sets; the fields without a counterpart in the options
+// structs are converted by ApplyFlags().
+struct Flags {
+  videogen::service::ServerOptions server;
+  videogen::server::ModelFlags model;
+  std::string model_name = "tiny";  // --model, parsed into model.model
+  std::string metrics_listen = "0.0.0.0:9090";
+  std::string devices = "cpu";
+  double drain_timeout_s = 60;
+  double retention_ttl_s = 3600;
+  double fake_step_ms = 0;
+  uint64_t retention_bytes = server.jobs.retention.max_bytes;
+  size_t max_queue = server.jobs.max_queue;
+};
 
 std::string HostOf(const std::string& address) {
   const size_t colon = address.rfind(':');
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
-int Run(int argc, char** argv) {
-  videogen::service::ServerOptions options;
-  videogen::server::ModelFlags model;
-  std::string metrics_listen = "0.0.0.0:9090";
-  std::string devices_flag = "cpu";
-  double drain_timeout_s = 60;
-  double retention_ttl_s = 3600;
-  double fake_step_ms = 0;
-  uint64_t retention_bytes = options.jobs.retention.max_bytes;
-  size_t max_queue = options.jobs.max_queue;
+// Prints `status` as the reason the server cannot run; returns `exit_code`.
+int Fail(const absl::Status& status, int exit_code) {
+  std::cerr << "videogen-server: " << status << "\n";
+  return exit_code;
+}
 
-  CLI::App app{"videogen-server: Wan2.1 video generation over gRPC"};
+void AddFlags(CLI::App& app, Flags& f) {
+  videogen::service::ServerOptions& options = f.server;
   app.add_option("--listen", options.listen, "gRPC address HOST:PORT (port 0: any free port)")->capture_default_str();
-  app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address HOST:PORT")->capture_default_str();
-  app.add_option("--model", model.model, "Model: tiny (embedded i2v), tiny-t2v. Test only: fake, fake-i2v")
+  app.add_option("--metrics-listen", f.metrics_listen, "Prometheus /metrics address HOST:PORT")->capture_default_str();
+  app.add_option("--model", f.model_name,
+                 absl::StrCat("Model: tiny (embedded i2v), tiny-t2v",
+                              videogen::server::FakeModelsBuiltIn() ? ". Test only: fake, fake-i2v" : ""))
       ->capture_default_str();
-  app.add_option("--model-dir", model.model_dir, "Load the model from this directory instead of --model");
-  app.add_option("--devices", devices_flag, "Comma-separated devices, one worker each: cpu or cuda:0,cuda:1")
+  app.add_option("--model-dir", f.model.model_dir, "Load the model from this directory instead of --model");
+  app.add_option("--devices", f.devices, "Comma-separated devices, one worker each: cpu or cuda:0,cuda:1")
       ->capture_default_str();
-  app.add_option("--max-queue", max_queue, "Jobs that may wait in the queue")->capture_default_str();
-  app.add_option("--retention-ttl", retention_ttl_s, "Seconds a finished job is kept for WatchJob/GetJob")
+  app.add_option("--max-queue", f.max_queue, "Jobs that may wait in the queue")->capture_default_str();
+  app.add_option("--retention-ttl", f.retention_ttl_s, "Seconds a finished job is kept for WatchJob/GetJob")
       ->capture_default_str();
-  app.add_option("--retention-bytes", retention_bytes, "Total bytes of finished videos kept (oldest evicted first)")
+  app.add_option("--retention-bytes", f.retention_bytes, "Total bytes of finished videos kept (oldest evicted first)")
       ->capture_default_str();
-  app.add_option("--drain-timeout", drain_timeout_s, "Seconds running jobs may finish after SIGTERM/SIGINT")
+  app.add_option("--drain-timeout", f.drain_timeout_s, "Seconds running jobs may finish after SIGTERM/SIGINT")
       ->capture_default_str();
   app.add_option("--tls-cert", options.tls.cert_file, "PEM certificate chain (enables TLS)");
   app.add_option("--tls-key", options.tls.key_file, "PEM private key for --tls-cert");
@@ -69,76 +91,112 @@ int Run(int argc, char** argv) {
   app.add_option("--max-steps", options.limits.max_steps, "Most denoising steps")->capture_default_str();
   app.add_option("--max-image-pixels", options.limits.max_image_pixels, "Largest input image (header checked)")
       ->capture_default_str();
-  app.add_option("--placement", model.placement,
+  app.add_option("--placement", f.model.placement,
                  "Component placement overriding the memory plan, e.g. dit=cuda:0:fp8,t5=cpu:bf16,clip=cuda:0:fp16,"
                  "vae=cuda:0:fp32");
-  app.add_option("--gpu-memory", model.gpu_memory, "GPU memory budget per device, e.g. 24GiB (default: free memory)")
+  app.add_option("--gpu-memory", f.model.gpu_memory, "GPU memory budget per device, e.g. 24GiB (default: free memory)")
       ->transform(CLI::AsSizeValue(false));
-  app.add_option("--host-memory", model.host_memory, "Host memory budget, e.g. 32GiB (default: MemTotal / cgroup)")
+  app.add_option("--host-memory", f.model.host_memory, "Host memory budget, e.g. 32GiB (default: MemTotal / cgroup)")
       ->transform(CLI::AsSizeValue(false));
-  app.add_option("--fake-fail-prompt", model.fake_fail_prompt,
+  app.add_option("--fake-fail-prompt", f.model.fake_fail_prompt,
                  "Test only (--model fake*): jobs with exactly this prompt fail with INTERNAL");
-  app.add_option("--fake-step-ms", fake_step_ms, "Test only (--model fake*): milliseconds per denoising step");
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--fake-step-ms", f.fake_step_ms, "Test only (--model fake*): milliseconds per denoising step");
+}
 
-  options.limits.max_height = options.limits.max_width;
-  options.jobs.max_queue = max_queue;
-  options.jobs.retention.ttl = absl::Seconds(retention_ttl_s);
-  options.jobs.retention.max_bytes = retention_bytes;
-  model.fake_step_time = absl::Milliseconds(fake_step_ms);
+void ApplyFlags(Flags& f) {
+  f.server.limits.max_height = f.server.limits.max_width;
+  f.server.jobs.max_queue = f.max_queue;
+  f.server.jobs.retention.ttl = absl::Seconds(f.retention_ttl_s);
+  f.server.jobs.retention.max_bytes = f.retention_bytes;
+  f.model.fake_step_time = absl::Milliseconds(f.fake_step_ms);
+}
 
-  // SIGTERM/SIGINT are taken by sigwait() below; block them before any thread starts.
+// Blocks SIGTERM and SIGINT in this thread (and so in every thread started
+// later) and returns them as the set WaitForTermination() takes.
+sigset_t BlockTerminationSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
+// One worker device per name, each with its generator loaded. Errors of
+// CreateGenerator().
+absl::StatusOr<std::vector<videogen::jobs::Device>> CreateDevices(const videogen::server::ModelFlags& model,
+                                                                  const std::vector<std::string>& names) {
   std::vector<videogen::jobs::Device> devices;
-  for (absl::string_view d : absl::StrSplit(devices_flag, ',', absl::SkipEmpty())) {
-    auto generator = videogen::server::CreateGenerator(model, std::string(d));
-    if (!generator.ok()) {
-      std::cerr << "videogen-server: " << generator.status() << "\n";
-      return 2;
-    }
-    devices.push_back(videogen::jobs::Device{std::string(d), *std::move(generator)});
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(std::unique_ptr<videogen::pipeline::VideoGenerator> generator,
+                     videogen::server::CreateGenerator(model, name));
+    devices.push_back(videogen::jobs::Device{name, std::move(generator)});
   }
-  if (devices.empty()) {
-    std::cerr << "videogen-server: devices: at least one device is required\n";
-    return 2;
-  }
+  return devices;
+}
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  videogen::metrics::ServerMetrics metrics(*registry);
-  auto server = videogen::service::VideoGenServer::Create(options, std::move(devices), &metrics);
-  if (!server.ok()) {
-    std::cerr << "videogen-server: " << server.status() << "\n";
-    return absl::IsInvalidArgument(server.status()) ? 2 : 1;
-  }
-  videogen::service::VideoGenServer* srv = server->get();
-  metrics.SetModel(srv->jobs().model());
-  auto exposer = videogen::metrics::MetricsExposer::Create(
-      metrics_listen, registry, [&metrics, srv] { metrics.UpdateDeviceMemory(srv->jobs().DeviceMemory()); });
-  if (!exposer.ok()) {
-    std::cerr << "videogen-server: " << exposer.status() << "\n";
-    return 1;
-  }
-  std::printf("videogen-server: listening on %s:%d\n", HostOf(options.listen).c_str(), srv->port());
-  std::printf("videogen-server: metrics on %s:%d\n", HostOf(metrics_listen).c_str(), (*exposer)->port());
+// The lines scripts and tests wait for (stdout), and the `started` log event.
+void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::metrics::MetricsExposer& exposer) {
+  std::printf("videogen-server: listening on %s:%d\n", HostOf(f.server.listen).c_str(), server.port());
+  std::printf("videogen-server: metrics on %s:%d\n", HostOf(f.metrics_listen).c_str(), exposer.port());
   std::fflush(stdout);
-  LogEvent("started", {{"port", absl::StrCat(srv->port())},
-                       {"metrics_port", absl::StrCat((*exposer)->port())},
-                       {"model", srv->jobs().model().id},
-                       {"devices", devices_flag}});
+  LogEvent("started", {{"port", absl::StrCat(server.port())},
+                       {"metrics_port", absl::StrCat(exposer.port())},
+                       {"model", server.jobs().model().id},
+                       {"devices", f.devices}});
+}
 
+// Waits for one of the blocked `signals` and logs it.
+void WaitForTermination(const sigset_t& signals) {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LogEvent("signal", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  srv->Shutdown(absl::Seconds(drain_timeout_s));
+}
+
+// Serves `devices` with the service and the /metrics exposer until
+// SIGTERM/SIGINT, then drains. Returns the process's exit code.
+int Serve(const Flags& f, std::vector<videogen::jobs::Device> devices, const sigset_t& signals) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  videogen::metrics::ServerMetrics metrics(*registry);
+  auto server = VideoGenServer::Create(f.server, std::move(devices), &metrics);
+  if (!server.ok()) return Fail(server.status(), absl::IsInvalidArgument(server.status()) ? kExitUsage : kExitError);
+  VideoGenServer* srv = server->get();
+  metrics.SetModel(srv->jobs().model());
+  auto exposer = videogen::metrics::MetricsExposer::Create(
+      f.metrics_listen, registry, [&metrics, srv] { metrics.UpdateDeviceMemory(srv->jobs().DeviceMemory()); });
+  if (!exposer.ok()) return Fail(exposer.status(), kExitError);
+  AnnounceStarted(f, *srv, **exposer);
+
+  WaitForTermination(signals);
+  srv->Shutdown(absl::Seconds(f.drain_timeout_s));
   exposer->reset();
   server->reset();
   LogEvent("stopped");
   return 0;
+}
+
+int Run(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"videogen-server: Wan2.1 video generation over gRPC"};
+  AddFlags(app, flags);
+  CLI11_PARSE(app, argc, argv);
+  ApplyFlags(flags);
+
+  // SIGTERM/SIGINT are taken by sigwait(); block them before any thread starts.
+  const sigset_t signals = BlockTerminationSignals();
+  const std::vector<std::string> device_names = absl::StrSplit(flags.devices, ',', absl::SkipEmpty());
+  if (device_names.empty()) {
+    std::cerr << "videogen-server: devices: at least one device is required\n";
+    return kExitUsage;
+  }
+  if (flags.model.model_dir.empty()) {  // --model-dir overrides --model
+    absl::StatusOr<videogen::server::BuiltInModel> model = videogen::server::ParseBuiltInModel(flags.model_name);
+    if (!model.ok()) return Fail(model.status(), kExitUsage);
+    flags.model.model = *model;
+  }
+  absl::StatusOr<std::vector<videogen::jobs::Device>> devices = CreateDevices(flags.model, device_names);
+  if (!devices.ok()) return Fail(devices.status(), kExitUsage);
+  return Serve(flags, *std::move(devices), signals);
 }
 
 }  // namespace

@@ -6,10 +6,15 @@
 #include "engine/memory/placement.h"
 #include "engine/pipeline/tiny_model.h"
 #include "engine/pipeline/wan_generator.h"
-#include "server/testing/fake_video_generator.h"
+#include "server/exe/fake_models.h"
 
 namespace videogen::server {
 namespace {
+
+constexpr BuiltInModel kAllBuiltInModels[] = {BuiltInModel::kTiny, BuiltInModel::kTinyT2V, BuiltInModel::kFake,
+                                              BuiltInModel::kFakeI2V};
+
+bool IsFake(BuiltInModel model) { return model == BuiltInModel::kFake || model == BuiltInModel::kFakeI2V; }
 
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFlags& flags, const std::string& dir,
                                                                   const std::string& id, const std::string& device) {
@@ -24,30 +29,44 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFla
   return std::unique_ptr<pipeline::VideoGenerator>(std::move(generator));
 }
 
+absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadTiny(const ModelFlags& flags,
+                                                                   const std::string& device) {
+  pipeline::TinyModelOptions tiny;
+  tiny.type = flags.model == BuiltInModel::kTiny ? pipeline::ModelType::kI2V : pipeline::ModelType::kT2V;
+  ASSIGN_OR_RETURN(const std::string dir, pipeline::EnsureTinyModel(pipeline::DefaultCacheDir(), tiny));
+  return LoadWan(flags, dir, BuiltInModelName(flags.model), device);
+}
+
 }  // namespace
+
+const char* BuiltInModelName(BuiltInModel model) {
+  switch (model) {
+    case BuiltInModel::kTiny:
+      return "tiny";
+    case BuiltInModel::kTinyT2V:
+      return "tiny-t2v";
+    case BuiltInModel::kFake:
+      return "fake";
+    case BuiltInModel::kFakeI2V:
+      return "fake-i2v";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<BuiltInModel> ParseBuiltInModel(absl::string_view name) {
+  for (BuiltInModel model : kAllBuiltInModels) {
+    if (name == BuiltInModelName(model) && (!IsFake(model) || FakeModelsBuiltIn())) return model;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("model: unknown model \"", name, "\" (tiny (i2v), tiny-t2v",
+                                                 FakeModelsBuiltIn() ? ", or the test-only fake / fake-i2v" : "",
+                                                 ")"));
+}
 
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,
                                                                           const std::string& device) {
   if (!flags.model_dir.empty()) return LoadWan(flags, flags.model_dir, "", device);
-  if (flags.model == "fake" || flags.model == "fake-i2v") {
-    testing::FakeVideoGeneratorOptions options;
-    options.id = flags.model;
-    options.type = flags.model == "fake" ? pipeline::ModelType::kT2V : pipeline::ModelType::kI2V;
-    const std::optional<Device> parsed = ParseDevice(device);
-    if (!parsed) return absl::InvalidArgumentError(absl::StrCat("devices: unknown device '", device, "'"));
-    options.device = *parsed;
-    options.step_time = flags.fake_step_time;
-    options.fail_prompt = flags.fake_fail_prompt;
-    return std::make_unique<testing::FakeVideoGenerator>(options);
-  }
-  if (flags.model == "tiny" || flags.model == "tiny-t2v") {
-    pipeline::TinyModelOptions tiny;
-    tiny.type = flags.model == "tiny" ? pipeline::ModelType::kI2V : pipeline::ModelType::kT2V;
-    ASSIGN_OR_RETURN(const std::string dir, pipeline::EnsureTinyModel(pipeline::DefaultCacheDir(), tiny));
-    return LoadWan(flags, dir, flags.model, device);
-  }
-  return absl::InvalidArgumentError(absl::StrCat("model: unknown model \"", flags.model,
-                                                 "\" (tiny (i2v), tiny-t2v, or the test-only fake / fake-i2v)"));
+  if (IsFake(flags.model)) return CreateFakeGenerator(flags, device);
+  return LoadTiny(flags, device);
 }
 
 }  // namespace videogen::server

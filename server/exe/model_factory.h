@@ -1,22 +1,39 @@
 // The seam between videogen-server and the models: which VideoGenerator a
 // worker gets for `--model` / `--model-dir`. The model owner extends
 // CreateGenerator() with the embedded `tiny` model and `--model-dir`; the
-// `fake` models are test-only (deterministic frames, no weights).
+// `fake` models are test-only (deterministic frames, no weights) and exist
+// only in builds configured with VIDEOGEN_FAKE_MODELS=ON (fake_models.h).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "engine/pipeline/api/generator.h"
 
 namespace videogen::server {
 
+// The models `--model` names.
+enum class BuiltInModel {
+  kTiny,     // "tiny": the embedded default model, i2v
+  kTinyT2V,  // "tiny-t2v"
+  kFake,     // "fake": test only, t2v (server/testing/fake_video_generator.h)
+  kFakeI2V,  // "fake-i2v": test only
+};
+
+// The `--model` value of `model`, also the id the model is served under.
+const char* BuiltInModelName(BuiltInModel model);
+
+// Parses a `--model` value. InvalidArgument("model: unknown model ...") for
+// any other name, and for the fake models when this build has none.
+absl::StatusOr<BuiltInModel> ParseBuiltInModel(absl::string_view name);
+
 struct ModelFlags {
-  // "tiny" (the embedded default model, i2v), "tiny-t2v", or, for tests only, "fake" (t2v) /
-  // "fake-i2v" (server/testing/fake_video_generator.h).
-  std::string model = "tiny";
+  // The model to serve unless `model_dir` is set.
+  BuiltInModel model = BuiltInModel::kTiny;
   // Set: load the model from this directory instead of `model`.
   std::string model_dir;
   // Model-backed generators: --placement ("dit=cuda:0:fp8,t5=cpu:bf16,..."; entries
@@ -32,9 +49,10 @@ struct ModelFlags {
 };
 
 // One generator for `device` ("cpu", "cuda:0"), weights loaded. Errors:
-// InvalidArgument("model: ...") for an unknown model, InvalidArgument("placement: ...")
-// for a bad --placement, FailedPrecondition when the memory plan finds that the
-// model does not fit (nothing is loaded then), errors of the model loader.
+// InvalidArgument("model: ...") for a fake model in a build without fake
+// models, InvalidArgument("placement: ...") for a bad --placement,
+// FailedPrecondition when the memory plan finds that the model does not fit
+// (nothing is loaded then), errors of the model loader.
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,
                                                                           const std::string& device);
 

@@ -4,22 +4,6 @@
 
 namespace videogen::jobs {
 
-const char* JobStateName(JobState state) {
-  switch (state) {
-    case JobState::kQueued:
-      return "queued";
-    case JobState::kRunning:
-      return "running";
-    case JobState::kSucceeded:
-      return "succeeded";
-    case JobState::kFailed:
-      return "failed";
-    case JobState::kCancelled:
-      return "cancelled";
-  }
-  return "unknown";
-}
-
 namespace {
 std::unique_ptr<CancelToken> MakeToken(const std::optional<CancelToken::Clock::time_point>& deadline) {
   return deadline ? std::make_unique<CancelToken>(*deadline) : std::make_unique<CancelToken>();
@@ -154,11 +138,6 @@ void Job::Fail(absl::Status status, absl::Time now) {
 absl::Time Job::finished_at() const {
   absl::MutexLock lock(&mu_);
   return finished_;
-}
-
-absl::Time Job::started_at() const {
-  absl::MutexLock lock(&mu_);
-  return started_;
 }
 
 size_t Job::result_bytes() const {

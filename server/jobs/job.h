@@ -20,7 +20,6 @@
 namespace videogen::jobs {
 
 enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
-const char* JobStateName(JobState state);  // "queued", "running", ...
 inline bool IsTerminal(JobState s) {
   return s == JobState::kSucceeded || s == JobState::kFailed || s == JobState::kCancelled;
 }
@@ -49,10 +48,14 @@ struct StageTiming {
   absl::Duration duration;
 };
 
+// What the encoded video is.
+enum class Container { kMp4, kWebm };
+enum class Codec { kH264, kVp9 };
+
 // The encoded video and its description. Immutable once published.
 struct JobResult {
-  std::string container;  // "mp4", "webm"
-  std::string codec;      // "h264", "vp9"
+  Container container = Container::kMp4;
+  Codec codec = Codec::kH264;
   int width = 0;
   int height = 0;
   int frames = 0;
@@ -126,7 +129,6 @@ class Job {
 
   // When the job became terminal (InfinitePast while not terminal).
   absl::Time finished_at() const;
-  absl::Time started_at() const;  // InfinitePast while queued
   // Bytes of the retained result (0 until succeeded).
   size_t result_bytes() const;
 

@@ -4,7 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "server/jobs/log.h"
+#include "engine/common/status_macros.h"
+#include "server/log/log.h"
 
 namespace videogen::jobs {
 
@@ -48,10 +49,8 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
   std::unique_ptr<JobManager> manager(new JobManager(std::move(options), listener));
   JobManager* self = manager.get();
   pool_options.on_job_done = [self](const Job&) { self->store_.Sweep(); };
-  auto pool =
-      WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_, std::move(encoder), listener);
-  if (!pool.ok()) return pool.status();
-  manager->pool_ = *std::move(pool);
+  ASSIGN_OR_RETURN(manager->pool_, WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_,
+                                                     std::move(encoder), listener));
   manager->sweeper_ = std::thread([self] { self->SweeperLoop(); });
   return manager;
 }
@@ -83,20 +82,20 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
   }
-  if (absl::Status s = Validate(spec); !s.ok()) return s;
+  RETURN_IF_ERROR(Validate(spec));
   auto job = std::make_shared<Job>(NewJobId(), std::move(spec), options_.clock());
   JobStore::InsertResult inserted = store_.InsertOrAttach(job);
   if (!inserted.inserted) {
-    LogEvent("job_attached",
+    logging::LogEvent("job_attached",
              {{"job_id", inserted.job->id()}, {"client_request_id", inserted.job->spec().client_request_id}});
     return Submitted{inserted.job, true};
   }
   if (absl::Status s = queue_.Push(job); !s.ok()) {
     store_.Erase(job->id());
-    LogEvent("job_rejected", {{"job_id", job->id()}, {"error", s.ToString()}});
+    logging::LogEvent("job_rejected", {{"job_id", job->id()}, {"error", s.ToString()}});
     return s;
   }
-  LogEvent("job_queued", {{"job_id", job->id()},
+  logging::LogEvent("job_queued", {{"job_id", job->id()},
                           {"model", job->spec().model},
                           {"priority", absl::StrCat(job->spec().priority)},
                           {"client_request_id", job->spec().client_request_id}});
@@ -112,7 +111,7 @@ absl::StatusOr<std::shared_ptr<Job>> JobManager::Find(const std::string& job_id)
 
 void JobManager::FinishUnstarted(const std::shared_ptr<Job>& job, absl::Status status) {
   job->Fail(status, options_.clock());
-  LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", status.ToString()}, {"started", "false"}});
+  logging::LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", status.ToString()}, {"started", "false"}});
   if (listener_ != nullptr) {
     listener_->OnJobFinished(*job, status, std::nullopt, 0);
     listener_->OnQueueDepth(queue_.depth());
@@ -120,11 +119,10 @@ void JobManager::FinishUnstarted(const std::shared_ptr<Job>& job, absl::Status s
 }
 
 absl::StatusOr<std::shared_ptr<Job>> JobManager::Cancel(const std::string& job_id) {
-  auto job = Find(job_id);
-  if (!job.ok()) return job.status();
-  (*job)->RequestCancel();
-  if (queue_.Remove(job_id)) FinishUnstarted(*job, absl::CancelledError("cancelled while queued"));
-  LogEvent("job_cancel_requested", {{"job_id", job_id}});
+  ASSIGN_OR_RETURN(std::shared_ptr<Job> job, Find(job_id));
+  job->RequestCancel();
+  if (queue_.Remove(job_id)) FinishUnstarted(job, absl::CancelledError("cancelled while queued"));
+  logging::LogEvent("job_cancel_requested", {{"job_id", job_id}});
   return job;
 }
 
@@ -163,7 +161,7 @@ void JobManager::Shutdown(absl::Duration drain_timeout) {
     FinishUnstarted(job, absl::UnavailableError("the server is shutting down; retry elsewhere"));
   }
   if (!pool_->WaitIdle(drain_timeout)) {
-    LogEvent("drain_timeout", {{"timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(drain_timeout))}});
+    logging::LogEvent("drain_timeout", {{"timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(drain_timeout))}});
     pool_->CancelRunning();
   }
   pool_->Join();

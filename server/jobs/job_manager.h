@@ -41,7 +41,9 @@ struct JobManagerOptions {
 // Thread-safe. `listener` (nullable) must outlive the manager.
 class JobManager {
  public:
-  // Starts the workers (which warm up in the background). Errors as WorkerPool::Create.
+  // Starts the workers (which warm up in the background). Errors:
+  // InvalidArgument for max_queue 0, a non-positive sweep_interval or no
+  // device with a generator; otherwise those of WorkerPool::Create.
   static absl::StatusOr<std::unique_ptr<JobManager>> Create(JobManagerOptions options, std::vector<Device> devices,
                                                             ResultEncoder encoder, JobListener* listener);
   // Shutdown(absl::ZeroDuration()) when not shut down yet.
@@ -69,7 +71,6 @@ class JobManager {
   std::vector<std::shared_ptr<Job>> List(size_t limit) const;
 
   bool ready() const { return pool_->ready(); }
-  size_t queue_depth() const { return queue_.depth(); }
   std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const { return pool_->DeviceMemory(); }
   std::vector<std::pair<std::string, WorkerState>> WorkerStates() const { return pool_->WorkerStates(); }
   // Applies retention now (the sweeper also does it every sweep_interval).

@@ -43,7 +43,6 @@ class JobQueue {
   std::vector<std::shared_ptr<Job>> Close();
 
   size_t depth() const;
-  size_t capacity() const { return capacity_; }
 
  private:
   struct Entry {

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/jobs/log.h"
+#include "server/log/log.h"
 
 namespace videogen::jobs {
 
@@ -125,11 +125,11 @@ void WorkerPool::SetState(Worker* worker, WorkerState state) {
 void WorkerPool::Run(Worker* worker) {
   auto loop = [this, worker] {
     if (options_.warmup) {
-      LogEvent("worker_warmup_started", {{"device", worker->device.name}});
+      logging::LogEvent("worker_warmup_started", {{"device", worker->device.name}});
       CancelToken token;
       auto warm = worker->device.generator->Generate(*options_.warmup, nullptr, token);
       if (!warm.ok()) {
-        LogEvent("worker_warmup_failed", {{"device", worker->device.name}, {"error", warm.status().ToString()}});
+        logging::LogEvent("worker_warmup_failed", {{"device", worker->device.name}, {"error", warm.status().ToString()}});
         SetState(worker, WorkerState::kFailed);
         return;
       }
@@ -140,7 +140,7 @@ void WorkerPool::Run(Worker* worker) {
       absl::MutexLock lock(&mu_);
       all_ready = ++warmed_ == static_cast<int>(workers_.size());
     }
-    LogEvent("worker_ready", {{"device", worker->device.name}});
+    logging::LogEvent("worker_ready", {{"device", worker->device.name}});
     if (all_ready && options_.on_ready) options_.on_ready();
     while (std::shared_ptr<Job> job = queue_->Pop()) RunJob(worker, job);
     SetState(worker, WorkerState::kStopped);
@@ -155,7 +155,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   const CancelToken& token = job->cancel_token();
   if (absl::Status pre = token.Check("queue"); !pre.ok()) {
     job->Fail(pre, dequeued);
-    LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", pre.ToString()}, {"started", "false"}});
+    logging::LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", pre.ToString()}, {"started", "false"}});
     if (listener_ != nullptr) listener_->OnJobFinished(*job, pre, std::nullopt, 0);
     if (options_.on_job_done) options_.on_job_done(*job);
     return;
@@ -166,7 +166,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
     running_.push_back(job);
   }
   SetState(worker, WorkerState::kBusy);
-  LogEvent("job_started", {{"job_id", job->id()},
+  logging::LogEvent("job_started", {{"job_id", job->id()},
                            {"device", worker->device.name},
                            {"queued_ms", absl::StrCat(absl::ToInt64Milliseconds(dequeued - job->created()))}});
   if (listener_ != nullptr) listener_->OnJobStarted(*job, dequeued - job->created());
@@ -204,7 +204,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
     running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
   }
   SetState(worker, WorkerState::kIdle);
-  LogEvent("job_finished", {{"job_id", job->id()},
+  logging::LogEvent("job_finished", {{"job_id", job->id()},
                             {"device", worker->device.name},
                             {"outcome", outcome.ok() ? "ok" : outcome.ToString()},
                             {"run_ms", absl::StrCat(absl::ToInt64Milliseconds(done - dequeued))},
@@ -216,11 +216,6 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
 bool WorkerPool::ready() const {
   absl::MutexLock lock(&mu_);
   return warmed_ == static_cast<int>(workers_.size());
-}
-
-bool WorkerPool::idle() const {
-  absl::MutexLock lock(&mu_);
-  return running_.empty();
 }
 
 bool WorkerPool::WaitIdle(absl::Duration timeout) const {

@@ -45,12 +45,13 @@ struct WorkerPoolOptions {
 };
 
 // Thread-safe. The pool takes `queue` and `listener` by pointer: both must
-// outlive it. The destructor closes nothing: call Stop() (or close the queue)
-// first, otherwise it blocks until the queue is closed.
+// outlive it. The destructor joins the workers (Join()) but closes nothing:
+// close the queue first (JobQueue::Close()), otherwise it blocks until the
+// queue is closed.
 class WorkerPool {
  public:
-  // Errors: InvalidArgument when `devices` is empty, a generator is null, or
-  // the devices serve different model ids.
+  // Errors: InvalidArgument when `devices` is empty, a generator is null, the
+  // devices serve different model ids, `queue` is null or `encoder` is unset.
   static absl::StatusOr<std::unique_ptr<WorkerPool>> Create(WorkerPoolOptions options, std::vector<Device> devices,
                                                             JobQueue* queue, ResultEncoder encoder,
                                                             JobListener* listener);
@@ -59,13 +60,13 @@ class WorkerPool {
   // The model every worker serves.
   const pipeline::VideoGenerator& generator() const { return *workers_.front()->device.generator; }
   bool ready() const;
-  // True when no worker is running a job.
-  bool idle() const;
-  // Waits until no job is running or `timeout` passed; returns idle().
+  // Waits until no worker is running a job or `timeout` passed; true when
+  // none is.
   bool WaitIdle(absl::Duration timeout) const;
   // Fires the cancel token of every running job.
   void CancelRunning();
-  // Joins the worker threads; the queue must be closed.
+  // Joins the worker threads: blocks until the queue is closed and each
+  // worker finished its job. Idempotent.
   void Join();
 
   std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const;

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <utility>
 
+#include "engine/common/status_macros.h"
 #include "engine/media/image_decoder.h"
 
 namespace videogen::service {
@@ -26,6 +27,39 @@ pipeline::Sampler ToSampler(v1::Sampler s) {
   }
 }
 
+// The names the API uses (the encoder's muxer and codec names).
+const char* ContainerName(jobs::Container container) {
+  switch (container) {
+    case jobs::Container::kMp4:
+      return "mp4";
+    case jobs::Container::kWebm:
+      return "webm";
+  }
+  return "";
+}
+
+const char* CodecName(jobs::Codec codec) {
+  switch (codec) {
+    case jobs::Codec::kH264:
+      return "h264";
+    case jobs::Codec::kVp9:
+      return "vp9";
+  }
+  return "";
+}
+
+const char* ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kWarming:
+      return "warming";
+    case ModelState::kReady:
+      return "ready";
+    case ModelState::kFailed:
+      return "failed";
+  }
+  return "";
+}
+
 }  // namespace
 
 absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const RequestLimits& limits,
@@ -45,9 +79,7 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const
     image_limits.max_height = limits.max_image_height;
     image_limits.max_pixels = limits.max_image_pixels;
     image_limits.max_bytes = limits.max_image_bytes;
-    auto image = media::DecodeImage(std::string_view(r.image().data(), r.image().size()), image_limits);
-    if (!image.ok()) return image.status();
-    g.image = *std::move(image);
+    ASSIGN_OR_RETURN(g.image, media::DecodeImage(std::string_view(r.image().data(), r.image().size()), image_limits));
   }
   if (r.has_width()) g.width = static_cast<int>(r.width());
   if (r.has_height()) g.height = static_cast<int>(r.height());
@@ -105,8 +137,8 @@ void ToProto(const jobs::JobProgress& p, v1::Progress* out) {
 }
 
 void ToProto(const jobs::JobResult& r, v1::Completed* out) {
-  out->set_container(r.container);
-  out->set_codec(r.codec);
+  out->set_container(ContainerName(r.container));
+  out->set_codec(CodecName(r.codec));
   out->set_width(static_cast<uint32_t>(r.width));
   out->set_height(static_cast<uint32_t>(r.height));
   out->set_frames(static_cast<uint32_t>(r.frames));
@@ -140,12 +172,12 @@ void ToProto(const jobs::Job& job, v1::Job* out) {
   out->set_client_request_id(job.spec().client_request_id);
 }
 
-void ToProto(const pipeline::ModelDescription& m, const std::string& state, v1::Model* out) {
+void ToProto(const pipeline::ModelDescription& m, ModelState state, v1::Model* out) {
   out->set_id(m.id);
   out->set_type(pipeline::ModelTypeName(m.type));
   out->set_variant(m.variant);
   out->set_description(m.description);
-  out->set_state(state);
+  out->set_state(ModelStateName(state));
   for (const auto& g : m.resident) {
     v1::ResidentTensorGroup* r = out->add_resident();
     r->set_component(ComponentName(g.component));

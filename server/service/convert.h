@@ -31,8 +31,13 @@ void ToProto(const jobs::JobProgress& progress, v1::Progress* out);
 void ToProto(const jobs::JobResult& result, v1::Completed* out);
 void ToProto(const absl::Status& status, v1::Failed* out);
 void ToProto(const jobs::Job& job, v1::Job* out);
-// `state`: "warming", "ready" or "failed" (a worker could not warm up).
-void ToProto(const pipeline::ModelDescription& model, const std::string& state, v1::Model* out);
+// The served model's state as ListModels reports it ("warming", "ready", "failed").
+enum class ModelState {
+  kWarming,  // some worker is still warming up
+  kReady,    // every worker is warm
+  kFailed,   // a worker could not warm up
+};
+void ToProto(const pipeline::ModelDescription& model, ModelState state, v1::Model* out);
 
 // absl and gRPC status codes share their numbering.
 grpc::Status ToGrpcStatus(const absl::Status& status);

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "absl/random/random.h"
-#include "server/jobs/log.h"
+#include "server/log/log.h"
 #include "server/service/convert.h"
 #include "server/service/request_validation.h"
 
@@ -33,7 +33,7 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
     return;
   }
   if (absl::Status s = ValidateRequest(request, context.limits); !s.ok()) {
-    jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", s.ToString()}});
+    logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", s.ToString()}});
     {
       Reject(s);
       return;
@@ -41,7 +41,7 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
   }
   auto spec = ToJobSpec(request, context.limits, RandomSeed(), JobDeadline(*call));
   if (!spec.ok()) {
-    jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", spec.status().ToString()}});
+    logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", spec.status().ToString()}});
     {
       Reject(spec.status());
       return;
@@ -49,7 +49,7 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
   }
   auto submitted = context.jobs->Submit(*std::move(spec));
   if (!submitted.ok()) {
-    jobs::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", submitted.status().ToString()}});
+    logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", submitted.status().ToString()}});
     {
       Reject(submitted.status());
       return;

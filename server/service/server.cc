@@ -10,7 +10,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/jobs/log.h"
+#include "engine/common/status_macros.h"
+#include "server/log/log.h"
 #include "server/service/video_encoding.h"
 
 namespace videogen::service {
@@ -39,18 +40,14 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
                                                                        jobs::JobListener* listener) {
   std::unique_ptr<VideoGenServer> server(new VideoGenServer());
   VideoGenServer* self = server.get();
-  auto credentials = auth::MakeServerCredentials(options.tls);
-  if (!credentials.ok()) return credentials.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, auth::MakeServerCredentials(options.tls));
   if (!options.auth_token_file.empty()) {
-    auto auth = auth::TokenAuthenticator::FromFile(options.auth_token_file);
-    if (!auth.ok()) return auth.status();
-    server->auth_ = *std::move(auth);
+    ASSIGN_OR_RETURN(server->auth_, auth::TokenAuthenticator::FromFile(options.auth_token_file));
   }
   options.jobs.on_ready = [self] { self->OnWorkersReady(); };
   jobs::ResultEncoder encoder = options.encoder ? options.encoder : MakeVideoEncoder();
-  auto manager = jobs::JobManager::Create(std::move(options.jobs), std::move(devices), std::move(encoder), listener);
-  if (!manager.ok()) return manager.status();
-  server->manager_ = *std::move(manager);
+  ASSIGN_OR_RETURN(server->manager_,
+                   jobs::JobManager::Create(std::move(options.jobs), std::move(devices), std::move(encoder), listener));
 
   ServiceContext context;
   context.jobs = server->manager_.get();
@@ -63,7 +60,7 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
-  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
   server->server_ = builder.BuildAndStart();
@@ -89,7 +86,7 @@ void VideoGenServer::UpdateHealthLocked() {
     health->SetServingStatus(serving);
     health->SetServingStatus(kServiceName, serving);
   }
-  if (serving != serving_) jobs::LogEvent("health", {{"status", serving ? "SERVING" : "NOT_SERVING"}});
+  if (serving != serving_) logging::LogEvent("health", {{"status", serving ? "SERVING" : "NOT_SERVING"}});
   serving_ = serving;
 }
 
@@ -115,12 +112,12 @@ void VideoGenServer::Shutdown(absl::Duration drain_timeout) {
     if (manager_ != nullptr) manager_->Shutdown(drain_timeout);
     return;
   }
-  jobs::LogEvent("drain_started", {{"timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(drain_timeout))}});
+  logging::LogEvent("drain_started", {{"timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(drain_timeout))}});
   manager_->Shutdown(drain_timeout);
-  if (!streams_.WaitIdle(kFlushGrace)) jobs::LogEvent("flush_timeout");
+  if (!streams_.WaitIdle(kFlushGrace)) logging::LogEvent("flush_timeout");
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   server_->Wait();
-  jobs::LogEvent("drain_finished");
+  logging::LogEvent("drain_finished");
 }
 
 }  // namespace videogen::service

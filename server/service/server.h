@@ -46,8 +46,9 @@ struct ServerOptions {
 class VideoGenServer {
  public:
   // Starts the workers and the server. `listener` (nullable) must outlive it.
-  // Errors: InvalidArgument / NotFound for bad options or files, Unavailable
-  // when the address cannot be bound, errors of JobManager::Create.
+  // Errors: InvalidArgument for bad options, NotFound / PermissionDenied for
+  // files that cannot be read, Unavailable when the address cannot be bound,
+  // errors of JobManager::Create.
   static absl::StatusOr<std::unique_ptr<VideoGenServer>> Create(ServerOptions options,
                                                                 std::vector<jobs::Device> devices,
                                                                 jobs::JobListener* listener);

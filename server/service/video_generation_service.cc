@@ -19,6 +19,14 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* call, const absl::
   return reactor;
 }
 
+ModelState CurrentModelState(const jobs::JobManager& manager) {
+  if (manager.ready()) return ModelState::kReady;
+  for (const auto& [device, worker] : manager.WorkerStates()) {
+    if (worker == jobs::WorkerState::kFailed) return ModelState::kFailed;
+  }
+  return ModelState::kWarming;
+}
+
 }  // namespace
 
 grpc::ServerWriteReactor<v1::JobEvent>* VideoGenerationService::GenerateVideo(grpc::CallbackServerContext* call,
@@ -62,14 +70,7 @@ grpc::ServerUnaryReactor* VideoGenerationService::ListModels(grpc::CallbackServe
                                                              const v1::ListModelsRequest*,
                                                              v1::ListModelsResponse* response) {
   if (absl::Status s = context_.Authenticate(*call); !s.ok()) return Answer(call, s);
-  std::string state = "ready";
-  if (!context_.jobs->ready()) {
-    state = "warming";
-    for (const auto& [device, worker] : context_.jobs->WorkerStates()) {
-      if (worker == jobs::WorkerState::kFailed) state = "failed";
-    }
-  }
-  ToProto(context_.jobs->model(), state, response->add_models());
+  ToProto(context_.jobs->model(), CurrentModelState(*context_.jobs), response->add_models());
   return Answer(call, absl::OkStatus());
 }
 

@@ -39,8 +39,6 @@ struct Gate {
 
 absl::StatusOr<JobResult> RawEncoder(const pipeline::GeneratedVideo& v, const OutputSpec& out, const CancelToken&) {
   JobResult r;
-  r.container = "raw";
-  r.codec = "rgb24";
   r.width = v.width;
   r.height = v.height;
   r.frames = v.frames;

@@ -22,8 +22,6 @@ namespace {
 absl::StatusOr<jobs::JobResult> PassThrough(const pipeline::GeneratedVideo& v, const jobs::OutputSpec&,
                                             const CancelToken&) {
   jobs::JobResult r;
-  r.container = "raw";
-  r.codec = "rgb24";
   r.width = v.width;
   r.height = v.height;
   r.frames = v.frames;

@@ -1,4 +1,4 @@
-#include "server/jobs/log.h"
+#include "server/log/log.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace videogen::jobs {
+namespace videogen::logging {
 
 namespace {
 std::string Quote(absl::string_view v) {
@@ -29,4 +29,4 @@ void LogEvent(absl::string_view event, const LogFields& fields) {
   }
 }
 
-}  // namespace videogen::jobs
+}  // namespace videogen::logging
