@@ -20,7 +20,9 @@
 # Both runtime stages: non-root user 10001, the model directory /models as a
 # volume, gRPC on 50051 and metrics on 9090, HEALTHCHECK through the CLI's
 # `health` command, and deploy/docker/entrypoint.sh turning VIDEOGEN_*
-# environment variables into server flags (documented there).
+# environment variables into server flags (documented there). They carry
+# videogen-make-tiny beside the server: `--model tiny` runs it to write the
+# embedded tiny model on first use.
 
 ARG DEBIAN_RELEASE=bookworm
 ARG CUDA_VERSION=12.6.3
@@ -35,12 +37,14 @@ COPY scripts/bootstrap scripts/bootstrap
 RUN scripts/bootstrap && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDEOGEN_FAKE_MODELS=OFF \
-    && cmake --build /build --target videogen-server videogen \
+    && cmake --build /build --target videogen-server videogen videogen-make-tiny \
     && install -D -m 0755 /build/bin/videogen-server /opt/videogen/bin/videogen-server \
+    && install -D -m 0755 /build/bin/videogen-make-tiny /opt/videogen/bin/videogen-make-tiny \
     && install -D -m 0755 /build/bin/videogen /opt/videogen/bin/videogen \
     && install -D -m 0755 deploy/docker/entrypoint.sh /opt/videogen/bin/entrypoint.sh \
     && install -D -m 0755 deploy/docker/healthcheck.sh /opt/videogen/bin/healthcheck.sh \
     && deploy/docker/runtime-packages.sh /opt/videogen/bin/videogen-server /opt/videogen/bin/videogen \
+       /opt/videogen/bin/videogen-make-tiny \
        > /opt/videogen/runtime-packages.txt
 
 # ---- CPU runtime --------------------------------------------------------------
@@ -94,13 +98,15 @@ RUN curl -fsSL --retry 3 -o /tmp/libtorch.zip "${LIBTORCH_URL}" \
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDEOGEN_FAKE_MODELS=OFF \
        -DTorch_DIR=/opt/libtorch/share/cmake/Torch -DCMAKE_PREFIX_PATH=/opt/libtorch \
-    && cmake --build /build --target videogen-server videogen \
+    && cmake --build /build --target videogen-server videogen videogen-make-tiny \
     && install -D -m 0755 /build/bin/videogen-server /opt/videogen/bin/videogen-server \
+    && install -D -m 0755 /build/bin/videogen-make-tiny /opt/videogen/bin/videogen-make-tiny \
     && install -D -m 0755 /build/bin/videogen /opt/videogen/bin/videogen \
     && install -D -m 0755 deploy/docker/entrypoint.sh /opt/videogen/bin/entrypoint.sh \
     && install -D -m 0755 deploy/docker/healthcheck.sh /opt/videogen/bin/healthcheck.sh \
     && LD_LIBRARY_PATH=/opt/libtorch/lib deploy/docker/runtime-packages.sh \
-       /opt/videogen/bin/videogen-server /opt/videogen/bin/videogen > /opt/videogen/runtime-packages.txt
+       /opt/videogen/bin/videogen-server /opt/videogen/bin/videogen /opt/videogen/bin/videogen-make-tiny \
+       > /opt/videogen/runtime-packages.txt
 
 # ---- CUDA runtime ---------------------------------------------------------------
 FROM nvidia/cuda:${CUDA_VERSION}-runtime-${CUDA_UBUNTU} AS cuda-runtime

@@ -24,7 +24,7 @@
 #include "engine/common/runtime.h"
 #include "engine/io/tensor_source.h"
 #include "bench/load/official_shapes.h"
-#include "engine/memory/synthetic_checkpoint.h"
+#include "engine/synth/synthetic_checkpoint.h"
 #include "engine/models/common/state_dict.h"
 #include "engine/models/dit/model.h"
 
@@ -97,12 +97,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (Flag(argc, argv, "--write")) {
-    const std::vector<memory::SyntheticTensor> tensors = bench::DitTensors(config);
-    memory::SyntheticCheckpointOptions options;
+    const std::vector<synth::SyntheticTensor> tensors = bench::DitTensors(config);
+    synth::SyntheticCheckpointOptions options;
     options.dir = dir;
     options.max_shard_bytes = static_cast<uint64_t>(std::stod(Arg(argc, argv, "--shard-gb", "2")) * kGB);
     const auto t0 = std::chrono::steady_clock::now();
-    auto path = memory::WriteSyntheticCheckpoint(tensors, options);
+    auto path = synth::WriteSyntheticCheckpoint(tensors, options);
     if (!path.ok()) return Fail(path.status());
     std::printf("wrote %s (%zu tensors) in %.1f s\n", path->c_str(), tensors.size(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -18,9 +18,9 @@
 namespace videogen::bench {
 namespace {
 
-std::vector<memory::SyntheticTensor> FromModule(const torch::nn::Module& m, io::DType dtype,
+std::vector<synth::SyntheticTensor> FromModule(const torch::nn::Module& m, io::DType dtype,
                                                 const std::string& prefix = "") {
-  std::vector<memory::SyntheticTensor> out;
+  std::vector<synth::SyntheticTensor> out;
   for (const auto& p : m.named_parameters()) out.push_back({prefix + p.key(), dtype, p.value().sizes().vec()});
   for (const auto& b : m.named_buffers()) out.push_back({prefix + b.key(), dtype, b.value().sizes().vec()});
   return out;
@@ -33,39 +33,39 @@ std::string Stem(const char* file) {
 
 }  // namespace
 
-std::vector<memory::SyntheticTensor> DitTensors(const models::WanConfig& config) {
+std::vector<synth::SyntheticTensor> DitTensors(const models::WanConfig& config) {
   models::WanModel model(config, quant::ParamInit::kUninitialized);
   return FromModule(*model, io::DType::kF32);
 }
 
-std::vector<memory::SyntheticTensor> T5XxlTensors() {
+std::vector<synth::SyntheticTensor> T5XxlTensors() {
   models::T5Encoder t5(models::T5Config::UmT5Xxl(), torch::TensorOptions().dtype(torch::kBFloat16));
   return FromModule(*t5, io::DType::kBF16);
 }
 
-std::vector<memory::SyntheticTensor> ClipVisualTensors() {
+std::vector<synth::SyntheticTensor> ClipVisualTensors() {
   models::ClipVisionTransformer clip(models::ClipVisionConfig::VitHuge14(), torch::TensorOptions());
   return FromModule(*clip, io::DType::kF32, "visual.");
 }
 
-std::vector<memory::SyntheticTensor> VaeTensors() {
+std::vector<synth::SyntheticTensor> VaeTensors() {
   models::vae::WanVAE_ vae(models::vae::VaeConfig::Wan21());
   return FromModule(*vae, io::DType::kF32);
 }
 
 absl::StatusOr<std::string> WriteSparseI2V14B(const std::string& dir) {
   const models::WanConfig config = models::WanConfig::I2V_14B();
-  memory::SyntheticCheckpointOptions options;
+  synth::SyntheticCheckpointOptions options;
   options.dir = dir;
-  options.data = memory::SyntheticData::kHoles;
+  options.data = synth::SyntheticData::kHoles;
   options.max_shard_bytes = 9'900'000'000ull;  // 7 shards, as the official I2V-14B-480P
-  RETURN_IF_ERROR(memory::WriteSyntheticCheckpoint(DitTensors(config), options).status());
-  const std::pair<const char*, std::vector<memory::SyntheticTensor>> encoders[] = {
+  RETURN_IF_ERROR(synth::WriteSyntheticCheckpoint(DitTensors(config), options).status());
+  const std::pair<const char*, std::vector<synth::SyntheticTensor>> encoders[] = {
       {io::kT5File, T5XxlTensors()}, {io::kClipFile, ClipVisualTensors()}, {io::kVaeFile, VaeTensors()}};
   for (const auto& [file, tensors] : encoders) {
     options.stem = Stem(file);
     options.max_shard_bytes = ~0ull;
-    RETURN_IF_ERROR(memory::WriteSyntheticCheckpoint(tensors, options).status());
+    RETURN_IF_ERROR(synth::WriteSyntheticCheckpoint(tensors, options).status());
   }
   std::ofstream out(std::filesystem::path(dir) / io::kDitConfigFile, std::ios::trunc);
   out << nlohmann::json{{"_class_name", "WanModel"}, {"model_type", "i2v"},     {"dim", config.dim},

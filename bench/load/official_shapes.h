@@ -9,20 +9,20 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/memory/synthetic_checkpoint.h"
+#include "engine/synth/synthetic_checkpoint.h"
 #include "engine/models/dit/config.h"
 
 namespace videogen::bench {
 
 // The DiT's state dict as stored by the official files (float32).
-std::vector<memory::SyntheticTensor> DitTensors(const models::WanConfig& config);
+std::vector<synth::SyntheticTensor> DitTensors(const models::WanConfig& config);
 // umT5-XXL encoder, bfloat16 (models_t5_umt5-xxl-enc-bf16.pth).
-std::vector<memory::SyntheticTensor> T5XxlTensors();
+std::vector<synth::SyntheticTensor> T5XxlTensors();
 // The visual tower of open-clip xlm-roberta-large vit-huge-14 under "visual."
 // (float32): the part the pipeline loads; the text tower is not generated.
-std::vector<memory::SyntheticTensor> ClipVisualTensors();
+std::vector<synth::SyntheticTensor> ClipVisualTensors();
 // Wan2.1_VAE (float32).
-std::vector<memory::SyntheticTensor> VaeTensors();
+std::vector<synth::SyntheticTensor> VaeTensors();
 
 // Writes the I2V-14B-480P model directory with real geometry as sparse files
 // (data left as holes): config.json, the DiT in 7 shards + index, and the

@@ -3,12 +3,13 @@
 //
 // The zip is read with caffe2's PyTorchStreamReader over the mapping; the
 // pickle (`<archive>/data.pkl`) is interpreted by a small, restricted pickle
-// machine of our own: LibTorch 1.13's torch::jit::Unpickler turns
-// `collections.OrderedDict` into None and so cannot rebuild a state_dict.
-// Only data is interpreted, never code: the recognised globals are
-// collections.OrderedDict, torch._utils._rebuild_tensor(_v2),
+// machine of our own (engine/io/unpickler.h): LibTorch 1.13's
+// torch::jit::Unpickler turns `collections.OrderedDict` into None and so
+// cannot rebuild a state_dict. Only data is interpreted, never code: the
+// recognised globals are collections.OrderedDict, torch._utils._rebuild_tensor(_v2),
 // torch._utils._rebuild_parameter(_with_state), torch._tensor._rebuild_from_type_v2
 // and the torch.<T>Storage types; any other global yields an opaque value.
+// Record sizes come from the zip's central directory (engine/io/zip_directory.h).
 //
 // Storages stay in the file: each tensor is a view into its (uncompressed,
 // 64-byte aligned) record, so tensors sharing a storage share memory and nothing

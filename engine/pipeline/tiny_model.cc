@@ -1,186 +1,153 @@
 #include "engine/pipeline/tiny_model.h"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmath>
+#include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <vector>
 
-#include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/str_cat.h"
-#include "engine/common/status_macros.h"
-#include "engine/common/torch_status.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "engine/io/model_dir.h"
-#include "engine/io/pth_writer.h"
-#include "engine/io/safetensors.h"
-#include "engine/models/clip/vision_transformer.h"
-#include "engine/models/dit/model.h"
-#include "engine/models/t5/t5_encoder.h"
-#include "engine/models/vae/wan_vae_model.h"
-#include "engine/text/umt5_tokenizer.h"
+
+extern char** environ;
 
 namespace videogen::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
-// Tiny sizes of every component. The DiT's text_dim equals the T5 width; the
-// CLIP width must be 1280 (the DiT's img_emb is MLPProj(1280, dim)).
-constexpr int64_t kTextDim = 64;
+constexpr char kMakeTiny[] = "videogen-make-tiny";
 
-json DitConfig(ModelType type) {
-  return {{"_class_name", "WanModel"}, {"model_type", type == ModelType::kI2V ? "i2v" : "t2v"},
-          {"patch_size", {1, 2, 2}}, {"text_len", 512}, {"in_dim", type == ModelType::kI2V ? 36 : 16},
-          {"dim", 128}, {"ffn_dim", 256}, {"freq_dim", 256}, {"text_dim", kTextDim}, {"out_dim", 16},
-          {"num_heads", 2}, {"num_layers", 2}, {"window_size", {-1, -1}}, {"qk_norm", true},
-          {"cross_attn_norm", true}, {"eps", 1e-6}};
+bool IsExecutableFile(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
 }
 
-json T5Json(int64_t vocab) {
-  return {{"vocab", vocab}, {"dim", kTextDim}, {"dim_attn", kTextDim}, {"dim_ffn", 128}, {"num_heads", 4},
-          {"num_layers", 2}, {"num_buckets", 32}, {"shared_pos", false}, {"dropout", 0.0}};
+std::string Getenv(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
 }
 
-json VaeJson() {
-  return {{"dim", 8}, {"z_dim", 16}, {"dim_mult", {1, 2, 4, 4}}, {"num_res_blocks", 2}, {"attn_scales", json::array()},
-          {"temperal_downsample", {false, true, true}}, {"dropout", 0.0}};
-}
-
-json ClipJson() {
-  return {{"embed_dim", 64}, {"image_size", 56}, {"patch_size", 14}, {"vision_dim", 1280},
-          {"vision_mlp_ratio", 1}, {"vision_heads", 16}, {"vision_layers", 2}, {"vision_pool", "token"},
-          {"vision_pre_norm", true}, {"vision_post_norm", false}, {"activation", "gelu"}};
-}
-
-// Deterministic weights: biases 0, norm gains 1, matrices N(0, 1/fan_in),
-// other vectors N(0, 0.02^2); drawn in name order from one seeded generator.
-std::vector<io::NamedTensor> RandomState(const torch::nn::Module& module, const std::string& prefix,
-                                         at::Generator& gen) {
-  std::vector<io::NamedTensor> out;
-  auto fill = [&](const std::string& name, const torch::Tensor& like) {
-    torch::Tensor t;
-    const std::string leaf = name.substr(name.rfind('.') + 1);
-    if (!like.is_floating_point()) {
-      t = like.clone();
-    } else if (leaf == "bias") {
-      t = torch::zeros(like.sizes(), torch::kFloat32);
-    } else if (name.find("norm") != std::string::npos || leaf == "gamma") {
-      t = torch::ones(like.sizes(), torch::kFloat32);
-    } else if (like.dim() >= 2 && leaf == "weight") {
-      const double fan_in = static_cast<double>(like.numel() / like.size(0));
-      t = at::randn(like.sizes(), gen, torch::kFloat32) / std::sqrt(fan_in);
-    } else {
-      t = at::randn(like.sizes(), gen, torch::kFloat32) * 0.02;
-    }
-    out.push_back({prefix + name, t, std::nullopt});
-  };
-  for (const auto& item : module.named_parameters()) fill(item.key(), item.value());
-  for (const auto& item : module.named_buffers()) fill(item.key(), item.value());
-  return out;
-}
-
-absl::Status WriteText(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path.string()));
-  return absl::OkStatus();
-}
-
-absl::Status TrainTokenizer(const fs::path& dir, const std::string& spm_train) {
-  const fs::path tok_dir = dir / fs::path(io::kTokenizerFile).parent_path();
-  fs::create_directories(tok_dir);
-  const fs::path corpus = dir / "tokenizer_corpus.txt";
-  std::string text;
-  for (int i = 0; i < 3; ++i) text += std::string(kTinyTokenizerCorpus) + "\n";  // frequent pieces win
-  RETURN_IF_ERROR(WriteText(corpus, text));
-  const fs::path prefix = tok_dir / "spiece";
-  const std::string cmd = absl::StrCat(
-      spm_train, " --input='", corpus.string(), "' --model_prefix='", prefix.string(),
-      "' --vocab_size=400 --hard_vocab_limit=false --model_type=unigram --character_coverage=1.0",
-      " --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1 --num_threads=1 --minloglevel=2 >'",
-      (dir / "spm_train.log").string(), "' 2>&1");
-  const int rc = std::system(cmd.c_str());
-  fs::remove(corpus);
-  if (rc != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("spm_train failed (exit ", rc, "); see ",
-                                                      (dir / "spm_train.log").string(),
-                                                      " (Debian package: sentencepiece)"));
+// `name` in the directories of $PATH, or "".
+std::string SearchPath(const std::string& name) {
+  for (absl::string_view dir : absl::StrSplit(Getenv("PATH"), ':', absl::SkipEmpty())) {
+    const fs::path candidate = fs::path(std::string(dir)) / name;
+    if (IsExecutableFile(candidate)) return candidate.string();
   }
-  fs::remove(prefix.string() + ".vocab");
-  fs::remove(dir / "spm_train.log");
-  return absl::OkStatus();
+  return "";
+}
+
+// The videogen-make-tiny to run (see TinyModelOptions::make_tiny).
+absl::StatusOr<std::string> FindMakeTiny(const std::string& configured) {
+  if (!configured.empty()) {
+    if (configured.find('/') != std::string::npos) {
+      if (IsExecutableFile(configured)) return configured;
+      return absl::FailedPreconditionError(
+          absl::StrCat(kMakeTiny, " (", configured, ") is not an executable file; it writes the tiny model"));
+    }
+    if (std::string found = SearchPath(configured); !found.empty()) return found;
+    return absl::FailedPreconditionError(
+        absl::StrCat(kMakeTiny, " (", configured, ") is not on PATH; it writes the tiny model"));
+  }
+  std::vector<std::string> looked;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path beside = self.parent_path() / kMakeTiny;
+    if (IsExecutableFile(beside)) return beside.string();
+    looked.push_back(absl::StrCat("beside ", self.string()));
+  }
+  if (const std::string build = Getenv("VIDEOGEN_BINARY_DIR"); !build.empty()) {
+    const fs::path in_build = fs::path(build) / "bin" / kMakeTiny;
+    if (IsExecutableFile(in_build)) return in_build.string();
+    looked.push_back(absl::StrCat("in ", (fs::path(build) / "bin").string(), " ($VIDEOGEN_BINARY_DIR/bin)"));
+  }
+  if (std::string found = SearchPath(kMakeTiny); !found.empty()) return found;
+  looked.push_back("on PATH");
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot find ", kMakeTiny, ", which writes the tiny model (looked ", absl::StrJoin(looked, ", "),
+      "); build the ", kMakeTiny, " target, install it beside the server, or set its path"));
+}
+
+std::string ReadText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `argv` with stdout and stderr into `log`; the exit status as waitpid
+// reports it.
+absl::StatusOr<int> Run(const std::vector<std::string>& argv, const fs::path& log) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot run ", argv[0], ": ", std::strerror(rc)));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return absl::FailedPreconditionError(absl::StrCat("cannot wait for ", argv[0], ": ", std::strerror(errno)));
+    }
+  }
+  return status;
 }
 
 }  // namespace
 
-absl::Status WriteTinyModel(const std::string& dir_path, const TinyModelOptions& options) {
-  const fs::path dir(dir_path);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir_path, ": ", ec.message()));
-  RETURN_IF_ERROR(TrainTokenizer(dir, options.spm_train));
-  ASSIGN_OR_RETURN(auto tokenizer, text::UmT5Tokenizer::Create((dir / io::kTokenizerFile).string()));
-  const int64_t vocab = tokenizer->vocab_size();
-
-  const json dit_json = DitConfig(options.type);
-  const json t5_json = T5Json(vocab);
-  ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json));
-  ASSIGN_OR_RETURN(const models::T5Config t5_config, models::T5Config::FromJson(t5_json));
-  ASSIGN_OR_RETURN(const models::vae::VaeConfig vae_config, models::vae::VaeConfig::FromJson(VaeJson()));
-  ASSIGN_OR_RETURN(const models::ClipVisionConfig clip_config, models::ClipVisionConfig::FromJson(ClipJson()));
-
-  json extra = {{"variant", "tiny"},
-                {"description", absl::StrCat("Embedded tiny Wan2.1 ", ModelTypeName(options.type),
-                                             " (real architecture, random weights from seed ", options.seed,
-                                             "): output is noise-like, for demos and tests")},
-                {"t5", t5_json},
-                {"vae", VaeJson()},
-                {"defaults", {{"width", 256}, {"height", 160}, {"max_area", 256 * 160}, {"num_frames", 17},
-                              {"steps", 8}, {"fps", 16.0}}}};
-  if (options.type == ModelType::kI2V) extra["clip"] = ClipJson();
-
-  at::Generator gen = at::detail::createCPUGenerator(options.seed);
-  RETURN_IF_ERROR(TorchCall("writing the tiny model", [&]() -> absl::Status {
-    torch::NoGradGuard no_grad;
-    RETURN_IF_ERROR(WriteText(dir / io::kDitConfigFile, dit_json.dump(2) + "\n"));
-    RETURN_IF_ERROR(WriteText(dir / io::kVideogenConfigFile, extra.dump(2) + "\n"));
-    models::WanModel dit(dit_config);
-    RETURN_IF_ERROR(io::WriteSafetensors((dir / io::kDitWeightsFile).string(), RandomState(*dit, "", gen)));
-    models::T5Encoder t5(t5_config, torch::TensorOptions().dtype(torch::kFloat32));
-    // The official T5 checkpoint is bfloat16: so is this one.
-    std::vector<io::NamedTensor> t5_state = RandomState(*t5, "", gen);
-    for (io::NamedTensor& nt : t5_state) nt.tensor = nt.tensor.to(torch::kBFloat16);
-    RETURN_IF_ERROR(io::WritePth((dir / io::kT5File).string(), t5_state));
-    models::vae::WanVAE_ vae(vae_config);
-    RETURN_IF_ERROR(io::WritePth((dir / io::kVaeFile).string(), RandomState(*vae, "", gen)));
-    if (options.type == ModelType::kI2V) {
-      models::ClipVisionTransformer clip(clip_config, torch::TensorOptions().dtype(torch::kFloat32));
-      RETURN_IF_ERROR(io::WritePth((dir / io::kClipFile).string(), RandomState(*clip, "visual.", gen)));
-    }
-    return absl::OkStatus();
-  }));
-  return absl::OkStatus();
+std::string TinyModelDir(const std::string& cache_dir, const TinyModelOptions& options) {
+  return (fs::path(cache_dir) / absl::StrCat("tiny-", ModelTypeName(options.type), "-", options.seed)).string();
 }
 
 absl::StatusOr<std::string> EnsureTinyModel(const std::string& cache_dir, const TinyModelOptions& options) {
-  const fs::path target =
-      fs::path(cache_dir) / absl::StrCat("tiny-", ModelTypeName(options.type), "-", options.seed);
+  const fs::path target = TinyModelDir(cache_dir, options);
   std::error_code ec;
   if (fs::is_regular_file(target / io::kVideogenConfigFile, ec)) return target.string();
   fs::create_directories(cache_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", cache_dir, ": ", ec.message()));
-  const fs::path tmp = fs::path(cache_dir) / absl::StrCat(".tmp-", target.filename().string(), "-", ::getpid());
+  absl::StatusOr<std::string> make_tiny = FindMakeTiny(options.make_tiny);
+  if (!make_tiny.ok()) return make_tiny.status();
+
+  // Unique per process and call: concurrent makers never share a directory.
+  static std::atomic<uint64_t> calls{0};
+  const std::string tmp_name = absl::StrCat(".tmp-", target.filename().string(), "-", ::getpid(), "-", calls++);
+  const fs::path tmp = fs::path(cache_dir) / tmp_name;
+  const fs::path log = fs::path(cache_dir) / (tmp_name + ".log");
   fs::remove_all(tmp, ec);
-  if (absl::Status s = WriteTinyModel(tmp.string(), options); !s.ok()) {
+  const absl::StatusOr<int> status =
+      Run({*make_tiny, tmp.string(), "--type", ModelTypeName(options.type), "--seed", absl::StrCat(options.seed),
+           "--spm-train", options.spm_train},
+          log);
+  std::string output = ReadText(log);
+  fs::remove(log, ec);
+  if (!status.ok() || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
     fs::remove_all(tmp, ec);
-    return s;
+    if (!status.ok()) return status.status();
+    const std::string how = WIFEXITED(*status) ? absl::StrCat("exit ", WEXITSTATUS(*status))
+                                               : absl::StrCat("signal ", WTERMSIG(*status));
+    constexpr size_t kTail = 2000;
+    if (output.size() > kTail) output = "..." + output.substr(output.size() - kTail);
+    return absl::FailedPreconditionError(absl::StrCat(*make_tiny, " failed (", how, ") writing the tiny model: ",
+                                                      absl::StripTrailingAsciiWhitespace(output)));
   }
   fs::rename(tmp, target, ec);
   if (ec) {

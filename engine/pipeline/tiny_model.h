@@ -1,10 +1,9 @@
-// The embedded default model: the real Wan2.1 architecture (DiT, umT5 + its
-// tokenizer, CLIP visual tower, VAE) at a tiny size, with weights generated
-// deterministically from a seed and written in the OFFICIAL file layout
-// (config.json, diffusion_pytorch_model.safetensors, the .pth files,
-// google/umt5-xxl/spiece.model, plus videogen.json for the tiny encoder
-// sizes), so it is loaded by exactly the code real checkpoints use.
-// Its weights are random: it produces noise-like videos.
+// The embedded default model: the real Wan2.1 architecture at a tiny size with
+// random weights from a seed, in the OFFICIAL file layout (see
+// engine/synth/tiny_model_writer.h for what is written). This part only finds
+// it in the model cache and, when it is missing, has it made by the
+// `videogen-make-tiny` executable, so that what links it (the server) does not
+// link the checkpoint writers or the tokenizer's training corpus.
 #pragma once
 
 #include <cstdint>
@@ -18,23 +17,33 @@ namespace videogen::pipeline {
 struct TinyModelOptions {
   ModelType type = ModelType::kI2V;
   uint64_t seed = 2025;
-  // The SentencePiece trainer (Debian package `sentencepiece`).
+  // The SentencePiece trainer (Debian package `sentencepiece`), passed on to
+  // videogen-make-tiny as --spm-train.
   std::string spm_train = "spm_train";
+  // The videogen-make-tiny executable EnsureTinyModel runs (a path, or a name
+  // searched on PATH). Empty (default): the first of
+  //   1. videogen-make-tiny beside the running executable (/proc/self/exe),
+  //   2. $VIDEOGEN_BINARY_DIR/bin/videogen-make-tiny (a build tree; the test
+  //      environment sets VIDEOGEN_BINARY_DIR),
+  //   3. videogen-make-tiny on PATH.
+  std::string make_tiny;
 };
 
-// Writes the model into `dir` (created; existing files are replaced).
-// Errors: Internal when a file cannot be written; FailedPrecondition when
-// spm_train cannot be run.
-absl::Status WriteTinyModel(const std::string& dir, const TinyModelOptions& options);
+// `cache_dir`/tiny-<t2v|i2v>-<seed> for these options (not checked or made).
+std::string TinyModelDir(const std::string& cache_dir, const TinyModelOptions& options);
 
-// `cache_dir`/tiny-<t2v|i2v>-<seed>, written on first use (into a temporary
-// directory renamed into place, so concurrent or interrupted runs never leave
-// a partial model). Returns its path.
+// Returns TinyModelDir(cache_dir, options), making the model on first use:
+// videogen-make-tiny writes it into a temporary directory of `cache_dir`
+// that is then renamed into place, so concurrent or interrupted runs never
+// leave a partial model. Thread-safe: concurrent callers (threads or
+// processes) may each make the model; the first rename wins.
+// Errors: FailedPrecondition naming the executable when videogen-make-tiny
+// cannot be found or run, or fails (the message carries its output);
+// Internal when `cache_dir` cannot be created or the model cannot be moved
+// into place.
 absl::StatusOr<std::string> EnsureTinyModel(const std::string& cache_dir, const TinyModelOptions& options);
 
 // $VIDEOGEN_CACHE_DIR, else $XDG_CACHE_HOME/videogen, else ~/.cache/videogen.
 std::string DefaultCacheDir();
-
-extern const char kTinyTokenizerCorpus[];
 
 }  // namespace videogen::pipeline

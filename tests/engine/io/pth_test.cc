@@ -13,7 +13,6 @@
 #include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 
-#include "engine/io/pth_writer.h"
 #include "engine/io/safetensors.h"
 
 namespace videogen::io {
@@ -324,39 +323,6 @@ TEST_F(PthTest, CorruptPickleIsDataLossNamingTheRecord) {
 TEST_F(PthTest, MissingFileIsNotFound) {
   EXPECT_EQ(OpenPth(Path("nope.pth")).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(OpenCheckpoint(Path("nope.pth")).status().code(), absl::StatusCode::kNotFound);
-}
-
-}  // namespace
-}  // namespace videogen::io
-
-namespace videogen::io {
-namespace {
-
-TEST_F(PthTest, WritePthRoundTripsEveryDtype) {
-  const std::vector<NamedTensor> tensors = {
-      {"a.weight", at::randn({3, 5})},
-      {"b.half", at::randn({4}).to(at::kHalf)},
-      {"b.bf16", at::randn({2, 3}).to(at::kBFloat16)},
-      {"c.ids", at::arange(7, at::kLong)},
-      {"d.view", at::randn({6, 4}).t()},  // non-contiguous: written as a contiguous copy
-  };
-  const std::string path = Path("written.pth");
-  ASSERT_TRUE(WritePth(path, tensors).ok());
-  auto source = OpenPth(path);
-  ASSERT_TRUE(source.ok()) << source.status();
-  ASSERT_EQ((*source)->tensors().size(), tensors.size());
-  for (const NamedTensor& nt : tensors) {
-    auto t = (*source)->Read(nt.name);
-    ASSERT_TRUE(t.ok()) << nt.name << ": " << t.status();
-    EXPECT_EQ(t->scalar_type(), nt.tensor.scalar_type()) << nt.name;
-    EXPECT_TRUE(at::equal(*t, nt.tensor)) << nt.name;
-  }
-}
-
-TEST_F(PthTest, WritePthRejectsDuplicateNames) {
-  const absl::Status s = WritePth(Path("dup.pth"), {{"x", at::ones({1})}, {"x", at::ones({1})}});
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("x: duplicate"), std::string::npos) << s;
 }
 
 }  // namespace

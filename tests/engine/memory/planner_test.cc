@@ -18,6 +18,7 @@
 #include "engine/models/common/state_dict.h"
 #include "engine/models/dit/model.h"
 #include "engine/quant/quant_linear.h"
+#include "engine/synth/synthetic_checkpoint.h"
 
 namespace videogen::memory {
 namespace {
@@ -43,9 +44,9 @@ TEST(Planner, PredictedResidentBytesMatchTheLoadedModel) {
   models::WanConfig c = models::WanConfig::I2V_14B();
   c.dim = 256; c.ffn_dim = 512; c.num_heads = 2; c.num_layers = 2; c.text_dim = 64; c.freq_dim = 32;
   const fs::path dir = TempDir("vg_plan_small");
-  SyntheticCheckpointOptions options;
+  synth::SyntheticCheckpointOptions options;
   options.dir = dir.string();
-  auto path = WriteSyntheticCheckpoint(bench::DitTensors(c), options);
+  auto path = synth::WriteSyntheticCheckpoint(bench::DitTensors(c), options);
   ASSERT_TRUE(path.ok()) << path.status();
   auto headers = ReadModelHeaders(dir.string());
   ASSERT_TRUE(headers.ok()) << headers.status();

@@ -1,6 +1,6 @@
 // Writes state dicts in the torch.save zip format (an OrderedDict of tensors,
 // pickle protocol 2, one storage record per tensor), as the official Wan2.1
-// .pth checkpoints are, so that Python's torch.load and OpenPth read them.
+// .pth checkpoints are, so that Python's torch.load and io::OpenPth read them.
 #pragma once
 
 #include <string>
@@ -9,12 +9,12 @@
 #include "absl/status/status.h"
 #include "engine/io/safetensors.h"
 
-namespace videogen::io {
+namespace videogen::synth {
 
 // Tensors are written in the given order with their dtype (float32, float16,
 // bfloat16, float64, int64, int32, uint8, int8, bool) and shape, each as a
 // contiguous storage of its own. InvalidArgument naming the tensor for an
 // unsupported dtype or a duplicate name; Internal when the file cannot be written.
-absl::Status WritePth(const std::string& path, const std::vector<NamedTensor>& tensors);
+absl::Status WritePth(const std::string& path, const std::vector<io::NamedTensor>& tensors);
 
-}  // namespace videogen::io
+}  // namespace videogen::synth

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "engine/io/tensor_source.h"
 
-namespace videogen::memory {
+namespace videogen::synth {
 
 struct SyntheticTensor {
   std::string name;
@@ -41,4 +41,4 @@ struct SyntheticCheckpointOptions {
 absl::StatusOr<std::string> WriteSyntheticCheckpoint(const std::vector<SyntheticTensor>& tensors,
                                                      const SyntheticCheckpointOptions& options);
 
-}  // namespace videogen::memory
+}  // namespace videogen::synth

@@ -1,4 +1,4 @@
-#include "engine/io/pth_writer.h"
+#include "engine/synth/pth_writer.h"
 
 #include <cstdint>
 #include <set>
@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/torch_status.h"
 
-namespace videogen::io {
+namespace videogen::synth {
 namespace {
 
 absl::StatusOr<const char*> StorageClass(torch::ScalarType type) {
@@ -87,14 +87,14 @@ class Pickler {
 
 }  // namespace
 
-absl::Status WritePth(const std::string& path, const std::vector<NamedTensor>& tensors) {
+absl::Status WritePth(const std::string& path, const std::vector<io::NamedTensor>& tensors) {
   Pickler pickle;
   pickle.EmptyOrderedDict();
   pickle.Op('(');
   std::vector<torch::Tensor> storages;
   std::set<std::string> names;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    const NamedTensor& nt = tensors[i];
+    const io::NamedTensor& nt = tensors[i];
     if (!names.insert(nt.name).second) return absl::InvalidArgumentError(absl::StrCat(nt.name, ": duplicate name"));
     auto cls = StorageClass(nt.tensor.scalar_type());
     if (!cls.ok()) return absl::InvalidArgumentError(absl::StrCat(nt.name, ": ", cls.status().message()));
@@ -116,4 +116,4 @@ absl::Status WritePth(const std::string& path, const std::vector<NamedTensor>& t
   });
 }
 
-}  // namespace videogen::io
+}  // namespace videogen::synth

@@ -1,4 +1,4 @@
-#include "engine/memory/synthetic_checkpoint.h"
+#include "engine/synth/synthetic_checkpoint.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
 
-namespace videogen::memory {
+namespace videogen::synth {
 namespace {
 
 using json = nlohmann::json;
@@ -147,4 +147,4 @@ absl::StatusOr<std::string> WriteSyntheticCheckpoint(const std::vector<Synthetic
   return index;
 }
 
-}  // namespace videogen::memory
+}  // namespace videogen::synth

@@ -1,9 +1,9 @@
 // Text the embedded tiny model's SentencePiece tokenizer is trained on (by
 // spm_train, at first use): English and Chinese video prompts written for this
 // project (written out three times for training).
-#include "engine/pipeline/tiny_model.h"
+#include "engine/synth/tiny_model_writer.h"
 
-namespace videogen::pipeline {
+namespace videogen::synth {
 
 const char kTinyTokenizerCorpus[] = R"corpus(A cat walks slowly across a wooden floor, the camera pans slowly.
 A red sports car drives through a neon-lit city street at night.
@@ -42,4 +42,4 @@ Night sky full of stars, the milky way rotates slowly.
 An old man feeds pigeons in a city square in the morning.
 Rain drops run down the window of a moving car at night.)corpus";
 
-}  // namespace videogen::pipeline
+}  // namespace videogen::synth

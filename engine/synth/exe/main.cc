@@ -1,10 +1,11 @@
-// videogen-make-tiny DIR [--type i2v|t2v] [--seed N]
+// videogen-make-tiny DIR [--type i2v|t2v] [--seed N] [--spm-train PATH]
 // Writes the embedded tiny Wan2.1 model (random weights) in the official layout.
+// pipeline::EnsureTinyModel runs it to fill the model cache.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "engine/pipeline/tiny_model.h"
+#include "engine/synth/tiny_model_writer.h"
 
 int main(int argc, char** argv) {
   using videogen::pipeline::ModelType;
@@ -21,18 +22,20 @@ int main(int argc, char** argv) {
       options.type = v == "i2v" ? ModelType::kI2V : ModelType::kT2V;
     } else if (arg == "--seed" && i + 1 < argc) {
       options.seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (arg == "--spm-train" && i + 1 < argc) {
+      options.spm_train = argv[++i];
     } else if (dir.empty() && !arg.empty() && arg[0] != '-') {
       dir = arg;
     } else {
-      std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N]\n");
+      std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N] [--spm-train PATH]\n");
       return 2;
     }
   }
   if (dir.empty()) {
-    std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N]\n");
+    std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N] [--spm-train PATH]\n");
     return 2;
   }
-  const absl::Status status = videogen::pipeline::WriteTinyModel(dir, options);
+  const absl::Status status = videogen::synth::WriteTinyModel(dir, options);
   if (!status.ok()) {
     std::fprintf(stderr, "videogen-make-tiny: %s\n", status.ToString().c_str());
     return 1;

@@ -1,0 +1,74 @@
+#include "engine/io/zip_directory.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <caffe2/serialize/inline_container.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace videogen::io {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class ZipDirectoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vg_zipdir_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+};
+
+TEST_F(ZipDirectoryTest, ListsEveryRecordWithItsSize) {
+  const std::string path = (dir_ / "ckpt.pth").string();
+  {
+    caffe2::serialize::PyTorchStreamWriter writer(path);
+    const std::string pickle = "pickle bytes";
+    const std::string data(1000, 'x');
+    writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+    writer.writeRecord("data/0", data.data(), data.size());
+    writer.writeEndOfFile();
+  }
+  auto file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto entries = ReadZipCentralDirectory(**file);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  auto find = [&](const std::string& suffix) -> const ZipEntry* {
+    for (const auto& [name, e] : *entries) {
+      if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return &e;
+      }
+    }
+    return nullptr;
+  };
+  const ZipEntry* pkl = find("/data.pkl");
+  const ZipEntry* data = find("/data/0");
+  ASSERT_NE(pkl, nullptr);
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(pkl->size, 12u);
+  EXPECT_EQ(data->size, 1000u);
+  EXPECT_EQ(data->method, 0);
+}
+
+TEST_F(ZipDirectoryTest, NotAZipIsDataLossNamingTheFile) {
+  const std::string path = (dir_ / "junk.pth").string();
+  std::ofstream(path) << std::string(100, 'j');
+  auto file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto entries = ReadZipCentralDirectory(**file);
+  EXPECT_EQ(entries.status().code(), absl::StatusCode::kDataLoss) << entries.status();
+  EXPECT_THAT(entries.status().message(), HasSubstr(path));
+  EXPECT_THAT(entries.status().message(), HasSubstr("end-of-central-directory"));
+}
+
+}  // namespace
+}  // namespace videogen::io
