@@ -145,6 +145,10 @@ absl::StatusOr<ModelDescription> Describe(const ModelLoadOptions& options, const
   d.variant = overrides.variant.value_or(descriptor.variant);
   d.description = overrides.description.value_or(
       absl::StrCat(ModelFamilyName(descriptor.family), " ", d.variant, " from ", files.dir));
+  for (const lora::LoraFileSpec& l : options.loras) {
+    absl::StrAppend(&d.description, "; LoRA ", std::filesystem::path(l.path).filename().string(), " merged at ",
+                    l.strength);
+  }
   d.defaults = descriptor.defaults;
   overrides.ApplyTo(d.defaults);
   if (absl::Status s = CheckDefaults(d.defaults); !s.ok()) {
@@ -197,6 +201,7 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
   ComponentSources sources;
   ASSIGN_OR_RETURN(sources.dit, OpenComponent(files, files.dit, io::ComfyComponent::kDit));
   ASSIGN_OR_RETURN(const models::WanConfig dit_config, ResolveDitConfig(files, overrides, *sources.dit));
+  ASSIGN_OR_RETURN(sources.dit, lora::MergeLoraFiles(std::move(sources.dit), options.loras));
 
   LoadedModel model;
   ASSIGN_OR_RETURN(model.descriptor, DescribeWan21(dit_config));

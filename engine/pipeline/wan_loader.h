@@ -15,6 +15,7 @@
 #include <torch/nn/module.h>
 
 #include "absl/status/statusor.h"
+#include "engine/lora/merged_source.h"
 #include "engine/pipeline/api/generator.h"
 #include "engine/pipeline/model_family.h"
 #include "engine/pipeline/model_plan.h"
@@ -28,6 +29,9 @@ struct ModelLoadOptions {
   std::string id;
   // The worker's device, --placement overrides and memory budgets.
   LoadPlanOptions load;
+  // LoRAs merged into the DiT while it loads, in order (--lora), before any
+  // fp8 quantization (engine/lora/merged_source.h).
+  std::vector<lora::LoraFileSpec> loras;
 };
 
 struct LoadedModel {

@@ -19,6 +19,8 @@ struct RunOptions {
   quant::Fp8Scaling fp8_scaling = quant::Fp8Scaling::kPerTensor;
 };
 
+// component: dit, or dit_lora (the `loras` merged into the base weights at
+// load, in order; also returns `merged.<name>` for `merged_outputs`).
 absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions& options);
 absl::StatusOr<TensorMap> RunT5Fixture(const Fixture& fixture, const RunOptions& options);
 absl::StatusOr<TensorMap> RunTokenizerFixture(const Fixture& fixture, const RunOptions& options);

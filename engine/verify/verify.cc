@@ -12,7 +12,7 @@ namespace {
 
 absl::StatusOr<TensorMap> Dispatch(const Fixture& f, const RunOptions& options) {
   const std::string& c = f.component;
-  if (c == "dit") return RunDitFixture(f, options);
+  if (c == "dit" || c == "dit_lora") return RunDitFixture(f, options);
   if (c == "t5_encoder") return RunT5Fixture(f, options);
   if (c == "tokenizer") return RunTokenizerFixture(f, options);
   if (c == "clip_visual") return RunClipFixture(f, options);

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/io/safetensors.h"
 #include "engine/pipeline/tiny_model.h"
 
 namespace videogen::pipeline {
@@ -190,6 +191,62 @@ TEST_F(GeneratorTest, PlacementOverridesThePlan) {
   EXPECT_TRUE((*gen)->Generate(r, nullptr, cancel).ok());
   options.load.placement = *memory::ParsePlacement("clip=cpu:fp16");
   EXPECT_EQ(WanGenerator::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// --lora: merged into the DiT while it streams in; strength 0 changes nothing.
+TEST_F(GeneratorTest, LoraMergedAtLoadChangesTheOutputByItsStrength) {
+  TinyModelOptions tiny;
+  tiny.type = ModelType::kT2V;
+  auto dir = EnsureTinyModel(*cache_, tiny);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  auto header = io::ReadSafetensorsHeader(*dir + "/diffusion_pytorch_model.safetensors");
+  ASSERT_TRUE(header.ok()) << header.status();
+  std::vector<int64_t> q_shape;
+  for (const io::TensorInfo& info : *header) {
+    if (info.name == "blocks.0.self_attn.q.weight") q_shape = info.shape;
+  }
+  ASSERT_EQ(q_shape.size(), 2u);
+  const std::string lora = *cache_ + "/lora.safetensors";
+  ASSERT_TRUE(io::WriteSafetensors(lora, {{"diffusion_model.blocks.0.self_attn.q.lora_down.weight",
+                                           torch::ones({2, q_shape[1]}) * 0.05},
+                                          {"diffusion_model.blocks.0.self_attn.q.lora_up.weight",
+                                           torch::ones({q_shape[0], 2}) * 0.05}})
+                  .ok());
+  auto generate = [&](std::vector<lora::LoraFileSpec> loras) -> std::vector<uint8_t> {
+    ModelLoadOptions options;
+    options.model_dir = *dir;
+    options.loras = std::move(loras);
+    auto gen = WanGenerator::Create(options);
+    EXPECT_TRUE(gen.ok()) << gen.status();
+    if (!gen.ok()) return {};
+    GenerationRequest r;
+    r.prompt = "waves";
+    r.width = 32;
+    r.height = 32;
+    r.num_frames = 1;
+    r.steps = 2;
+    r.seed = 3;
+    CancelToken cancel;
+    auto v = (*gen)->Generate(r, nullptr, cancel);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? v->rgb : std::vector<uint8_t>{};
+  };
+  const std::vector<uint8_t> base = generate({});
+  ASSERT_FALSE(base.empty());
+  EXPECT_EQ(generate({{lora, 0.0}}), base);
+  EXPECT_NE(generate({{lora, 1.0}}), base);
+
+  // A key that maps to no module of the model is refused, naming it.
+  const std::string bad = *cache_ + "/bad_lora.safetensors";
+  ASSERT_TRUE(io::WriteSafetensors(bad, {{"diffusion_model.blocks.0.self_attn.nope.lora_down.weight",
+                                          torch::ones({2, q_shape[1]})}})
+                  .ok());
+  ModelLoadOptions options;
+  options.model_dir = *dir;
+  options.loras = {{bad, 1.0}};
+  auto refused = WanGenerator::Create(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("blocks.0.self_attn.nope"), std::string::npos) << refused.status();
 }
 
 TEST_F(GeneratorTest, CancelledBeforeDenoising) {
