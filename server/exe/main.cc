@@ -94,6 +94,9 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--placement", f.model.placement,
                  "Component placement overriding the memory plan, e.g. dit=cuda:0:fp8,t5=cpu:bf16,clip=cuda:0:fp16,"
                  "vae=cuda:0:fp32");
+  app.add_option("--lora", f.model.loras,
+                 "LoRA file merged into the DiT at load, PATH[:STRENGTH] (default strength 1); repeatable, applied "
+                 "in order (ComfyUI/lightx2v, kohya/musubi and diffusers/PEFT key conventions)");
   app.add_option("--gpu-memory", f.model.gpu_memory, "GPU memory budget per device, e.g. 24GiB (default: free memory)")
       ->transform(CLI::AsSizeValue(false));
   app.add_option("--host-memory", f.model.host_memory, "Host memory budget, e.g. 32GiB (default: MemTotal / cgroup)")

@@ -22,6 +22,10 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFla
   options.model_dir = dir;
   options.id = id;
   ASSIGN_OR_RETURN(options.load.placement, memory::ParsePlacement(flags.placement));
+  for (const std::string& flag : flags.loras) {
+    ASSIGN_OR_RETURN(lora::LoraFileSpec spec, lora::ParseLoraFileSpec(flag));
+    options.loras.push_back(std::move(spec));
+  }
   options.load.gpu_memory = flags.gpu_memory;
   options.load.host_memory = flags.host_memory;
   ASSIGN_OR_RETURN(options.load.device, TorchCall(absl::StrCat("devices: ", device), [&] { return torch::Device(device); }));

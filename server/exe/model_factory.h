@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -40,6 +41,8 @@ struct ModelFlags {
   // override the memory plan), and the --gpu-memory / --host-memory budgets in
   // bytes (0: from the device and the host).
   std::string placement;
+  // --lora PATH[:STRENGTH], repeatable: LoRA files merged into the DiT at load, in order.
+  std::vector<std::string> loras;
   uint64_t gpu_memory = 0;
   uint64_t host_memory = 0;
   // Fake models only: simulated time per denoising step (also the warm-up).
@@ -51,6 +54,7 @@ struct ModelFlags {
 // One generator for `device` ("cpu", "cuda:0"), weights loaded. Errors:
 // InvalidArgument("model: ...") for a fake model in a build without fake
 // models, InvalidArgument("placement: ...") for a bad --placement,
+// InvalidArgument("lora: ...") for a bad --lora value or LoRA file,
 // FailedPrecondition when the memory plan finds that the model does not fit
 // (nothing is loaded then), errors of the model loader.
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> CreateGenerator(const ModelFlags& flags,

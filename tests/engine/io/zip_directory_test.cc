@@ -1,4 +1,5 @@
 #include "engine/io/zip_directory.h"
+#include "tests/support/temp_dir.h"
 
 #include <unistd.h>
 
@@ -18,14 +19,8 @@ using ::testing::HasSubstr;
 
 class ZipDirectoryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vg_zipdir_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
+  videogen::testing::ScopedTempDir tmp_{"vg_zipdir"};
+  const fs::path dir_ = tmp_.path();
 };
 
 TEST_F(ZipDirectoryTest, ListsEveryRecordWithItsSize) {

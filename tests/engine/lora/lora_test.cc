@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -13,6 +11,7 @@
 #include "engine/lora/convention.h"
 #include "engine/lora/lora_adapter.h"
 #include "engine/lora/merged_source.h"
+#include "tests/support/temp_dir.h"
 
 namespace videogen::lora {
 namespace {
@@ -23,8 +22,6 @@ using ::testing::HasSubstr;
 class LoraTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("videogen_lora_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
     at::manual_seed(7);
     q_ = at::randn({6, 4});
     q_bias_ = at::randn({6});
@@ -41,7 +38,6 @@ class LoraTest : public ::testing::Test {
     diff_ = at::randn({4});
     diff_b_ = at::randn({6});
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<io::TensorSource> Write(const std::string& name, std::vector<io::NamedTensor> tensors) {
     const std::string path = (dir_ / name).string();
@@ -64,7 +60,8 @@ class LoraTest : public ::testing::Test {
     return *t;
   }
 
-  fs::path dir_;
+  videogen::testing::ScopedTempDir tmp_{"vg_lora"};
+  const fs::path dir_ = tmp_.path();
   std::unique_ptr<io::TensorSource> base_;
   torch::Tensor q_, q_bias_, norm_, ffn_, down_, up_, ffn_down_, ffn_up_, diff_, diff_b_;
 };

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/io/model_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace videogen::pipeline {
 namespace {
@@ -22,14 +23,7 @@ using ::testing::HasSubstr;
 
 class TinyModelTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("vg_tiny_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    cache_ = (root_ / "cache").string();
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { cache_ = (root_ / "cache").string(); }
 
   // An executable shell script `name` with `body`; returns its path.
   std::string Script(const std::string& name, const std::string& body) {
@@ -46,7 +40,8 @@ class TinyModelTest : public ::testing::Test {
     return names;
   }
 
-  fs::path root_;
+  videogen::testing::ScopedTempDir tmp_{"vg_tiny"};
+  const fs::path root_ = tmp_.path();
   std::string cache_;
 };
 

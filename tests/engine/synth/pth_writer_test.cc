@@ -11,6 +11,7 @@
 
 #include "engine/io/pth.h"
 #include "engine/io/safetensors.h"
+#include "tests/support/temp_dir.h"
 
 namespace videogen::synth {
 namespace {
@@ -19,15 +20,10 @@ namespace fs = std::filesystem;
 
 class PthWriterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vg_pth_writer_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  videogen::testing::ScopedTempDir tmp_{"vg_pth_writer"};
+  const fs::path dir_ = tmp_.path();
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
-  fs::path dir_;
 };
 
 TEST_F(PthWriterTest, WritePthRoundTripsEveryDtype) {

@@ -9,6 +9,7 @@
 
 #include "engine/io/model_dir.h"
 #include "engine/io/pth.h"
+#include "tests/support/temp_dir.h"
 
 namespace videogen::synth {
 namespace {
@@ -17,14 +18,8 @@ namespace fs = std::filesystem;
 
 class TinyModelWriterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vg_tiny_writer_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
+  videogen::testing::ScopedTempDir tmp_{"vg_tiny_writer"};
+  const fs::path dir_ = tmp_.path();
 };
 
 TEST_F(TinyModelWriterTest, WritesTheOfficialLayout) {

@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "server/service/sha256.h"
 #include "tests/server/exe/test_util.h"
@@ -109,6 +113,68 @@ TEST(ServerTinyModelTest, TextToVideoCancelEndsWithinOneStep) {
   JobStream rejected = Generate(*stub, with_image);
   EXPECT_EQ(rejected.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(rejected.status.error_message(), HasSubstr("image:"));
+}
+
+// A one-tensor F32 safetensors file (the LoRA below), written by hand.
+void WriteF32Safetensors(const std::string& path, const std::string& name, const std::vector<float>& values) {
+  nlohmann::json header;
+  header[name] = {{"dtype", "F32"}, {"shape", {values.size()}}, {"data_offsets", {0, values.size() * 4}}};
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  const uint64_t n = text.size();
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(&n), 8);
+  out << text;
+  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
+}
+
+// One video of the tiny t2v model served with `extra` flags: its sha256.
+std::string TinyT2VVideo(const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--model", "tiny-t2v"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto server = ServerProcess::Start(args);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return "";
+  auto stub = Connect(**server);
+  v1::GenerateVideoRequest request;
+  request.set_model("tiny-t2v");
+  request.set_prompt("waves");
+  request.set_steps(2);
+  request.set_num_frames(1);
+  request.set_width(32);
+  request.set_height(32);
+  request.set_seed(5);
+  JobStream s = Generate(*stub, request);
+  EXPECT_TRUE(s.status.ok()) << s.status.error_message();
+  return s.completed() != nullptr ? s.completed()->sha256() : "";
+}
+
+// --lora PATH[:STRENGTH] merges the adapter into the DiT at load: strength 0
+// serves the base model's video, strength 1 another one; a LoRA that does not
+// fit the model stops the server, naming the key.
+TEST(ServerTinyModelTest, LoraMergedAtLoadChangesTheVideoByItsStrength) {
+  const std::string base = TinyT2VVideo({});
+  ASSERT_FALSE(base.empty());
+  // The tiny model is in the cache now: read its head's width for a `diff_b`
+  // on the DiT's output projection (out_dim x patch 1x2x2 features).
+  const char* cache = std::getenv("VIDEOGEN_CACHE_DIR");
+  ASSERT_NE(cache, nullptr);
+  std::ifstream config(std::string(cache) + "/tiny-t2v-2025/config.json");
+  ASSERT_TRUE(config.good());
+  const int head = nlohmann::json::parse(config).value("out_dim", 16) * 4;
+  const std::string lora = std::string(cache) + "/server_test_lora.safetensors";
+  WriteF32Safetensors(lora, "diffusion_model.head.head.diff_b", std::vector<float>(head, 0.5f));
+
+  EXPECT_EQ(TinyT2VVideo({"--lora", lora + ":0"}), base);
+  const std::string merged = TinyT2VVideo({"--lora", lora + ":1"});
+  EXPECT_FALSE(merged.empty());
+  EXPECT_NE(merged, base);
+
+  const std::string bad = std::string(cache) + "/server_test_bad_lora.safetensors";
+  WriteF32Safetensors(bad, "diffusion_model.blocks.0.norm9.diff", std::vector<float>(head, 0.5f));
+  auto refused = ServerProcess::Start({"--model", "tiny-t2v", "--lora", bad});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("diffusion_model.blocks.0.norm9.diff"));
 }
 
 }  // namespace
