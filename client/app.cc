@@ -265,7 +265,10 @@ void AddGenerateCommand(CLI::App& app, GenerateCommand& g) {
   g.steps_opt = generate->add_option("--steps", g.steps, "Denoising steps");
   g.guidance_opt = generate->add_option("--guidance", g.guidance, "Classifier-free guidance scale");
   g.shift_opt = generate->add_option("--shift", g.shift, "Flow-matching sigma shift");
-  generate->add_option("--sampler", gen.sampler, "unipc, dpmpp or euler (default: the model's)");
+  generate->add_option("--sampler", gen.sampler, "unipc, dpmpp, euler or step-distill (default: the model's)");
+  generate->add_option("--timesteps", gen.timesteps,
+                       "Few-step sampling with a step-distilled model or LoRA: explicit timesteps, e.g. "
+                       "1000,750,500,250 (implies --sampler step-distill; use --guidance 1 for one DiT pass per step)");
   g.seed_opt = generate->add_option("--seed", g.seed, "Random seed (default: chosen by the server and reported)");
   g.negative_opt = generate->add_option("--negative-prompt", g.negative_prompt, "Negative prompt (default: the model's)");
   generate->add_option("--format", gen.format, "mp4 (H.264) or webm (VP9); default: from the -o extension");

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
 
@@ -44,8 +45,9 @@ absl::StatusOr<v1::Sampler> ParseSampler(absl::string_view text) {
   if (name == "unipc") return v1::UNIPC;
   if (name == "dpmpp" || name == "dpm++") return v1::DPMPP;
   if (name == "euler") return v1::EULER;
+  if (name == "step-distill" || name == "step_distill") return v1::STEP_DISTILL;
   return absl::InvalidArgumentError(
-      absl::StrCat("sampler: expected unipc, dpmpp or euler, got \"", text, "\""));
+      absl::StrCat("sampler: expected unipc, dpmpp, euler or step-distill, got \"", text, "\""));
 }
 
 absl::StatusOr<v1::VideoFormat> ParseFormat(absl::string_view text) {
@@ -98,6 +100,17 @@ absl::StatusOr<v1::GenerateVideoRequest> BuildGenerateRequest(const GenerateFlag
   if (!flags.sampler.empty()) {
     ASSIGN_OR_RETURN(const v1::Sampler sampler, ParseSampler(flags.sampler));
     request.set_sampler(sampler);
+  }
+  if (!flags.timesteps.empty()) {
+    for (absl::string_view part : absl::StrSplit(flags.timesteps, ',')) {
+      uint32_t t = 0;
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &t)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("timesteps: expected comma-separated integers such as 1000,750,500,250, got \"",
+                         flags.timesteps, "\""));
+      }
+      request.add_timesteps(t);
+    }
   }
   if (flags.seed) request.set_seed(*flags.seed);
   if (!flags.format.empty()) {

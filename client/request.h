@@ -48,6 +48,7 @@ struct GenerateFlags {
   std::optional<double> guidance;
   std::optional<double> shift;
   std::string sampler;                 // "" = model default
+  std::string timesteps;               // "1000,750,500,250": few-step sampling; "" = model default
   std::optional<uint64_t> seed;
   std::string format;                  // "" = from the output extension
   std::optional<uint32_t> quality;

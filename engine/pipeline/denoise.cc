@@ -13,27 +13,34 @@ absl::StatusOr<torch::Tensor> Denoise(const torch::Tensor& noise, const DenoiseO
                                       const FlowModelFn& model, const StepFn& on_step,
                                       const CancelToken* cancel, DenoiseTrace* trace) {
   RETURN_IF_ERROR(CheckGuidanceScale(options.guidance_scale));
-  ASSIGN_OR_RETURN(auto scheduler, schedulers::FlowScheduler::Create(options.sampler, {}));
+  schedulers::SchedulerOptions scheduler_options;
+  scheduler_options.timestep_list = options.timesteps;
+  ASSIGN_OR_RETURN(auto scheduler, schedulers::FlowScheduler::Create(options.sampler, scheduler_options));
   RETURN_IF_ERROR(scheduler->SetTimesteps(options.steps, options.shift));
   const torch::Tensor timesteps = scheduler->timesteps();
   const int total = scheduler->num_steps();
   if (trace != nullptr) trace->timesteps = timesteps;
 
+  // Guidance 1 is the conditional prediction itself: skip the unconditional pass.
+  const bool single_pass = options.guidance_scale == 1.0;
   torch::Tensor latent = noise;
   for (int i = 0; i < total; ++i) {
     RETURN_IF_ERROR(CheckCancel(cancel, "denoising"));
     if (trace != nullptr) trace->latents.push_back(latent);
     const torch::Tensor t = timesteps.slice(0, i, i + 1);
     ASSIGN_OR_RETURN(torch::Tensor cond, model(latent, t, /*conditional=*/true));
-    ASSIGN_OR_RETURN(torch::Tensor uncond, model(latent, t, /*conditional=*/false));
-    ASSIGN_OR_RETURN(torch::Tensor pred, TorchCall("classifier-free guidance", [&] {
-                       return uncond + options.guidance_scale * (cond - uncond);
-                     }));
+    torch::Tensor uncond, pred = cond;
+    if (!single_pass) {
+      ASSIGN_OR_RETURN(uncond, model(latent, t, /*conditional=*/false));
+      ASSIGN_OR_RETURN(pred, TorchCall("classifier-free guidance", [&] {
+                         return uncond + options.guidance_scale * (cond - uncond);
+                       }));
+    }
     ASSIGN_OR_RETURN(torch::Tensor next, scheduler->Step(pred.unsqueeze(0), i, latent.unsqueeze(0)));
     latent = next.squeeze(0);
     if (trace != nullptr) {
       trace->noise_pred_cond.push_back(cond);
-      trace->noise_pred_uncond.push_back(uncond);
+      if (!single_pass) trace->noise_pred_uncond.push_back(uncond);
     }
     if (on_step) on_step(i + 1, total);
   }

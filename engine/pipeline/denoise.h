@@ -17,7 +17,10 @@ struct DenoiseOptions {
   schedulers::SamplerKind sampler = schedulers::SamplerKind::kUniPC;
   int steps = 50;               // >= 1
   double shift = 5.0;           // > 0
-  double guidance_scale = 5.0;  // finite, >= 0
+  double guidance_scale = 5.0;  // finite, >= 0; exactly 1: one conditional DiT pass per step
+  // Step-distill sampler: the explicit timesteps (steps == their count); empty
+  // for the other samplers.
+  std::vector<int> timesteps;
 };
 
 // Per-step tensors of one run (what the pipeline fixtures record).
@@ -25,7 +28,7 @@ struct DenoiseTrace {
   torch::Tensor timesteps;                  // [S]
   std::vector<torch::Tensor> latents;       // S + 1 entries, the DiT input of each step then the result
   std::vector<torch::Tensor> noise_pred_cond;
-  std::vector<torch::Tensor> noise_pred_uncond;
+  std::vector<torch::Tensor> noise_pred_uncond;  // empty when g == 1
 };
 
 // The flow prediction for one latent [16, T, h, w] at timestep `t` (a [1]
@@ -36,8 +39,10 @@ using FlowModelFn = std::function<absl::StatusOr<torch::Tensor>(const torch::Ten
 // Called after each step with (steps done, total steps).
 using StepFn = std::function<void(int done, int total)>;
 
-// Runs S steps from `noise`: noise_pred = uncond + g * (cond - uncond); latent =
-// scheduler.step(noise_pred[None], t, latent[None])[0]. Returns the final latent.
+// Runs S steps from `noise`: noise_pred = uncond + g * (cond - uncond) (with
+// g == 1 only the conditional pass runs: noise_pred = cond, as the few-step
+// distilled models are served); latent = scheduler.step(noise_pred[None], t,
+// latent[None])[0]. Returns the final latent.
 // The cancel token is checked before every step (Cancelled / DeadlineExceeded).
 // InvalidArgument naming `steps`, `shift` or `guidance_scale`.
 absl::StatusOr<torch::Tensor> Denoise(const torch::Tensor& noise, const DenoiseOptions& options,

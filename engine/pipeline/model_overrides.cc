@@ -28,6 +28,15 @@ absl::Status ReadConfig(const json& j, const char* key, std::optional<Config>* o
   return absl::OkStatus();
 }
 
+absl::StatusOr<Sampler> ParseSampler(const std::string& name) {
+  if (name == "unipc") return Sampler::kUniPC;
+  if (name == "dpmpp") return Sampler::kDpmPP;
+  if (name == "euler") return Sampler::kEuler;
+  if (name == "step_distill") return Sampler::kStepDistill;
+  return absl::InvalidArgumentError(
+      absl::StrCat("defaults.sampler: '", name, "' is not one of unipc, dpmpp, euler, step_distill"));
+}
+
 absl::StatusOr<ModelOverrides> ParseOverrides(const json& j) {
   if (!j.is_object()) return absl::InvalidArgumentError("must be a JSON object");
   ModelOverrides o;
@@ -47,6 +56,12 @@ absl::StatusOr<ModelOverrides> ParseOverrides(const json& j) {
     RETURN_IF_ERROR(ReadOptional(d, "shift", &o.shift));
     RETURN_IF_ERROR(ReadOptional(d, "guidance_scale", &o.guidance_scale));
     RETURN_IF_ERROR(ReadOptional(d, "fps", &o.fps));
+    RETURN_IF_ERROR(ReadOptional(d, "timesteps", &o.timesteps));
+    std::optional<std::string> sampler;
+    RETURN_IF_ERROR(ReadOptional(d, "sampler", &sampler));
+    if (sampler) {
+      ASSIGN_OR_RETURN(o.sampler, ParseSampler(*sampler));
+    }
   }
   return o;
 }
@@ -62,6 +77,8 @@ void ModelOverrides::ApplyTo(GenerationDefaults& d) const {
   if (shift) d.shift = *shift;
   if (guidance_scale) d.guidance_scale = *guidance_scale;
   if (fps) d.fps = *fps;
+  if (sampler) d.sampler = *sampler;
+  if (timesteps) d.timesteps = *timesteps;
 }
 
 absl::StatusOr<json> ReadJsonFile(const std::string& path) {

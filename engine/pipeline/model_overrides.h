@@ -6,13 +6,16 @@
 //    "dit": {WanModel kwargs: used only without config.json (ComfyUI files),
 //            where the DiT config is otherwise inferred from the tensor shapes},
 //    "defaults": {"width": .., "height": .., "max_area": .., "num_frames": ..,
-//                 "steps": .., "shift": .., "guidance_scale": .., "fps": ..}}
+//                 "steps": .., "shift": .., "guidance_scale": .., "fps": ..,
+//                 "sampler": "unipc|dpmpp|euler|step_distill", "timesteps": [1000, 750, 500, 250]}}
+// (a step-distilled model: "sampler": "step_distill", "timesteps": [...], "guidance_scale": 1)
 // Absent keys take the official presets (umT5-XXL, ViT-H/14, Wan2.1 VAE) and
 // the descriptor's defaults (model_family.h).
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/models/clip/clip_config.h"
@@ -34,6 +37,8 @@ struct ModelOverrides {
   std::optional<int> width, height, num_frames, steps;
   std::optional<int64_t> max_area;
   std::optional<double> shift, guidance_scale, fps;
+  std::optional<Sampler> sampler;             // "unipc", "dpmpp", "euler", "step_distill"
+  std::optional<std::vector<int>> timesteps;  // step-distilled models, e.g. [1000, 750, 500, 250]
 
   // Sets the present default keys on `defaults`.
   void ApplyTo(GenerationDefaults& defaults) const;

@@ -19,6 +19,7 @@ schedulers::SamplerKind ToSamplerKind(Sampler sampler) {
     case Sampler::kUniPC: return schedulers::SamplerKind::kUniPC;
     case Sampler::kDpmPP: return schedulers::SamplerKind::kDpmPP;
     case Sampler::kEuler: return schedulers::SamplerKind::kEuler;
+    case Sampler::kStepDistill: return schedulers::SamplerKind::kStepDistill;
   }
   return schedulers::SamplerKind::kUniPC;
 }
@@ -63,10 +64,17 @@ PipelineRequest WanGenerator::ToPipelineRequest(const GenerationRequest& r) cons
   p.prompt = r.prompt;
   p.negative_prompt = r.negative_prompt.value_or(d.negative_prompt);
   p.num_frames = r.num_frames.value_or(d.num_frames);
-  p.denoise.steps = r.steps.value_or(d.steps);
   p.denoise.shift = r.shift.value_or(d.shift);
   p.denoise.guidance_scale = r.guidance_scale.value_or(d.guidance_scale);
-  p.denoise.sampler = ToSamplerKind(r.sampler.value_or(d.sampler));
+  // An explicit timestep list (the request's, else the model's when the
+  // request keeps its sampler) means the step-distill sampler, one step each.
+  const Sampler sampler = !r.timesteps.empty() ? Sampler::kStepDistill : r.sampler.value_or(d.sampler);
+  if (sampler == Sampler::kStepDistill) {
+    p.denoise.timesteps = !r.timesteps.empty() ? r.timesteps : (r.steps ? std::vector<int>{} : d.timesteps);
+  }
+  p.denoise.steps = !p.denoise.timesteps.empty() ? static_cast<int>(p.denoise.timesteps.size())
+                                                 : r.steps.value_or(d.steps);
+  p.denoise.sampler = ToSamplerKind(sampler);
   p.seed = r.seed;
   if (descriptor_.pipeline == PipelineKind::kTextToVideo) {
     p.width = r.width.value_or(d.width);

@@ -8,6 +8,7 @@
 #include "engine/common/torch_status.h"
 #include "engine/schedulers/dpmpp_scheduler.h"
 #include "engine/schedulers/euler_scheduler.h"
+#include "engine/schedulers/step_distill_scheduler.h"
 #include "engine/schedulers/unipc_scheduler.h"
 
 namespace videogen::schedulers {
@@ -36,6 +37,13 @@ absl::Status ValidateOptions(const SchedulerOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("denoising_strength must be in (0, 1], got ", o.denoising_strength));
   }
+  for (size_t i = 0; i < o.timestep_list.size(); ++i) {
+    const int t = o.timestep_list[i];
+    if (t < 1 || t > o.num_train_timesteps || (i > 0 && t >= o.timestep_list[i - 1])) {
+      return absl::InvalidArgumentError(absl::StrCat("timesteps must decrease strictly within [1, ",
+                                                     o.num_train_timesteps, "], got ", t, " at position ", i));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -49,6 +57,8 @@ std::string SamplerKindName(SamplerKind kind) {
       return "dpm++";
     case SamplerKind::kEuler:
       return "euler";
+    case SamplerKind::kStepDistill:
+      return "step_distill";
   }
   return "unknown";
 }
@@ -57,13 +67,18 @@ absl::StatusOr<SamplerKind> SamplerKindFromName(absl::string_view name) {
   if (name == "unipc") return SamplerKind::kUniPC;
   if (name == "dpm++" || name == "dpmpp") return SamplerKind::kDpmPP;
   if (name == "euler") return SamplerKind::kEuler;
-  return absl::InvalidArgumentError(
-      absl::StrCat("sample_solver must be 'unipc', 'dpm++' or 'euler', got '", std::string(name), "'"));
+  if (name == "step_distill") return SamplerKind::kStepDistill;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "sample_solver must be 'unipc', 'dpm++', 'euler' or 'step_distill', got '", std::string(name), "'"));
 }
 
 absl::StatusOr<std::unique_ptr<FlowScheduler>> FlowScheduler::Create(SamplerKind kind,
                                                                      const SchedulerOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options));
+  if (kind != SamplerKind::kStepDistill && !options.timestep_list.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timesteps: an explicit timestep list needs the step_distill sampler, not ", SamplerKindName(kind)));
+  }
   switch (kind) {
     case SamplerKind::kUniPC:
       return std::unique_ptr<FlowScheduler>(new UniPCScheduler(options));
@@ -71,12 +86,18 @@ absl::StatusOr<std::unique_ptr<FlowScheduler>> FlowScheduler::Create(SamplerKind
       return std::unique_ptr<FlowScheduler>(new DpmPPScheduler(options));
     case SamplerKind::kEuler:
       return std::unique_ptr<FlowScheduler>(new EulerScheduler(options));
+    case SamplerKind::kStepDistill:
+      return std::unique_ptr<FlowScheduler>(new StepDistillScheduler(options));
   }
   return absl::InvalidArgumentError("unknown sampler kind");
 }
 
 absl::Status FlowScheduler::SetTimesteps(int num_steps, double shift) {
   if (num_steps < 1) return absl::InvalidArgumentError(absl::StrCat("steps must be >= 1, got ", num_steps));
+  if (!options_.timestep_list.empty() && static_cast<size_t>(num_steps) != options_.timestep_list.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("steps must equal the ", options_.timestep_list.size(),
+                                                   " entries of the timestep list, got ", num_steps));
+  }
   if (!PositiveFinite(shift)) {
     return absl::InvalidArgumentError(absl::StrCat("shift must be a positive finite number, got ", shift));
   }

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -28,9 +29,11 @@ enum class SamplerKind {
   kDpmPP,  // wan.utils.fm_solvers.FlowDPMSolverMultistepScheduler (dpmsolver++, midpoint)
            // with the schedule of get_sampling_sigmas, as generate(sample_solver='dpm++')
   kEuler,  // DiffSynth-Studio FlowMatchScheduler(template='Wan'): plain flow-matching Euler
+  kStepDistill,  // LightX2V WanStepDistillScheduler: the few-step sampler of step-distilled
+                 // models and LoRAs (an explicit timestep list, e.g. 1000, 750, 500, 250)
 };
 
-// "unipc", "dpm++", "euler".
+// "unipc", "dpm++", "euler", "step_distill".
 std::string SamplerKindName(SamplerKind kind);
 // Inverse of SamplerKindName (also accepts "dpmpp"); InvalidArgument naming
 // `sample_solver` otherwise.
@@ -54,6 +57,10 @@ struct SchedulerOptions {
   // Euler only (DiffSynth `denoising_strength`, in (0, 1]): the schedule starts
   // at sigma = denoising_strength instead of 1.
   double denoising_strength = 1.0;
+  // Step-distill only: the timesteps to sample, strictly decreasing in
+  // [1, num_train_timesteps] (e.g. {1000, 750, 500, 250}); SetTimesteps then
+  // needs num_steps == its size. Empty: LightX2V's default list for the steps.
+  std::vector<int> timestep_list;
 };
 
 class FlowScheduler {
@@ -63,7 +70,8 @@ class FlowScheduler {
   FlowScheduler& operator=(const FlowScheduler&) = delete;
 
   // InvalidArgument naming the field (num_train_timesteps, shift,
-  // solver_order, denoising_strength) for values outside the ranges above.
+  // solver_order, denoising_strength, timesteps) for values outside the
+  // ranges above, or a timestep list given to another sampler.
   static absl::StatusOr<std::unique_ptr<FlowScheduler>> Create(SamplerKind kind,
                                                                const SchedulerOptions& options);
 
@@ -73,7 +81,8 @@ class FlowScheduler {
   // Builds the sampling schedule for `num_steps` steps with `shift` (the
   // official set_timesteps(steps, shift=shift); for DPM++ the sigmas of
   // get_sampling_sigmas(steps, shift)) and resets the multistep state.
-  // InvalidArgument naming `steps` (< 1) or `shift` (not > 0 or not finite);
+  // InvalidArgument naming `steps` (< 1, or not the size of a given
+  // timestep_list) or `shift` (not > 0 or not finite);
   // on error the previous schedule and state are kept.
   absl::Status SetTimesteps(int num_steps, double shift);
 

@@ -1,5 +1,6 @@
 #include "server/service/convert.h"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -22,6 +23,8 @@ pipeline::Sampler ToSampler(v1::Sampler s) {
       return pipeline::Sampler::kEuler;
     case v1::DPMPP:
       return pipeline::Sampler::kDpmPP;
+    case v1::STEP_DISTILL:
+      return pipeline::Sampler::kStepDistill;
     default:
       return pipeline::Sampler::kUniPC;
   }
@@ -89,6 +92,7 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const
   if (r.has_guidance_scale()) g.guidance_scale = r.guidance_scale();
   if (r.has_shift()) g.shift = r.shift();
   if (r.sampler() != v1::SAMPLER_UNSPECIFIED) g.sampler = ToSampler(r.sampler());
+  for (uint32_t t : r.timesteps()) g.timesteps.push_back(static_cast<int>(std::min<uint32_t>(t, 1u << 30)));
   g.seed = r.has_seed() ? r.seed() : seed_if_absent;
   spec.output.format = r.format() == v1::WEBM_VP9 ? jobs::OutputFormat::kWebmVp9 : jobs::OutputFormat::kMp4H264;
   if (r.has_quality()) spec.output.quality = static_cast<int>(r.quality());

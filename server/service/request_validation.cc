@@ -38,12 +38,13 @@ absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLim
   if (r.has_max_area()) RETURN_IF_ERROR(CheckCap("max_area", r.max_area(), max_area));
   if (r.has_num_frames()) RETURN_IF_ERROR(CheckCap("num_frames", r.num_frames(), limits.max_frames));
   if (r.has_steps()) RETURN_IF_ERROR(CheckCap("steps", r.steps(), limits.max_steps));
+  RETURN_IF_ERROR(CheckCap("timesteps", r.timesteps_size(), limits.max_steps));
   // The fps of the encoded video: the service's, not the model's.
   if (r.has_fps() && !(std::isfinite(r.fps()) && r.fps() > 0 && r.fps() <= limits.max_fps)) {
     return Invalid("fps", absl::StrCat(r.fps(), " is outside (0, ", limits.max_fps, "]"));
   }
   if (!v1::Sampler_IsValid(r.sampler())) {
-    return Invalid("sampler", absl::StrCat(r.sampler(), " is not one of UNIPC, DPMPP, EULER"));
+    return Invalid("sampler", absl::StrCat(r.sampler(), " is not one of UNIPC, DPMPP, EULER, STEP_DISTILL"));
   }
   if (!v1::VideoFormat_IsValid(r.format())) {
     return Invalid("format", absl::StrCat(r.format(), " is not one of MP4_H264, WEBM_VP9"));

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace videogen::client {
@@ -35,6 +36,7 @@ TEST(ParseSamplerTest, NamesAndErrors) {
   EXPECT_EQ(*ParseSampler("unipc"), v1::UNIPC);
   EXPECT_EQ(*ParseSampler("DPMPP"), v1::DPMPP);
   EXPECT_EQ(*ParseSampler("euler"), v1::EULER);
+  EXPECT_EQ(*ParseSampler("step-distill"), v1::STEP_DISTILL);
   absl::StatusOr<v1::Sampler> bad = ParseSampler("ddim");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
@@ -90,8 +92,10 @@ TEST(BuildGenerateRequestTest, CopiesEveryFlag) {
   f.quality = 80;
   f.priority = -3;
   f.request_id = "abc";
+  f.timesteps = "1000, 750,500,250";
   absl::StatusOr<v1::GenerateVideoRequest> r = BuildGenerateRequest(f);
   ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->timesteps(), ::testing::ElementsAre(1000u, 750u, 500u, 250u));
   EXPECT_EQ(r->model(), "tiny-i2v");
   EXPECT_TRUE(r->has_negative_prompt());
   EXPECT_EQ(r->width(), 832u);
@@ -145,6 +149,7 @@ TEST(BuildGenerateRequestTest, ErrorsNameTheField) {
        },
        absl::StatusCode::kInvalidArgument, "size:"},
       {[](GenerateFlags& f) { f.sampler = "ddim"; }, absl::StatusCode::kInvalidArgument, "sampler:"},
+      {[](GenerateFlags& f) { f.timesteps = "1000,fast"; }, absl::StatusCode::kInvalidArgument, "timesteps:"},
       {[](GenerateFlags& f) { f.format = "avi"; }, absl::StatusCode::kInvalidArgument, "format:"},
       {[](GenerateFlags& f) { f.image_path = "/nonexistent/dir/image.png"; }, absl::StatusCode::kNotFound, "image:"},
   };

@@ -19,7 +19,10 @@
 namespace videogen::pipeline {
 
 enum class ModelType { kT2V, kI2V };
-enum class Sampler { kUniPC, kDpmPP, kEuler };
+// kStepDistill: the few-step sampler of step-distilled models and LoRAs
+// (an explicit timestep list such as 1000, 750, 500, 250; see
+// engine/schedulers/step_distill_scheduler.h).
+enum class Sampler { kUniPC, kDpmPP, kEuler, kStepDistill };
 // The stages of a job, in order. Generators report the first four; the
 // server reports kVideoEncoding while it encodes the generated frames.
 enum class Stage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding, kVideoEncoding };
@@ -49,6 +52,10 @@ struct GenerationRequest {
   std::optional<double> guidance_scale;
   std::optional<double> shift;
   std::optional<Sampler> sampler;
+  // Explicit timesteps, strictly decreasing in [1, 1000] (few-step sampling):
+  // they imply the step-distill sampler and steps = their count. Empty: the
+  // model's default list (if it has one) or `steps` evenly spaced.
+  std::vector<int> timesteps;
   uint64_t seed = 0;                           // the caller chooses it when the client did not
 };
 
@@ -62,6 +69,7 @@ struct GenerationDefaults {
   double guidance_scale = 5.0;
   double shift = 5.0;
   Sampler sampler = Sampler::kUniPC;
+  std::vector<int> timesteps;  // step-distilled models: e.g. {1000, 750, 500, 250}
   double fps = 16.0;
   std::string negative_prompt;
 };
@@ -133,7 +141,8 @@ class VideoGenerator {
 
   // Checks a request against the model without running it: InvalidArgument
   // whose message names the field (`num_frames`, `width`, `image`, ...) and
-  // the allowed range.
+  // the allowed range. A guidance_scale of exactly 1 runs one DiT pass per
+  // step (no unconditional pass).
   virtual absl::Status Validate(const GenerationRequest& request) const = 0;
 
   // Runs a validated request. Errors: InvalidArgument (as Validate),

@@ -50,6 +50,17 @@ absl::Status CheckMaxArea(int64_t max_area) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTimesteps(const std::vector<int>& timesteps) {
+  for (size_t i = 0; i < timesteps.size(); ++i) {
+    const int t = timesteps[i];
+    if (t < 1 || t > kNumTrainTimesteps || (i > 0 && t >= timesteps[i - 1])) {
+      return Invalid("timesteps", absl::StrCat(t, " at position ", i, ": the list must decrease strictly within [1, ",
+                                               kNumTrainTimesteps, "]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRequestRules(const GenerationRequest& r, ModelType type) {
   if (type == ModelType::kT2V && r.image.has_value()) return Invalid("image", "not accepted by a t2v model");
   if (type != ModelType::kT2V && !r.image.has_value()) {
@@ -69,6 +80,15 @@ absl::Status CheckRequestRules(const GenerationRequest& r, ModelType type) {
   if (r.steps) RETURN_IF_ERROR(CheckSteps(*r.steps));
   if (r.guidance_scale) RETURN_IF_ERROR(CheckGuidanceScale(*r.guidance_scale));
   if (r.shift) RETURN_IF_ERROR(CheckShift(*r.shift));
+  if (!r.timesteps.empty()) {
+    RETURN_IF_ERROR(CheckTimesteps(r.timesteps));
+    if (r.sampler && *r.sampler != Sampler::kStepDistill) {
+      return Invalid("timesteps", "an explicit timestep list needs the step-distill sampler");
+    }
+    if (r.steps && static_cast<size_t>(*r.steps) != r.timesteps.size()) {
+      return Invalid("steps", absl::StrCat(*r.steps, " differs from the ", r.timesteps.size(), " timesteps given"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -80,6 +100,7 @@ absl::Status CheckDefaults(const GenerationDefaults& d) {
   if (s.ok()) s = CheckSteps(d.steps);
   if (s.ok()) s = CheckGuidanceScale(d.guidance_scale);
   if (s.ok()) s = CheckShift(d.shift);
+  if (s.ok()) s = CheckTimesteps(d.timesteps);
   if (s.ok() && !(d.fps > 0)) s = Invalid("fps", absl::StrCat(d.fps, " must be > 0"));
   if (s.ok()) return s;
   return absl::InvalidArgumentError(absl::StrCat("defaults.", s.message()));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "engine/pipeline/api/generator.h"
@@ -17,6 +18,8 @@ inline constexpr double kMaxShift = 100.0;
 inline constexpr int64_t kSizeMultiple = 16;
 // The smallest i2v output area: one 16x16 patch.
 inline constexpr int64_t kMinMaxArea = 256;
+// Timesteps of the training schedule (explicit timestep lists are within it).
+inline constexpr int kNumTrainTimesteps = 1000;
 
 // Each returns OK or InvalidArgument("<field>: <value> <allowed range>").
 absl::Status CheckSteps(int64_t steps);                         // steps >= 1
@@ -25,10 +28,13 @@ absl::Status CheckShift(double shift);                          // finite, in (0
 absl::Status CheckNumFrames(int64_t num_frames);                // 4n + 1, n >= 0
 absl::Status CheckSize(const char* field, int64_t pixels);      // a positive multiple of 16
 absl::Status CheckMaxArea(int64_t max_area);                    // >= 256
+// Strictly decreasing in [1, 1000] (empty is fine).
+absl::Status CheckTimesteps(const std::vector<int>& timesteps);
 
-// The rules above for every field that is set, and the image: required by
+// The rules above for every field that is set, the image (required by
 // image-conditioned models (`type` kI2V), rejected by t2v models, its pixel
-// buffer matching its size.
+// buffer matching its size), and an explicit timestep list: only with the
+// step-distill sampler (or none), `steps` (if set) equal to its count.
 absl::Status CheckRequestRules(const GenerationRequest& request, ModelType type);
 
 // The same rules for a model's defaults (e.g. from videogen.json):

@@ -249,6 +249,44 @@ TEST_F(GeneratorTest, LoraMergedAtLoadChangesTheOutputByItsStrength) {
   EXPECT_NE(refused.status().message().find("blocks.0.self_attn.nope"), std::string::npos) << refused.status();
 }
 
+// Few-step sampling: explicit timesteps imply the step-distill sampler and
+// one step each; guidance 1 is a single DiT pass per step.
+TEST_F(GeneratorTest, ExplicitTimestepsRunTheFewStepSampler) {
+  auto gen = Load(ModelType::kT2V);
+  ASSERT_NE(gen, nullptr);
+  GenerationRequest r;
+  r.prompt = "waves";
+  r.width = 32;
+  r.height = 32;
+  r.num_frames = 1;
+  r.timesteps = {1000, 750, 500, 250};
+  r.guidance_scale = 1.0;
+  r.shift = 5.0;
+  RecordingSink sink;
+  CancelToken cancel;
+  auto v = gen->Generate(r, &sink, cancel);
+  ASSERT_TRUE(v.ok()) << v.status();
+  int denoise_total = 0;
+  for (const ProgressUpdate& u : sink.updates) {
+    if (u.stage == Stage::kDenoising) denoise_total = u.total_steps;
+  }
+  EXPECT_EQ(denoise_total, 4);
+
+  auto expect = [](const absl::Status& s, const std::string& field) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_EQ(std::string(s.message()).rfind(field + ":", 0), 0u) << s;
+  };
+  GenerationRequest bad = r;
+  bad.timesteps = {250, 500};
+  expect(gen->Validate(bad), "timesteps");
+  bad = r;
+  bad.steps = 3;
+  expect(gen->Validate(bad), "steps");
+  bad = r;
+  bad.sampler = Sampler::kUniPC;
+  expect(gen->Validate(bad), "timesteps");
+}
+
 TEST_F(GeneratorTest, CancelledBeforeDenoising) {
   auto gen = Load(ModelType::kT2V);
   ASSERT_NE(gen, nullptr);

@@ -2,7 +2,9 @@
 // schedule form, the DPM++ first step, and state after failed calls.
 #include "engine/schedulers/scheduler.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <string>
@@ -14,7 +16,8 @@
 namespace videogen::schedulers {
 namespace {
 
-constexpr SamplerKind kAllKinds[] = {SamplerKind::kUniPC, SamplerKind::kDpmPP, SamplerKind::kEuler};
+constexpr SamplerKind kAllKinds[] = {SamplerKind::kUniPC, SamplerKind::kDpmPP, SamplerKind::kEuler,
+                                     SamplerKind::kStepDistill};
 constexpr SamplerKind kMultistepKinds[] = {SamplerKind::kUniPC, SamplerKind::kDpmPP};
 
 std::unique_ptr<FlowScheduler> MustCreate(SamplerKind kind, const SchedulerOptions& options = {}) {
@@ -215,7 +218,7 @@ TEST(SchedulerStateTest, FailedCallsLeaveTheStateUnchanged) {
       EXPECT_FALSE(n->Step(Input(i).reshape({-1}), i, x).ok());
       EXPECT_FALSE(n->Step(Input(i), steps, x).ok());
       EXPECT_FALSE(n->Step(Input(i), i, at::zeros_like(x, at::kInt)).ok());
-      if (n->kind() != SamplerKind::kEuler) {
+      if (std::find(std::begin(kMultistepKinds), std::end(kMultistepKinds), n->kind()) != std::end(kMultistepKinds)) {
         EXPECT_FALSE(n->Step(Input(i), i + 1, x).ok());
       }
     });
@@ -235,6 +238,59 @@ TEST(SchedulerStateTest, SetTimestepsResetsTheMultistepState) {
     const torch::Tensor second = RunSteps(*a, 4, [](int, const torch::Tensor&) {});
     EXPECT_TRUE(at::equal(first, second));
   }
+}
+
+// The step-distill sampler, checked against its definition (LightX2V's
+// WanStepDistillScheduler) evaluated here independently in float32: grid
+// sigma_j = 1 - j/1000, shifted s*g/(1+(s-1)g), sampled at index 1000 - t;
+// x <- (x - sigma_i v) + sigma_{i+1} v, the last step x - sigma_i v.
+TEST(StepDistillTest, FourStepScheduleAndStepsFollowTheDefinition) {
+  const double shift = 5.0;
+  SchedulerOptions options;
+  options.timestep_list = {1000, 750, 500, 250};
+  auto scheduler = MustCreate(SamplerKind::kStepDistill, options);
+  ASSERT_NE(scheduler, nullptr);
+  ASSERT_TRUE(scheduler->SetTimesteps(4, shift).ok());
+  std::vector<float> sigma;
+  for (int t : options.timestep_list) {
+    const float g = static_cast<float>(at::linspace(1.0, 0.0, 1001, at::kFloat)[1000 - t].item<float>());
+    sigma.push_back(static_cast<float>(shift * g / (1 + (shift - 1) * g)));
+  }
+  EXPECT_NEAR(sigma[1], 0.9375f, 1e-6);  // 5 * 0.75 / (1 + 4 * 0.75)
+  EXPECT_NEAR(sigma[3], 0.625f, 1e-6);   // 5 * 0.25 / (1 + 4 * 0.25)
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_FLOAT_EQ(scheduler->sigmas()[i].item<float>(), sigma[i]) << i;
+    EXPECT_FLOAT_EQ(scheduler->timesteps()[i].item<float>(), sigma[i] * 1000) << i;
+  }
+  EXPECT_EQ(scheduler->timesteps().scalar_type(), at::kFloat);
+  torch::Tensor x = Input(1);
+  for (int i = 0; i < 4; ++i) {
+    const torch::Tensor v = Input(10 + i);
+    torch::Tensor expected = x - sigma[i] * v;
+    if (i < 3) expected = expected + v * sigma[i + 1];
+    auto next = scheduler->Step(v, i, x);
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_TRUE(at::allclose(*next, expected, 1e-6, 1e-6)) << i;
+    x = *next;
+  }
+}
+
+TEST(StepDistillTest, DefaultListIsLightX2VsAndBadListsAreRefused) {
+  auto derived = MustCreate(SamplerKind::kStepDistill);
+  SchedulerOptions explicit_options;
+  explicit_options.timestep_list = {1000, 750, 500, 250};
+  auto given = MustCreate(SamplerKind::kStepDistill, explicit_options);
+  ASSERT_TRUE(derived->SetTimesteps(4, 5.0).ok());
+  ASSERT_TRUE(given->SetTimesteps(4, 5.0).ok());
+  EXPECT_TRUE(at::equal(derived->timesteps(), given->timesteps()));
+  ExpectInvalidNaming(given->SetTimesteps(3, 5.0), "steps");
+  SchedulerOptions rising;
+  rising.timestep_list = {500, 750};
+  ExpectInvalidNaming(FlowScheduler::Create(SamplerKind::kStepDistill, rising).status(), "timesteps");
+  SchedulerOptions zero;
+  zero.timestep_list = {1000, 0};
+  ExpectInvalidNaming(FlowScheduler::Create(SamplerKind::kStepDistill, zero).status(), "timesteps");
+  ExpectInvalidNaming(FlowScheduler::Create(SamplerKind::kUniPC, explicit_options).status(), "timesteps");
 }
 
 }  // namespace
