@@ -71,13 +71,21 @@ torch::Tensor FirstFrameMask(const LatentGeometry& g) {
   return msk;
 }
 
+torch::Tensor ResizeToVideo(const torch::Tensor& image, const LatentGeometry& g) {
+  // image: [3, H0, W0] float32
+  return at::upsample_bicubic2d(image.unsqueeze(0), {g.height(), g.width()}, /*align_corners=*/false).squeeze(0);
+}
+
 torch::Tensor ConditionVideo(const torch::Tensor& image, const LatentGeometry& g) {
   // image: [3, H0, W0] float32
-  const torch::Tensor first =
-      at::upsample_bicubic2d(image.unsqueeze(0), {g.height(), g.width()}, /*align_corners=*/false)
-          .squeeze(0)
-          .unsqueeze(1);  // [3, 1, h, w]
+  const torch::Tensor first = ResizeToVideo(image, g).unsqueeze(1);  // [3, 1, h, w]
   return at::cat({first, torch::zeros({3, g.frames - 1, g.height(), g.width()}, first.options())}, 1);
+}
+
+ImageConditionInputs ImageToVideoConditionInputs(const torch::Tensor& image_u8, const LatentGeometry& g) {
+  // image_u8: [H0, W0, 3] uint8
+  const torch::Tensor image = ImageToTensor(image_u8);
+  return {{image.unsqueeze(1)}, ConditionVideo(image, g), FirstFrameMask(g)};
 }
 
 torch::Tensor SeededNoise(uint64_t seed, const LatentGeometry& g, int64_t channels) {

@@ -1,9 +1,12 @@
 // The request-shape arithmetic and conditioning tensors of the official
-// pipelines (wan/text2video.py, wan/image2video.py), in one place.
+// pipelines (wan/text2video.py, wan/image2video.py), in one place. The
+// first-last-frame part (wan/first_last_frame2video.py) builds on these in
+// flf2v_conditioning.h.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -42,9 +45,25 @@ torch::Tensor ImageToTensor(const torch::Tensor& image_u8);
 // The first-frame mask msk: float32 [4, T, lat_h, lat_w], 1 on latent frame 0.
 torch::Tensor FirstFrameMask(const LatentGeometry& geometry);
 
-// The VAE condition video: the image bicubic-resized (align_corners false, no
-// clamp) to (h, w) as frame 0 followed by F - 1 zero frames: [3, F, h, w].
+// image [3, H0, W0] -> [3, h, w]: F.interpolate(image[None], size=(h, w),
+// mode='bicubic') (align_corners false, no clamp: it may overshoot [-1, 1]).
+torch::Tensor ResizeToVideo(const torch::Tensor& image, const LatentGeometry& geometry);
+
+// The VAE condition video: ResizeToVideo(image) as frame 0 followed by F - 1
+// zero frames: [3, F, h, w].
 torch::Tensor ConditionVideo(const torch::Tensor& image, const LatentGeometry& geometry);
+
+// What an image-conditioned pipeline gives its encoders: y = cat(mask,
+// VAE.encode([video])[0]) and clip_fea = CLIP.visual(clip_images).
+struct ImageConditionInputs {
+  std::vector<torch::Tensor> clip_images;  // each [3, 1, H_i, W_i] in [-1, 1]
+  torch::Tensor video;                     // [3, F, h, w]
+  torch::Tensor mask;                      // [4, T, lat_h, lat_w]
+};
+
+// i2v (WanI2V.generate): CLIP sees the original-size image; ConditionVideo;
+// FirstFrameMask. image_u8: uint8 [H0, W0, 3] RGB.
+ImageConditionInputs ImageToVideoConditionInputs(const torch::Tensor& image_u8, const LatentGeometry& geometry);
 
 // torch.randn(16, T, h, w, generator=torch.Generator('cpu').manual_seed(seed)).
 torch::Tensor SeededNoise(uint64_t seed, const LatentGeometry& geometry, int64_t channels = 16);

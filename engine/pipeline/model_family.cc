@@ -11,6 +11,11 @@ const char kI2VNegativePrompt[] =
     "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，"
     "手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
 
+const char kFLF2VNegativePrompt[] =
+    "镜头切换，镜头晃动，色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，"
+    "低质量，JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，"
+    "形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
+
 const char* ModelFamilyName(ModelFamily family) {
   switch (family) {
     case ModelFamily::kWan21: return "Wan2.1";
@@ -25,6 +30,15 @@ std::vector<Component> ModelDescriptor::components() const {
   return out;
 }
 
+PipelineKind PipelineKindOf(const models::WanConfig& dit) {
+  switch (dit.model_type) {
+    case models::WanModelType::kT2V: return PipelineKind::kTextToVideo;
+    case models::WanModelType::kI2V: return PipelineKind::kImageToVideo;
+    case models::WanModelType::kFLF2V: return PipelineKind::kFirstLastFrameToVideo;
+  }
+  return PipelineKind::kTextToVideo;
+}
+
 const std::vector<VariantPreset>& Wan21Presets() {
   static const std::vector<VariantPreset> presets = {
       {"T2V-1.3B", &models::WanConfig::T2V_1_3B},
@@ -36,8 +50,10 @@ const std::vector<VariantPreset>& Wan21Presets() {
 }
 
 absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit) {
-  if (dit.model_type == models::WanModelType::kFLF2V) {
-    return absl::InvalidArgumentError("dit: model_type flf2v has no pipeline yet (t2v and i2v do)");
+  if (PipelineKindOf(dit) == PipelineKind::kFirstLastFrameToVideo) {
+    return absl::InvalidArgumentError(
+        "dit: model_type flf2v is not served yet: its pipeline runs (WanPipeline, videogen-verify), but generation "
+        "requests have no last-frame field yet");
   }
   ModelDescriptor d;
   d.family = ModelFamily::kWan21;
@@ -47,7 +63,7 @@ absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit) {
   }
   d.latent.channels = dit.out_dim;
   d.latent.patch = dit.patch_size;
-  if (dit.has_image_input()) {
+  if (PipelineKindOf(dit) == PipelineKind::kImageToVideo) {
     d.type = ModelType::kI2V;
     d.pipeline = PipelineKind::kImageToVideo;
     d.image_encoder = ImageEncoderKind::kClipVitH14;

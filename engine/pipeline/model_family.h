@@ -31,8 +31,12 @@ enum class TextEncoderKind { kUmt5Xxl };
 enum class ImageEncoderKind { kNone, kClipVitH14 };
 // kWan21: the 3D causal VAE of wan/modules/vae.py (z_dim 16, stride (4, 8, 8)).
 enum class VaeKind { kWan21 };
-// Which official generate() runs the model: wan/text2video.py or wan/image2video.py.
-enum class PipelineKind { kTextToVideo, kImageToVideo };
+// Which official generate() runs the model: wan/text2video.py,
+// wan/image2video.py or wan/first_last_frame2video.py.
+enum class PipelineKind { kTextToVideo, kImageToVideo, kFirstLastFrameToVideo };
+
+// The pipeline a DiT's model_type needs (t2v, i2v, flf2v).
+PipelineKind PipelineKindOf(const models::WanConfig& dit);
 
 const char* ModelFamilyName(ModelFamily family);  // "Wan2.1"
 
@@ -68,16 +72,18 @@ struct VariantPreset {
 const std::vector<VariantPreset>& Wan21Presets();
 
 // The official default negative prompts (wan/configs shared_config.sample_neg_prompt;
-// the i2v pipeline prepends "镜头晃动，").
+// the i2v config prepends "镜头晃动，", the flf2v config "镜头切换，" to the i2v one).
 extern const char kT2VNegativePrompt[];
 extern const char kI2VNegativePrompt[];
+extern const char kFLF2VNegativePrompt[];
 
 // The descriptor of a Wan2.1 model whose DiT is `dit`: the variant of the
 // preset with the same architecture (else "custom"), the image encoder and
 // pipeline from the DiT's model_type, the latent layout from its patch and
 // out_dim, and the defaults of wan/configs and generate.py (t2v: 50 steps,
 // shift 5; i2v: 40 steps, shift 3 as at 480p; 832x480, 81 frames, guidance 5,
-// 16 fps). InvalidArgument("dit: ...") for a DiT no pipeline runs yet (flf2v).
+// 16 fps). InvalidArgument("dit: ...") for a flf2v DiT: WanPipeline runs it,
+// but requests cannot carry its last frame yet, so it is not served.
 absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit);
 
 }  // namespace videogen::pipeline

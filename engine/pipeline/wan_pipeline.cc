@@ -1,11 +1,13 @@
 #include "engine/pipeline/wan_pipeline.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
+#include "engine/pipeline/flf2v_conditioning.h"
 
 namespace videogen::pipeline {
 namespace {
@@ -14,6 +16,17 @@ void Report(ProgressSink* sink, Stage stage, int step, int total) {
   if (sink != nullptr) sink->OnProgress({stage, step, total});
 }
 
+// InvalidArgument naming `field` unless `image` is uint8 [H, W, 3].
+absl::Status CheckRgbImage(const char* field, const torch::Tensor& image, const char* model) {
+  if (!image.defined() || image.dim() != 3 || image.size(2) != 3 || image.scalar_type() != torch::kUInt8) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", model, " model needs an RGB image (uint8 [H, W, 3])"));
+  }
+  return absl::OkStatus();
+}
+
+// The flf2v DiT's img_emb.emb_pos is [1, 2 * 257, 1280]: 257 CLIP tokens per image.
+constexpr int64_t kFlf2vClipTokens = 257;
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WanPipeline>> WanPipeline::Create(WanPipelineParts parts) {
@@ -21,11 +34,15 @@ absl::StatusOr<std::unique_ptr<WanPipeline>> WanPipeline::Create(WanPipelinePart
   if (parts.text_encoder == nullptr) return absl::InvalidArgumentError("t5: missing");
   if (parts.vae == nullptr) return absl::InvalidArgumentError("vae: missing");
   const models::WanConfig& dit = parts.dit->config();
-  if (dit.model_type == models::WanModelType::kFLF2V) {
-    return absl::InvalidArgumentError("dit: model_type flf2v has no pipeline yet (t2v and i2v do)");
-  }
   if (dit.has_image_input() && parts.clip == nullptr) {
-    return absl::InvalidArgumentError("clip: an i2v DiT needs the CLIP image encoder");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "clip: an ", std::string(models::ModelTypeName(dit.model_type)), " DiT needs the CLIP image encoder"));
+  }
+  if (PipelineKindOf(dit) == PipelineKind::kFirstLastFrameToVideo &&
+      parts.clip->config().num_tokens() != kFlf2vClipTokens) {
+    return absl::InvalidArgumentError(absl::StrCat("clip: a flf2v DiT needs ", kFlf2vClipTokens,
+                                                   " tokens per image, this encoder gives ",
+                                                   parts.clip->config().num_tokens()));
   }
   if (parts.text_encoder->config().dim != dit.text_dim) {
     return absl::InvalidArgumentError(absl::StrCat("t5: width ", parts.text_encoder->config().dim,
@@ -41,20 +58,54 @@ absl::StatusOr<std::unique_ptr<WanPipeline>> WanPipeline::Create(WanPipelinePart
 }
 
 WanPipeline::WanPipeline(WanPipelineParts parts)
-    : parts_(std::move(parts)),
-      type_(parts_.dit->config().has_image_input() ? ModelType::kI2V : ModelType::kT2V) {}
+    : parts_(std::move(parts)), kind_(PipelineKindOf(parts_.dit->config())) {}
 
 absl::StatusOr<LatentGeometry> WanPipeline::Geometry(const PipelineRequest& request) const {
   const auto& patch = dit_config().patch_size;
-  if (type_ == ModelType::kT2V) {
-    return TextToVideoGeometry(request.width, request.height, request.num_frames, patch);
+  switch (kind_) {
+    case PipelineKind::kTextToVideo:
+      return TextToVideoGeometry(request.width, request.height, request.num_frames, patch);
+    case PipelineKind::kImageToVideo:
+      RETURN_IF_ERROR(CheckRgbImage("image", request.image, "an i2v"));
+      return ImageToVideoGeometry(request.image.size(1), request.image.size(0), request.max_area,
+                                  request.num_frames, patch);
+    case PipelineKind::kFirstLastFrameToVideo:
+      RETURN_IF_ERROR(CheckRgbImage("image", request.image, "a first-last-frame"));
+      RETURN_IF_ERROR(CheckRgbImage("last_image", request.last_image, "a first-last-frame"));
+      return FirstLastFrameGeometry(request.image.size(1), request.image.size(0), request.max_area,
+                                    request.num_frames, patch);
   }
-  if (!request.image.defined() || request.image.dim() != 3 || request.image.size(2) != 3 ||
-      request.image.scalar_type() != torch::kUInt8) {
-    return absl::InvalidArgumentError("image: an i2v model needs an RGB image (uint8 [H, W, 3])");
+  return absl::InternalError("unknown pipeline kind");
+}
+
+absl::StatusOr<WanPipeline::ImageCondition> WanPipeline::EncodeImages(const PipelineRequest& request,
+                                                                      const LatentGeometry& geometry,
+                                                                      ProgressSink* progress,
+                                                                      const CancelToken* cancel,
+                                                                      PipelineTrace* trace) const {
+  Report(progress, Stage::kImageEncoding, 0, 2);
+  ASSIGN_OR_RETURN(const ImageConditionInputs inputs, TorchCall("image", [&] {
+                     return kind_ == PipelineKind::kFirstLastFrameToVideo
+                                ? FirstLastFrameConditionInputs(request.image, request.last_image, geometry)
+                                : ImageToVideoConditionInputs(request.image, geometry);
+                   }));
+  ASSIGN_OR_RETURN(const torch::Tensor pixels, parts_.clip->Preprocess(inputs.clip_images));
+  ImageCondition out;
+  ASSIGN_OR_RETURN(out.clip_fea, parts_.clip->EncodePixels(pixels));
+  Report(progress, Stage::kImageEncoding, 1, 2);
+  RETURN_IF_ERROR(CheckCancel(cancel, "image encoding"));
+  ASSIGN_OR_RETURN(std::vector<torch::Tensor> encoded, parts_.vae->Encode({inputs.video}, cancel));
+  ASSIGN_OR_RETURN(out.y, TorchCall("condition", [&] {
+                     return at::cat({inputs.mask.to(encoded[0].device()), encoded[0]}, 0);
+                   }));
+  Report(progress, Stage::kImageEncoding, 2, 2);
+  if (trace != nullptr) {
+    trace->clip_pixel_values = pixels;
+    trace->clip_fea = out.clip_fea;
+    trace->y = out.y;
+    trace->vae_cond_video = inputs.video;
   }
-  return ImageToVideoGeometry(request.image.size(1), request.image.size(0), request.max_area, request.num_frames,
-                              patch);
+  return out;
 }
 
 absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, ProgressSink* progress,
@@ -70,25 +121,11 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
   Report(progress, Stage::kTextEncoding, 2, 2);
   RETURN_IF_ERROR(CheckCancel(cancel, "text encoding"));
 
-  // Image (i2v): CLIP features of the original image, and y = [mask, VAE(condition video)].
-  torch::Tensor clip_fea, y;
-  if (type_ == ModelType::kI2V) {
-    Report(progress, Stage::kImageEncoding, 0, 2);
-    ASSIGN_OR_RETURN(const torch::Tensor image, TorchCall("image", [&] { return ImageToTensor(request.image); }));
-    ASSIGN_OR_RETURN(clip_fea, parts_.clip->Encode({image.unsqueeze(1)}));
-    Report(progress, Stage::kImageEncoding, 1, 2);
-    ASSIGN_OR_RETURN(const torch::Tensor cond_video,
-                     TorchCall("condition video", [&] { return ConditionVideo(image, geometry); }));
-    ASSIGN_OR_RETURN(std::vector<torch::Tensor> encoded, parts_.vae->Encode({cond_video}, cancel));
-    ASSIGN_OR_RETURN(y, TorchCall("condition", [&] {
-                       return at::cat({FirstFrameMask(geometry).to(encoded[0].device()), encoded[0]}, 0);
-                     }));
-    Report(progress, Stage::kImageEncoding, 2, 2);
-    if (trace != nullptr) {
-      trace->clip_fea = clip_fea;
-      trace->y = y;
-      trace->vae_cond_video = cond_video;
-    }
+  // Image (i2v, flf2v): CLIP features, and y = [mask, VAE(condition video)].
+  const bool has_image = kind_ != PipelineKind::kTextToVideo;
+  ImageCondition image;
+  if (has_image) {
+    ASSIGN_OR_RETURN(image, EncodeImages(request, geometry, progress, cancel, trace));
   }
   if (trace != nullptr) {
     trace->context = contexts[0];
@@ -111,9 +148,9 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
   torch::Tensor dit_clip_fea, dit_y;
   RETURN_IF_ERROR(TorchCall("DiT inputs", [&] {
     for (const torch::Tensor& c : contexts) dit_context.push_back(c.to(device));
-    if (type_ == ModelType::kI2V) {
-      dit_clip_fea = clip_fea.to(device);
-      dit_y = y.to(device);
+    if (has_image) {
+      dit_clip_fea = image.clip_fea.to(device);
+      dit_y = image.y.to(device);
     }
   }));
   const FlowModelFn model = [&](const torch::Tensor& latent, const torch::Tensor& t,
@@ -123,7 +160,7 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
     in.t = t.to(device);
     in.context = {dit_context[conditional ? 0 : 1]};
     in.seq_len = geometry.seq_len;
-    if (type_ == ModelType::kI2V) {
+    if (has_image) {
       in.clip_fea = dit_clip_fea;
       in.y = {dit_y};
     }

@@ -1,5 +1,7 @@
-// WanPipeline: the official generate() of wan/text2video.py (WanT2V) and
-// wan/image2video.py (WanI2V), step by step, over loaded components.
+// WanPipeline: the official generate() of wan/text2video.py (WanT2V),
+// wan/image2video.py (WanI2V) and wan/first_last_frame2video.py (WanFLF2V),
+// step by step, over loaded components. They differ only in the image
+// conditioning (conditioning.h, flf2v_conditioning.h).
 #pragma once
 
 #include <cstdint>
@@ -18,15 +20,17 @@
 #include "engine/pipeline/api/generator.h"
 #include "engine/pipeline/conditioning.h"
 #include "engine/pipeline/denoise.h"
+#include "engine/pipeline/model_family.h"
 
 namespace videogen::pipeline {
 
-// The loaded components. The DiT's model_type decides t2v or i2v; i2v needs `clip`.
+// The loaded components. The DiT's model_type decides the pipeline
+// (PipelineKindOf); i2v and flf2v need `clip`.
 struct WanPipelineParts {
   models::WanModel dit{nullptr};
   std::unique_ptr<models::T5EncoderModel> text_encoder;
   std::unique_ptr<models::vae::WanVae> vae;
-  std::unique_ptr<models::ClipVisual> clip;  // i2v only
+  std::unique_ptr<models::ClipVisual> clip;  // i2v and flf2v only
 };
 
 // One run; every field is explicit (defaults are applied by the generator).
@@ -36,8 +40,9 @@ struct PipelineRequest {
   int64_t num_frames = 81;
   int64_t width = 832;    // t2v
   int64_t height = 480;   // t2v
-  int64_t max_area = 832 * 480;  // i2v
-  torch::Tensor image;    // i2v: uint8 [H0, W0, 3] RGB
+  int64_t max_area = 832 * 480;  // i2v, flf2v
+  torch::Tensor image;       // i2v: the image; flf2v: the first frame. uint8 [H0, W0, 3] RGB
+  torch::Tensor last_image;  // flf2v: the last frame, uint8 [Hl, Wl, 3] RGB (any size: see CropLastFrame)
   DenoiseOptions denoise;
   // The initial noise [16, T, h, w]; when undefined it is drawn from a CPU
   // generator seeded with `seed` (torch.Generator('cpu').manual_seed(seed)).
@@ -50,9 +55,10 @@ struct PipelineTrace {
   LatentGeometry geometry;
   torch::Tensor context;        // [L, text_dim]
   torch::Tensor context_null;
-  torch::Tensor clip_fea;       // i2v: [1, N, 1280]
-  torch::Tensor y;              // i2v: [20, T, h, w]
-  torch::Tensor vae_cond_video; // i2v: [3, F, H, W]
+  torch::Tensor clip_pixel_values;  // i2v: [1, 3, S, S]; flf2v: [2, 3, S, S] (first, last)
+  torch::Tensor clip_fea;           // i2v: [1, N, 1280]; flf2v: [2, 257, 1280]
+  torch::Tensor y;                  // i2v, flf2v: [20, T, h, w]
+  torch::Tensor vae_cond_video;     // i2v, flf2v: [3, F, H, W]
   DenoiseTrace denoise;
 };
 
@@ -61,14 +67,16 @@ struct PipelineTrace {
 class WanPipeline {
  public:
   // InvalidArgument when a component is missing (naming it) or the parts do
-  // not fit together (T5 width != DiT text_dim, VAE z_dim != DiT in/out dims).
+  // not fit together (T5 width != DiT text_dim, VAE z_dim != DiT in/out dims,
+  // flf2v: CLIP tokens per image != 257).
   static absl::StatusOr<std::unique_ptr<WanPipeline>> Create(WanPipelineParts parts);
 
-  ModelType type() const { return type_; }
+  PipelineKind kind() const { return kind_; }
   const models::WanConfig& dit_config() const { return parts_.dit->config(); }
   const WanPipelineParts& parts() const { return parts_; }
 
-  // The latent geometry of a request (InvalidArgument naming the field).
+  // The latent geometry of a request (InvalidArgument naming the field;
+  // flf2v: `num_frames` other than 81, a missing `image` or `last_image`).
   absl::StatusOr<LatentGeometry> Geometry(const PipelineRequest& request) const;
 
   // Returns the video [3, F, H, W] float32 in [-1, 1]. Progress goes to
@@ -80,11 +88,21 @@ class WanPipeline {
                                     const CancelToken* cancel, PipelineTrace* trace = nullptr) const;
 
  private:
+  struct ImageCondition {
+    torch::Tensor clip_fea;  // [N_images, N, 1280]
+    torch::Tensor y;         // [20, T, lat_h, lat_w]
+  };
+
   explicit WanPipeline(WanPipelineParts parts);
+
+  // i2v / flf2v: CLIP features and y = [mask, VAE(condition video)].
+  absl::StatusOr<ImageCondition> EncodeImages(const PipelineRequest& request, const LatentGeometry& geometry,
+                                              ProgressSink* progress, const CancelToken* cancel,
+                                              PipelineTrace* trace) const;
 
   // Constant after construction.
   WanPipelineParts parts_;
-  ModelType type_;
+  PipelineKind kind_;
 };
 
 }  // namespace videogen::pipeline

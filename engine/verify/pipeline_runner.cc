@@ -1,9 +1,11 @@
-// pipeline_t2v / pipeline_i2v fixtures: the official generate() with tiny
-// components, built from config.t5 / config.vae / config.dit / config.clip and
-// the `weights` map, fed with the fixture's noise (and image), returning the
-// final video and every intermediate the fixture records.
+// pipeline_t2v / pipeline_i2v / pipeline_flf2v fixtures: the official
+// generate() with tiny components, built from config.t5 / config.vae /
+// config.dit / config.clip and the `weights` map, fed with the fixture's noise
+// (and image, or first and last frames), returning the final video and every
+// intermediate the fixture records.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -82,6 +84,23 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadParts(const Fixture& f, const jso
 
 torch::Tensor Stack(const std::vector<torch::Tensor>& list) { return at::stack(list).cpu(); }
 
+// The pipeline a Wan2.1 pipeline component names; InvalidArgument when the DiT
+// of config.dit needs another one. Other components (Wan2.2) are not checked.
+absl::Status CheckComponent(const Fixture& f, pipeline::PipelineKind kind) {
+  const std::pair<const char*, pipeline::PipelineKind> components[] = {
+      {"pipeline_t2v", pipeline::PipelineKind::kTextToVideo},
+      {"pipeline_i2v", pipeline::PipelineKind::kImageToVideo},
+      {"pipeline_flf2v", pipeline::PipelineKind::kFirstLastFrameToVideo},
+  };
+  for (const auto& [component, expected] : components) {
+    if (f.component == component && kind != expected) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f.name, ": config.dit.model_type does not fit component ", f.component));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions& options) {
@@ -89,6 +108,7 @@ absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions&
   ASSIGN_OR_RETURN(const json generate, Section(f, config, "generate"));
   ASSIGN_OR_RETURN(pipeline::WanPipelineParts parts, LoadParts(f, config, options));
   ASSIGN_OR_RETURN(std::unique_ptr<pipeline::WanPipeline> pipe, pipeline::WanPipeline::Create(std::move(parts)));
+  RETURN_IF_ERROR(CheckComponent(f, pipe->kind()));
 
   pipeline::PipelineRequest request;
   ASSIGN_OR_RETURN(request.prompt, Field<std::string>(f, generate, "input_prompt"));
@@ -102,14 +122,25 @@ absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions&
   ASSIGN_OR_RETURN(request.denoise.sampler, schedulers::SamplerKindFromName(solver));
   ASSIGN_OR_RETURN(request.seed, Field<uint64_t>(f, generate, "seed"));
   ASSIGN_OR_RETURN(request.noise, f.Input("noise"));
-  if (pipe->type() == pipeline::ModelType::kT2V) {
-    ASSIGN_OR_RETURN(const std::vector<int64_t> size, Field<std::vector<int64_t>>(f, generate, "size"));
-    if (size.size() != 2) return absl::InvalidArgumentError(f.name + ": config.generate.size must be [W, H]");
-    request.width = size[0];
-    request.height = size[1];
-  } else {
-    ASSIGN_OR_RETURN(request.max_area, Field<int64_t>(f, generate, "max_area"));
-    ASSIGN_OR_RETURN(request.image, f.Input("image_u8"));
+  switch (pipe->kind()) {
+    case pipeline::PipelineKind::kTextToVideo: {
+      ASSIGN_OR_RETURN(const std::vector<int64_t> size, Field<std::vector<int64_t>>(f, generate, "size"));
+      if (size.size() != 2) return absl::InvalidArgumentError(f.name + ": config.generate.size must be [W, H]");
+      request.width = size[0];
+      request.height = size[1];
+      break;
+    }
+    case pipeline::PipelineKind::kImageToVideo: {
+      ASSIGN_OR_RETURN(request.max_area, Field<int64_t>(f, generate, "max_area"));
+      ASSIGN_OR_RETURN(request.image, f.Input("image_u8"));
+      break;
+    }
+    case pipeline::PipelineKind::kFirstLastFrameToVideo: {
+      ASSIGN_OR_RETURN(request.max_area, Field<int64_t>(f, generate, "max_area"));
+      ASSIGN_OR_RETURN(request.image, f.Input("first_frame_u8"));
+      ASSIGN_OR_RETURN(request.last_image, f.Input("last_frame_u8"));
+      break;
+    }
   }
 
   pipeline::PipelineTrace trace;
@@ -132,13 +163,11 @@ absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions&
   out["prompt_mask"] = prompt.mask;
   out["neg_prompt_ids"] = negative.ids;
   out["neg_prompt_mask"] = negative.mask;
-  if (pipe->type() == pipeline::ModelType::kI2V) {
+  if (pipe->kind() != pipeline::PipelineKind::kTextToVideo) {
+    out["clip_pixel_values"] = trace.clip_pixel_values.cpu();
     out["clip_fea"] = trace.clip_fea.cpu();
     out["y"] = trace.y.cpu();
     out["vae_cond_video"] = trace.vae_cond_video.cpu();
-    ASSIGN_OR_RETURN(const torch::Tensor pixels,
-                     pipe->parts().clip->Preprocess({pipeline::ImageToTensor(request.image).unsqueeze(1)}));
-    out["clip_pixel_values"] = pixels.cpu();
   }
   return out;
 }

@@ -29,7 +29,8 @@ absl::StatusOr<TensorMap> RunVaeEncodeFixture(const Fixture& fixture, const RunO
 absl::StatusOr<TensorMap> RunVaeDecodeFixture(const Fixture& fixture, const RunOptions& options);
 // component: scheduler_unipc, scheduler_dpmpp or scheduler_euler.
 absl::StatusOr<TensorMap> RunSchedulerFixture(const Fixture& fixture, const RunOptions& options);
-// component: pipeline_t2v or pipeline_i2v.
+// component: pipeline_t2v, pipeline_i2v or pipeline_flf2v (the DiT's
+// model_type must fit it).
 absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& fixture, const RunOptions& options);
 
 }  // namespace videogen::verify

@@ -1,5 +1,7 @@
 #include "engine/pipeline/model_family.h"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace videogen::pipeline {
@@ -45,6 +47,19 @@ TEST(ModelFamilyTest, ImageToVideoAddsClipAndI2VDefaults) {
   EXPECT_EQ(d->defaults.steps, 40);
   EXPECT_EQ(d->defaults.shift, 3.0);
   EXPECT_EQ(d->defaults.negative_prompt, kI2VNegativePrompt);
+}
+
+TEST(ModelFamilyTest, FirstLastFrameHasAPipelineButIsNotServedYet) {
+  const models::WanConfig flf2v = models::WanConfig::FLF2V_14B();
+  EXPECT_EQ(PipelineKindOf(flf2v), PipelineKind::kFirstLastFrameToVideo);
+  EXPECT_EQ(PipelineKindOf(models::WanConfig::I2V_14B()), PipelineKind::kImageToVideo);
+  EXPECT_EQ(PipelineKindOf(models::WanConfig::T2V_1_3B()), PipelineKind::kTextToVideo);
+  auto d = DescribeWan21(flf2v);
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.status().message().rfind("dit: model_type flf2v", 0), 0u) << d.status();
+  EXPECT_NE(d.status().message().find("last-frame"), std::string::npos) << d.status();
+  // wan/configs/wan_i2v_14B.py's negative prompt with "镜头切换，" prepended (flf2v-14B).
+  EXPECT_EQ(std::string(kFLF2VNegativePrompt), std::string("镜头切换，") + kI2VNegativePrompt);
 }
 
 TEST(ModelFamilyTest, OtherGeometriesAreCustom) {
