@@ -44,7 +44,7 @@ std::unique_ptr<videogen::service::VideoGenServer> StartServer(size_t result_byt
   };
   videogen::testing::FakeVideoGeneratorOptions fake;
   std::vector<videogen::jobs::Device> devices;
-  devices.push_back({"cpu", std::make_unique<videogen::testing::FakeVideoGenerator>(fake)});
+  devices.push_back({videogen::Device::Cpu(), std::make_unique<videogen::testing::FakeVideoGenerator>(fake)});
   auto server = videogen::service::VideoGenServer::Create(std::move(options), std::move(devices), nullptr);
   if (!server.ok()) {
     std::fprintf(stderr, "bench_service: %s\n", server.status().ToString().c_str());

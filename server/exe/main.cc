@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,15 +126,20 @@ sigset_t BlockTerminationSignals() {
   return signals;
 }
 
-// One worker device per name, each with its generator loaded. Errors of
-// CreateGenerator().
+// One worker device per name ("cpu", "cuda", "cuda:N"), each with its
+// generator loaded. InvalidArgument("devices: ...") for another name; errors
+// of CreateGenerator().
 absl::StatusOr<std::vector<videogen::jobs::Device>> CreateDevices(const videogen::server::ModelFlags& model,
                                                                   const std::vector<std::string>& names) {
   std::vector<videogen::jobs::Device> devices;
   for (const std::string& name : names) {
+    const std::optional<videogen::Device> device = videogen::ParseDevice(name);
+    if (!device) {
+      return absl::InvalidArgumentError(absl::StrCat("devices: '", name, "' is not cpu, cuda or cuda:N"));
+    }
     ASSIGN_OR_RETURN(std::unique_ptr<videogen::pipeline::VideoGenerator> generator,
                      videogen::server::CreateGenerator(model, name));
-    devices.push_back(videogen::jobs::Device{name, std::move(generator)});
+    devices.push_back(videogen::jobs::Device{*device, std::move(generator)});
   }
   return devices;
 }

@@ -25,10 +25,11 @@ class JobListener {
   // One denoising step of `job` took `duration`.
   virtual void OnDenoiseStep(const Job& job, absl::Duration duration) {}
   // The job ended with `outcome` (OK when it succeeded). `ran` is unset when
-  // it never started (cancelled, expired or drained while queued).
+  // it never started (cancelled, expired or drained while queued). For a job
+  // that ran, called before its final state is published to watchers.
   virtual void OnJobFinished(const Job& job, const absl::Status& outcome, std::optional<absl::Duration> ran,
                              size_t video_bytes) {}
-  virtual void OnWorkerState(const std::string& device, WorkerState state) {}
+  virtual void OnWorkerState(const videogen::Device& device, WorkerState state) {}
 };
 
 }  // namespace videogen::jobs

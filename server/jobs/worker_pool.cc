@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(WorkerPoolOptions
   if (queue == nullptr) return absl::InvalidArgumentError("queue: must not be null");
   if (!encoder) return absl::InvalidArgumentError("encoder: must be set");
   for (const auto& d : devices) {
-    if (d.generator == nullptr) return absl::InvalidArgumentError(absl::StrCat("devices: no generator for ", d.name));
+    if (d.generator == nullptr) return absl::InvalidArgumentError(absl::StrCat("devices: no generator for ", DeviceName(d.device)));
     if (d.generator->description().id != devices.front().generator->description().id) {
       return absl::InvalidArgumentError(absl::StrCat("devices: every device must serve the same model (",
                                                      devices.front().generator->description().id, " vs ",
@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(WorkerPoolOptions
     pool->workers_.push_back(std::move(w));
   }
   for (auto& w : pool->workers_) {
-    if (listener != nullptr) listener->OnWorkerState(w->device.name, WorkerState::kWarming);
+    if (listener != nullptr) listener->OnWorkerState(w->device.device, WorkerState::kWarming);
   }
   for (auto& w : pool->workers_) {
     Worker* raw = w.get();
@@ -119,17 +119,17 @@ void WorkerPool::SetState(Worker* worker, WorkerState state) {
         workers_.begin());
     states_[index] = state;
   }
-  if (listener_ != nullptr) listener_->OnWorkerState(worker->device.name, state);
+  if (listener_ != nullptr) listener_->OnWorkerState(worker->device.device, state);
 }
 
 void WorkerPool::Run(Worker* worker) {
   auto loop = [this, worker] {
     if (options_.warmup) {
-      logging::LogEvent("worker_warmup_started", {{"device", worker->device.name}});
+      logging::LogEvent("worker_warmup_started", {{"device", DeviceName(worker->device.device)}});
       CancelToken token;
       auto warm = worker->device.generator->Generate(*options_.warmup, nullptr, token);
       if (!warm.ok()) {
-        logging::LogEvent("worker_warmup_failed", {{"device", worker->device.name}, {"error", warm.status().ToString()}});
+        logging::LogEvent("worker_warmup_failed", {{"device", DeviceName(worker->device.device)}, {"error", warm.status().ToString()}});
         SetState(worker, WorkerState::kFailed);
         return;
       }
@@ -140,7 +140,7 @@ void WorkerPool::Run(Worker* worker) {
       absl::MutexLock lock(&mu_);
       all_ready = ++warmed_ == static_cast<int>(workers_.size());
     }
-    logging::LogEvent("worker_ready", {{"device", worker->device.name}});
+    logging::LogEvent("worker_ready", {{"device", DeviceName(worker->device.device)}});
     if (all_ready && options_.on_ready) options_.on_ready();
     while (std::shared_ptr<Job> job = queue_->Pop()) RunJob(worker, job);
     SetState(worker, WorkerState::kStopped);
@@ -167,7 +167,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   }
   SetState(worker, WorkerState::kBusy);
   logging::LogEvent("job_started", {{"job_id", job->id()},
-                           {"device", worker->device.name},
+                           {"device", DeviceName(worker->device.device)},
                            {"queued_ms", absl::StrCat(absl::ToInt64Milliseconds(dequeued - job->created()))}});
   if (listener_ != nullptr) listener_->OnJobStarted(*job, dequeued - job->created());
 
@@ -175,6 +175,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   JobProgressSink sink(job.get(), listener_, options_.clock);
   absl::Status outcome;
   size_t video_bytes = 0;
+  std::optional<JobResult> succeeded;
   absl::StatusOr<pipeline::GeneratedVideo> video = generator.Generate(job->spec().request, &sink, token);
   if (video.ok()) {
     job->ReportProgress(pipeline::Stage::kVideoEncoding, 0, 1, options_.clock());
@@ -187,17 +188,14 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
       result->seed = video->seed;
       video_bytes = result->bytes.size();
       job->ReportProgress(pipeline::Stage::kVideoEncoding, 1, 1, options_.clock());
-      job->Succeed(*std::move(result), options_.clock());
+      succeeded = *std::move(result);
     } else {
       outcome = result.status();
     }
   } else {
     outcome = video.status();
   }
-  if (!outcome.ok()) {
-    if (absl::IsResourceExhausted(outcome)) generator.ReleaseCachedMemory();
-    job->Fail(outcome, options_.clock());
-  }
+  if (!outcome.ok() && absl::IsResourceExhausted(outcome)) generator.ReleaseCachedMemory();
   const absl::Time done = options_.clock();
   {
     absl::MutexLock lock(&mu_);
@@ -205,11 +203,18 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   }
   SetState(worker, WorkerState::kIdle);
   logging::LogEvent("job_finished", {{"job_id", job->id()},
-                            {"device", worker->device.name},
+                            {"device", DeviceName(worker->device.device)},
                             {"outcome", outcome.ok() ? "ok" : outcome.ToString()},
                             {"run_ms", absl::StrCat(absl::ToInt64Milliseconds(done - dequeued))},
                             {"video_bytes", absl::StrCat(video_bytes)}});
   if (listener_ != nullptr) listener_->OnJobFinished(*job, outcome, done - dequeued, video_bytes);
+  // Published last: a client that sees the job end sees the worker idle and
+  // the metrics counted.
+  if (succeeded) {
+    job->Succeed(*std::move(succeeded), done);
+  } else {
+    job->Fail(outcome, done);
+  }
   if (options_.on_job_done) options_.on_job_done(*job);
 }
 
@@ -241,10 +246,10 @@ std::vector<pipeline::DeviceMemoryStats> WorkerPool::DeviceMemory() const {
   return out;
 }
 
-std::vector<std::pair<std::string, WorkerState>> WorkerPool::WorkerStates() const {
+std::vector<std::pair<videogen::Device, WorkerState>> WorkerPool::WorkerStates() const {
   absl::MutexLock lock(&mu_);
-  std::vector<std::pair<std::string, WorkerState>> out;
-  for (size_t i = 0; i < workers_.size(); ++i) out.emplace_back(workers_[i]->device.name, states_[i]);
+  std::vector<std::pair<videogen::Device, WorkerState>> out;
+  for (size_t i = 0; i < workers_.size(); ++i) out.emplace_back(workers_[i]->device.device, states_[i]);
   return out;
 }
 

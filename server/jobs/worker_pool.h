@@ -25,7 +25,7 @@
 namespace videogen::jobs {
 
 struct Device {
-  std::string name;  // "cpu", "cuda:0"
+  videogen::Device device;
   std::unique_ptr<pipeline::VideoGenerator> generator;
 };
 
@@ -70,7 +70,7 @@ class WorkerPool {
   void Join();
 
   std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const;
-  std::vector<std::pair<std::string, WorkerState>> WorkerStates() const;
+  std::vector<std::pair<videogen::Device, WorkerState>> WorkerStates() const;
 
  private:
   struct Worker {

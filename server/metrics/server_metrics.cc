@@ -102,7 +102,7 @@ void ServerMetrics::OnJobFinished(const jobs::Job& job, const absl::Status& outc
   video_bytes_.Increment(static_cast<double>(video_bytes));
 }
 
-void ServerMetrics::OnWorkerState(const std::string& device, jobs::WorkerState state) {
+void ServerMetrics::OnWorkerState(const Device& device, jobs::WorkerState state) {
   absl::MutexLock lock(&mu_);
   worker_states_[device] = state;
   std::map<jobs::WorkerState, int> counts;

@@ -48,7 +48,7 @@ class ServerMetrics final : public jobs::JobListener {
   void OnDenoiseStep(const jobs::Job& job, absl::Duration duration) override;
   void OnJobFinished(const jobs::Job& job, const absl::Status& outcome, std::optional<absl::Duration> ran,
                      size_t video_bytes) override;
-  void OnWorkerState(const std::string& device, jobs::WorkerState state) override;
+  void OnWorkerState(const Device& device, jobs::WorkerState state) override;
 
  private:
   // Constant after construction (prometheus handles are themselves thread-safe).
@@ -67,7 +67,7 @@ class ServerMetrics final : public jobs::JobListener {
   prometheus::Family<prometheus::Gauge>& workers_;
 
   absl::Mutex mu_;
-  std::map<std::string, jobs::WorkerState> worker_states_ ABSL_GUARDED_BY(mu_);
+  std::map<Device, jobs::WorkerState> worker_states_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace videogen::metrics

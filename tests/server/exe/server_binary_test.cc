@@ -8,6 +8,7 @@
 
 #include "server/service/sha256.h"
 #include "tests/server/exe/test_util.h"
+#include "tests/server/support/health_wait.h"
 
 namespace videogen::testing {
 namespace {
@@ -219,6 +220,8 @@ TEST(ServerBinaryTest, IdempotentRetryDoesNotRunTwice) {
 TEST(ServerBinaryTest, MetricsMoveWhenAJobRuns) {
   auto server = ServerProcess::Start({"--model", "fake"});
   ASSERT_TRUE(server.ok()) << server.status();
+  // The port is printed before the worker has warmed up: wait for SERVING.
+  ASSERT_TRUE(WaitUntilServing((*server)->address()).ok());
   auto stub = Connect(**server);
   auto before = HttpGet((*server)->metrics_port(), "/metrics");
   ASSERT_TRUE(before.ok()) << before.status();

@@ -54,7 +54,7 @@ class JobManagerTest : public ::testing::Test {
     auto fake = std::make_unique<FakeVideoGenerator>(fake_options);
     fake_ = fake.get();
     std::vector<Device> devices;
-    devices.push_back(Device{"cpu", std::move(fake)});
+    devices.push_back(Device{videogen::Device::Cpu(), std::move(fake)});
     options.on_ready = [this] { ready_.Notify(); };
     if (options.sweep_interval == absl::Seconds(1)) options.sweep_interval = absl::Milliseconds(5);
     auto manager = JobManager::Create(std::move(options), std::move(devices), RawEncoder, nullptr);

@@ -53,9 +53,9 @@ TEST(ServerMetricsTest, DevicesModelsAndWorkers) {
   model.plan.predicted_peak[Device::Cuda(0)] = 999;
   metrics.SetModel(model);
   metrics.UpdateDeviceMemory({{Device::Cuda(0), 10, 80, 20}});
-  metrics.OnWorkerState("cuda:0", jobs::WorkerState::kWarming);
-  metrics.OnWorkerState("cuda:1", jobs::WorkerState::kBusy);
-  metrics.OnWorkerState("cuda:0", jobs::WorkerState::kIdle);
+  metrics.OnWorkerState(Device::Cuda(0), jobs::WorkerState::kWarming);
+  metrics.OnWorkerState(Device::Cuda(1), jobs::WorkerState::kBusy);
+  metrics.OnWorkerState(Device::Cuda(0), jobs::WorkerState::kIdle);
   const std::string text = Scrape(registry);
   EXPECT_THAT(
       text,

@@ -40,8 +40,9 @@ class VideoGenerationServiceTest : public ::testing::Test {
     testing::FakeVideoGeneratorOptions fake;
     fake.step_time = absl::Milliseconds(1);
     std::vector<jobs::Device> devices;
-    devices.push_back({"cpu:0", std::make_unique<testing::FakeVideoGenerator>(fake)});
-    devices.push_back({"cpu:1", std::make_unique<testing::FakeVideoGenerator>(fake)});
+    // Two workers on the host (CPU "ordinals" 0 and 1 keep them apart).
+    devices.push_back({videogen::Device{DeviceKind::kCpu, 0}, std::make_unique<testing::FakeVideoGenerator>(fake)});
+    devices.push_back({videogen::Device{DeviceKind::kCpu, 1}, std::make_unique<testing::FakeVideoGenerator>(fake)});
     auto server = VideoGenServer::Create(std::move(options), std::move(devices), nullptr);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
