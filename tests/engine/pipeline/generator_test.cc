@@ -50,6 +50,16 @@ class GeneratorTest : public ::testing::Test {
     for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 7 % 251);
     return img;
   }
+  // The smallest t2v request: one 32x32 frame, `steps` steps.
+  static GenerationRequest OneFrame(int steps) {
+    GenerationRequest r;
+    r.prompt = "waves";
+    r.width = 32;
+    r.height = 32;
+    r.num_frames = 1;
+    r.steps = steps;
+    return r;
+  }
   static std::string* cache_;
 };
 std::string* GeneratorTest::cache_ = nullptr;
@@ -182,13 +192,8 @@ TEST_F(GeneratorTest, PlacementOverridesThePlan) {
   EXPECT_GT(dtypes["dit/fp8_e4m3fn"], 0u);
   EXPECT_GT(dtypes["t5/fp32"], 0u);
   EXPECT_EQ(dtypes.count("t5/bf16"), 0u);
-  GenerationRequest r;
-  r.width = 32;
-  r.height = 32;
-  r.num_frames = 1;
-  r.steps = 1;
   CancelToken cancel;
-  EXPECT_TRUE((*gen)->Generate(r, nullptr, cancel).ok());
+  EXPECT_TRUE((*gen)->Generate(OneFrame(1), nullptr, cancel).ok());
   options.load.placement = *memory::ParsePlacement("clip=cpu:fp16");
   EXPECT_EQ(WanGenerator::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
@@ -219,12 +224,7 @@ TEST_F(GeneratorTest, LoraMergedAtLoadChangesTheOutputByItsStrength) {
     auto gen = WanGenerator::Create(options);
     EXPECT_TRUE(gen.ok()) << gen.status();
     if (!gen.ok()) return {};
-    GenerationRequest r;
-    r.prompt = "waves";
-    r.width = 32;
-    r.height = 32;
-    r.num_frames = 1;
-    r.steps = 2;
+    GenerationRequest r = OneFrame(2);
     r.seed = 3;
     CancelToken cancel;
     auto v = (*gen)->Generate(r, nullptr, cancel);
@@ -254,11 +254,8 @@ TEST_F(GeneratorTest, LoraMergedAtLoadChangesTheOutputByItsStrength) {
 TEST_F(GeneratorTest, ExplicitTimestepsRunTheFewStepSampler) {
   auto gen = Load(ModelType::kT2V);
   ASSERT_NE(gen, nullptr);
-  GenerationRequest r;
-  r.prompt = "waves";
-  r.width = 32;
-  r.height = 32;
-  r.num_frames = 1;
+  GenerationRequest r = OneFrame(0);
+  r.steps.reset();
   r.timesteps = {1000, 750, 500, 250};
   r.guidance_scale = 1.0;
   r.shift = 5.0;
@@ -290,11 +287,7 @@ TEST_F(GeneratorTest, ExplicitTimestepsRunTheFewStepSampler) {
 TEST_F(GeneratorTest, CancelledBeforeDenoising) {
   auto gen = Load(ModelType::kT2V);
   ASSERT_NE(gen, nullptr);
-  GenerationRequest r;
-  r.width = 32;
-  r.height = 32;
-  r.num_frames = 1;
-  r.steps = 3;
+  GenerationRequest r = OneFrame(3);
   CancelToken cancel;
   cancel.Cancel();
   auto v = gen->Generate(r, nullptr, cancel);
