@@ -129,8 +129,11 @@ JobRunnerOptions RunnerOptions(const GlobalFlags& flags) {
 }
 
 // Picks the model when --model is not given: the first one of the type the
-// request implies (i2v with an image, t2v without), else the first one.
-absl::StatusOr<std::string> DefaultModel(Connection& connection, bool has_image, grpc::Status* rpc) {
+// request implies (flf2v with a last frame, i2v with an image, t2v without),
+// else the first one.
+absl::StatusOr<std::string> DefaultModel(Connection& connection, const v1::GenerateVideoRequest& request,
+                                         grpc::Status* rpc) {
+  const char* type = !request.last_frame().empty() ? "flf2v" : !request.image().empty() ? "i2v" : "t2v";
   grpc::ClientContext context;
   connection.PrepareUnary(&context);
   v1::ListModelsResponse response;
@@ -138,7 +141,7 @@ absl::StatusOr<std::string> DefaultModel(Connection& connection, bool has_image,
   if (!rpc->ok()) return absl::UnavailableError("ListModels failed");
   if (response.models().empty()) return absl::FailedPreconditionError("model: the server serves no model");
   for (const v1::Model& m : response.models()) {
-    if (m.type() == (has_image ? "i2v" : "t2v")) return m.id();
+    if (m.type() == type) return m.id();
   }
   return response.models(0).id();
 }
@@ -255,7 +258,9 @@ void AddGenerateCommand(CLI::App& app, GenerateCommand& g) {
   CLI::App* generate = app.add_subcommand("generate", "Generate a video and save it (-o)");
   g.command = generate;
   generate->add_option("-p,--prompt", gen.prompt, "Text prompt")->required();
-  generate->add_option("-i,--image", gen.image_path, "Input image (PNG/JPEG/WebP) for image-to-video");
+  generate->add_option("-i,--image", gen.image_path, "Input image (PNG/JPEG/WebP) for image-to-video (the first frame for flf2v)");
+  generate->add_option("--last-frame", gen.last_frame_path,
+                       "Last frame (PNG/JPEG/WebP) for first-last-frame-to-video (flf2v models; 81 frames)");
   generate->add_option("-m,--model", gen.model, "Model id (see `videogen models`; default: the first of the right type)");
   CLI::Option* size_opt = generate->add_option("--size", gen.size, "Output size WIDTHxHEIGHT, e.g. 832x480");
   g.max_area_opt = generate->add_option("--max-area", g.max_area, "i2v: keep the image's aspect within this many pixels");
@@ -328,7 +333,7 @@ int RunGenerate(Env& env, Connection& conn, InterruptState& interrupts, const Ge
   if (!request.ok()) return env.Fail(ExitCode::kUsage, std::string(request.status().message()));
   if (request->model().empty()) {
     grpc::Status rpc;
-    absl::StatusOr<std::string> model = DefaultModel(conn, !request->image().empty(), &rpc);
+    absl::StatusOr<std::string> model = DefaultModel(conn, *request, &rpc);
     if (!rpc.ok()) return env.FailRpc(rpc);
     if (!model.ok()) return env.Fail(ExitCode::kUsage, std::string(model.status().message()));
     request->set_model(*model);

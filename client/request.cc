@@ -15,6 +15,15 @@
 namespace videogen::client {
 namespace {
 
+// The whole file, or NotFound("<field>: cannot read ...").
+absl::StatusOr<std::string> ReadFileBytes(const char* field, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  if (in) bytes << in.rdbuf();
+  if (!in || in.bad()) return absl::NotFoundError(absl::StrCat(field, ": cannot read \"", path, "\""));
+  return bytes.str();
+}
+
 bool ParseDimension(absl::string_view text, uint32_t* out) {
   if (text.empty() || text.size() > 9) return false;
   for (char c : text) {
@@ -72,16 +81,10 @@ absl::StatusOr<v1::GenerateVideoRequest> BuildGenerateRequest(const GenerateFlag
   request.set_prompt(flags.prompt);
   if (flags.negative_prompt) request.set_negative_prompt(*flags.negative_prompt);
   if (!flags.image_path.empty()) {
-    std::ifstream in(flags.image_path, std::ios::binary);
-    if (!in) {
-      return absl::NotFoundError(absl::StrCat("image: cannot read \"", flags.image_path, "\""));
-    }
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (in.bad()) {
-      return absl::NotFoundError(absl::StrCat("image: cannot read \"", flags.image_path, "\""));
-    }
-    request.set_image(bytes.str());
+    ASSIGN_OR_RETURN(*request.mutable_image(), ReadFileBytes("image", flags.image_path));
+  }
+  if (!flags.last_frame_path.empty()) {
+    ASSIGN_OR_RETURN(*request.mutable_last_frame(), ReadFileBytes("last_frame", flags.last_frame_path));
   }
   if (!flags.size.empty()) {
     if (flags.max_area) {

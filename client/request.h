@@ -40,6 +40,7 @@ struct GenerateFlags {
   std::string prompt;
   std::optional<std::string> negative_prompt;
   std::string image_path;              // "": no image (t2v)
+  std::string last_frame_path;         // flf2v: the last frame; "": none
   std::string size;                    // "WxH" or ""
   std::optional<uint64_t> max_area;
   std::optional<uint32_t> frames;

@@ -10,12 +10,13 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "engine/pipeline/api/request_rules.h"
 #include "engine/pipeline/conditioning.h"
 
 namespace videogen::pipeline {
 
-// The official mask is built for exactly 81 frames (21 latent frames).
-inline constexpr int64_t kFirstLastFrameNumFrames = 81;
+// The official mask is built for exactly kFirstLastFrameNumFrames = 81
+// frames (21 latent frames; api/request_rules.h).
 
 // ImageToVideoGeometry from the FIRST frame's size, after requiring
 // frames == 81: InvalidArgument naming `num_frames` otherwise (and the

@@ -50,11 +50,6 @@ const std::vector<VariantPreset>& Wan21Presets() {
 }
 
 absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit) {
-  if (PipelineKindOf(dit) == PipelineKind::kFirstLastFrameToVideo) {
-    return absl::InvalidArgumentError(
-        "dit: model_type flf2v is not served yet: its pipeline runs (WanPipeline, videogen-verify), but generation "
-        "requests have no last-frame field yet");
-  }
   ModelDescriptor d;
   d.family = ModelFamily::kWan21;
   d.variant = "custom";
@@ -63,16 +58,25 @@ absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit) {
   }
   d.latent.channels = dit.out_dim;
   d.latent.patch = dit.patch_size;
-  if (PipelineKindOf(dit) == PipelineKind::kImageToVideo) {
+  d.pipeline = PipelineKindOf(dit);
+  if (d.pipeline == PipelineKind::kFirstLastFrameToVideo) {
+    // generate.py / wan/configs for flf2v-14B (720P): 50 steps, shift 16, 1280x720, 81 frames.
+    d.type = ModelType::kFLF2V;
+    d.image_encoder = ImageEncoderKind::kClipVitH14;
+    d.defaults.width = 1280;
+    d.defaults.height = 720;
+    d.defaults.max_area = 1280 * 720;
+    d.defaults.steps = 50;
+    d.defaults.shift = 16.0;
+    d.defaults.negative_prompt = kFLF2VNegativePrompt;
+  } else if (d.pipeline == PipelineKind::kImageToVideo) {
     d.type = ModelType::kI2V;
-    d.pipeline = PipelineKind::kImageToVideo;
     d.image_encoder = ImageEncoderKind::kClipVitH14;
     d.defaults.steps = 40;  // generate.py: i2v 40 steps, shift 3.0 at 480p
     d.defaults.shift = 3.0;
     d.defaults.negative_prompt = kI2VNegativePrompt;
   } else {
     d.type = ModelType::kT2V;
-    d.pipeline = PipelineKind::kTextToVideo;
     d.image_encoder = ImageEncoderKind::kNone;
     d.defaults.steps = 50;
     d.defaults.shift = 5.0;

@@ -82,8 +82,7 @@ extern const char kFLF2VNegativePrompt[];
 // pipeline from the DiT's model_type, the latent layout from its patch and
 // out_dim, and the defaults of wan/configs and generate.py (t2v: 50 steps,
 // shift 5; i2v: 40 steps, shift 3 as at 480p; 832x480, 81 frames, guidance 5,
-// 16 fps). InvalidArgument("dit: ...") for a flf2v DiT: WanPipeline runs it,
-// but requests cannot carry its last frame yet, so it is not served.
+// 16 fps; flf2v: 50 steps, shift 16, 1280x720).
 absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit);
 
 }  // namespace videogen::pipeline

@@ -10,6 +10,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
 #include "engine/pipeline/api/request_rules.h"
+#include "engine/pipeline/flf2v_conditioning.h"
 
 namespace videogen::pipeline {
 namespace {
@@ -55,6 +56,9 @@ absl::StatusOr<LatentGeometry> WanGenerator::Geometry(const GenerationRequest& r
                                descriptor_.latent.patch);
   }
   const int64_t max_area = r.max_area.value_or(r.width && r.height ? int64_t{*r.width} * *r.height : d.max_area);
+  if (descriptor_.pipeline == PipelineKind::kFirstLastFrameToVideo) {
+    return FirstLastFrameGeometry(r.image->width, r.image->height, max_area, frames, descriptor_.latent.patch);
+  }
   return ImageToVideoGeometry(r.image->width, r.image->height, max_area, frames, descriptor_.latent.patch);
 }
 
@@ -83,6 +87,11 @@ PipelineRequest WanGenerator::ToPipelineRequest(const GenerationRequest& r) cons
     const RgbImage& img = *r.image;
     p.max_area = r.max_area.value_or(r.width && r.height ? int64_t{*r.width} * *r.height : d.max_area);
     p.image = torch::from_blob(const_cast<uint8_t*>(img.rgb.data()), {img.height, img.width, 3}, torch::kUInt8);
+    if (r.last_image) {
+      const RgbImage& last = *r.last_image;
+      p.last_image =
+          torch::from_blob(const_cast<uint8_t*>(last.rgb.data()), {last.height, last.width, 3}, torch::kUInt8);
+    }
   }
   return p;
 }

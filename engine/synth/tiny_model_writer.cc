@@ -33,8 +33,9 @@ using nlohmann::json;
 constexpr int64_t kTextDim = 64;
 
 json DitConfig(pipeline::ModelType type) {
-  return {{"_class_name", "WanModel"}, {"model_type", type == pipeline::ModelType::kI2V ? "i2v" : "t2v"},
-          {"patch_size", {1, 2, 2}}, {"text_len", 512}, {"in_dim", type == pipeline::ModelType::kI2V ? 36 : 16},
+  const bool image = type != pipeline::ModelType::kT2V;
+  return {{"_class_name", "WanModel"}, {"model_type", pipeline::ModelTypeName(type)},
+          {"patch_size", {1, 2, 2}}, {"text_len", 512}, {"in_dim", image ? 36 : 16},
           {"dim", 128}, {"ffn_dim", 256}, {"freq_dim", 256}, {"text_dim", kTextDim}, {"out_dim", 16},
           {"num_heads", 2}, {"num_layers", 2}, {"window_size", {-1, -1}}, {"qk_norm", true},
           {"cross_attn_norm", true}, {"eps", 1e-6}};
@@ -50,8 +51,11 @@ json VaeJson() {
           {"temperal_downsample", {false, true, true}}, {"dropout", 0.0}};
 }
 
-json ClipJson() {
-  return {{"embed_dim", 64}, {"image_size", 56}, {"patch_size", 14}, {"vision_dim", 1280},
+// flf2v's DiT takes exactly 257 CLIP tokens per image (514 hard-coded): the
+// real 224 px / patch 14 grid there; i2v uses a 56 px image (17 tokens).
+json ClipJson(pipeline::ModelType type) {
+  const int image_size = type == pipeline::ModelType::kFLF2V ? 224 : 56;
+  return {{"embed_dim", 64}, {"image_size", image_size}, {"patch_size", 14}, {"vision_dim", 1280},
           {"vision_mlp_ratio", 1}, {"vision_heads", 16}, {"vision_layers", 2}, {"vision_pool", "token"},
           {"vision_pre_norm", true}, {"vision_post_norm", false}, {"activation", "gelu"}};
 }
@@ -132,7 +136,7 @@ absl::Status WriteTinyModel(const std::string& dir_path, const pipeline::TinyMod
   ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json));
   ASSIGN_OR_RETURN(const models::T5Config t5_config, models::T5Config::FromJson(t5_json));
   ASSIGN_OR_RETURN(const models::vae::VaeConfig vae_config, models::vae::VaeConfig::FromJson(VaeJson()));
-  ASSIGN_OR_RETURN(const models::ClipVisionConfig clip_config, models::ClipVisionConfig::FromJson(ClipJson()));
+  ASSIGN_OR_RETURN(const models::ClipVisionConfig clip_config, models::ClipVisionConfig::FromJson(ClipJson(options.type)));
 
   json extra = {{"variant", "tiny"},
                 {"description", absl::StrCat("Embedded tiny Wan2.1 ", pipeline::ModelTypeName(options.type),
@@ -142,7 +146,12 @@ absl::Status WriteTinyModel(const std::string& dir_path, const pipeline::TinyMod
                 {"vae", VaeJson()},
                 {"defaults", {{"width", 256}, {"height", 160}, {"max_area", 256 * 160}, {"num_frames", 17},
                               {"steps", 8}, {"fps", 16.0}}}};
-  if (options.type == pipeline::ModelType::kI2V) extra["clip"] = ClipJson();
+  if (options.type != pipeline::ModelType::kT2V) extra["clip"] = ClipJson(options.type);
+  if (options.type == pipeline::ModelType::kFLF2V) {
+    // 81 frames are required; a small area keeps the tiny job quick.
+    extra["defaults"] = {{"width", 96}, {"height", 64}, {"max_area", 96 * 64}, {"num_frames", 81},
+                         {"steps", 4}, {"fps", 16.0}};
+  }
 
   at::Generator gen = at::detail::createCPUGenerator(options.seed);
   RETURN_IF_ERROR(TorchCall("writing the tiny model", [&]() -> absl::Status {
@@ -158,7 +167,7 @@ absl::Status WriteTinyModel(const std::string& dir_path, const pipeline::TinyMod
     RETURN_IF_ERROR(WritePth((dir / io::kT5File).string(), t5_state));
     models::vae::WanVAE_ vae(vae_config);
     RETURN_IF_ERROR(WritePth((dir / io::kVaeFile).string(), RandomState(*vae, "", gen)));
-    if (options.type == pipeline::ModelType::kI2V) {
+    if (options.type != pipeline::ModelType::kT2V) {
       models::ClipVisionTransformer clip(clip_config, torch::TensorOptions().dtype(torch::kFloat32));
       RETURN_IF_ERROR(WritePth((dir / io::kClipFile).string(), RandomState(*clip, "visual.", gen)));
     }

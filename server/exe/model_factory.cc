@@ -11,8 +11,8 @@
 namespace videogen::server {
 namespace {
 
-constexpr BuiltInModel kAllBuiltInModels[] = {BuiltInModel::kTiny, BuiltInModel::kTinyT2V, BuiltInModel::kFake,
-                                              BuiltInModel::kFakeI2V};
+constexpr BuiltInModel kAllBuiltInModels[] = {BuiltInModel::kTiny, BuiltInModel::kTinyT2V, BuiltInModel::kTinyFLF2V,
+                                              BuiltInModel::kFake, BuiltInModel::kFakeI2V};
 
 bool IsFake(BuiltInModel model) { return model == BuiltInModel::kFake || model == BuiltInModel::kFakeI2V; }
 
@@ -36,7 +36,9 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFla
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadTiny(const ModelFlags& flags,
                                                                    const std::string& device) {
   pipeline::TinyModelOptions tiny;
-  tiny.type = flags.model == BuiltInModel::kTiny ? pipeline::ModelType::kI2V : pipeline::ModelType::kT2V;
+  tiny.type = flags.model == BuiltInModel::kTiny      ? pipeline::ModelType::kI2V
+              : flags.model == BuiltInModel::kTinyFLF2V ? pipeline::ModelType::kFLF2V
+                                                        : pipeline::ModelType::kT2V;
   ASSIGN_OR_RETURN(const std::string dir, pipeline::EnsureTinyModel(pipeline::DefaultCacheDir(), tiny));
   return LoadWan(flags, dir, BuiltInModelName(flags.model), device);
 }
@@ -49,6 +51,8 @@ const char* BuiltInModelName(BuiltInModel model) {
       return "tiny";
     case BuiltInModel::kTinyT2V:
       return "tiny-t2v";
+    case BuiltInModel::kTinyFLF2V:
+      return "tiny-flf2v";
     case BuiltInModel::kFake:
       return "fake";
     case BuiltInModel::kFakeI2V:
@@ -61,7 +65,7 @@ absl::StatusOr<BuiltInModel> ParseBuiltInModel(absl::string_view name) {
   for (BuiltInModel model : kAllBuiltInModels) {
     if (name == BuiltInModelName(model) && (!IsFake(model) || FakeModelsBuiltIn())) return model;
   }
-  return absl::InvalidArgumentError(absl::StrCat("model: unknown model \"", name, "\" (tiny (i2v), tiny-t2v",
+  return absl::InvalidArgumentError(absl::StrCat("model: unknown model \"", name, "\" (tiny (i2v), tiny-t2v, tiny-flf2v",
                                                  FakeModelsBuiltIn() ? ", or the test-only fake / fake-i2v" : "",
                                                  ")"));
 }

@@ -21,6 +21,7 @@ namespace videogen::server {
 enum class BuiltInModel {
   kTiny,     // "tiny": the embedded default model, i2v
   kTinyT2V,  // "tiny-t2v"
+  kTinyFLF2V,  // "tiny-flf2v": first-last-frame-to-video (81 frames)
   kFake,     // "fake": test only, t2v (server/testing/fake_video_generator.h)
   kFakeI2V,  // "fake-i2v": test only
 };

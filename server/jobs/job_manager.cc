@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
+#include "engine/pipeline/api/request_rules.h"
 #include "server/log/log.h"
 
 namespace videogen::jobs {
@@ -16,13 +17,19 @@ pipeline::GenerationRequest WarmupRequest(const pipeline::ModelDescription& mode
   r.prompt = "warm-up";
   r.num_frames = 1;
   r.steps = 1;
-  if (model.type == pipeline::ModelType::kI2V) {
+  if (model.type != pipeline::ModelType::kT2V) {
     pipeline::RgbImage image;
     image.width = model.defaults.width;
     image.height = model.defaults.height;
     image.rgb.assign(static_cast<size_t>(image.width) * image.height * 3, 128);
-    r.image = std::move(image);
     r.max_area = model.defaults.max_area;
+    if (model.type == pipeline::ModelType::kFLF2V) {
+      // flf2v takes exactly 81 frames: warm up on a small area instead.
+      r.num_frames = pipeline::kFirstLastFrameNumFrames;
+      r.max_area = 64 * 64;
+      r.last_image = image;
+    }
+    r.image = std::move(image);
   } else {
     r.width = model.defaults.width;
     r.height = model.defaults.height;

@@ -6,6 +6,7 @@
 
 #include "engine/common/status_macros.h"
 #include "engine/media/image_decoder.h"
+#include "server/service/request_validation.h"
 
 namespace videogen::service {
 
@@ -63,6 +64,19 @@ const char* ModelStateName(ModelState state) {
   return "";
 }
 
+// Decodes an input image field within the limits; errors name `field`.
+absl::StatusOr<pipeline::RgbImage> DecodeRequestImage(const char* field, const std::string& bytes,
+                                                      const RequestLimits& limits) {
+  media::ImageLimits image_limits;
+  image_limits.max_width = limits.max_image_width;
+  image_limits.max_height = limits.max_image_height;
+  image_limits.max_pixels = limits.max_image_pixels;
+  image_limits.max_bytes = limits.max_image_bytes;
+  auto image = media::DecodeImage(std::string_view(bytes.data(), bytes.size()), image_limits);
+  if (!image.ok()) return RenameImageField(image.status(), field);
+  return image;
+}
+
 }  // namespace
 
 absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const RequestLimits& limits,
@@ -77,12 +91,10 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const
   g.prompt = r.prompt();
   if (r.has_negative_prompt()) g.negative_prompt = r.negative_prompt();
   if (!r.image().empty()) {
-    media::ImageLimits image_limits;
-    image_limits.max_width = limits.max_image_width;
-    image_limits.max_height = limits.max_image_height;
-    image_limits.max_pixels = limits.max_image_pixels;
-    image_limits.max_bytes = limits.max_image_bytes;
-    ASSIGN_OR_RETURN(g.image, media::DecodeImage(std::string_view(r.image().data(), r.image().size()), image_limits));
+    ASSIGN_OR_RETURN(g.image, DecodeRequestImage("image", r.image(), limits));
+  }
+  if (!r.last_frame().empty()) {
+    ASSIGN_OR_RETURN(g.last_image, DecodeRequestImage("last_frame", r.last_frame(), limits));
   }
   if (r.has_width()) g.width = static_cast<int>(r.width());
   if (r.has_height()) g.height = static_cast<int>(r.height());

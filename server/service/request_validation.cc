@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/media/image_decoder.h"
@@ -21,6 +22,26 @@ absl::Status CheckCap(const char* field, uint64_t value, uint64_t max) {
 }
 
 }  // namespace
+
+absl::Status RenameImageField(const absl::Status& status, const char* field) {
+  constexpr absl::string_view kImage = "image:";
+  if (status.ok() || !absl::StartsWith(status.message(), kImage)) return status;
+  return absl::Status(status.code(), absl::StrCat(field, status.message().substr(kImage.size() - 1)));
+}
+
+absl::Status CheckImageBytes(const char* field, const std::string& bytes, const RequestLimits& limits) {
+  if (bytes.size() > limits.max_image_bytes) {
+    return Invalid(field, absl::StrCat(bytes.size(), " bytes exceeds the limit of ", limits.max_image_bytes));
+  }
+  auto info = media::ProbeImage(std::string_view(bytes.data(), bytes.size()));
+  if (!info.ok()) return RenameImageField(info.status(), field);
+  if (info->width > limits.max_image_width || info->height > limits.max_image_height ||
+      static_cast<int64_t>(info->width) * info->height > limits.max_image_pixels) {
+    return Invalid(field, absl::StrCat(info->width, "x", info->height, " exceeds the limit of ", limits.max_image_width,
+                                       "x", limits.max_image_height, " and ", limits.max_image_pixels, " pixels"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLimits& limits) {
   if (r.model().empty()) return Invalid("model", "required (an id from ListModels)");
@@ -60,19 +81,8 @@ absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLim
     return Invalid("client_request_id", absl::StrCat(r.client_request_id().size(), " bytes exceeds the limit of ",
                                                      limits.max_client_request_id_bytes));
   }
-  if (!r.image().empty()) {
-    if (r.image().size() > limits.max_image_bytes) {
-      return Invalid("image", absl::StrCat(r.image().size(), " bytes exceeds the limit of ", limits.max_image_bytes));
-    }
-    auto info = media::ProbeImage(std::string_view(r.image().data(), r.image().size()));
-    if (!info.ok()) return info.status();  // InvalidArgument("image: ...")
-    if (info->width > limits.max_image_width || info->height > limits.max_image_height ||
-        static_cast<int64_t>(info->width) * info->height > limits.max_image_pixels) {
-      return Invalid("image",
-                     absl::StrCat(info->width, "x", info->height, " exceeds the limit of ", limits.max_image_width, "x",
-                                  limits.max_image_height, " and ", limits.max_image_pixels, " pixels"));
-    }
-  }
+  if (!r.image().empty()) RETURN_IF_ERROR(CheckImageBytes("image", r.image(), limits));
+  if (!r.last_frame().empty()) RETURN_IF_ERROR(CheckImageBytes("last_frame", r.last_frame(), limits));
   return absl::OkStatus();
 }
 

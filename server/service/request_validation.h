@@ -16,4 +16,11 @@ namespace videogen::service {
 // OK, or InvalidArgument("<field>: ... <allowed range>").
 absl::Status ValidateRequest(const v1::GenerateVideoRequest& request, const RequestLimits& limits);
 
+// An encoded input image (`image`, `last_frame`) checked from its header
+// against `limits`: InvalidArgument("<field>: ...").
+absl::Status CheckImageBytes(const char* field, const std::string& bytes, const RequestLimits& limits);
+
+// `status` with a leading "image:" (the image decoder's field) replaced by `field`.
+absl::Status RenameImageField(const absl::Status& status, const char* field);
+
 }  // namespace videogen::service

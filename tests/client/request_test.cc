@@ -127,9 +127,11 @@ TEST(BuildGenerateRequestTest, ReadsTheImage) {
   }
   GenerateFlags f = BasicFlags();
   f.image_path = path;
+  f.last_frame_path = path;
   absl::StatusOr<v1::GenerateVideoRequest> r = BuildGenerateRequest(f);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->image(), std::string("\x89PNG\r\n\x1a\n\0\1", 10));
+  EXPECT_EQ(r->last_frame(), r->image());
   std::remove(path.c_str());
 }
 
@@ -152,6 +154,8 @@ TEST(BuildGenerateRequestTest, ErrorsNameTheField) {
       {[](GenerateFlags& f) { f.timesteps = "1000,fast"; }, absl::StatusCode::kInvalidArgument, "timesteps:"},
       {[](GenerateFlags& f) { f.format = "avi"; }, absl::StatusCode::kInvalidArgument, "format:"},
       {[](GenerateFlags& f) { f.image_path = "/nonexistent/dir/image.png"; }, absl::StatusCode::kNotFound, "image:"},
+      {[](GenerateFlags& f) { f.last_frame_path = "/nonexistent/dir/last.png"; }, absl::StatusCode::kNotFound,
+       "last_frame:"},
   };
   for (const Case& c : cases) {
     GenerateFlags f = BasicFlags();

@@ -6,6 +6,7 @@ const char* ModelTypeName(ModelType type) {
   switch (type) {
     case ModelType::kT2V: return "t2v";
     case ModelType::kI2V: return "i2v";
+    case ModelType::kFLF2V: return "flf2v";
   }
   return "unknown";
 }

@@ -18,7 +18,8 @@
 
 namespace videogen::pipeline {
 
-enum class ModelType { kT2V, kI2V };
+// kFLF2V: first-last-frame-to-video (an image and a last frame, 81 frames).
+enum class ModelType { kT2V, kI2V, kFLF2V };
 // kStepDistill: the few-step sampler of step-distilled models and LoRAs
 // (an explicit timestep list such as 1000, 750, 500, 250; see
 // engine/schedulers/step_distill_scheduler.h).
@@ -27,7 +28,7 @@ enum class Sampler { kUniPC, kDpmPP, kEuler, kStepDistill };
 // server reports kVideoEncoding while it encodes the generated frames.
 enum class Stage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding, kVideoEncoding };
 
-// "t2v"/"i2v", "text_encoding"/... (for logs, metrics labels and ListModels).
+// "t2v"/"i2v"/"flf2v", "text_encoding"/... (for logs, metrics labels and ListModels).
 const char* ModelTypeName(ModelType type);
 const char* StageName(Stage stage);
 
@@ -43,7 +44,8 @@ struct RgbImage {
 struct GenerationRequest {
   std::string prompt;
   std::optional<std::string> negative_prompt;  // unset: the model's default negative prompt
-  std::optional<RgbImage> image;               // required for i2v, rejected for t2v
+  std::optional<RgbImage> image;               // required for i2v and flf2v (the first frame), rejected for t2v
+  std::optional<RgbImage> last_image;          // required for flf2v (the last frame), rejected otherwise
   std::optional<int> width;                    // t2v output size, multiples of 16
   std::optional<int> height;
   std::optional<int64_t> max_area;             // i2v: output area, keeping the image aspect

@@ -12,6 +12,14 @@ absl::Status Invalid(const char* field, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
+absl::Status CheckPixels(const char* field, const RgbImage& img) {
+  if (img.width <= 0 || img.height <= 0 ||
+      img.rgb.size() != static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3) {
+    return Invalid(field, "pixel buffer does not match its size");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckSteps(int64_t steps) {
@@ -66,12 +74,17 @@ absl::Status CheckRequestRules(const GenerationRequest& r, ModelType type) {
   if (type != ModelType::kT2V && !r.image.has_value()) {
     return Invalid("image", absl::StrCat("required by an ", ModelTypeName(type), " model"));
   }
-  if (r.image.has_value()) {
-    const RgbImage& img = *r.image;
-    if (img.width <= 0 || img.height <= 0 ||
-        img.rgb.size() != static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3) {
-      return Invalid("image", "pixel buffer does not match its size");
-    }
+  if (type == ModelType::kFLF2V && !r.last_image.has_value()) {
+    return Invalid("last_frame", "required by an flf2v model");
+  }
+  if (type != ModelType::kFLF2V && r.last_image.has_value()) {
+    return Invalid("last_frame", absl::StrCat("not accepted by a ", ModelTypeName(type), " model"));
+  }
+  if (r.image.has_value()) RETURN_IF_ERROR(CheckPixels("image", *r.image));
+  if (r.last_image.has_value()) RETURN_IF_ERROR(CheckPixels("last_frame", *r.last_image));
+  if (type == ModelType::kFLF2V && r.num_frames && *r.num_frames != kFirstLastFrameNumFrames) {
+    return Invalid("num_frames", absl::StrCat(*r.num_frames, ": an flf2v model takes exactly ",
+                                              kFirstLastFrameNumFrames, " frames"));
   }
   if (r.width) RETURN_IF_ERROR(CheckSize("width", *r.width));
   if (r.height) RETURN_IF_ERROR(CheckSize("height", *r.height));

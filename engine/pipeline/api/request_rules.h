@@ -16,6 +16,8 @@ inline constexpr double kMaxGuidanceScale = 50.0;
 inline constexpr double kMaxShift = 100.0;
 // Output sizes are multiples of the VAE stride times the DiT patch (8 x 2).
 inline constexpr int64_t kSizeMultiple = 16;
+// flf2v models take exactly this many frames (the official mask is built for 81).
+inline constexpr int64_t kFirstLastFrameNumFrames = 81;
 // The smallest i2v output area: one 16x16 patch.
 inline constexpr int64_t kMinMaxArea = 256;
 // Timesteps of the training schedule (explicit timestep lists are within it).
@@ -33,7 +35,8 @@ absl::Status CheckTimesteps(const std::vector<int>& timesteps);
 
 // The rules above for every field that is set, the image (required by
 // image-conditioned models (`type` kI2V), rejected by t2v models, its pixel
-// buffer matching its size), and an explicit timestep list: only with the
+// buffer matching its size), the last frame (required by flf2v models,
+// rejected by the others; flf2v also needs num_frames 81), and an explicit timestep list: only with the
 // step-distill sampler (or none), `steps` (if set) equal to its count.
 absl::Status CheckRequestRules(const GenerationRequest& request, ModelType type);
 

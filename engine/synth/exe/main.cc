@@ -1,4 +1,4 @@
-// videogen-make-tiny DIR [--type i2v|t2v] [--seed N] [--spm-train PATH]
+// videogen-make-tiny DIR [--type i2v|t2v|flf2v] [--seed N] [--spm-train PATH]
 // Writes the embedded tiny Wan2.1 model (random weights) in the official layout.
 // pipeline::EnsureTinyModel runs it to fill the model cache.
 #include <cstdio>
@@ -15,11 +15,16 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--type" && i + 1 < argc) {
       const std::string v = argv[++i];
-      if (v != "i2v" && v != "t2v") {
-        std::fprintf(stderr, "videogen-make-tiny: --type must be i2v or t2v\n");
+      if (v == "i2v") {
+        options.type = ModelType::kI2V;
+      } else if (v == "t2v") {
+        options.type = ModelType::kT2V;
+      } else if (v == "flf2v") {
+        options.type = ModelType::kFLF2V;
+      } else {
+        std::fprintf(stderr, "videogen-make-tiny: --type must be i2v, t2v or flf2v\n");
         return 2;
       }
-      options.type = v == "i2v" ? ModelType::kI2V : ModelType::kT2V;
     } else if (arg == "--seed" && i + 1 < argc) {
       options.seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (arg == "--spm-train" && i + 1 < argc) {
@@ -27,12 +32,12 @@ int main(int argc, char** argv) {
     } else if (dir.empty() && !arg.empty() && arg[0] != '-') {
       dir = arg;
     } else {
-      std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N] [--spm-train PATH]\n");
+      std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v|flf2v] [--seed N] [--spm-train PATH]\n");
       return 2;
     }
   }
   if (dir.empty()) {
-    std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v] [--seed N] [--spm-train PATH]\n");
+    std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v|flf2v] [--seed N] [--spm-train PATH]\n");
     return 2;
   }
   const absl::Status status = videogen::synth::WriteTinyModel(dir, options);

@@ -11,10 +11,6 @@ TEST(ModelFamilyTest, PresetsGiveTheirVariantNames) {
   for (const VariantPreset& preset : Wan21Presets()) {
     const models::WanConfig dit = preset.dit();
     auto d = DescribeWan21(dit);
-    if (dit.model_type == models::WanModelType::kFLF2V) {
-      EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << preset.name;
-      continue;
-    }
     ASSERT_TRUE(d.ok()) << d.status();
     EXPECT_EQ(d->variant, preset.name);
   }
@@ -49,15 +45,22 @@ TEST(ModelFamilyTest, ImageToVideoAddsClipAndI2VDefaults) {
   EXPECT_EQ(d->defaults.negative_prompt, kI2VNegativePrompt);
 }
 
-TEST(ModelFamilyTest, FirstLastFrameHasAPipelineButIsNotServedYet) {
+TEST(ModelFamilyTest, FirstLastFrameTakesTwoImagesAndTheFlf2vDefaults) {
   const models::WanConfig flf2v = models::WanConfig::FLF2V_14B();
   EXPECT_EQ(PipelineKindOf(flf2v), PipelineKind::kFirstLastFrameToVideo);
   EXPECT_EQ(PipelineKindOf(models::WanConfig::I2V_14B()), PipelineKind::kImageToVideo);
   EXPECT_EQ(PipelineKindOf(models::WanConfig::T2V_1_3B()), PipelineKind::kTextToVideo);
   auto d = DescribeWan21(flf2v);
-  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(d.status().message().rfind("dit: model_type flf2v", 0), 0u) << d.status();
-  EXPECT_NE(d.status().message().find("last-frame"), std::string::npos) << d.status();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->variant, "FLF2V-14B");
+  EXPECT_EQ(d->type, ModelType::kFLF2V);
+  EXPECT_EQ(d->pipeline, PipelineKind::kFirstLastFrameToVideo);
+  EXPECT_EQ(d->image_encoder, ImageEncoderKind::kClipVitH14);
+  // generate.py for flf2v-14B: 50 steps, shift 16; the 720P size.
+  EXPECT_EQ(d->defaults.steps, 50);
+  EXPECT_EQ(d->defaults.shift, 16.0);
+  EXPECT_EQ(d->defaults.max_area, 1280 * 720);
+  EXPECT_EQ(d->defaults.negative_prompt, kFLF2VNegativePrompt);
   // wan/configs/wan_i2v_14B.py's negative prompt with "镜头切换，" prepended (flf2v-14B).
   EXPECT_EQ(std::string(kFLF2VNegativePrompt), std::string("镜头切换，") + kI2VNegativePrompt);
 }

@@ -59,6 +59,24 @@ TEST(RequestRulesTest, ImageIsRequiredByImageModelsAndRejectedByT2V) {
   ExpectInvalid(CheckRequestRules(r, ModelType::kI2V), "image");
 }
 
+TEST(RequestRulesTest, LastFrameBelongsToFlf2vModelsWithEightyOneFrames) {
+  GenerationRequest r;
+  r.image = RgbImage{2, 2, std::vector<uint8_t>(12, 0)};
+  ExpectInvalid(CheckRequestRules(r, ModelType::kFLF2V), "last_frame");
+  r.last_image = RgbImage{3, 2, std::vector<uint8_t>(18, 0)};
+  EXPECT_TRUE(CheckRequestRules(r, ModelType::kFLF2V).ok());
+  ExpectInvalid(CheckRequestRules(r, ModelType::kI2V), "last_frame");
+  r.num_frames = 17;
+  ExpectInvalid(CheckRequestRules(r, ModelType::kFLF2V), "num_frames");
+  r.num_frames = kFirstLastFrameNumFrames;
+  EXPECT_TRUE(CheckRequestRules(r, ModelType::kFLF2V).ok());
+  r.last_image->rgb.resize(5);
+  ExpectInvalid(CheckRequestRules(r, ModelType::kFLF2V), "last_frame");
+  r.last_image.reset();
+  r.image.reset();
+  ExpectInvalid(CheckRequestRules(r, ModelType::kFLF2V), "image");
+}
+
 TEST(RequestRulesTest, DefaultsAreCheckedWithTheirFieldNames) {
   GenerationDefaults d;
   EXPECT_TRUE(CheckDefaults(d).ok());

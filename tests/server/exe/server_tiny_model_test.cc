@@ -115,6 +115,46 @@ TEST(ServerTinyModelTest, TextToVideoCancelEndsWithinOneStep) {
   EXPECT_THAT(rejected.status.error_message(), HasSubstr("image:"));
 }
 
+// tiny-flf2v: the first and last frame through RPC give an 81-frame video;
+// the last frame is required and the frame count is fixed, each refused
+// naming its field.
+TEST(ServerTinyModelTest, FirstLastFrameToVideoTakesBothFrames) {
+  auto server = ServerProcess::Start({"--model", "tiny-flf2v"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  const std::string image = ExampleImage();
+  ASSERT_FALSE(image.empty());
+  v1::GenerateVideoRequest request;
+  request.set_model("tiny-flf2v");
+  request.set_prompt("a boat crosses the river");
+  request.set_image(image);
+  request.set_last_frame(image);
+  request.set_steps(2);
+  request.set_seed(4);
+  JobStream s = Generate(*stub, request);
+  ASSERT_TRUE(s.status.ok()) << s.status.error_message();
+  ASSERT_NE(s.completed(), nullptr);
+  EXPECT_EQ(s.completed()->frames(), 81u);
+  auto probe = Probe(s.video);
+  EXPECT_EQ(probe["nb_read_frames"], "81");
+
+  v1::GenerateVideoRequest no_last = request;
+  no_last.clear_last_frame();
+  JobStream missing = Generate(*stub, no_last);
+  EXPECT_EQ(missing.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(missing.status.error_message(), HasSubstr("last_frame:"));
+  v1::GenerateVideoRequest short_video = request;
+  short_video.set_num_frames(17);
+  JobStream wrong = Generate(*stub, short_video);
+  EXPECT_EQ(wrong.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(wrong.status.error_message(), HasSubstr("num_frames:"));
+  v1::GenerateVideoRequest corrupt = request;
+  corrupt.set_last_frame(image.substr(0, image.size() / 2));
+  JobStream bad = Generate(*stub, corrupt);
+  EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.status.error_message(), HasSubstr("last_frame:"));
+}
+
 // A one-tensor F32 safetensors file (the LoRA below), written by hand.
 void WriteF32Safetensors(const std::string& path, const std::string& name, const std::vector<float>& values) {
   nlohmann::json header;
