@@ -271,6 +271,9 @@ void AddGenerateCommand(CLI::App& app, GenerateCommand& g) {
   g.guidance_opt = generate->add_option("--guidance", g.guidance, "Classifier-free guidance scale");
   g.shift_opt = generate->add_option("--shift", g.shift, "Flow-matching sigma shift");
   generate->add_option("--sampler", gen.sampler, "unipc, dpmpp, euler or step-distill (default: the model's)");
+  generate->add_option("--lora", gen.loras,
+                       "Per-request adapter NAME[:STRENGTH] loaded by the server (see `videogen models`); repeatable, "
+                       "applied in order");
   generate->add_option("--timesteps", gen.timesteps,
                        "Few-step sampling with a step-distilled model or LoRA: explicit timesteps, e.g. "
                        "1000,750,500,250 (implies --sampler step-distill; use --guidance 1 for one DiT pass per step)");
@@ -411,6 +414,13 @@ void PrintModel(std::ostream& out, const v1::Model& model) {
   out << "  resident: " << FormatBytes(resident);
   if (!groups.empty()) out << " = " << absl::StrJoin(groups, " + ");
   out << "\n";
+  if (model.adapters_size() != 0) {
+    std::vector<std::string> adapters;
+    for (const v1::LoadedAdapter& a : model.adapters()) {
+      adapters.push_back(absl::StrCat(a.name(), " (", FormatBytes(a.bytes()), ")"));
+    }
+    out << "  adapters: " << absl::StrJoin(adapters, ", ") << " (--lora NAME[:STRENGTH])\n";
+  }
   if (model.has_plan()) {
     const v1::MemoryPlan& plan = model.plan();
     out << "  plan:     " << (plan.offload_mode().empty() ? "-" : plan.offload_mode());

@@ -104,6 +104,20 @@ absl::StatusOr<v1::GenerateVideoRequest> BuildGenerateRequest(const GenerateFlag
     ASSIGN_OR_RETURN(const v1::Sampler sampler, ParseSampler(flags.sampler));
     request.set_sampler(sampler);
   }
+  for (const std::string& lora : flags.loras) {
+    v1::AdapterUse* adapter = request.add_adapters();
+    const size_t colon = lora.rfind(':');
+    double strength = 0;
+    if (colon != std::string::npos && absl::SimpleAtod(lora.substr(colon + 1), &strength)) {
+      adapter->set_name(lora.substr(0, colon));
+      adapter->set_strength(strength);
+    } else {
+      adapter->set_name(lora);
+    }
+    if (adapter->name().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("lora: \"", lora, "\" names no adapter (NAME[:STRENGTH])"));
+    }
+  }
   if (!flags.timesteps.empty()) {
     for (absl::string_view part : absl::StrSplit(flags.timesteps, ',')) {
       uint32_t t = 0;

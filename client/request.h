@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -50,6 +51,7 @@ struct GenerateFlags {
   std::optional<double> shift;
   std::string sampler;                 // "" = model default
   std::string timesteps;               // "1000,750,500,250": few-step sampling; "" = model default
+  std::vector<std::string> loras;      // per-request adapters, "NAME" or "NAME:STRENGTH"
   std::optional<uint64_t> seed;
   std::string format;                  // "" = from the output extension
   std::optional<uint32_t> quality;

@@ -5,6 +5,8 @@
 #include <c10/core/DeviceGuard.h>
 #include <c10/core/InferenceMode.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/common/cuda_memory.h"
 #include "engine/common/host_memory.h"
 #include "engine/common/status_macros.h"
@@ -32,19 +34,33 @@ int CudaIndex(const torch::Device& device) { return device.has_index() ? device.
 absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const ModelLoadOptions& options) {
   ASSIGN_OR_RETURN(LoadedModel model, LoadWanModel(options));
   ASSIGN_OR_RETURN(std::unique_ptr<WanPipeline> pipe, WanPipeline::Create(std::move(model.parts)));
+  models::WanModel dit = pipe->parts().dit;  // a handle on the shared module
+  auto side_paths = std::make_unique<lora::SidePathTargets>(*dit);
+  for (const auto& [name, adapter] : model.adapters) RETURN_IF_ERROR(side_paths->CheckServable(*adapter));
   return std::unique_ptr<WanGenerator>(new WanGenerator(std::move(pipe), std::move(model.descriptor),
-                                                        std::move(model.description), options.load.device));
+                                                        std::move(model.description), options.load.device,
+                                                        std::move(model.adapters), std::move(side_paths)));
 }
 
 WanGenerator::WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescriptor descriptor,
-                           ModelDescription description, torch::Device device)
+                           ModelDescription description, torch::Device device, AdapterMap adapters,
+                           std::unique_ptr<lora::SidePathTargets> side_paths)
     : pipeline_(std::move(pipeline)),
       descriptor_(std::move(descriptor)),
       description_(std::move(description)),
-      device_(device) {}
+      device_(device),
+      adapters_(std::move(adapters)),
+      side_paths_(std::move(side_paths)) {}
 
 absl::Status WanGenerator::Validate(const GenerationRequest& request) const {
   RETURN_IF_ERROR(CheckRequestRules(request, description_.type));
+  for (const AdapterUse& use : request.adapters) {
+    if (adapters_.count(use.name) != 0) continue;
+    std::vector<std::string> names;
+    for (const auto& [name, adapter] : adapters_) names.push_back(name);
+    return absl::InvalidArgumentError(absl::StrCat("adapters: unknown adapter '", use.name, "' (loaded: ",
+                                                   names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
+  }
   return Geometry(request).status();
 }
 
@@ -100,7 +116,12 @@ absl::StatusOr<GeneratedVideo> WanGenerator::Generate(const GenerationRequest& r
                                                       const CancelToken& cancel) {
   RETURN_IF_ERROR(Validate(request));
   ASSIGN_OR_RETURN(const PipelineRequest p, TorchCall("request", [&] { return ToPipelineRequest(request); }));
-  ASSIGN_OR_RETURN(const torch::Tensor video, pipeline_->Run(p, progress, &cancel));
+  std::vector<lora::AppliedLora> adapters;
+  for (const AdapterUse& use : request.adapters) adapters.push_back({adapters_.at(use.name), use.strength});
+  RETURN_IF_ERROR(side_paths_->Apply(adapters));
+  absl::StatusOr<torch::Tensor> run = pipeline_->Run(p, progress, &cancel);
+  side_paths_->Clear();  // the next request starts from the base weights
+  ASSIGN_OR_RETURN(const torch::Tensor video, std::move(run));
   ASSIGN_OR_RETURN(const torch::Tensor frames, TorchCall("frames", [&] { return VideoToFramesU8(video.cpu()); }));
   GeneratedVideo out;
   out.frames = static_cast<int>(frames.size(0));

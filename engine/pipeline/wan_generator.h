@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "engine/lora/side_paths.h"
 #include "engine/pipeline/api/generator.h"
 #include "engine/pipeline/conditioning.h"
 #include "engine/pipeline/model_family.h"
@@ -22,7 +24,8 @@ namespace videogen::pipeline {
 // Thread safety: as VideoGenerator (Generate by one thread at a time).
 class WanGenerator final : public VideoGenerator {
  public:
-  // Loads the model (LoadWanModel, with its errors) and builds its pipeline.
+  // Loads the model (LoadWanModel, with its errors) and builds its pipeline;
+  // InvalidArgument naming an adapter that cannot run as a side path.
   static absl::StatusOr<std::unique_ptr<WanGenerator>> Create(const ModelLoadOptions& options);
 
   const ModelDescription& description() const override { return description_; }
@@ -42,8 +45,9 @@ class WanGenerator final : public VideoGenerator {
   const WanPipeline& pipeline() const { return *pipeline_; }
 
  private:
+  using AdapterMap = std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>;
   WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescriptor descriptor, ModelDescription description,
-               torch::Device device);
+               torch::Device device, AdapterMap adapters, std::unique_ptr<lora::SidePathTargets> side_paths);
 
   // The latent geometry of `request` with the defaults applied.
   absl::StatusOr<LatentGeometry> Geometry(const GenerationRequest& request) const;
@@ -56,6 +60,9 @@ class WanGenerator final : public VideoGenerator {
   const ModelDescriptor descriptor_;
   const ModelDescription description_;
   const torch::Device device_;
+  const AdapterMap adapters_;
+  // The DiT's linear layers; mutated only by Generate (one request at a time).
+  const std::unique_ptr<lora::SidePathTargets> side_paths_;
 };
 
 }  // namespace videogen::pipeline

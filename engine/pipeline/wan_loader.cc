@@ -136,6 +136,22 @@ absl::StatusOr<WanPipelineParts> LoadParts(const io::ModelFiles& files, const mo
   return parts;
 }
 
+// The per-request adapters, read against the (merged) DiT checkpoint.
+absl::StatusOr<std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>> ReadAdapters(
+    const std::vector<NamedAdapterFile>& files, const io::TensorSource& dit) {
+  std::map<std::string, std::shared_ptr<const lora::LoraAdapter>> adapters;
+  for (const NamedAdapterFile& f : files) {
+    if (f.name.empty() || adapters.count(f.name) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("adapters: name '", f.name, "' is empty or given twice"));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> file, io::OpenCheckpoint(f.path));
+    ASSIGN_OR_RETURN(const lora::LoraConvention convention, lora::DetectLoraConvention(*file));
+    ASSIGN_OR_RETURN(lora::LoraAdapter adapter, lora::LoraAdapter::Read(*file, convention, dit, f.name));
+    adapters[f.name] = std::make_shared<const lora::LoraAdapter>(std::move(adapter));
+  }
+  return adapters;
+}
+
 // The ListModels view of a model before loading: id, variant, description, defaults.
 absl::StatusOr<ModelDescription> Describe(const ModelLoadOptions& options, const io::ModelFiles& files,
                           const ModelDescriptor& descriptor, const ModelOverrides& overrides) {
@@ -202,6 +218,8 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
   ASSIGN_OR_RETURN(sources.dit, OpenComponent(files, files.dit, io::ComfyComponent::kDit));
   ASSIGN_OR_RETURN(const models::WanConfig dit_config, ResolveDitConfig(files, overrides, *sources.dit));
   ASSIGN_OR_RETURN(sources.dit, lora::MergeLoraFiles(std::move(sources.dit), options.loras));
+  using AdapterMap = std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>;
+  ASSIGN_OR_RETURN(AdapterMap adapters, ReadAdapters(options.adapters, *sources.dit));
 
   LoadedModel model;
   ASSIGN_OR_RETURN(model.descriptor, DescribeWan21(dit_config));
@@ -212,6 +230,8 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
                    PlanLoad(Headers(files, dit_config, sources), model.description.defaults, options.load));
   ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, overrides, std::move(sources), plan));
   model.description.resident = AllResidentGroups(model.parts);
+  for (const auto& [name, adapter] : adapters) model.description.adapters.push_back({name, adapter->bytes()});
+  model.adapters = std::move(adapters);
   model.description.plan = plan.summary;
   return model;
 }

@@ -9,6 +9,8 @@
 // Running the model is WanGenerator's (wan_generator.h).
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,11 @@
 
 namespace videogen::pipeline {
 
+struct NamedAdapterFile {
+  std::string name;
+  std::string path;
+};
+
 struct ModelLoadOptions {
   std::string model_dir;
   // The id requests name; "" = the directory's base name.
@@ -32,6 +39,9 @@ struct ModelLoadOptions {
   // LoRAs merged into the DiT while it loads, in order (--lora), before any
   // fp8 quantization (engine/lora/merged_source.h).
   std::vector<lora::LoraFileSpec> loras;
+  // Adapters loaded at start for per-request use (--adapter NAME=PATH): read
+  // against the DiT; applied as side paths when a request names them.
+  std::vector<NamedAdapterFile> adapters;
 };
 
 struct LoadedModel {
@@ -39,13 +49,16 @@ struct LoadedModel {
   // What ListModels reports: id, variant, defaults, resident bytes, the plan.
   ModelDescription description;
   WanPipelineParts parts;
+  // The per-request adapters, by name.
+  std::map<std::string, std::shared_ptr<const lora::LoraAdapter>> adapters;
 };
 
 // Errors: FailedPrecondition (before anything is loaded) when the model does
 // not fit the budgets, saying what is short by how much; NotFound /
 // InvalidArgument naming the missing or mismatched file, tensor, config key or
 // placement entry; DataLoss for corrupt files; ResourceExhausted when memory
-// runs out while loading.
+// runs out while loading. InvalidArgument("adapters: ...") for a duplicate or
+// empty adapter name, and the LoRA readers' errors naming the file and key.
 absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options);
 
 // Bytes of the parameters and buffers of `module`, grouped by dtype and device

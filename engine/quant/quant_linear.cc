@@ -51,8 +51,26 @@ torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
   // x: [..., in] -> [..., out]
   const torch::ScalarType dtype = compute_dtype();
   const torch::Tensor b = bias.defined() ? bias.to(dtype) : torch::Tensor();
-  if (!is_fp8()) return at::linear(x.to(dtype), weight, b);
-  return at::linear(x.to(dtype), DecodeE4M3Tensor(weight, scale_, dtype), b);
+  const torch::Tensor xc = x.to(dtype);
+  torch::Tensor y = is_fp8() ? at::linear(xc, DecodeE4M3Tensor(weight, scale_, dtype), b) : at::linear(xc, weight, b);
+  for (const LowRankPath& p : side_paths_) y = y + at::linear(at::linear(xc, p.down), p.up) * p.scale;
+  return y;
+}
+
+absl::Status QuantLinearImpl::SetSidePaths(std::vector<LowRankPath> paths) {
+  const torch::ScalarType dtype = compute_dtype();
+  for (LowRankPath& p : paths) {
+    if (!p.down.defined() || !p.up.defined() || p.down.dim() != 2 || p.up.dim() != 2 ||
+        p.down.size(1) != options_.in_features || p.up.size(0) != options_.out_features ||
+        p.up.size(1) != p.down.size(0)) {
+      return absl::InvalidArgumentError(absl::StrCat("side path: expected down [r, ", options_.in_features,
+                                                     "] and up [", options_.out_features, ", r]"));
+    }
+    p.down = p.down.to(weight.device(), dtype);
+    p.up = p.up.to(weight.device(), dtype);
+  }
+  side_paths_ = std::move(paths);
+  return absl::OkStatus();
 }
 
 }  // namespace videogen::quant

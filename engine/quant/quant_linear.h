@@ -7,6 +7,8 @@
 // quant::Fp8Policy.
 #pragma once
 
+#include <vector>
+
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
@@ -27,6 +29,14 @@ struct QuantLinearOptions {
   ParamInit init = ParamInit::kRandom;
 };
 
+// A low-rank side path beside the frozen (possibly fp8) weight, as PEFT's
+// LoraLayer: forward adds (x down^T) up^T * scale. down [r, in], up [out, r].
+struct LowRankPath {
+  torch::Tensor down;
+  torch::Tensor up;
+  double scale = 1.0;
+};
+
 // Not thread-safe to modify; forward() may run concurrently once loaded.
 // Do not call Module::to(dtype) on a model holding fp8 layers: it would
 // convert the codes as numbers. Load with the wanted dtype instead.
@@ -36,8 +46,15 @@ class QuantLinearImpl : public torch::nn::Module {
   QuantLinearImpl(int64_t in_features, int64_t out_features, ParamInit init = ParamInit::kRandom)
       : QuantLinearImpl(QuantLinearOptions{in_features, out_features, true, init}) {}
 
-  // x: [..., in] (any float dtype; cast to compute_dtype()) -> [..., out]
+  // x: [..., in] (any float dtype; cast to compute_dtype()) -> [..., out],
+  // plus the side paths (in the compute dtype).
   torch::Tensor forward(const torch::Tensor& x);
+
+  // Replaces the side paths (empty: none); their tensors are converted to the
+  // compute dtype and the weight's device. InvalidArgument on a shape
+  // mismatch. Not thread-safe: call between forwards (per request).
+  absl::Status SetSidePaths(std::vector<LowRankPath> paths);
+  size_t num_side_paths() const { return side_paths_.size(); }
 
   // Takes over `weight` (shape [out, in]) as the resident fp8 weight; later
   // calls compute in `compute_dtype`. InvalidArgument on a shape mismatch.
@@ -58,6 +75,7 @@ class QuantLinearImpl : public torch::nn::Module {
   QuantLinearOptions options_;
   float scale_ = 1.0f;
   torch::ScalarType fp8_compute_dtype_ = torch::kFloat32;
+  std::vector<LowRankPath> side_paths_;
 };
 TORCH_MODULE(QuantLinear);
 

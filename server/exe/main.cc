@@ -98,6 +98,9 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--lora", f.model.loras,
                  "LoRA file merged into the DiT at load, PATH[:STRENGTH] (default strength 1); repeatable, applied "
                  "in order (ComfyUI/lightx2v, kohya/musubi and diffusers/PEFT key conventions)");
+  app.add_option("--adapter", f.model.adapters,
+                 "LoRA loaded at start for per-request use, NAME=PATH; requests select it by name (the CLI's "
+                 "--lora NAME[:STRENGTH]) and it runs beside the base weights (low-rank pairs only); repeatable");
   app.add_option("--gpu-memory", f.model.gpu_memory, "GPU memory budget per device, e.g. 24GiB (default: free memory)")
       ->transform(CLI::AsSizeValue(false));
   app.add_option("--host-memory", f.model.host_memory, "Host memory budget, e.g. 32GiB (default: MemTotal / cgroup)")

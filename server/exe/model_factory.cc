@@ -26,6 +26,13 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFla
     ASSIGN_OR_RETURN(lora::LoraFileSpec spec, lora::ParseLoraFileSpec(flag));
     options.loras.push_back(std::move(spec));
   }
+  for (const std::string& flag : flags.adapters) {
+    const size_t eq = flag.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("adapter: '", flag, "' is not NAME=PATH"));
+    }
+    options.adapters.push_back({flag.substr(0, eq), flag.substr(eq + 1)});
+  }
   options.load.gpu_memory = flags.gpu_memory;
   options.load.host_memory = flags.host_memory;
   ASSIGN_OR_RETURN(options.load.device, TorchCall(absl::StrCat("devices: ", device), [&] { return torch::Device(device); }));

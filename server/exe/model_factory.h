@@ -44,6 +44,8 @@ struct ModelFlags {
   std::string placement;
   // --lora PATH[:STRENGTH], repeatable: LoRA files merged into the DiT at load, in order.
   std::vector<std::string> loras;
+  // --adapter NAME=PATH, repeatable: LoRAs loaded at start that requests select by name.
+  std::vector<std::string> adapters;
   uint64_t gpu_memory = 0;
   uint64_t host_memory = 0;
   // Fake models only: simulated time per denoising step (also the warm-up).

@@ -59,6 +59,8 @@ void ServerMetrics::SetModel(const pipeline::ModelDescription& model) {
     resident[{ComponentName(g.component), StorageDTypeName(g.dtype), DeviceName(g.device)}] +=
         static_cast<double>(g.bytes);
   }
+  // Per-request adapters: fp32 tensors on the host, one series for all of them.
+  for (const auto& a : model.adapters) resident[{"lora", "fp32", "cpu"}] += static_cast<double>(a.bytes);
   for (const auto& [key, bytes] : resident) {
     resident_
         .Add({{"model", model.id},

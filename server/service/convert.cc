@@ -104,6 +104,7 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const
   if (r.has_guidance_scale()) g.guidance_scale = r.guidance_scale();
   if (r.has_shift()) g.shift = r.shift();
   if (r.sampler() != v1::SAMPLER_UNSPECIFIED) g.sampler = ToSampler(r.sampler());
+  for (const v1::AdapterUse& a : r.adapters()) g.adapters.push_back({a.name(), a.has_strength() ? a.strength() : 1.0});
   for (uint32_t t : r.timesteps()) g.timesteps.push_back(static_cast<int>(std::min<uint32_t>(t, 1u << 30)));
   g.seed = r.has_seed() ? r.seed() : seed_if_absent;
   spec.output.format = r.format() == v1::WEBM_VP9 ? jobs::OutputFormat::kWebmVp9 : jobs::OutputFormat::kMp4H264;
@@ -207,6 +208,11 @@ void ToProto(const pipeline::ModelDescription& m, ModelState state, v1::Model* o
     (*out->mutable_plan()->mutable_predicted_peak_bytes())[DeviceName(device)] = bytes;
   }
   out->mutable_plan()->set_summary(m.plan.summary);
+  for (const pipeline::LoadedAdapter& a : m.adapters) {
+    v1::LoadedAdapter* adapter = out->add_adapters();
+    adapter->set_name(a.name);
+    adapter->set_bytes(a.bytes);
+  }
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {

@@ -16,6 +16,8 @@ struct RequestLimits {
   double max_fps = 120.0;   // fps in (0, max_fps]
   int max_priority = 1000;  // priority in [-max_priority, max_priority]
   size_t max_client_request_id_bytes = 128;
+  size_t max_adapters = 8;              // per-request adapters
+  size_t max_adapter_name_bytes = 128;
   // Input image: encoded bytes and header dimensions, checked before decoding.
   size_t max_image_bytes = 32u << 20;
   int max_image_width = 4096;

@@ -60,6 +60,13 @@ absl::Status ValidateRequest(const v1::GenerateVideoRequest& r, const RequestLim
   if (r.has_num_frames()) RETURN_IF_ERROR(CheckCap("num_frames", r.num_frames(), limits.max_frames));
   if (r.has_steps()) RETURN_IF_ERROR(CheckCap("steps", r.steps(), limits.max_steps));
   RETURN_IF_ERROR(CheckCap("timesteps", r.timesteps_size(), limits.max_steps));
+  RETURN_IF_ERROR(CheckCap("adapters", r.adapters_size(), limits.max_adapters));
+  for (const v1::AdapterUse& a : r.adapters()) {
+    if (a.name().size() > limits.max_adapter_name_bytes) {
+      return Invalid("adapters", absl::StrCat("a name of ", a.name().size(), " bytes exceeds the limit of ",
+                                              limits.max_adapter_name_bytes));
+    }
+  }
   // The fps of the encoded video: the service's, not the model's.
   if (r.has_fps() && !(std::isfinite(r.fps()) && r.fps() > 0 && r.fps() <= limits.max_fps)) {
     return Invalid("fps", absl::StrCat(r.fps(), " is outside (0, ", limits.max_fps, "]"));

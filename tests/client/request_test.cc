@@ -93,9 +93,15 @@ TEST(BuildGenerateRequestTest, CopiesEveryFlag) {
   f.priority = -3;
   f.request_id = "abc";
   f.timesteps = "1000, 750,500,250";
+  f.loras = {"style:0.8", "detail"};
   absl::StatusOr<v1::GenerateVideoRequest> r = BuildGenerateRequest(f);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->timesteps(), ::testing::ElementsAre(1000u, 750u, 500u, 250u));
+  ASSERT_EQ(r->adapters_size(), 2);
+  EXPECT_EQ(r->adapters(0).name(), "style");
+  EXPECT_DOUBLE_EQ(r->adapters(0).strength(), 0.8);
+  EXPECT_EQ(r->adapters(1).name(), "detail");
+  EXPECT_FALSE(r->adapters(1).has_strength());
   EXPECT_EQ(r->model(), "tiny-i2v");
   EXPECT_TRUE(r->has_negative_prompt());
   EXPECT_EQ(r->width(), 832u);

@@ -39,6 +39,13 @@ struct RgbImage {
   std::vector<uint8_t> rgb;
 };
 
+// A per-request adapter: a LoRA loaded at start under `name`, applied as a
+// side path at `strength` (ModelDescription::adapters lists them).
+struct AdapterUse {
+  std::string name;
+  double strength = 1.0;
+};
+
 // What to generate. Fields left unset take the model's defaults
 // (ModelDescription::defaults).
 struct GenerationRequest {
@@ -58,6 +65,8 @@ struct GenerationRequest {
   // they imply the step-distill sampler and steps = their count. Empty: the
   // model's default list (if it has one) or `steps` evenly spaced.
   std::vector<int> timesteps;
+  // Per-request adapters, applied in order beside the resident weights.
+  std::vector<AdapterUse> adapters;
   uint64_t seed = 0;                           // the caller chooses it when the client did not
 };
 
@@ -91,6 +100,12 @@ struct PlanSummary {
   std::string summary;                        // one human-readable paragraph
 };
 
+// An adapter loaded at start that requests may select (AdapterUse).
+struct LoadedAdapter {
+  std::string name;
+  uint64_t bytes = 0;  // its tensors, held on the host
+};
+
 struct ModelDescription {
   std::string id;          // what requests name in `model`
   ModelType type = ModelType::kT2V;
@@ -98,6 +113,7 @@ struct ModelDescription {
   std::string description;
   GenerationDefaults defaults;
   std::vector<ResidentGroup> resident;
+  std::vector<LoadedAdapter> adapters;
   PlanSummary plan;
 };
 

@@ -58,6 +58,21 @@ absl::Status CheckMaxArea(int64_t max_area) {
   return absl::OkStatus();
 }
 
+absl::Status CheckAdapters(const std::vector<AdapterUse>& adapters) {
+  for (size_t i = 0; i < adapters.size(); ++i) {
+    const AdapterUse& a = adapters[i];
+    if (a.name.empty()) return Invalid("adapters", absl::StrCat("entry ", i, " has no name"));
+    if (!std::isfinite(a.strength) || std::fabs(a.strength) > kMaxAdapterStrength) {
+      return Invalid("adapters", absl::StrCat("strength ", a.strength, " of '", a.name, "' is outside [-",
+                                              kMaxAdapterStrength, ", ", kMaxAdapterStrength, "]"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (adapters[j].name == a.name) return Invalid("adapters", absl::StrCat("'", a.name, "' is given twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckTimesteps(const std::vector<int>& timesteps) {
   for (size_t i = 0; i < timesteps.size(); ++i) {
     const int t = timesteps[i];
@@ -93,6 +108,7 @@ absl::Status CheckRequestRules(const GenerationRequest& r, ModelType type) {
   if (r.steps) RETURN_IF_ERROR(CheckSteps(*r.steps));
   if (r.guidance_scale) RETURN_IF_ERROR(CheckGuidanceScale(*r.guidance_scale));
   if (r.shift) RETURN_IF_ERROR(CheckShift(*r.shift));
+  RETURN_IF_ERROR(CheckAdapters(r.adapters));
   if (!r.timesteps.empty()) {
     RETURN_IF_ERROR(CheckTimesteps(r.timesteps));
     if (r.sampler && *r.sampler != Sampler::kStepDistill) {

@@ -30,6 +30,10 @@ absl::Status CheckShift(double shift);                          // finite, in (0
 absl::Status CheckNumFrames(int64_t num_frames);                // 4n + 1, n >= 0
 absl::Status CheckSize(const char* field, int64_t pixels);      // a positive multiple of 16
 absl::Status CheckMaxArea(int64_t max_area);                    // >= 256
+// Adapter strengths are finite in [-10, 10].
+inline constexpr double kMaxAdapterStrength = 10.0;
+// Names non-empty and distinct, strengths within the bound.
+absl::Status CheckAdapters(const std::vector<AdapterUse>& adapters);
 // Strictly decreasing in [1, 1000] (empty is fine).
 absl::Status CheckTimesteps(const std::vector<int>& timesteps);
 

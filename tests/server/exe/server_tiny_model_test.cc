@@ -155,21 +155,41 @@ TEST(ServerTinyModelTest, FirstLastFrameToVideoTakesBothFrames) {
   EXPECT_THAT(bad.status.error_message(), HasSubstr("last_frame:"));
 }
 
-// A one-tensor F32 safetensors file (the LoRA below), written by hand.
-void WriteF32Safetensors(const std::string& path, const std::string& name, const std::vector<float>& values) {
+struct F32Tensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  float value = 0;  // every element
+};
+
+// An F32 safetensors file of constant tensors (the LoRAs below), written by hand.
+void WriteF32Safetensors(const std::string& path, const std::vector<F32Tensor>& tensors) {
   nlohmann::json header;
-  header[name] = {{"dtype", "F32"}, {"shape", {values.size()}}, {"data_offsets", {0, values.size() * 4}}};
+  std::vector<float> data;
+  for (const F32Tensor& t : tensors) {
+    int64_t n = 1;
+    for (int64_t d : t.shape) n *= d;
+    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {data.size() * 4, (data.size() + n) * 4}}};
+    data.insert(data.end(), static_cast<size_t>(n), t.value);
+  }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
   const uint64_t n = text.size();
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(&n), 8);
   out << text;
-  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
 }
 
-// One video of the tiny t2v model served with `extra` flags: its sha256.
-std::string TinyT2VVideo(const std::vector<std::string>& extra) {
+// The tiny t2v model's config.json (in the cache once a server has started it).
+nlohmann::json TinyT2VConfig() {
+  const char* cache = std::getenv("VIDEOGEN_CACHE_DIR");
+  std::ifstream config(std::string(cache != nullptr ? cache : "") + "/tiny-t2v-2025/config.json");
+  return config.good() ? nlohmann::json::parse(config) : nlohmann::json::object();
+}
+
+// One video of the tiny t2v model served with `extra` flags, the request
+// naming `adapters`: its sha256 ("" and a test failure when it fails).
+std::string TinyT2VVideo(const std::vector<std::string>& extra, const std::vector<v1::AdapterUse>& adapters = {}) {
   std::vector<std::string> args = {"--model", "tiny-t2v"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto server = ServerProcess::Start(args);
@@ -184,6 +204,7 @@ std::string TinyT2VVideo(const std::vector<std::string>& extra) {
   request.set_width(32);
   request.set_height(32);
   request.set_seed(5);
+  for (const v1::AdapterUse& a : adapters) *request.add_adapters() = a;
   JobStream s = Generate(*stub, request);
   EXPECT_TRUE(s.status.ok()) << s.status.error_message();
   return s.completed() != nullptr ? s.completed()->sha256() : "";
@@ -199,11 +220,11 @@ TEST(ServerTinyModelTest, LoraMergedAtLoadChangesTheVideoByItsStrength) {
   // on the DiT's output projection (out_dim x patch 1x2x2 features).
   const char* cache = std::getenv("VIDEOGEN_CACHE_DIR");
   ASSERT_NE(cache, nullptr);
-  std::ifstream config(std::string(cache) + "/tiny-t2v-2025/config.json");
-  ASSERT_TRUE(config.good());
-  const int head = nlohmann::json::parse(config).value("out_dim", 16) * 4;
+  const nlohmann::json config = TinyT2VConfig();
+  ASSERT_TRUE(config.contains("out_dim")) << config.dump();
+  const int64_t head = config.value("out_dim", 16) * 4;
   const std::string lora = std::string(cache) + "/server_test_lora.safetensors";
-  WriteF32Safetensors(lora, "diffusion_model.head.head.diff_b", std::vector<float>(head, 0.5f));
+  WriteF32Safetensors(lora, {{"diffusion_model.head.head.diff_b", {head}, 0.5f}});
 
   EXPECT_EQ(TinyT2VVideo({"--lora", lora + ":0"}), base);
   const std::string merged = TinyT2VVideo({"--lora", lora + ":1"});
@@ -211,10 +232,61 @@ TEST(ServerTinyModelTest, LoraMergedAtLoadChangesTheVideoByItsStrength) {
   EXPECT_NE(merged, base);
 
   const std::string bad = std::string(cache) + "/server_test_bad_lora.safetensors";
-  WriteF32Safetensors(bad, "diffusion_model.blocks.0.norm9.diff", std::vector<float>(head, 0.5f));
+  WriteF32Safetensors(bad, {{"diffusion_model.blocks.0.norm9.diff", {head}, 0.5f}});
   auto refused = ServerProcess::Start({"--model", "tiny-t2v", "--lora", bad});
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("diffusion_model.blocks.0.norm9.diff"));
+}
+
+// --adapter NAME=PATH loads a LoRA that requests select by name: strength 0
+// is the base video, 1 another one, and the same server serves both; an
+// unknown name is INVALID_ARGUMENT naming `adapters`.
+TEST(ServerTinyModelTest, PerRequestAdaptersShareOneServer) {
+  const std::string base = TinyT2VVideo({});
+  ASSERT_FALSE(base.empty());
+  const nlohmann::json config = TinyT2VConfig();
+  const int64_t dim = config.value("dim", 0);
+  ASSERT_GT(dim, 0) << config.dump();
+  const std::string lora = std::string(std::getenv("VIDEOGEN_CACHE_DIR")) + "/server_test_adapter.safetensors";
+  WriteF32Safetensors(lora, {{"diffusion_model.blocks.0.ffn.2.lora_down.weight", {2, dim * 2}, 0.05f},
+                             {"diffusion_model.blocks.0.ffn.2.lora_up.weight", {dim, 2}, 0.05f}});
+  auto use = [](const std::string& name, double strength) {
+    v1::AdapterUse a;
+    a.set_name(name);
+    a.set_strength(strength);
+    return a;
+  };
+  auto server = ServerProcess::Start({"--model", "tiny-t2v", "--adapter", "style=" + lora});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  grpc::ClientContext list_ctx;
+  v1::ListModelsResponse models;
+  ASSERT_TRUE(stub->ListModels(&list_ctx, v1::ListModelsRequest(), &models).ok());
+  ASSERT_EQ(models.models(0).adapters_size(), 1);
+  EXPECT_EQ(models.models(0).adapters(0).name(), "style");
+
+  auto generate = [&](const std::vector<v1::AdapterUse>& adapters) {
+    v1::GenerateVideoRequest request;
+    request.set_model("tiny-t2v");
+    request.set_prompt("waves");
+    request.set_steps(2);
+    request.set_num_frames(1);
+    request.set_width(32);
+    request.set_height(32);
+    request.set_seed(5);
+    for (const v1::AdapterUse& a : adapters) *request.add_adapters() = a;
+    return Generate(*stub, request);
+  };
+  JobStream off = generate({use("style", 0)});
+  JobStream on = generate({use("style", 1)});
+  JobStream plain = generate({});
+  ASSERT_TRUE(off.status.ok() && on.status.ok() && plain.status.ok()) << on.status.error_message();
+  EXPECT_EQ(off.completed()->sha256(), base);
+  EXPECT_NE(on.completed()->sha256(), base);
+  EXPECT_EQ(plain.completed()->sha256(), base);  // side paths are cleared after each request
+  JobStream unknown = generate({use("nope", 1)});
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(unknown.status.error_message(), HasSubstr("adapters:"));
 }
 
 }  // namespace

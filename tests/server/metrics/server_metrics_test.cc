@@ -51,6 +51,7 @@ TEST(ServerMetricsTest, DevicesModelsAndWorkers) {
                     {Component::kT5, Precision::kFp32, Device::Cpu(), 7},
                     {Component::kDit, Precision::kFp8, Device::Cuda(0), 3}};
   model.plan.predicted_peak[Device::Cuda(0)] = 999;
+  model.adapters = {{"style", 40}, {"detail", 2}};
   metrics.SetModel(model);
   metrics.UpdateDeviceMemory({{Device::Cuda(0), 10, 80, 20}});
   metrics.OnWorkerState(Device::Cuda(0), jobs::WorkerState::kWarming);
@@ -63,6 +64,9 @@ TEST(ServerMetricsTest, DevicesModelsAndWorkers) {
   EXPECT_THAT(
       text,
       HasSubstr("videogen_model_resident_bytes{component=\"dit\",device=\"cuda:0\",dtype=\"fp8_e4m3fn\",model=\"m\"} 3"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("videogen_model_resident_bytes{component=\"lora\",device=\"cpu\",dtype=\"fp32\",model=\"m\"} 42"));
   EXPECT_THAT(text, HasSubstr("videogen_planned_peak_bytes{device=\"cuda:0\",model=\"m\"} 999"));
   EXPECT_THAT(text, HasSubstr("videogen_device_memory_used_bytes{device=\"cuda:0\"} 10"));
   EXPECT_THAT(text, HasSubstr("videogen_device_memory_total_bytes{device=\"cuda:0\"} 80"));
