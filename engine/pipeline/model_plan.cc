@@ -1,5 +1,7 @@
 #include "engine/pipeline/model_plan.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/common/cuda_memory.h"
 #include "engine/common/status_macros.h"
@@ -26,6 +28,7 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
                                   const LoadPlanOptions& options) {
   memory::Budgets budgets = memory::DetectBudgets(options.gpu_memory);
   if (options.host_memory != 0) budgets.host_bytes = options.host_memory;
+  budgets.host_bytes -= std::min(budgets.host_bytes, options.reserved_host_bytes);
   if (options.device.is_cuda() && options.gpu_memory == 0) {
     ASSIGN_OR_RETURN(const CudaMemoryInfo cuda, QueryCudaMemory(options.device.has_index() ? options.device.index() : 0));
     budgets.gpu_bytes = cuda.total - cuda.used + cuda.reserved;  // free now, plus what this process may reuse

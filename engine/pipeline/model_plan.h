@@ -28,6 +28,9 @@ struct LoadPlanOptions {
   // from /proc/meminfo + the cgroup limit.
   uint64_t gpu_memory = 0;
   uint64_t host_memory = 0;
+  // Host bytes held besides the planned components (the per-request
+  // adapters): taken off the host budget before planning.
+  uint64_t reserved_host_bytes = 0;
 };
 
 // How one component is loaded.

@@ -226,8 +226,9 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
   ASSIGN_OR_RETURN(model.description, Describe(options, files, model.descriptor, overrides));
   // Every component is opened (headers only) and planned before any weight is read.
   RETURN_IF_ERROR(OpenEncoders(files, model.descriptor, sources));
-  ASSIGN_OR_RETURN(const LoadPlan plan,
-                   PlanLoad(Headers(files, dit_config, sources), model.description.defaults, options.load));
+  LoadPlanOptions load = options.load;
+  for (const auto& [name, adapter] : adapters) load.reserved_host_bytes += adapter->bytes();
+  ASSIGN_OR_RETURN(const LoadPlan plan, PlanLoad(Headers(files, dit_config, sources), model.description.defaults, load));
   ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, overrides, std::move(sources), plan));
   model.description.resident = AllResidentGroups(model.parts);
   for (const auto& [name, adapter] : adapters) model.description.adapters.push_back({name, adapter->bytes()});

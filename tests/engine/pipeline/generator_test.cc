@@ -173,6 +173,22 @@ TEST_F(GeneratorTest, RefusesBeforeLoadingWhenTheHostBudgetIsTooSmall) {
   EXPECT_NE(gen.status().message().find("host"), std::string::npos) << gen.status();
 }
 
+// Host memory held outside the components (per-request adapters) comes off
+// the host budget before planning.
+TEST_F(GeneratorTest, ReservedHostBytesComeOffTheBudget) {
+  TinyModelOptions tiny;
+  auto dir = EnsureTinyModel(*cache_, tiny);
+  ASSERT_TRUE(dir.ok());
+  ModelLoadOptions options;
+  options.model_dir = *dir;
+  options.load.host_memory = uint64_t{64} << 30;
+  ASSERT_TRUE(WanGenerator::Create(options).ok());
+  options.load.reserved_host_bytes = options.load.host_memory - (1 << 20);
+  auto gen = WanGenerator::Create(options);
+  EXPECT_EQ(gen.status().code(), absl::StatusCode::kFailedPrecondition) << gen.status();
+  EXPECT_NE(gen.status().message().find("host"), std::string::npos) << gen.status();
+}
+
 TEST_F(GeneratorTest, PlacementOverridesThePlan) {
   TinyModelOptions tiny;
   tiny.type = ModelType::kT2V;

@@ -77,6 +77,20 @@ TEST(RequestRulesTest, LastFrameBelongsToFlf2vModelsWithEightyOneFrames) {
   ExpectInvalid(CheckRequestRules(r, ModelType::kFLF2V), "image");
 }
 
+TEST(RequestRulesTest, AdaptersNeedDistinctNamesAndBoundedStrengths) {
+  GenerationRequest r;
+  r.adapters = {{"style", 0.8}, {"detail", -1.0}};
+  EXPECT_TRUE(CheckRequestRules(r, ModelType::kT2V).ok());
+  r.adapters = {{"style", kMaxAdapterStrength + 1}};
+  ExpectInvalid(CheckRequestRules(r, ModelType::kT2V), "adapters");
+  r.adapters = {{"style", std::nan("")}};
+  ExpectInvalid(CheckRequestRules(r, ModelType::kT2V), "adapters");
+  r.adapters = {{"style", 1}, {"style", 0.5}};
+  ExpectInvalid(CheckRequestRules(r, ModelType::kT2V), "adapters");
+  r.adapters = {{"", 1}};
+  ExpectInvalid(CheckRequestRules(r, ModelType::kT2V), "adapters");
+}
+
 TEST(RequestRulesTest, DefaultsAreCheckedWithTheirFieldNames) {
   GenerationDefaults d;
   EXPECT_TRUE(CheckDefaults(d).ok());
