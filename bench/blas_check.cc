@@ -1,6 +1,8 @@
 // videogen-blas-check [--min-gflops N] [--threads N]
 // Set-up check run by scripts/test: fp32 1024^3 GEMM throughput through
-// LibTorch must exceed N GFLOP/s (default 20; Debian's reference BLAS gives ~2).
+// LibTorch must exceed N GFLOP/s (default 20; Debian's reference BLAS gives ~2),
+// in the best of up to three measurements.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,7 +23,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 2;
   }
-  const double gflops = videogen::MeasureMatmulGflops(1024, 5);
+  // The best of up to three rounds: a slow BLAS is ~10x under the bar, while a
+  // busy machine only makes one round slow.
+  double gflops = 0;
+  for (int round = 0; round < 3 && gflops < min_gflops; ++round) {
+    gflops = std::max(gflops, videogen::MeasureMatmulGflops(1024, 5));
+  }
   const std::string blas = videogen::LoadedBlasLibrary();
   std::printf("blas-check: fp32 1024x1024x1024 matmul %.1f GFLOP/s with %d thread(s); BLAS: %s\n", gflops,
               at::get_num_threads(), blas.empty() ? "(none found)" : blas.c_str());

@@ -187,15 +187,8 @@ nlohmann::json TinyT2VConfig() {
   return config.good() ? nlohmann::json::parse(config) : nlohmann::json::object();
 }
 
-// One video of the tiny t2v model served with `extra` flags, the request
-// naming `adapters`: its sha256 ("" and a test failure when it fails).
-std::string TinyT2VVideo(const std::vector<std::string>& extra, const std::vector<v1::AdapterUse>& adapters = {}) {
-  std::vector<std::string> args = {"--model", "tiny-t2v"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  auto server = ServerProcess::Start(args);
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return "";
-  auto stub = Connect(**server);
+// One 32x32 frame of the tiny t2v model in 2 steps (seed 5), naming `adapters`.
+v1::GenerateVideoRequest SmallT2VRequest(const std::vector<v1::AdapterUse>& adapters = {}) {
   v1::GenerateVideoRequest request;
   request.set_model("tiny-t2v");
   request.set_prompt("waves");
@@ -205,7 +198,19 @@ std::string TinyT2VVideo(const std::vector<std::string>& extra, const std::vecto
   request.set_height(32);
   request.set_seed(5);
   for (const v1::AdapterUse& a : adapters) *request.add_adapters() = a;
-  JobStream s = Generate(*stub, request);
+  return request;
+}
+
+// The sha256 of SmallT2VRequest() on a tiny t2v server started with `extra`
+// flags ("" and a test failure when it fails).
+std::string TinyT2VVideo(const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--model", "tiny-t2v"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto server = ServerProcess::Start(args);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return "";
+  auto stub = Connect(**server);
+  JobStream s = Generate(*stub, SmallT2VRequest());
   EXPECT_TRUE(s.status.ok()) << s.status.error_message();
   return s.completed() != nullptr ? s.completed()->sha256() : "";
 }
@@ -266,16 +271,7 @@ TEST(ServerTinyModelTest, PerRequestAdaptersShareOneServer) {
   EXPECT_EQ(models.models(0).adapters(0).name(), "style");
 
   auto generate = [&](const std::vector<v1::AdapterUse>& adapters) {
-    v1::GenerateVideoRequest request;
-    request.set_model("tiny-t2v");
-    request.set_prompt("waves");
-    request.set_steps(2);
-    request.set_num_frames(1);
-    request.set_width(32);
-    request.set_height(32);
-    request.set_seed(5);
-    for (const v1::AdapterUse& a : adapters) *request.add_adapters() = a;
-    return Generate(*stub, request);
+    return Generate(*stub, SmallT2VRequest(adapters));
   };
   JobStream off = generate({use("style", 0)});
   JobStream on = generate({use("style", 1)});
