@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -76,8 +77,10 @@ class CleanupEnvironment : public ::testing::Environment {
 // A running videogen-server; its port parsed from its stdout.
 class Server {
  public:
-  // `client_args` are the connection flags the CLI needs to reach it (TLS).
-  explicit Server(std::vector<std::string> extra_args, std::vector<std::string> client_args = {}) {
+  // `client_args` are the connection flags the CLI needs to reach it (TLS);
+  // `env` its environment (besides PATH).
+  explicit Server(std::vector<std::string> extra_args, std::vector<std::string> client_args = {},
+                  std::map<std::string, std::string> env = {}) {
     const std::string binary = BinDir() + "/videogen-server";
     if (!Exists(binary)) {
       ADD_FAILURE() << binary << " is missing: build the videogen-server target first";
@@ -88,7 +91,7 @@ class Server {
       argv.insert(argv.end(), {"--model", "fake"});
     }
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    process_ = std::make_unique<Subprocess>(argv, std::map<std::string, std::string>{});
+    process_ = std::make_unique<Subprocess>(argv, env);
     const std::regex listening("videogen-server: listening on 127\\.0\\.0\\.1:(\\d+)");
     std::smatch m;
     if (!process_->WaitFor([&](const std::string& out, const std::string&) {
@@ -516,6 +519,70 @@ TEST(CliImageTest, ImageToVideoWithTheExampleImage) {
                                       "no/such/image.png", "-o", path + ".2"});
   EXPECT_EQ(missing.exit_code, 2) << WithOutput(missing);
   EXPECT_NE(missing.err.find("image: cannot read"), std::string::npos) << missing.err;
+}
+
+// The embedded tiny models through the CLI binary: first-last-frame video,
+// and per-request adapters loaded by the server (--adapter) and selected with
+// --lora NAME[:STRENGTH].
+class CliTinyModelTest : public ::testing::Test {
+ protected:
+  // The model cache of the build (ctest sets VIDEOGEN_CACHE_DIR).
+  static std::map<std::string, std::string> CacheEnv() {
+    const char* cache = std::getenv("VIDEOGEN_CACHE_DIR");
+    return {{"VIDEOGEN_CACHE_DIR", cache != nullptr ? cache : TempPath("cache")}};
+  }
+};
+
+TEST_F(CliTinyModelTest, FirstLastFrameVideo) {
+  Server server({"--model", "tiny-flf2v"}, {}, CacheEnv());
+  const std::string path = TempPath("flf2v.mp4");
+  // No --model: a last frame makes the CLI pick the server's flf2v model.
+  ProcessResult r = RunProcess({Client(), "--server", server.address(), "-q", "generate", "--prompt", "a boat",
+                                "--image", "scripts/assets/example.png", "--last-frame", "scripts/assets/example.png",
+                                "--steps", "1", "-o", path});
+  EXPECT_EQ(r.exit_code, 0) << WithOutput(r);
+  EXPECT_NE(r.out.find("81 frames"), std::string::npos) << r.out;
+  ProcessResult no_last = RunProcess({Client(), "--server", server.address(), "generate", "--prompt", "a boat",
+                                      "--image", "scripts/assets/example.png", "-o", path + ".2"});
+  EXPECT_EQ(no_last.exit_code, 2) << WithOutput(no_last);
+  EXPECT_NE(no_last.err.find("last_frame"), std::string::npos) << no_last.err;
+}
+
+TEST_F(CliTinyModelTest, PerRequestAdapterSelectedWithLora) {
+  std::string cache = CacheEnv().at("VIDEOGEN_CACHE_DIR");
+  { Server first({"--model", "tiny-t2v"}, {}, CacheEnv()); }  // writes the tiny model into the cache
+  std::ifstream config_file(cache + "/tiny-t2v-2025/config.json");
+  ASSERT_TRUE(config_file.good());
+  const int64_t dim = nlohmann::json::parse(config_file).at("dim").get<int64_t>();
+  // A rank-2 LoRA on blocks.0.self_attn.q (dim x dim), F32, written by hand.
+  nlohmann::json header;
+  header["diffusion_model.blocks.0.self_attn.q.lora_down.weight"] = {
+      {"dtype", "F32"}, {"shape", {2, dim}}, {"data_offsets", {0, 2 * dim * 4}}};
+  header["diffusion_model.blocks.0.self_attn.q.lora_up.weight"] = {
+      {"dtype", "F32"}, {"shape", {dim, 2}}, {"data_offsets", {2 * dim * 4, 4 * dim * 4}}};
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  const uint64_t n = text.size();
+  const std::string lora = TempPath("style.safetensors");
+  {
+    std::ofstream out(lora, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out << text;
+    const std::vector<float> values(static_cast<size_t>(4 * dim), 0.05f);
+    out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
+  }
+  Server server({"--model", "tiny-t2v", "--adapter", "style=" + lora}, {}, CacheEnv());
+  ProcessResult models = RunProcess({Client(), "--server", server.address(), "models"});
+  EXPECT_NE(models.out.find("adapters: style"), std::string::npos) << WithOutput(models);
+  const std::string path = TempPath("styled.mp4");
+  ProcessResult r = RunProcess({Client(), "--server", server.address(), "-q", "generate", "--prompt", "waves",
+                                "--size", "32x32", "--frames", "1", "--steps", "1", "--lora", "style:0.5", "-o", path});
+  EXPECT_EQ(r.exit_code, 0) << WithOutput(r);
+  EXPECT_TRUE(Exists(path));
+  ProcessResult unknown = RunProcess({Client(), "--server", server.address(), "generate", "--prompt", "waves",
+                                      "--size", "32x32", "--frames", "1", "--lora", "nope", "-o", path + ".2"});
+  EXPECT_EQ(unknown.exit_code, 2) << WithOutput(unknown);
+  EXPECT_NE(unknown.err.find("adapters"), std::string::npos) << unknown.err;
 }
 
 class CliAuthTest : public ::testing::Test {
