@@ -1,6 +1,7 @@
 // videogen-blas-check [--min-gflops N] [--threads N]
 // Set-up check run by scripts/test: fp32 1024^3 GEMM throughput through
-// LibTorch must exceed N GFLOP/s (default 20; Debian's reference BLAS gives ~2),
+// LibTorch must exceed N GFLOP/s (default 10; Debian's reference BLAS gives
+// ~2, BLIS's generic kernels 28-36 on these 2-core VMs, its tuned ones more),
 // in the best of up to three measurements.
 #include <algorithm>
 #include <cstdio>
@@ -13,7 +14,7 @@
 #include "engine/common/runtime.h"
 
 int main(int argc, char** argv) {
-  double min_gflops = 20;
+  double min_gflops = 10;
   int threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--min-gflops") == 0) min_gflops = std::atof(argv[i + 1]);
