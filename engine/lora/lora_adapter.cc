@@ -122,4 +122,12 @@ uint64_t LoraAdapter::bytes() const {
   return n;
 }
 
+absl::StatusOr<std::shared_ptr<const LoraAdapter>> ReadLoraFile(const std::string& path,
+                                                                const io::TensorSource& base, std::string name) {
+  ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> file, io::OpenCheckpoint(path));
+  ASSIGN_OR_RETURN(const LoraConvention convention, DetectLoraConvention(*file));
+  ASSIGN_OR_RETURN(LoraAdapter adapter, LoraAdapter::Read(*file, convention, base, std::move(name)));
+  return std::make_shared<const LoraAdapter>(std::move(adapter));
+}
+
 }  // namespace videogen::lora

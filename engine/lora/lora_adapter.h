@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <torch/types.h>
@@ -55,5 +56,11 @@ class LoraAdapter {
   std::string name_;
   std::map<std::string, LoraModuleDelta> modules_;  // official module path -> deltas
 };
+
+// Opens the LoRA file at `path`, detects its convention (DetectLoraConvention)
+// and reads it against `base` (LoraAdapter::Read) under `name`. Errors name
+// the file and the key.
+absl::StatusOr<std::shared_ptr<const LoraAdapter>> ReadLoraFile(const std::string& path,
+                                                                const io::TensorSource& base, std::string name);
 
 }  // namespace videogen::lora

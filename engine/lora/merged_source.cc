@@ -103,11 +103,9 @@ absl::StatusOr<std::unique_ptr<io::TensorSource>> MergeLoraFiles(std::unique_ptr
   if (files.empty()) return base;
   std::vector<AppliedLora> loras;
   for (const LoraFileSpec& f : files) {
-    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> file, io::OpenCheckpoint(f.path));
-    ASSIGN_OR_RETURN(const LoraConvention convention, DetectLoraConvention(*file));
-    ASSIGN_OR_RETURN(LoraAdapter adapter, LoraAdapter::Read(*file, convention, *base,
-                                                            std::filesystem::path(f.path).filename().string()));
-    loras.push_back({std::make_shared<const LoraAdapter>(std::move(adapter)), f.strength});
+    ASSIGN_OR_RETURN(std::shared_ptr<const LoraAdapter> adapter,
+                     ReadLoraFile(f.path, *base, std::filesystem::path(f.path).filename().string()));
+    loras.push_back({std::move(adapter), f.strength});
   }
   return MergeLoras(std::move(base), std::move(loras));
 }

@@ -29,6 +29,16 @@ schedulers::SamplerKind ToSamplerKind(Sampler sampler) {
 
 int CudaIndex(const torch::Device& device) { return device.has_index() ? device.index() : 0; }
 
+// The i2v/flf2v output area: max_area, else width x height, else the default.
+int64_t MaxArea(const GenerationRequest& r, const GenerationDefaults& d) {
+  return r.max_area.value_or(r.width && r.height ? int64_t{*r.width} * *r.height : d.max_area);
+}
+
+// A uint8 [H, W, 3] view of `image` (no copy: `image` must outlive it).
+torch::Tensor ViewRgb(const RgbImage& image) {
+  return torch::from_blob(const_cast<uint8_t*>(image.rgb.data()), {image.height, image.width, 3}, torch::kUInt8);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const ModelLoadOptions& options) {
@@ -71,7 +81,7 @@ absl::StatusOr<LatentGeometry> WanGenerator::Geometry(const GenerationRequest& r
     return TextToVideoGeometry(r.width.value_or(d.width), r.height.value_or(d.height), frames,
                                descriptor_.latent.patch);
   }
-  const int64_t max_area = r.max_area.value_or(r.width && r.height ? int64_t{*r.width} * *r.height : d.max_area);
+  const int64_t max_area = MaxArea(r, d);
   if (descriptor_.pipeline == PipelineKind::kFirstLastFrameToVideo) {
     return FirstLastFrameGeometry(r.image->width, r.image->height, max_area, frames, descriptor_.latent.patch);
   }
@@ -100,14 +110,9 @@ PipelineRequest WanGenerator::ToPipelineRequest(const GenerationRequest& r) cons
     p.width = r.width.value_or(d.width);
     p.height = r.height.value_or(d.height);
   } else {
-    const RgbImage& img = *r.image;
-    p.max_area = r.max_area.value_or(r.width && r.height ? int64_t{*r.width} * *r.height : d.max_area);
-    p.image = torch::from_blob(const_cast<uint8_t*>(img.rgb.data()), {img.height, img.width, 3}, torch::kUInt8);
-    if (r.last_image) {
-      const RgbImage& last = *r.last_image;
-      p.last_image =
-          torch::from_blob(const_cast<uint8_t*>(last.rgb.data()), {last.height, last.width, 3}, torch::kUInt8);
-    }
+    p.max_area = MaxArea(r, d);
+    p.image = ViewRgb(*r.image);
+    if (r.last_image) p.last_image = ViewRgb(*r.last_image);
   }
   return p;
 }
@@ -116,11 +121,16 @@ absl::StatusOr<GeneratedVideo> WanGenerator::Generate(const GenerationRequest& r
                                                       const CancelToken& cancel) {
   RETURN_IF_ERROR(Validate(request));
   ASSIGN_OR_RETURN(const PipelineRequest p, TorchCall("request", [&] { return ToPipelineRequest(request); }));
-  std::vector<lora::AppliedLora> adapters;
-  for (const AdapterUse& use : request.adapters) adapters.push_back({adapters_.at(use.name), use.strength});
-  RETURN_IF_ERROR(side_paths_->Apply(adapters));
+  // Adapters are side paths for this request only; a request without any
+  // runs the base weights untouched.
+  const bool with_adapters = !request.adapters.empty();
+  if (with_adapters) {
+    std::vector<lora::AppliedLora> adapters;
+    for (const AdapterUse& use : request.adapters) adapters.push_back({adapters_.at(use.name), use.strength});
+    RETURN_IF_ERROR(side_paths_->Apply(adapters));
+  }
   absl::StatusOr<torch::Tensor> run = pipeline_->Run(p, progress, &cancel);
-  side_paths_->Clear();  // the next request starts from the base weights
+  if (with_adapters) side_paths_->Clear();  // the next request starts from the base weights
   ASSIGN_OR_RETURN(const torch::Tensor video, std::move(run));
   ASSIGN_OR_RETURN(const torch::Tensor frames, TorchCall("frames", [&] { return VideoToFramesU8(video.cpu()); }));
   GeneratedVideo out;

@@ -144,10 +144,7 @@ absl::StatusOr<std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>> 
     if (f.name.empty() || adapters.count(f.name) != 0) {
       return absl::InvalidArgumentError(absl::StrCat("adapters: name '", f.name, "' is empty or given twice"));
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> file, io::OpenCheckpoint(f.path));
-    ASSIGN_OR_RETURN(const lora::LoraConvention convention, lora::DetectLoraConvention(*file));
-    ASSIGN_OR_RETURN(lora::LoraAdapter adapter, lora::LoraAdapter::Read(*file, convention, dit, f.name));
-    adapters[f.name] = std::make_shared<const lora::LoraAdapter>(std::move(adapter));
+    ASSIGN_OR_RETURN(adapters[f.name], lora::ReadLoraFile(f.path, dit, f.name));
   }
   return adapters;
 }

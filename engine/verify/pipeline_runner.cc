@@ -41,9 +41,10 @@ absl::StatusOr<T> Field(const Fixture& f, const json& generate, const std::strin
   }
 }
 
-// With kFp8 the DiT holds fp8 weights (the fp8 policy is DiT-only); the
-// encoders and the VAE stay float32.
-absl::StatusOr<pipeline::WanPipelineParts> LoadParts(const Fixture& f, const json& config, const RunOptions& options) {
+}  // namespace
+
+absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, const RunOptions& options) {
+  const json config = f.meta.value("config", json::object());
   pipeline::WanPipelineParts parts;
   ASSIGN_OR_RETURN(const json dit_json, Section(f, config, "dit"));
   ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json));
@@ -82,6 +83,8 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadParts(const Fixture& f, const jso
   return parts;
 }
 
+namespace {
+
 torch::Tensor Stack(const std::vector<torch::Tensor>& list) { return at::stack(list).cpu(); }
 
 // The pipeline a Wan2.1 pipeline component names; InvalidArgument when the DiT
@@ -106,7 +109,7 @@ absl::Status CheckComponent(const Fixture& f, pipeline::PipelineKind kind) {
 absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions& options) {
   const json config = f.meta.value("config", json::object());
   ASSIGN_OR_RETURN(const json generate, Section(f, config, "generate"));
-  ASSIGN_OR_RETURN(pipeline::WanPipelineParts parts, LoadParts(f, config, options));
+  ASSIGN_OR_RETURN(pipeline::WanPipelineParts parts, LoadPipelineParts(f, options));
   ASSIGN_OR_RETURN(std::unique_ptr<pipeline::WanPipeline> pipe, pipeline::WanPipeline::Create(std::move(parts)));
   RETURN_IF_ERROR(CheckComponent(f, pipe->kind()));
 

@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/quant/fp8_tensor.h"
+#include "engine/pipeline/wan_pipeline.h"
 #include "engine/verify/fixture.h"
 
 namespace videogen::verify {
@@ -31,6 +32,13 @@ absl::StatusOr<TensorMap> RunVaeDecodeFixture(const Fixture& fixture, const RunO
 absl::StatusOr<TensorMap> RunSchedulerFixture(const Fixture& fixture, const RunOptions& options);
 // component: pipeline_t2v, pipeline_i2v or pipeline_flf2v (the DiT's
 // model_type must fit it).
+// The tiny components of a pipeline fixture, built from config.dit /
+// config.t5 / config.vae / config.clip (image models) and its `weights` map.
+// With kFp8 the DiT holds fp8 weights (the fp8 policy is DiT-only); the
+// encoders and the VAE stay float32. InvalidArgument / NotFound naming the
+// fixture and the missing config section or file.
+absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& fixture, const RunOptions& options);
+
 absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& fixture, const RunOptions& options);
 
 }  // namespace videogen::verify

@@ -1,29 +1,17 @@
 #include "engine/pipeline/flf2v_conditioning.h"
 
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "engine/io/safetensors.h"
+#include "tests/support/golden.h"
 
 namespace videogen::pipeline {
 namespace {
 
-std::string Golden(const std::string& rel) {
-  const char* dir = std::getenv("VIDEOGEN_GOLDEN_DIR");
-  return (std::filesystem::path(dir != nullptr && *dir != '\0' ? dir : "../shared/golden") / rel).string();
-}
-
 torch::Tensor GoldenTensor(const std::string& file, const std::string& name) {
-  auto source = io::OpenSafetensors(Golden(file));
-  EXPECT_TRUE(source.ok()) << source.status();
-  if (!source.ok()) return {};
-  auto t = (*source)->Read(name);
-  EXPECT_TRUE(t.ok()) << t.status();
-  return t.ok() ? t->clone() : torch::Tensor();
+  return videogen::testing::ReadTensor(videogen::testing::GoldenDir() + "/" + file, name);
 }
 
 // [3, H, W] with distinct values, so crops are recognisable.

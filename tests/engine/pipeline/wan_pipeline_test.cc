@@ -1,70 +1,22 @@
 #include "engine/pipeline/wan_pipeline.h"
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include "engine/io/tensor_source.h"
-#include "engine/models/common/state_dict.h"
+#include "engine/common/status_macros.h"
 #include "engine/pipeline/flf2v_conditioning.h"
+#include "engine/verify/runners.h"
+#include "tests/support/golden.h"
 
 namespace videogen::pipeline {
 namespace {
 
-namespace fs = std::filesystem;
-using nlohmann::json;
-
-fs::path GoldenDir(const std::string& fixture) {
-  const char* dir = std::getenv("VIDEOGEN_GOLDEN_DIR");
-  return fs::path(dir != nullptr && *dir != '\0' ? dir : "../shared/golden") / fixture;
-}
-
-// The tiny components of a golden pipeline fixture (its config and weights).
+// The tiny components of a golden pipeline fixture (the verifier's loader).
 absl::StatusOr<WanPipelineParts> FixtureParts(const std::string& fixture) {
-  const fs::path dir = GoldenDir(fixture);
-  std::ifstream file(dir / "fixture.json");
-  if (!file) return absl::NotFoundError((dir / "fixture.json").string());
-  const json meta = json::parse(file);
-  const json& config = meta["config"];
-  const json& weights = meta["weights"];
-  WanPipelineParts parts;
-  auto dit = models::WanConfig::FromJson(config["dit"]);
-  if (!dit.ok()) return dit.status();
-  parts.dit = models::WanModel(*dit, quant::ParamInit::kUninitialized);
-  auto dit_source = io::OpenCheckpoint((dir / weights["dit"].get<std::string>()).string());
-  if (!dit_source.ok()) return dit_source.status();
-  if (auto s = models::LoadStateDict(*parts.dit, **dit_source, {}); !s.ok()) return s;
-  models::T5EncoderModelOptions t5;
-  auto t5_config = models::T5Config::FromJson(config["t5"]);
-  if (!t5_config.ok()) return t5_config.status();
-  t5.config = *t5_config;
-  t5.checkpoint_path = (dir / weights["t5"].get<std::string>()).string();
-  t5.tokenizer_path = (dir / meta["tokenizer_model"].get<std::string>()).string();
-  t5.dtype = torch::kFloat32;
-  auto text_encoder = models::T5EncoderModel::Create(t5);
-  if (!text_encoder.ok()) return text_encoder.status();
-  parts.text_encoder = std::move(*text_encoder);
-  models::vae::WanVaeOptions vae;
-  auto vae_config = models::vae::VaeConfig::FromJson(config["vae"]);
-  if (!vae_config.ok()) return vae_config.status();
-  vae.config = *vae_config;
-  auto wan_vae = models::vae::WanVae::Open((dir / weights["vae"].get<std::string>()).string(), vae);
-  if (!wan_vae.ok()) return wan_vae.status();
-  parts.vae = std::move(*wan_vae);
-  models::ClipVisualOptions clip;
-  auto clip_config = models::ClipVisionConfig::FromJson(config["clip"]);
-  if (!clip_config.ok()) return clip_config.status();
-  clip.config = *clip_config;
-  clip.checkpoint_path = (dir / weights["clip"].get<std::string>()).string();
-  auto clip_visual = models::ClipVisual::Create(clip);
-  if (!clip_visual.ok()) return clip_visual.status();
-  parts.clip = std::move(*clip_visual);
-  return parts;
+  ASSIGN_OR_RETURN(const verify::Fixture f, verify::LoadFixture(videogen::testing::GoldenDir() + "/" + fixture));
+  return verify::LoadPipelineParts(f, {});
 }
 
 torch::Tensor Frame(int64_t h, int64_t w, int64_t seed) {
