@@ -10,13 +10,14 @@ namespace {
 
 using nlohmann::json;
 
+// `section` prefixes the key in errors ("" or "defaults.").
 template <typename T>
-absl::Status ReadOptional(const json& j, const char* key, std::optional<T>* out) {
+absl::Status ReadOptional(const json& j, const char* section, const char* key, std::optional<T>* out) {
   if (!j.contains(key)) return absl::OkStatus();
   try {
     *out = j.at(key).get<T>();
   } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("defaults.", key, ": ", e.what()));
+    return absl::InvalidArgumentError(absl::StrCat(section, key, ": ", e.what()));
   }
   return absl::OkStatus();
 }
@@ -40,25 +41,25 @@ absl::StatusOr<Sampler> ParseSampler(const std::string& name) {
 absl::StatusOr<ModelOverrides> ParseOverrides(const json& j) {
   if (!j.is_object()) return absl::InvalidArgumentError("must be a JSON object");
   ModelOverrides o;
-  RETURN_IF_ERROR(ReadOptional(j, "variant", &o.variant));
-  RETURN_IF_ERROR(ReadOptional(j, "description", &o.description));
+  RETURN_IF_ERROR(ReadOptional(j, "", "variant", &o.variant));
+  RETURN_IF_ERROR(ReadOptional(j, "", "description", &o.description));
   RETURN_IF_ERROR(ReadConfig(j, "dit", &o.dit));
   RETURN_IF_ERROR(ReadConfig(j, "t5", &o.t5));
   RETURN_IF_ERROR(ReadConfig(j, "clip", &o.clip));
   RETURN_IF_ERROR(ReadConfig(j, "vae", &o.vae));
   if (j.contains("defaults")) {
     const json& d = j.at("defaults");
-    RETURN_IF_ERROR(ReadOptional(d, "width", &o.width));
-    RETURN_IF_ERROR(ReadOptional(d, "height", &o.height));
-    RETURN_IF_ERROR(ReadOptional(d, "max_area", &o.max_area));
-    RETURN_IF_ERROR(ReadOptional(d, "num_frames", &o.num_frames));
-    RETURN_IF_ERROR(ReadOptional(d, "steps", &o.steps));
-    RETURN_IF_ERROR(ReadOptional(d, "shift", &o.shift));
-    RETURN_IF_ERROR(ReadOptional(d, "guidance_scale", &o.guidance_scale));
-    RETURN_IF_ERROR(ReadOptional(d, "fps", &o.fps));
-    RETURN_IF_ERROR(ReadOptional(d, "timesteps", &o.timesteps));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "width", &o.width));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "height", &o.height));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "max_area", &o.max_area));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "num_frames", &o.num_frames));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "steps", &o.steps));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "shift", &o.shift));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "guidance_scale", &o.guidance_scale));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "fps", &o.fps));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "timesteps", &o.timesteps));
     std::optional<std::string> sampler;
-    RETURN_IF_ERROR(ReadOptional(d, "sampler", &sampler));
+    RETURN_IF_ERROR(ReadOptional(d, "defaults.", "sampler", &sampler));
     if (sampler) {
       ASSIGN_OR_RETURN(o.sampler, ParseSampler(*sampler));
     }
