@@ -1,7 +1,5 @@
 #include "engine/pipeline/model_overrides.h"
 
-#include <unistd.h>
-
 #include <fstream>
 #include <string>
 
