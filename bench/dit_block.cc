@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
       const double gemm_flops = 2.0 * L * d * f;
       // The block: x [1, L, dim] on a (F, H, W) grid with L tokens.
       const at::Tensor x = at::randn({1, L, d});
-      const at::Tensor e0 = at::randn({1, 6, d}) * 0.1;
+      const videogen::models::TimeRows e0{at::randn({1, 6, d}) * 0.1, {}};
       const at::Tensor context = at::randn({1, ctx, d});
       const at::Tensor seq_lens = at::tensor({L}, at::kLong);
       const std::vector<videogen::models::RopeTables> rope = {

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   memory::DitGeometry g{c.dim, c.ffn_dim, 1, c.num_heads, c.in_dim, c.out_dim, false};
   {  // Library warm-up (BLAS buffers, thread pool) on a small input.
     const at::Tensor x = at::randn({1, 256, c.dim});
-    block->forward(x, at::zeros({1, 6, c.dim}), at::full({1}, 256, at::kLong),
+    block->forward(x, models::TimeRows{at::zeros({1, 6, c.dim}), {}}, at::full({1}, 256, at::kLong),
                    {models::MakeRopeTables(c.head_dim(), {1, 16, 16}, at::kCPU)}, at::randn({1, c.text_len, c.dim}));
   }
   std::printf("T2V-1.3B block, fp32, CPU, threads=%d\n", at::get_num_threads());
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     // Grid (F, H, W) with F*H*W = L for the rope tables.
     const std::array<int64_t, 3> grid = {L / 256, 16, 16};
     const at::Tensor x = at::randn({1, L, c.dim});
-    const at::Tensor e0 = at::randn({1, 6, c.dim}) * 0.1;
+    const models::TimeRows e0{at::randn({1, 6, c.dim}) * 0.1, {}};
     const at::Tensor context = at::randn({1, c.text_len, c.dim});
     const at::Tensor seq_lens = at::full({1}, L, at::kLong);
     const std::vector<models::RopeTables> rope = {models::MakeRopeTables(c.head_dim(), grid, at::kCPU)};

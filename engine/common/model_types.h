@@ -14,13 +14,17 @@
 namespace videogen {
 
 // The parts of a Wan model, as the memory plan and resident accounting see them.
-enum class Component { kDit, kT5, kClip, kVae };
-inline constexpr std::array<Component, 4> kComponents = {Component::kDit, Component::kT5, Component::kClip,
-                                                         Component::kVae};
-// "dit", "t5", "clip", "vae".
+// kDit is the model's DiT, or the high-noise expert of a Wan2.2 A14B expert
+// pair; kDitLowNoise is that pair's low-noise expert (absent elsewhere).
+enum class Component { kDit, kT5, kClip, kVae, kDitLowNoise };
+inline constexpr size_t kNumComponents = 5;
+inline constexpr std::array<Component, kNumComponents> kComponents = {
+    Component::kDit, Component::kT5, Component::kClip, Component::kVae, Component::kDitLowNoise};
+// "dit", "t5", "clip", "vae", "dit_low_noise".
 inline const char* ComponentName(Component c) {
   switch (c) {
     case Component::kDit: return "dit";
+    case Component::kDitLowNoise: return "dit_low_noise";
     case Component::kT5: return "t5";
     case Component::kClip: return "clip";
     case Component::kVae: return "vae";
@@ -93,13 +97,17 @@ enum class OffloadMode {
   kEncodersAfterUse,  // T5/CLIP on the GPU only while encoding (host copies otherwise);
                       // the DiT comes to the GPU after encoding
   kDitBlockStreaming, // DiT weights stay in pinned host memory; two blocks at a time on the GPU
+  kExpertSwap,        // Wan2.2 A14B: one expert on the GPU at a time (encoders after use too);
+                      // the low-noise expert replaces the high-noise one once per request, at
+                      // the boundary step, copied in while the high-noise steps run
 };
-// "none", "encoders-after-use", "dit-block-streaming".
+// "none", "encoders-after-use", "dit-block-streaming", "expert-swap".
 inline const char* OffloadModeName(OffloadMode m) {
   switch (m) {
     case OffloadMode::kNone: return "none";
     case OffloadMode::kEncodersAfterUse: return "encoders-after-use";
     case OffloadMode::kDitBlockStreaming: return "dit-block-streaming";
+    case OffloadMode::kExpertSwap: return "expert-swap";
   }
   return "?";
 }

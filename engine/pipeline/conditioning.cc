@@ -11,10 +11,11 @@
 #include "engine/pipeline/api/request_rules.h"
 
 namespace videogen::pipeline {
+
 absl::StatusOr<LatentGeometry> TextToVideoGeometry(int64_t width, int64_t height, int64_t frames,
-                                                   std::array<int64_t, 3> patch) {
+                                                   std::array<int64_t, 3> patch, int64_t vae_stride) {
   RETURN_IF_ERROR(CheckNumFrames(frames));
-  const int64_t mh = 8 * patch[1], mw = 8 * patch[2];
+  const int64_t mh = vae_stride * patch[1], mw = vae_stride * patch[2];
   if (width <= 0 || width % mw != 0) {
     return absl::InvalidArgumentError(absl::StrCat("width must be a positive multiple of ", mw, ", got ", width));
   }
@@ -24,8 +25,9 @@ absl::StatusOr<LatentGeometry> TextToVideoGeometry(int64_t width, int64_t height
   LatentGeometry g;
   g.frames = frames;
   g.latent_t = (frames - 1) / 4 + 1;
-  g.latent_h = height / 8;
-  g.latent_w = width / 8;
+  g.spatial_stride = vae_stride;
+  g.latent_h = height / vae_stride;
+  g.latent_w = width / vae_stride;
   // math.ceil((h * w) / (ph * pw) * T) on Python floats.
   g.seq_len = static_cast<int64_t>(std::ceil(static_cast<double>(g.latent_h * g.latent_w) /
                                              static_cast<double>(patch[1] * patch[2]) *

@@ -14,22 +14,25 @@
 
 namespace videogen::pipeline {
 
-// VAE stride (4, 8, 8) and DiT patch (1, 2, 2) of every Wan2.1 model.
+// The latent video of a request: temporal VAE stride 4 (every Wan VAE),
+// spatial stride 8 (Wan2.1 VAE) or 16 (Wan2.2 VAE).
 struct LatentGeometry {
   int64_t frames = 0;     // F = 1 + 4k video frames
   int64_t latent_t = 0;   // T = (F - 1) / 4 + 1
-  int64_t latent_h = 0;   // H / 8
-  int64_t latent_w = 0;   // W / 8
+  int64_t latent_h = 0;   // H / spatial_stride
+  int64_t latent_w = 0;   // W / spatial_stride
   int64_t seq_len = 0;    // DiT tokens per sample
-  int64_t height() const { return latent_h * 8; }
-  int64_t width() const { return latent_w * 8; }
+  int64_t spatial_stride = 8;
+  int64_t height() const { return latent_h * spatial_stride; }
+  int64_t width() const { return latent_w * spatial_stride; }
 };
 
-// t2v: latent (16, T, H/8, W/8); seq_len = ceil(h * w / (ph * pw) * T).
-// InvalidArgument naming `num_frames` (not 4n+1), `width` / `height` (not a
-// positive multiple of 8 * patch).
+// t2v: latent (C, T, H/s, W/s) for VAE spatial stride s; seq_len = ceil(h * w
+// / (ph * pw) * T). InvalidArgument naming `num_frames` (not 4n+1), `width` /
+// `height` (not a positive multiple of s * patch).
 absl::StatusOr<LatentGeometry> TextToVideoGeometry(int64_t width, int64_t height, int64_t frames,
-                                                   std::array<int64_t, 3> patch = {1, 2, 2});
+                                                   std::array<int64_t, 3> patch = {1, 2, 2},
+                                                   int64_t vae_stride = 8);
 
 // i2v: lat_h = round(sqrt(max_area * H0 / W0) // 8 // ph * ph), likewise
 // lat_w with W0 / H0 (floor divisions on doubles, as the reference);
@@ -65,7 +68,7 @@ struct ImageConditionInputs {
 // FirstFrameMask. image_u8: uint8 [H0, W0, 3] RGB.
 ImageConditionInputs ImageToVideoConditionInputs(const torch::Tensor& image_u8, const LatentGeometry& geometry);
 
-// torch.randn(16, T, h, w, generator=torch.Generator('cpu').manual_seed(seed)).
+// torch.randn(channels, T, h, w, generator=torch.Generator('cpu').manual_seed(seed)).
 torch::Tensor SeededNoise(uint64_t seed, const LatentGeometry& geometry, int64_t channels = 16);
 
 // Frames [3, F, H, W] in [-1, 1] -> uint8 [F, H, W, 3] ((x + 1) * 127.5, rounded, clamped).

@@ -19,6 +19,7 @@ const char kFLF2VNegativePrompt[] =
 const char* ModelFamilyName(ModelFamily family) {
   switch (family) {
     case ModelFamily::kWan21: return "Wan2.1";
+    case ModelFamily::kWan22: return "Wan2.2";
   }
   return "?";
 }
@@ -35,6 +36,7 @@ PipelineKind PipelineKindOf(const models::WanConfig& dit) {
     case models::WanModelType::kT2V: return PipelineKind::kTextToVideo;
     case models::WanModelType::kI2V: return PipelineKind::kImageToVideo;
     case models::WanModelType::kFLF2V: return PipelineKind::kFirstLastFrameToVideo;
+    case models::WanModelType::kTI2V: return PipelineKind::kTextImageToVideo;
   }
   return PipelineKind::kTextToVideo;
 }

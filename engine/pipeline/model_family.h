@@ -22,23 +22,25 @@
 
 namespace videogen::pipeline {
 
-enum class ModelFamily { kWan21 };
+enum class ModelFamily { kWan21, kWan22 };
 // One DiT, or two experts of the same config switched at a boundary timestep.
 enum class DitLayout { kSingle, kExpertPair };
 // umT5-XXL encoder (wan/modules/t5.py) + its SentencePiece tokenizer.
 enum class TextEncoderKind { kUmt5Xxl };
 // kClipVitH14: the visual tower of open-clip XLM-RoBERTa ViT-H/14 (wan/modules/clip.py).
 enum class ImageEncoderKind { kNone, kClipVitH14 };
-// kWan21: the 3D causal VAE of wan/modules/vae.py (z_dim 16, stride (4, 8, 8)).
-enum class VaeKind { kWan21 };
+// kWan21: the 3D causal VAE of wan/modules/vae.py (z_dim 16, stride (4, 8, 8));
+// kWan22: Wan2.2's wan/modules/vae2_2.py (z_dim 48, stride (4, 16, 16)).
+enum class VaeKind { kWan21, kWan22 };
 // Which official generate() runs the model: wan/text2video.py,
-// wan/image2video.py or wan/first_last_frame2video.py.
-enum class PipelineKind { kTextToVideo, kImageToVideo, kFirstLastFrameToVideo };
+// wan/image2video.py, wan/first_last_frame2video.py, or Wan2.2's
+// wan/textimage2video.py (TI2V: text-only, or an image as latent frame 0).
+enum class PipelineKind { kTextToVideo, kImageToVideo, kFirstLastFrameToVideo, kTextImageToVideo };
 
-// The pipeline a DiT's model_type needs (t2v, i2v, flf2v).
+// The pipeline a DiT's model_type needs (t2v, i2v, flf2v, ti2v).
 PipelineKind PipelineKindOf(const models::WanConfig& dit);
 
-const char* ModelFamilyName(ModelFamily family);  // "Wan2.1"
+const char* ModelFamilyName(ModelFamily family);  // "Wan2.1", "Wan2.2"
 
 // Latent video geometry shared by the VAE and the DiT.
 struct LatentLayout {

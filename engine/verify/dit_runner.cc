@@ -34,8 +34,16 @@ absl::StatusOr<std::vector<lora::AppliedLora>> ReadLoras(const Fixture& fixture,
 
 }  // namespace
 
+models::WanVersion DitVersion(const Fixture& fixture) {
+  const nlohmann::json from = fixture.meta.value("generated_from", nlohmann::json::object());
+  const std::string repository = from.is_object() ? from.value("repository", std::string()) : std::string();
+  const bool wan22 = fixture.component == "dit22" || repository.find("Wan2.2") != std::string::npos;
+  return wan22 ? models::WanVersion::kWan22 : models::WanVersion::kWan21;
+}
+
 absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions& options) {
-  ASSIGN_OR_RETURN(models::WanConfig config, models::WanConfig::FromJson(fixture.meta.value("config", nlohmann::json())));
+  ASSIGN_OR_RETURN(models::WanConfig config, models::WanConfig::FromJson(fixture.meta.value("config", nlohmann::json()),
+                                                                         DitVersion(fixture)));
   models::WanModel model(config, quant::ParamInit::kUninitialized);
   ASSIGN_OR_RETURN(std::string weights, fixture.WeightsPath());
   ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> source, io::OpenCheckpoint(weights));

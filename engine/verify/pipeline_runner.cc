@@ -1,4 +1,5 @@
-// pipeline_t2v / pipeline_i2v / pipeline_flf2v fixtures: the official
+// pipeline_t2v / pipeline_i2v / pipeline_flf2v fixtures and Wan2.2's
+// pipeline_ti2v / pipeline_t2v_a14b / pipeline_i2v_a14b: the official
 // generate() with tiny components, built from config.t5 / config.vae /
 // config.dit / config.clip and the `weights` map, fed with the fixture's noise
 // (and image, or first and last frames), returning the final video and every
@@ -47,15 +48,25 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, c
   const json config = f.meta.value("config", json::object());
   pipeline::WanPipelineParts parts;
   ASSIGN_OR_RETURN(const json dit_json, Section(f, config, "dit"));
-  ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json));
-  parts.dit = models::WanModel(dit_config, quant::ParamInit::kUninitialized);
-  ASSIGN_OR_RETURN(const std::string dit_path, f.WeightsPath("dit"));
-  ASSIGN_OR_RETURN(auto dit_source, io::OpenCheckpoint(dit_path));
+  ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json, DitVersion(f)));
   models::LoadOptions dit_load;
   if (options.weight_dtype == WeightDType::kFp8) {
     dit_load.fp8 = quant::Fp8Options{quant::Fp8Policy::WanDit(), options.fp8_scaling};
   }
-  RETURN_IF_ERROR(models::LoadStateDict(*parts.dit, *dit_source, dit_load));
+  const auto load_dit = [&](const std::string& key) -> absl::StatusOr<models::WanModel> {
+    models::WanModel dit(dit_config, quant::ParamInit::kUninitialized);
+    ASSIGN_OR_RETURN(const std::string path, f.WeightsPath(key));
+    ASSIGN_OR_RETURN(auto source, io::OpenCheckpoint(path));
+    RETURN_IF_ERROR(models::LoadStateDict(*dit, *source, dit_load));
+    return dit;
+  };
+  // A14B fixtures name the expert pair instead of one `dit`.
+  if (f.WeightsPath("dit_high_noise").ok()) {
+    ASSIGN_OR_RETURN(parts.dit, load_dit("dit_high_noise"));
+    ASSIGN_OR_RETURN(parts.dit_low_noise, load_dit("dit_low_noise"));
+  } else {
+    ASSIGN_OR_RETURN(parts.dit, load_dit("dit"));
+  }
 
   models::T5EncoderModelOptions t5;
   ASSIGN_OR_RETURN(const json t5_json, Section(f, config, "t5"));
@@ -72,7 +83,7 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, c
   ASSIGN_OR_RETURN(const std::string vae_path, f.WeightsPath("vae"));
   ASSIGN_OR_RETURN(parts.vae, models::vae::WanVae::Open(vae_path, vae));
 
-  if (dit_config.has_image_input()) {
+  if (dit_config.has_clip_input()) {
     models::ClipVisualOptions clip;
     ASSIGN_OR_RETURN(const json clip_json, Section(f, config, "clip"));
     ASSIGN_OR_RETURN(clip.config, models::ClipVisionConfig::FromJson(clip_json));
@@ -87,16 +98,24 @@ namespace {
 
 torch::Tensor Stack(const std::vector<torch::Tensor>& list) { return at::stack(list).cpu(); }
 
-// The pipeline a Wan2.1 pipeline component names; InvalidArgument when the DiT
-// of config.dit needs another one. Other components (Wan2.2) are not checked.
-absl::Status CheckComponent(const Fixture& f, pipeline::PipelineKind kind) {
-  const std::pair<const char*, pipeline::PipelineKind> components[] = {
-      {"pipeline_t2v", pipeline::PipelineKind::kTextToVideo},
-      {"pipeline_i2v", pipeline::PipelineKind::kImageToVideo},
-      {"pipeline_flf2v", pipeline::PipelineKind::kFirstLastFrameToVideo},
+// The pipeline a pipeline component names, and whether it runs an expert
+// pair; InvalidArgument when the DiT of config.dit (or the weights) need another.
+absl::Status CheckComponent(const Fixture& f, const pipeline::WanPipeline& pipe) {
+  struct Expected {
+    const char* component;
+    pipeline::PipelineKind kind;
+    bool expert_pair;
   };
-  for (const auto& [component, expected] : components) {
-    if (f.component == component && kind != expected) {
+  const Expected components[] = {
+      {"pipeline_t2v", pipeline::PipelineKind::kTextToVideo, false},
+      {"pipeline_i2v", pipeline::PipelineKind::kImageToVideo, false},
+      {"pipeline_flf2v", pipeline::PipelineKind::kFirstLastFrameToVideo, false},
+      {"pipeline_ti2v", pipeline::PipelineKind::kTextImageToVideo, false},
+      {"pipeline_t2v_a14b", pipeline::PipelineKind::kTextToVideo, true},
+      {"pipeline_i2v_a14b", pipeline::PipelineKind::kImageToVideo, true},
+  };
+  for (const auto& [component, kind, expert_pair] : components) {
+    if (f.component == component && (pipe.kind() != kind || pipe.has_expert_pair() != expert_pair)) {
       return absl::InvalidArgumentError(
           absl::StrCat(f.name, ": config.dit.model_type does not fit component ", f.component));
     }
@@ -111,7 +130,7 @@ absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions&
   ASSIGN_OR_RETURN(const json generate, Section(f, config, "generate"));
   ASSIGN_OR_RETURN(pipeline::WanPipelineParts parts, LoadPipelineParts(f, options));
   ASSIGN_OR_RETURN(std::unique_ptr<pipeline::WanPipeline> pipe, pipeline::WanPipeline::Create(std::move(parts)));
-  RETURN_IF_ERROR(CheckComponent(f, pipe->kind()));
+  RETURN_IF_ERROR(CheckComponent(f, *pipe));
 
   pipeline::PipelineRequest request;
   ASSIGN_OR_RETURN(request.prompt, Field<std::string>(f, generate, "input_prompt"));
@@ -120,12 +139,36 @@ absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions&
   ASSIGN_OR_RETURN(request.num_frames, Field<int64_t>(f, generate, "frame_num"));
   ASSIGN_OR_RETURN(request.denoise.steps, Field<int>(f, generate, "sampling_steps"));
   ASSIGN_OR_RETURN(request.denoise.shift, Field<double>(f, generate, "shift"));
-  ASSIGN_OR_RETURN(request.denoise.guidance_scale, Field<double>(f, generate, "guide_scale"));
+  // guide_scale: a float, or (expert pairs) the official (low_noise, high_noise) pair.
+  if (generate.contains("guide_scale") && generate["guide_scale"].is_array()) {
+    ASSIGN_OR_RETURN(const std::vector<double> pair, Field<std::vector<double>>(f, generate, "guide_scale"));
+    if (pair.size() != 2) return absl::InvalidArgumentError(f.name + ": config.generate.guide_scale must be [low, high]");
+    request.denoise.guidance_scale = pair[0];
+    request.denoise.experts = pipeline::ExpertSwitch{0, pair[1]};
+  } else {
+    ASSIGN_OR_RETURN(request.denoise.guidance_scale, Field<double>(f, generate, "guide_scale"));
+  }
+  if (pipe->has_expert_pair()) {
+    if (!config.contains("boundary") || !config["boundary"].is_number()) {
+      return absl::InvalidArgumentError(f.name + ": an expert-pair fixture needs config.boundary");
+    }
+    const double g = request.denoise.guidance_scale;
+    if (!request.denoise.experts) request.denoise.experts = pipeline::ExpertSwitch{0, g};
+    request.denoise.experts->boundary_timestep =
+        config["boundary"].get<double>() * config.value("num_train_timesteps", 1000.0);
+  }
   ASSIGN_OR_RETURN(const std::string solver, Field<std::string>(f, generate, "sample_solver"));
   ASSIGN_OR_RETURN(request.denoise.sampler, schedulers::SamplerKindFromName(solver));
   ASSIGN_OR_RETURN(request.seed, Field<uint64_t>(f, generate, "seed"));
   ASSIGN_OR_RETURN(request.noise, f.Input("noise"));
   switch (pipe->kind()) {
+    case pipeline::PipelineKind::kTextImageToVideo:
+      if (f.inputs.count("image_u8") != 0) {
+        ASSIGN_OR_RETURN(request.max_area, Field<int64_t>(f, generate, "max_area"));
+        ASSIGN_OR_RETURN(request.image, f.Input("image_u8"));
+        break;
+      }
+      [[fallthrough]];
     case pipeline::PipelineKind::kTextToVideo: {
       ASSIGN_OR_RETURN(const std::vector<int64_t> size, Field<std::vector<int64_t>>(f, generate, "size"));
       if (size.size() != 2) return absl::InvalidArgumentError(f.name + ": config.generate.size must be [W, H]");
@@ -166,12 +209,25 @@ absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& f, const RunOptions&
   out["prompt_mask"] = prompt.mask;
   out["neg_prompt_ids"] = negative.ids;
   out["neg_prompt_mask"] = negative.mask;
-  if (pipe->kind() != pipeline::PipelineKind::kTextToVideo) {
+  out["noise_pred"] = Stack(trace.denoise.noise_pred);
+  if (pipe->has_expert_pair()) {
+    std::vector<int64_t> high;
+    for (pipeline::Expert e : trace.denoise.experts) high.push_back(e == pipeline::Expert::kHighNoise ? 1 : 0);
+    out["expert_high_noise"] = torch::tensor(high, torch::kInt64);
+  }
+  if (trace.clip_fea.defined()) {
     out["clip_pixel_values"] = trace.clip_pixel_values.cpu();
     out["clip_fea"] = trace.clip_fea.cpu();
+  }
+  if (trace.y.defined()) {
     out["y"] = trace.y.cpu();
     out["vae_cond_video"] = trace.vae_cond_video.cpu();
   }
+  if (trace.image_cond.defined()) {
+    out["image_cond"] = trace.image_cond.cpu();
+    out["z_image"] = trace.z_image.cpu();
+  }
+  if (!trace.dit_timesteps.empty()) out["dit_timesteps"] = at::cat(trace.dit_timesteps, 0).cpu();
   return out;
 }
 

@@ -20,18 +20,23 @@ struct RunOptions {
   quant::Fp8Scaling fp8_scaling = quant::Fp8Scaling::kPerTensor;
 };
 
-// component: dit, or dit_lora (the `loras` merged into the base weights at
+// component: dit, dit22 (the Wan2.2 WanModel: per-token timesteps, no image
+// cross-attention), or dit_lora (the `loras` merged into the base weights at
 // load, in order; also returns `merged.<name>` for `merged_outputs`).
 absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions& options);
 absl::StatusOr<TensorMap> RunT5Fixture(const Fixture& fixture, const RunOptions& options);
 absl::StatusOr<TensorMap> RunTokenizerFixture(const Fixture& fixture, const RunOptions& options);
 absl::StatusOr<TensorMap> RunClipFixture(const Fixture& fixture, const RunOptions& options);
+// component: vae_encode / vae_decode (Wan2.1 VAE) or vae22_encode /
+// vae22_decode (Wan2.2 VAE).
 absl::StatusOr<TensorMap> RunVaeEncodeFixture(const Fixture& fixture, const RunOptions& options);
 absl::StatusOr<TensorMap> RunVaeDecodeFixture(const Fixture& fixture, const RunOptions& options);
 // component: scheduler_unipc, scheduler_dpmpp or scheduler_euler.
 absl::StatusOr<TensorMap> RunSchedulerFixture(const Fixture& fixture, const RunOptions& options);
-// component: pipeline_t2v, pipeline_i2v or pipeline_flf2v (the DiT's
-// model_type must fit it).
+// component: pipeline_t2v, pipeline_i2v, pipeline_flf2v (the DiT's
+// model_type must fit it), or Wan2.2's pipeline_ti2v, pipeline_t2v_a14b,
+// pipeline_i2v_a14b (an expert pair: weights dit_high_noise + dit_low_noise,
+// config.boundary, guide_scale [low, high]).
 // The tiny components of a pipeline fixture, built from config.dit /
 // config.t5 / config.vae / config.clip (image models) and its `weights` map.
 // With kFp8 the DiT holds fp8 weights (the fp8 policy is DiT-only); the
@@ -40,5 +45,9 @@ absl::StatusOr<TensorMap> RunSchedulerFixture(const Fixture& fixture, const RunO
 absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& fixture, const RunOptions& options);
 
 absl::StatusOr<TensorMap> RunPipelineFixture(const Fixture& fixture, const RunOptions& options);
+
+// The official WanModel the fixture was generated with: Wan2.2 for fixtures
+// of the Wan2.2 repository (generated_from.repository) and dit22 components.
+models::WanVersion DitVersion(const Fixture& fixture);
 
 }  // namespace videogen::verify

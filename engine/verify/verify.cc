@@ -12,12 +12,12 @@ namespace {
 
 absl::StatusOr<TensorMap> Dispatch(const Fixture& f, const RunOptions& options) {
   const std::string& c = f.component;
-  if (c == "dit" || c == "dit_lora") return RunDitFixture(f, options);
+  if (c == "dit" || c == "dit22" || c == "dit_lora") return RunDitFixture(f, options);
   if (c == "t5_encoder") return RunT5Fixture(f, options);
   if (c == "tokenizer") return RunTokenizerFixture(f, options);
   if (c == "clip_visual") return RunClipFixture(f, options);
-  if (c == "vae_encode") return RunVaeEncodeFixture(f, options);
-  if (c == "vae_decode") return RunVaeDecodeFixture(f, options);
+  if (c == "vae_encode" || c == "vae22_encode") return RunVaeEncodeFixture(f, options);
+  if (c == "vae_decode" || c == "vae22_decode") return RunVaeDecodeFixture(f, options);
   if (c.rfind("scheduler_", 0) == 0) return RunSchedulerFixture(f, options);
   if (c.rfind("pipeline_", 0) == 0) return RunPipelineFixture(f, options);
   return absl::InvalidArgumentError(absl::StrCat("unknown component '", c, "'"));

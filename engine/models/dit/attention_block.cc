@@ -85,16 +85,18 @@ WanAttentionBlockImpl::WanAttentionBlockImpl(const WanConfig& c, quant::ParamIni
         "norm3", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.dim}).eps(c.eps).elementwise_affine(true)));
   }
   cross_attn_ = register_module(
-      "cross_attn", WanCrossAttention(c.dim, c.num_heads, c.qk_norm, c.eps, c.has_image_input(), c.text_len, init));
+      "cross_attn", WanCrossAttention(c.dim, c.num_heads, c.qk_norm, c.eps, c.has_clip_input(), c.text_len, init));
   ffn_ = register_module("ffn", GeluMlp(c.dim, c.ffn_dim, c.dim, "tanh", init));
   modulation = register_parameter("modulation", torch::zeros({1, 6, c.dim}));
 }
 
-torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& e0,
+torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const TimeRows& e0,
                                              const torch::Tensor& seq_lens, const std::vector<RopeTables>& rope,
                                              const torch::Tensor& context) {
-  // x: [B, L, dim]; e0: [B, 6, dim]
-  const std::vector<torch::Tensor> e = (modulation.to(torch::kFloat32) + e0).chunk(6, 1);
+  // x: [B, L, dim]; e0.rows: [R, 6, dim] -> e[k]: [B, 1 or L, dim]
+  const torch::Tensor mod = modulation.to(torch::kFloat32) + e0.rows;
+  std::vector<torch::Tensor> e;
+  for (int64_t k = 0; k < 6; ++k) e.push_back(e0.PerToken(mod.select(1, k)));
   // Modulation as fused multiply-adds: e[0] + norm1(x) * (1 + e[1]), x + y * e[2], ...
   const torch::Tensor y =
       self_attn_(at::addcmul(e[0], LayerNormNoAffine(x, eps_).to(torch::kFloat32), 1 + e[1]), seq_lens, rope);

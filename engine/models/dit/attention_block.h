@@ -13,6 +13,7 @@
 #include "engine/models/dit/config.h"
 #include "engine/models/dit/layers.h"
 #include "engine/models/dit/rope.h"
+#include "engine/models/dit/time_rows.h"
 #include "engine/quant/quant_linear.h"
 
 namespace videogen::models {
@@ -54,8 +55,9 @@ TORCH_MODULE(WanCrossAttention);
 class WanAttentionBlockImpl : public torch::nn::Module {
  public:
   explicit WanAttentionBlockImpl(const WanConfig& config, quant::ParamInit init = quant::ParamInit::kRandom);
-  // x: [B, L, dim]; e0: [B, 6, dim] (float32); context: [B, L_ctx, dim] -> [B, L, dim]
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& e0, const torch::Tensor& seq_lens,
+  // x: [B, L, dim]; e0.rows: [R, 6, dim] (float32; per sample or per distinct
+  // timestep, see TimeRows); context: [B, L_ctx, dim] -> [B, L, dim]
+  torch::Tensor forward(const torch::Tensor& x, const TimeRows& e0, const torch::Tensor& seq_lens,
                         const std::vector<RopeTables>& rope, const torch::Tensor& context);
 
   torch::Tensor modulation;  // [1, 6, dim]

@@ -16,23 +16,31 @@ std::string_view ModelTypeName(WanModelType type) {
     case WanModelType::kT2V: return "t2v";
     case WanModelType::kI2V: return "i2v";
     case WanModelType::kFLF2V: return "flf2v";
+    case WanModelType::kTI2V: return "ti2v";
   }
   return "?";
 }
 
-absl::StatusOr<WanConfig> WanConfig::FromJson(const json& j) {
+absl::StatusOr<WanConfig> WanConfig::FromJson(const json& j, WanVersion version) {
   if (!j.is_object()) return absl::InvalidArgumentError("config: must be an object");
   WanConfig c;
+  c.version = version;
   if (j.contains("model_type")) {
     const std::string t = j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
     if (t == "t2v") {
       c.model_type = WanModelType::kT2V;
     } else if (t == "i2v") {
       c.model_type = WanModelType::kI2V;
-    } else if (t == "flf2v") {
+    } else if (t == "flf2v" && version == WanVersion::kWan21) {
       c.model_type = WanModelType::kFLF2V;
+    } else if (t == "ti2v") {
+      c.model_type = WanModelType::kTI2V;
+      c.version = WanVersion::kWan22;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("config.model_type: unsupported '", t, "' (t2v, i2v, flf2v)"));
+      return absl::InvalidArgumentError(absl::StrCat("config.model_type: unsupported '", t, "' (",
+                                                     version == WanVersion::kWan21 ? "t2v, i2v, flf2v, ti2v"
+                                                                                   : "t2v, i2v, ti2v",
+                                                     ")"));
     }
   }
   if (j.contains("patch_size")) {
@@ -103,8 +111,35 @@ WanConfig WanConfig::FLF2V_14B() {
   return c;
 }
 
+WanConfig WanConfig::T2V_A14B() {
+  WanConfig c = T2V_14B();
+  c.version = WanVersion::kWan22;
+  return c;
+}
+
+WanConfig WanConfig::I2V_A14B() {
+  WanConfig c = T2V_A14B();
+  c.model_type = WanModelType::kI2V;
+  c.in_dim = 36;
+  return c;
+}
+
+WanConfig WanConfig::TI2V_5B() {
+  WanConfig c;
+  c.version = WanVersion::kWan22;
+  c.model_type = WanModelType::kTI2V;
+  c.in_dim = 48;
+  c.out_dim = 48;
+  c.dim = 3072;
+  c.ffn_dim = 14336;
+  c.num_heads = 24;
+  c.num_layers = 30;
+  return c;
+}
+
 bool WanConfig::SameArchitecture(const WanConfig& o) const {
-  return model_type == o.model_type && patch_size == o.patch_size && in_dim == o.in_dim && dim == o.dim &&
+  const bool same_version = version == o.version || (!has_y_input() && !o.has_y_input());
+  return same_version && model_type == o.model_type && patch_size == o.patch_size && in_dim == o.in_dim && dim == o.dim &&
          ffn_dim == o.ffn_dim && freq_dim == o.freq_dim && text_dim == o.text_dim && out_dim == o.out_dim &&
          num_heads == o.num_heads && num_layers == o.num_layers && qk_norm == o.qk_norm &&
          cross_attn_norm == o.cross_attn_norm;
@@ -147,6 +182,12 @@ absl::StatusOr<WanConfig> WanConfig::FromTensorShapes(const io::TensorSource& so
     c.model_type = WanModelType::kFLF2V;
   } else if (source.Find("img_emb.proj.0.weight") != nullptr) {
     c.model_type = WanModelType::kI2V;
+  } else if (c.in_dim == 48) {
+    c.model_type = WanModelType::kTI2V;
+    c.version = WanVersion::kWan22;
+  } else if (c.in_dim == c.out_dim + 20) {
+    c.model_type = WanModelType::kI2V;
+    c.version = WanVersion::kWan22;
   } else {
     c.model_type = WanModelType::kT2V;
   }

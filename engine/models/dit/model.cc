@@ -7,14 +7,6 @@
 
 namespace videogen::models {
 
-torch::Tensor SinusoidalEmbedding(int64_t dim, const torch::Tensor& t) {
-  const int64_t half = dim / 2;
-  const torch::Tensor pos = t.to(torch::kFloat64);
-  const torch::Tensor freqs = at::pow(10000.0, -at::arange(half, pos.options()).div(static_cast<double>(half)));
-  const torch::Tensor s = at::outer(pos, freqs);
-  return at::cat({at::cos(s), at::sin(s)}, 1);
-}
-
 TimeEmbeddingImpl::TimeEmbeddingImpl(int64_t in, int64_t dim, quant::ParamInit init) {
   fc0_ = register_module("0", quant::QuantLinear(in, dim, init));
   fc2_ = register_module("2", quant::QuantLinear(dim, dim, init));
@@ -31,10 +23,10 @@ HeadImpl::HeadImpl(const WanConfig& c, quant::ParamInit init) : eps_(c.eps) {
   modulation = register_parameter("modulation", torch::zeros({1, 2, c.dim}));
 }
 
-torch::Tensor HeadImpl::forward(const torch::Tensor& x, const torch::Tensor& e) {
-  // x: [B, L, dim]; e: [B, dim]
-  const std::vector<torch::Tensor> m = (modulation.to(torch::kFloat32) + e.unsqueeze(1)).chunk(2, 1);
-  return head_(LayerNormNoAffine(x, eps_) * (1 + m[1]) + m[0]);
+torch::Tensor HeadImpl::forward(const torch::Tensor& x, const TimeRows& e) {
+  // x: [B, L, dim]; e.rows: [R, dim] -> shift, scale [B, 1 or L, dim]
+  const torch::Tensor m = modulation.to(torch::kFloat32) + e.rows.unsqueeze(1);
+  return head_(LayerNormNoAffine(x, eps_) * (1 + e.PerToken(m.select(1, 1))) + e.PerToken(m.select(1, 0)));
 }
 
 MLPProjImpl::MLPProjImpl(int64_t in_dim, int64_t out_dim, bool flf_pos_emb) {
@@ -68,7 +60,7 @@ WanModelImpl::WanModelImpl(const WanConfig& c, quant::ParamInit init) : config_(
     blocks_->push_back(block_refs_.back());
   }
   head_ = register_module("head", Head(c, init));
-  if (c.has_image_input()) {
+  if (c.has_clip_input()) {
     img_emb_ = register_module("img_emb", MLPProj(1280, c.dim, c.model_type == WanModelType::kFLF2V));
   }
 }
@@ -79,13 +71,22 @@ absl::Status ValidateInputs(const WanConfig& c, const WanInputs& in) {
   if (in.context.size() != batch) {
     return absl::InvalidArgumentError(absl::StrCat("context: ", in.context.size(), " entries for ", batch, " samples"));
   }
-  if (!in.t.defined() || in.t.numel() != static_cast<int64_t>(batch)) {
-    return absl::InvalidArgumentError(absl::StrCat("t: must hold one timestep per sample (", batch, ")"));
+  const bool per_sample_t = in.t.defined() && in.t.dim() == 1 && in.t.size(0) == static_cast<int64_t>(batch);
+  const bool per_token_t = c.version == WanVersion::kWan22 && in.t.defined() && in.t.dim() == 2 &&
+                           in.t.size(0) == static_cast<int64_t>(batch) && in.t.size(1) == in.seq_len;
+  if (!per_sample_t && !per_token_t) {
+    return absl::InvalidArgumentError(absl::StrCat("t: must hold one timestep per sample ([", batch, "])",
+                                                   c.version == WanVersion::kWan22
+                                                       ? absl::StrCat(" or per token ([", batch, ", ", in.seq_len, "])")
+                                                       : std::string()));
   }
-  if (c.has_image_input() && (!in.clip_fea || in.y.size() != batch)) {
-    return absl::InvalidArgumentError("clip_fea/y: required for i2v models");
+  if (c.has_clip_input() && !in.clip_fea) {
+    return absl::InvalidArgumentError("clip_fea: required for Wan2.1 i2v / flf2v models");
   }
-  const int64_t y_channels = c.has_image_input() ? in.y[0].size(0) : 0;
+  if (c.has_y_input() && in.y.size() != batch) {
+    return absl::InvalidArgumentError("y: required (one per sample) for i2v / flf2v models");
+  }
+  const int64_t y_channels = c.has_y_input() ? in.y[0].size(0) : 0;
   for (size_t i = 0; i < batch; ++i) {
     const torch::Tensor& x = in.x[i];
     if (x.dim() != 4 || x.size(0) + y_channels != c.in_dim) {
@@ -104,7 +105,7 @@ absl::Status ValidateInputs(const WanConfig& c, const WanInputs& in) {
       return absl::InvalidArgumentError(
           absl::StrCat("context_", i, ": expected [L <= ", c.text_len, ", ", c.text_dim, "]"));
     }
-    if (c.has_image_input() && (in.y[i].dim() != 4 || in.y[i].sizes().slice(1) != x.sizes().slice(1))) {
+    if (c.has_y_input() && (in.y[i].dim() != 4 || in.y[i].sizes().slice(1) != x.sizes().slice(1))) {
       return absl::InvalidArgumentError(absl::StrCat("y_", i, ": must match x_", i, "'s F, H, W"));
     }
   }
@@ -135,9 +136,11 @@ std::vector<torch::Tensor> WanModelImpl::forward(const WanInputs& in) {
   torch::Tensor x = at::cat(tokens, 0);
   const torch::Tensor seq_lens = at::tensor(lens, torch::TensorOptions().dtype(torch::kLong).device(device));
 
-  // Time: e [B, dim], e0 [B, 6, dim] in float32.
-  const torch::Tensor e = time_embedding_(SinusoidalEmbedding(config_.freq_dim, in.t.to(device)).to(torch::kFloat32));
-  const torch::Tensor e0 = time_projection_->forward(e).unflatten(1, {6, dim});
+  // Time: e [R, dim], e0 [R, 6, dim] in float32, one row per sample or per
+  // distinct per-token timestep (TimeRows).
+  TimeRows e = DistinctTimesteps(in.t.to(device));
+  e.rows = time_embedding_(SinusoidalEmbedding(config_.freq_dim, e.rows).to(torch::kFloat32));
+  const TimeRows e0{time_projection_->forward(e.rows).unflatten(1, {6, dim}), e.index};
 
   // Text context: each zero-padded to text_len rows before the embedding.
   std::vector<torch::Tensor> padded;

@@ -1,4 +1,5 @@
-// WanModel: the Wan2.1 diffusion transformer (t2v / i2v / flf2v), with the
+// WanModel: the Wan2.1 diffusion transformer (t2v / i2v / flf2v) and the Wan2.2
+// one (per-token timesteps; t2v / i2v without CLIP / ti2v), with the
 // official parameter names so that checkpoints load 1:1 (freqs are recomputed,
 // not stored).
 #pragma once
@@ -35,8 +36,8 @@ TORCH_MODULE(TimeEmbedding);
 class HeadImpl : public torch::nn::Module {
  public:
   explicit HeadImpl(const WanConfig& config, quant::ParamInit init = quant::ParamInit::kRandom);
-  // x: [B, L, dim]; e: [B, dim] -> [B, L, prod(patch) * out_dim]
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& e);
+  // x: [B, L, dim]; e.rows: [R, dim] (TimeRows) -> [B, L, prod(patch) * out_dim]
+  torch::Tensor forward(const torch::Tensor& x, const TimeRows& e);
   torch::Tensor modulation;
 
  private:
@@ -60,11 +61,13 @@ TORCH_MODULE(MLPProj);
 
 struct WanInputs {
   std::vector<torch::Tensor> x;        // each [C_in, F, H, W]
-  torch::Tensor t;                     // [B] timesteps (any numeric dtype)
+  // [B] timesteps (any numeric dtype); Wan2.2 also [B, seq_len]: one per token
+  // (padding included), as TI2V's frame-0 tokens at t = 0.
+  torch::Tensor t;
   std::vector<torch::Tensor> context;  // each [L_i, text_dim], L_i <= text_len
   int64_t seq_len = 0;                 // pad length; >= every sample's token count
-  std::optional<torch::Tensor> clip_fea;   // i2v: [B, N_img, 1280]
-  std::vector<torch::Tensor> y;            // i2v: each [C_y, F, H, W]
+  std::optional<torch::Tensor> clip_fea;   // Wan2.1 i2v / flf2v: [B, N_img, 1280]
+  std::vector<torch::Tensor> y;            // i2v / flf2v: each [C_y, F, H, W]
 };
 
 // Every linear layer is a quant::QuantLinear, so LoadStateDict with
@@ -96,10 +99,8 @@ class WanModelImpl : public torch::nn::Module {
 TORCH_MODULE(WanModel);
 
 // Checks WanInputs against the config: InvalidArgument naming the input
-// (x_i channels, context_i width/length, seq_len too small, missing clip_fea/y).
+// (x_i channels, context_i width/length, seq_len too small, t neither [B] nor
+// (Wan2.2) [B, seq_len], missing clip_fea/y).
 absl::Status ValidateInputs(const WanConfig& config, const WanInputs& inputs);
-
-// sinusoidal_embedding_1d in float64: [B, dim] = [cos(t f), sin(t f)], f = 10000^(-i/(dim/2)).
-torch::Tensor SinusoidalEmbedding(int64_t dim, const torch::Tensor& t);
 
 }  // namespace videogen::models

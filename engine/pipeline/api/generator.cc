@@ -7,6 +7,7 @@ const char* ModelTypeName(ModelType type) {
     case ModelType::kT2V: return "t2v";
     case ModelType::kI2V: return "i2v";
     case ModelType::kFLF2V: return "flf2v";
+    case ModelType::kTI2V: return "ti2v";
   }
   return "unknown";
 }
@@ -18,6 +19,15 @@ const char* StageName(Stage stage) {
     case Stage::kDenoising: return "denoising";
     case Stage::kVaeDecoding: return "vae_decoding";
     case Stage::kVideoEncoding: return "video_encoding";
+  }
+  return "unknown";
+}
+
+const char* ExpertName(Expert expert) {
+  switch (expert) {
+    case Expert::kSingle: return "";
+    case Expert::kHighNoise: return "high_noise";
+    case Expert::kLowNoise: return "low_noise";
   }
   return "unknown";
 }

@@ -18,8 +18,9 @@
 
 namespace videogen::pipeline {
 
-// kFLF2V: first-last-frame-to-video (an image and a last frame, 81 frames).
-enum class ModelType { kT2V, kI2V, kFLF2V };
+// kFLF2V: first-last-frame-to-video (an image and a last frame, 81 frames);
+// kTI2V: Wan2.2 TI2V (text-to-video, or image-to-video when an image is given).
+enum class ModelType { kT2V, kI2V, kFLF2V, kTI2V };
 // kStepDistill: the few-step sampler of step-distilled models and LoRAs
 // (an explicit timestep list such as 1000, 750, 500, 250; see
 // engine/schedulers/step_distill_scheduler.h).
@@ -28,9 +29,15 @@ enum class Sampler { kUniPC, kDpmPP, kEuler, kStepDistill };
 // server reports kVideoEncoding while it encodes the generated frames.
 enum class Stage { kTextEncoding, kImageEncoding, kDenoising, kVaeDecoding, kVideoEncoding };
 
-// "t2v"/"i2v"/"flf2v", "text_encoding"/... (for logs, metrics labels and ListModels).
+// Which DiT a denoising step runs: the model's only one, or one of a Wan2.2
+// A14B high-noise / low-noise expert pair.
+enum class Expert { kSingle, kHighNoise, kLowNoise };
+
+// "t2v"/"i2v"/"flf2v"/"ti2v", "text_encoding"/..., ""/"high_noise"/"low_noise"
+// (for logs, metrics labels and ListModels).
 const char* ModelTypeName(ModelType type);
 const char* StageName(Stage stage);
+const char* ExpertName(Expert expert);
 
 // Interleaved 8-bit RGB, row-major: rgb.size() == width * height * 3.
 struct RgbImage {
@@ -130,6 +137,8 @@ struct ProgressUpdate {
   Stage stage = Stage::kTextEncoding;
   int step = 0;         // steps done in this stage
   int total_steps = 0;  // steps of this stage
+  // kDenoising of an expert-pair model: the expert of the step just done.
+  Expert expert = Expert::kSingle;
 };
 
 // Receives progress on the generating thread; must not block for long.

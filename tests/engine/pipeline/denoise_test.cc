@@ -15,9 +15,12 @@ namespace {
 struct CountingModel {
   int conditional = 0, unconditional = 0;
   std::vector<float> timesteps;
+  std::vector<Expert> experts;  // per call
   FlowModelFn Fn() {
-    return [this](const torch::Tensor& latent, const torch::Tensor& t, bool cond) -> absl::StatusOr<torch::Tensor> {
+    return [this](const torch::Tensor& latent, const torch::Tensor& t, bool cond,
+                  Expert expert) -> absl::StatusOr<torch::Tensor> {
       (cond ? conditional : unconditional)++;
+      experts.push_back(expert);
       if (cond) timesteps.push_back(t.to(at::kFloat).item<float>());
       return latent * 0.1 + (cond ? 1.0 : -1.0) * t.to(at::kFloat).item<float>() / 1000;
     };
@@ -61,7 +64,7 @@ TEST(DenoiseTest, ExplicitTimestepsRunOneStepEach) {
   CountingModel model;
   std::vector<int> progress;
   auto latent = Denoise(at::ones({16, 1, 2, 2}), options, model.Fn(),
-                        [&](int done, int total) { progress.push_back(done * 10 + total); }, nullptr);
+                        [&](int done, int total, Expert) { progress.push_back(done * 10 + total); }, nullptr);
   ASSERT_TRUE(latent.ok()) << latent.status();
   EXPECT_EQ(model.conditional, 4);
   EXPECT_EQ(model.unconditional, 0);
@@ -72,6 +75,58 @@ TEST(DenoiseTest, ExplicitTimestepsRunOneStepEach) {
   options.steps = 3;
   EXPECT_EQ(Denoise(at::ones({16, 1, 2, 2}), options, model.Fn(), nullptr, nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Wan2.2 A14B: steps at t >= boundary run the high-noise expert with the
+// high-noise guidance scale, the rest the low-noise expert; one switch.
+TEST(DenoiseTest, ExpertPairSwitchesOnceAtTheBoundaryWithItsGuidance) {
+  DenoiseOptions options;
+  options.sampler = schedulers::SamplerKind::kStepDistill;
+  options.timesteps = {1000, 900, 875, 500};
+  options.steps = 4;
+  options.shift = 1.0;
+  options.guidance_scale = 3.0;
+  options.experts = ExpertSwitch{875.0, 4.0};
+  CountingModel model;
+  DenoiseTrace trace;
+  std::vector<Expert> reported;
+  auto latent = Denoise(at::ones({16, 1, 2, 2}), options, model.Fn(),
+                        [&](int, int, Expert e) { reported.push_back(e); }, nullptr, &trace);
+  ASSERT_TRUE(latent.ok()) << latent.status();
+  ASSERT_EQ(trace.experts.size(), 4u);
+  EXPECT_EQ(model.timesteps, (std::vector<float>{1000, 900, 875, 500}));
+  const std::vector<Expert> expected = {Expert::kHighNoise, Expert::kHighNoise, Expert::kHighNoise, Expert::kLowNoise};
+  EXPECT_EQ(trace.experts, expected);
+  EXPECT_EQ(reported, expected);
+  // Both passes of a step use its expert.
+  EXPECT_EQ(model.experts.size(), 8u);
+  for (size_t i = 0; i < model.experts.size(); ++i) EXPECT_EQ(model.experts[i], expected[i / 2]);
+  // noise_pred = uncond + g * (cond - uncond) with g = 4 (high) then 3 (low).
+  for (size_t i = 0; i < 4; ++i) {
+    const double g = i < 3 ? 4.0 : 3.0;
+    const torch::Tensor want = trace.noise_pred_uncond[i] + g * (trace.noise_pred_cond[i] - trace.noise_pred_uncond[i]);
+    EXPECT_TRUE(at::allclose(trace.noise_pred[i], want)) << "step " << i;
+  }
+}
+
+// The latent constraint sees the initial latent and every step's result.
+TEST(DenoiseTest, ConstraintAppliesToTheInitialLatentAndEveryStep) {
+  DenoiseOptions options;
+  options.steps = 3;
+  CountingModel model;
+  DenoiseTrace trace;
+  int calls = 0;
+  const LatentConstraintFn pin = [&](const torch::Tensor& latent) {
+    ++calls;
+    torch::Tensor out = latent.clone();
+    out.select(1, 0).fill_(7.0);
+    return out;
+  };
+  auto latent = Denoise(at::ones({16, 2, 2, 2}), options, model.Fn(), nullptr, nullptr, &trace, pin);
+  ASSERT_TRUE(latent.ok()) << latent.status();
+  EXPECT_EQ(calls, 4);
+  for (const torch::Tensor& l : trace.latents) EXPECT_TRUE(at::all(l.select(1, 0) == 7.0).item<bool>());
+  EXPECT_FALSE(at::all(latent->select(1, 1) == 7.0).item<bool>());
 }
 
 }  // namespace
