@@ -1,5 +1,7 @@
 #include "engine/pipeline/model_family.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace videogen::pipeline {
 
 const char kT2VNegativePrompt[] =
@@ -25,7 +27,9 @@ const char* ModelFamilyName(ModelFamily family) {
 }
 
 std::vector<Component> ModelDescriptor::components() const {
-  std::vector<Component> out = {Component::kDit, Component::kT5};
+  std::vector<Component> out = {Component::kDit};
+  if (dit == DitLayout::kExpertPair) out.push_back(Component::kDitLowNoise);
+  out.push_back(Component::kT5);
   if (image_encoder == ImageEncoderKind::kClipVitH14) out.push_back(Component::kClip);
   out.push_back(Component::kVae);
   return out;
@@ -49,6 +53,69 @@ const std::vector<VariantPreset>& Wan21Presets() {
       {"FLF2V-14B", &models::WanConfig::FLF2V_14B},
   };
   return presets;
+}
+
+const std::vector<VariantPreset>& Wan22Presets() {
+  static const std::vector<VariantPreset> presets = {
+      {"T2V-A14B", &models::WanConfig::T2V_A14B},
+      {"I2V-A14B", &models::WanConfig::I2V_A14B},
+      {"TI2V-5B", &models::WanConfig::TI2V_5B},
+  };
+  return presets;
+}
+
+absl::StatusOr<ModelDescriptor> DescribeWan22(const models::WanConfig& dit, bool expert_pair) {
+  ModelDescriptor d;
+  d.family = ModelFamily::kWan22;
+  d.variant = "custom";
+  for (const VariantPreset& preset : Wan22Presets()) {
+    if (dit.SameArchitecture(preset.dit())) d.variant = preset.name;
+  }
+  d.latent.channels = dit.out_dim;
+  d.latent.patch = dit.patch_size;
+  d.pipeline = PipelineKindOf(dit);
+  d.image_encoder = ImageEncoderKind::kNone;
+  d.defaults.negative_prompt = kT2VNegativePrompt;
+  d.defaults.width = 1280;
+  d.defaults.height = 720;
+  d.defaults.max_area = 1280 * 720;
+  d.defaults.steps = 40;
+  if (expert_pair && d.pipeline == PipelineKind::kTextToVideo) {
+    d.type = ModelType::kT2V;
+    d.dit = DitLayout::kExpertPair;
+    d.defaults.shift = 12.0;
+    d.defaults.guidance_scale = 3.0;
+    d.defaults.guidance_scale_high_noise = 4.0;
+    d.defaults.expert_boundary = 0.875;
+    return d;
+  }
+  if (expert_pair && d.pipeline == PipelineKind::kImageToVideo && !dit.has_clip_input()) {
+    d.type = ModelType::kI2V;
+    d.dit = DitLayout::kExpertPair;
+    d.defaults.shift = 5.0;
+    d.defaults.guidance_scale = 3.5;
+    d.defaults.guidance_scale_high_noise = 3.5;
+    d.defaults.expert_boundary = 0.9;
+    return d;
+  }
+  if (!expert_pair && d.pipeline == PipelineKind::kTextImageToVideo) {
+    d.type = ModelType::kTI2V;
+    d.vae = VaeKind::kWan22;
+    d.latent.vae_stride = {4, 16, 16};
+    d.defaults.width = 1280;
+    d.defaults.height = 704;
+    d.defaults.max_area = 1280 * 704;
+    d.defaults.num_frames = 121;
+    d.defaults.fps = 24.0;
+    d.defaults.steps = 50;
+    d.defaults.shift = 5.0;
+    d.defaults.guidance_scale = 5.0;
+    return d;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "dit: a Wan2.2 ", std::string(models::ModelTypeName(dit.model_type)), " DiT ",
+      expert_pair ? "cannot form a high/low-noise expert pair (t2v and i2v can)"
+                  : "needs its expert pair (high_noise_model/ and low_noise_model/); only ti2v runs alone"));
 }
 
 absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit) {

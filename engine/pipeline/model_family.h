@@ -79,6 +79,20 @@ extern const char kT2VNegativePrompt[];
 extern const char kI2VNegativePrompt[];
 extern const char kFLF2VNegativePrompt[];
 
+// Wan2.2 presets: T2V-A14B and I2V-A14B (the DiT of each expert), TI2V-5B.
+const std::vector<VariantPreset>& Wan22Presets();
+
+// The descriptor of a Wan2.2 model: an expert pair (`expert_pair`: T2V-A14B
+// from a t2v DiT, I2V-A14B from an i2v one, no CLIP, Wan2.1 VAE) or TI2V-5B
+// (a ti2v DiT, Wan2.2 VAE). Defaults from Wan2.2's wan/configs and
+// generate.py: T2V-A14B 1280x720, 81 frames, 40 steps, shift 12, guidance
+// (low 3.0, high 4.0), boundary 0.875; I2V-A14B max area 1280x720, 40 steps,
+// shift 5, guidance (3.5, 3.5), boundary 0.9; TI2V-5B 1280x704, 121 frames at
+// 24 fps, 50 steps, shift 5, guidance 5. Every Wan2.2 config uses the t2v
+// negative prompt. InvalidArgument for a DiT that is neither (e.g. a flf2v
+// DiT in an expert pair, or a lone Wan2.2 i2v DiT).
+absl::StatusOr<ModelDescriptor> DescribeWan22(const models::WanConfig& dit, bool expert_pair);
+
 // The descriptor of a Wan2.1 model whose DiT is `dit`: the variant of the
 // preset with the same architecture (else "custom"), the image encoder and
 // pipeline from the DiT's model_type, the latent layout from its patch and

@@ -114,8 +114,28 @@ absl::StatusOr<int> Run(const std::vector<std::string>& argv, const fs::path& lo
 
 }  // namespace
 
+std::string TinyTypeName(const TinyModelOptions& options) {
+  return absl::StrCat(ModelTypeName(options.type), options.expert_pair ? "-a14b" : "");
+}
+
+bool ParseTinyType(const std::string& name, TinyModelOptions* options) {
+  for (ModelType type : {ModelType::kT2V, ModelType::kI2V, ModelType::kFLF2V, ModelType::kTI2V}) {
+    for (bool pair : {false, true}) {
+      if (pair && type != ModelType::kT2V && type != ModelType::kI2V) continue;
+      TinyModelOptions candidate = *options;
+      candidate.type = type;
+      candidate.expert_pair = pair;
+      if (TinyTypeName(candidate) == name) {
+        *options = candidate;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::string TinyModelDir(const std::string& cache_dir, const TinyModelOptions& options) {
-  return (fs::path(cache_dir) / absl::StrCat("tiny-", ModelTypeName(options.type), "-", options.seed)).string();
+  return (fs::path(cache_dir) / absl::StrCat("tiny-", TinyTypeName(options), "-", options.seed)).string();
 }
 
 absl::StatusOr<std::string> EnsureTinyModel(const std::string& cache_dir, const TinyModelOptions& options) {
@@ -134,7 +154,7 @@ absl::StatusOr<std::string> EnsureTinyModel(const std::string& cache_dir, const 
   const fs::path log = fs::path(cache_dir) / (tmp_name + ".log");
   fs::remove_all(tmp, ec);
   const absl::StatusOr<int> status =
-      Run({*make_tiny, tmp.string(), "--type", ModelTypeName(options.type), "--seed", absl::StrCat(options.seed),
+      Run({*make_tiny, tmp.string(), "--type", TinyTypeName(options), "--seed", absl::StrCat(options.seed),
            "--spm-train", options.spm_train},
           log);
   std::string output = ReadText(log);

@@ -1,4 +1,4 @@
-// The embedded default model: the real Wan2.1 architecture at a tiny size with
+// The embedded default model: the real Wan2.1 (or Wan2.2) architecture at a tiny size with
 // random weights from a seed, in the OFFICIAL file layout (see
 // engine/synth/tiny_model_writer.h for what is written). This part only finds
 // it in the model cache and, when it is missing, has it made by the
@@ -16,6 +16,10 @@ namespace videogen::pipeline {
 
 struct TinyModelOptions {
   ModelType type = ModelType::kI2V;
+  // A Wan2.2 A14B-style high/low-noise expert pair (t2v or i2v without CLIP,
+  // official high_noise_model/ + low_noise_model/ layout). kTI2V is the
+  // Wan2.2 TI2V-5B architecture (Wan2.2 VAE); the rest are Wan2.1.
+  bool expert_pair = false;
   uint64_t seed = 2025;
   // The SentencePiece trainer (Debian package `sentencepiece`), passed on to
   // videogen-make-tiny as --spm-train.
@@ -29,7 +33,14 @@ struct TinyModelOptions {
   std::string make_tiny;
 };
 
-// `cache_dir`/tiny-<t2v|i2v>-<seed> for these options (not checked or made).
+// The tiny model's kind as videogen-make-tiny's --type spells it: "t2v",
+// "i2v", "flf2v", "ti2v", "t2v-a14b", "i2v-a14b".
+std::string TinyTypeName(const TinyModelOptions& options);
+// Sets options->type and options->expert_pair from a TinyTypeName; false for
+// an unknown name (or an expert pair of a type that has none).
+bool ParseTinyType(const std::string& name, TinyModelOptions* options);
+
+// `cache_dir`/tiny-<TinyTypeName>-<seed> for these options (not checked or made).
 std::string TinyModelDir(const std::string& cache_dir, const TinyModelOptions& options);
 
 // Returns TinyModelDir(cache_dir, options), making the model on first use:

@@ -13,6 +13,7 @@
 #include "engine/common/torch_status.h"
 #include "engine/pipeline/api/request_rules.h"
 #include "engine/pipeline/flf2v_conditioning.h"
+#include "engine/pipeline/ti2v_conditioning.h"
 
 namespace videogen::pipeline {
 namespace {
@@ -77,11 +78,15 @@ absl::Status WanGenerator::Validate(const GenerationRequest& request) const {
 absl::StatusOr<LatentGeometry> WanGenerator::Geometry(const GenerationRequest& r) const {
   const GenerationDefaults& d = description_.defaults;
   const int64_t frames = r.num_frames.value_or(d.num_frames);
-  if (descriptor_.pipeline == PipelineKind::kTextToVideo) {
+  if (descriptor_.pipeline == PipelineKind::kTextToVideo ||
+      (descriptor_.pipeline == PipelineKind::kTextImageToVideo && !r.image)) {
     return TextToVideoGeometry(r.width.value_or(d.width), r.height.value_or(d.height), frames,
-                               descriptor_.latent.patch);
+                               descriptor_.latent.patch, descriptor_.latent.vae_stride[1]);
   }
   const int64_t max_area = MaxArea(r, d);
+  if (descriptor_.pipeline == PipelineKind::kTextImageToVideo) {
+    return TextImageToVideoGeometry(r.image->width, r.image->height, max_area, frames, descriptor_.latent.patch);
+  }
   if (descriptor_.pipeline == PipelineKind::kFirstLastFrameToVideo) {
     return FirstLastFrameGeometry(r.image->width, r.image->height, max_area, frames, descriptor_.latent.patch);
   }
@@ -96,6 +101,11 @@ PipelineRequest WanGenerator::ToPipelineRequest(const GenerationRequest& r) cons
   p.num_frames = r.num_frames.value_or(d.num_frames);
   p.denoise.shift = r.shift.value_or(d.shift);
   p.denoise.guidance_scale = r.guidance_scale.value_or(d.guidance_scale);
+  if (descriptor_.dit == DitLayout::kExpertPair) {
+    // The official (low, high) pair; a request's single scale sets both.
+    p.denoise.experts = ExpertSwitch{d.expert_boundary * kNumTrainTimesteps,
+                                     r.guidance_scale.value_or(d.guidance_scale_high_noise.value_or(d.guidance_scale))};
+  }
   // An explicit timestep list (the request's, else the model's when the
   // request keeps its sampler) means the step-distill sampler, one step each.
   const Sampler sampler = !r.timesteps.empty() ? Sampler::kStepDistill : r.sampler.value_or(d.sampler);
@@ -106,7 +116,7 @@ PipelineRequest WanGenerator::ToPipelineRequest(const GenerationRequest& r) cons
                                                  : r.steps.value_or(d.steps);
   p.denoise.sampler = ToSamplerKind(sampler);
   p.seed = r.seed;
-  if (descriptor_.pipeline == PipelineKind::kTextToVideo) {
+  if (descriptor_.pipeline == PipelineKind::kTextToVideo || !r.image) {
     p.width = r.width.value_or(d.width);
     p.height = r.height.value_or(d.height);
   } else {

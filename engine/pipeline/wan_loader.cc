@@ -22,7 +22,7 @@ namespace {
 
 // The opened (headers only) checkpoint of each component the descriptor names.
 struct ComponentSources {
-  std::unique_ptr<io::TensorSource> dit, t5, clip, vae;
+  std::unique_ptr<io::TensorSource> dit, dit_low_noise, t5, clip, vae;
 };
 
 // Opens a component file of `files` under the official tensor names.
@@ -32,15 +32,32 @@ absl::StatusOr<std::unique_ptr<io::TensorSource>> OpenComponent(const io::ModelF
   return io::OpenCheckpoint(path);
 }
 
-// config.json, else videogen.json "dit", else inferred from the DiT's tensor shapes.
-absl::StatusOr<models::WanConfig> ResolveDitConfig(const io::ModelFiles& files, const ModelOverrides& overrides,
-                                                   const io::TensorSource& dit) {
-  if (!files.dit_config.empty()) {
-    ASSIGN_OR_RETURN(const nlohmann::json j, ReadJsonFile(files.dit_config));
-    return models::WanConfig::FromJson(j);
+// config.json, else videogen.json "dit", else inferred from the DiT's tensor
+// shapes. config.json does not name the Wan version: an expert pair (or the
+// Wan2.2 VAE) means Wan2.2, whose i2v DiT has no CLIP image attention.
+absl::StatusOr<models::WanConfig> ResolveDitConfig(const io::ModelFiles& files, const std::string& config_path,
+                                                   const ModelOverrides& overrides, const io::TensorSource& dit) {
+  const bool wan22 = files.has_expert_pair() || files.vae_kind == io::VaeKind::kWan22;
+  const models::WanVersion version = wan22 ? models::WanVersion::kWan22 : models::WanVersion::kWan21;
+  models::WanConfig config;
+  if (!config_path.empty()) {
+    ASSIGN_OR_RETURN(const nlohmann::json j, ReadJsonFile(config_path));
+    ASSIGN_OR_RETURN(config, models::WanConfig::FromJson(j, version));
+  } else if (overrides.dit) {
+    config = *overrides.dit;
+  } else {
+    ASSIGN_OR_RETURN(config, models::WanConfig::FromTensorShapes(dit));
   }
-  if (overrides.dit) return *overrides.dit;
-  return models::WanConfig::FromTensorShapes(dit);
+  if (wan22 && config.model_type != models::WanModelType::kFLF2V) config.version = models::WanVersion::kWan22;
+  return config;
+}
+
+// Wan2.2 when the files or the DiT say so (expert pair, Wan2.2 VAE, a ti2v or CLIP-less i2v DiT).
+absl::StatusOr<ModelDescriptor> Describe(const io::ModelFiles& files, const models::WanConfig& dit) {
+  if (files.has_expert_pair() || dit.version == models::WanVersion::kWan22) {
+    return DescribeWan22(dit, files.has_expert_pair());
+  }
+  return DescribeWan21(dit);
 }
 
 // Opens the encoders and the VAE the descriptor names (the DiT is open already).
@@ -65,6 +82,9 @@ memory::ModelHeaders Headers(const io::ModelFiles& files, const models::WanConfi
   headers.dir = files.dir;
   headers.dit_num_heads = dit.num_heads;
   headers.components.push_back({Component::kDit, files.dit, sources.dit->tensors()});
+  if (sources.dit_low_noise != nullptr) {
+    headers.components.push_back({Component::kDitLowNoise, files.dit_low_noise, sources.dit_low_noise->tensors()});
+  }
   headers.components.push_back({Component::kT5, files.t5, sources.t5->tensors()});
   if (sources.clip != nullptr) headers.components.push_back({Component::kClip, files.clip, sources.clip->tensors()});
   headers.components.push_back({Component::kVae, files.vae, sources.vae->tensors()});
@@ -100,10 +120,12 @@ absl::StatusOr<std::unique_ptr<models::T5EncoderModel>> LoadT5(const io::ModelFi
 }
 
 absl::StatusOr<std::unique_ptr<models::vae::WanVae>> LoadVae(const io::TensorSource& source,
+                                                             const ModelDescriptor& descriptor,
                                                              const ModelOverrides& overrides,
                                                              const ComponentLoad& where) {
   models::vae::WanVaeOptions vae;
   vae.device = where.device;
+  if (descriptor.vae == VaeKind::kWan22) vae.config = models::vae::VaeConfig::Wan22();
   if (overrides.vae) vae.config = *overrides.vae;
   return models::vae::WanVae::Create(source, vae);
 }
@@ -121,14 +143,19 @@ absl::StatusOr<std::unique_ptr<models::ClipVisual>> LoadClip(const io::TensorSou
 
 // Loads every component where `plan` puts it, releasing each source once read.
 absl::StatusOr<WanPipelineParts> LoadParts(const io::ModelFiles& files, const models::WanConfig& dit_config,
-                                           const ModelOverrides& overrides, ComponentSources sources,
-                                           const LoadPlan& plan) {
+                                           const ModelDescriptor& descriptor, const ModelOverrides& overrides,
+                                           ComponentSources sources, const LoadPlan& plan) {
   WanPipelineParts parts;
   ASSIGN_OR_RETURN(parts.dit, LoadDit(dit_config, *sources.dit, plan[Component::kDit]));
   sources.dit.reset();
+  if (sources.dit_low_noise != nullptr) {
+    ASSIGN_OR_RETURN(parts.dit_low_noise,
+                     LoadDit(dit_config, *sources.dit_low_noise, plan[Component::kDitLowNoise]));
+    sources.dit_low_noise.reset();
+  }
   ASSIGN_OR_RETURN(parts.text_encoder, LoadT5(files, *sources.t5, overrides, dit_config, plan[Component::kT5]));
   sources.t5.reset();
-  ASSIGN_OR_RETURN(parts.vae, LoadVae(*sources.vae, overrides, plan[Component::kVae]));
+  ASSIGN_OR_RETURN(parts.vae, LoadVae(*sources.vae, descriptor, overrides, plan[Component::kVae]));
   sources.vae.reset();
   if (sources.clip != nullptr) {
     ASSIGN_OR_RETURN(parts.clip, LoadClip(*sources.clip, overrides, plan[Component::kClip]));
@@ -150,7 +177,7 @@ absl::StatusOr<std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>> 
 }
 
 // The ListModels view of a model before loading: id, variant, description, defaults.
-absl::StatusOr<ModelDescription> Describe(const ModelLoadOptions& options, const io::ModelFiles& files,
+absl::StatusOr<ModelDescription> DescribeForListing(const ModelLoadOptions& options, const io::ModelFiles& files,
                           const ModelDescriptor& descriptor, const ModelOverrides& overrides) {
   ModelDescription d;
   d.id = options.id.empty() ? std::filesystem::path(files.dir).filename().string() : options.id;
@@ -174,6 +201,7 @@ std::vector<ResidentGroup> AllResidentGroups(const WanPipelineParts& parts) {
   std::vector<ResidentGroup> all;
   auto add = [&](std::vector<ResidentGroup> groups) { all.insert(all.end(), groups.begin(), groups.end()); };
   add(ResidentGroups(*parts.dit, Component::kDit));
+  if (!parts.dit_low_noise.is_empty()) add(ResidentGroups(*parts.dit_low_noise, Component::kDitLowNoise));
   add(ResidentGroups(parts.text_encoder->module(), Component::kT5));
   add(ResidentGroups(parts.vae->module(), Component::kVae));
   if (parts.clip != nullptr) add(ResidentGroups(parts.clip->module(), Component::kClip));
@@ -213,20 +241,35 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
   // The DiT file is opened first: without config.json its config comes from the shapes.
   ComponentSources sources;
   ASSIGN_OR_RETURN(sources.dit, OpenComponent(files, files.dit, io::ComfyComponent::kDit));
-  ASSIGN_OR_RETURN(const models::WanConfig dit_config, ResolveDitConfig(files, overrides, *sources.dit));
+  ASSIGN_OR_RETURN(const models::WanConfig dit_config,
+                   ResolveDitConfig(files, files.dit_config, overrides, *sources.dit));
+  if (files.has_expert_pair()) {
+    // Both experts share one config (the official pair does); the low-noise one is checked against it.
+    ASSIGN_OR_RETURN(sources.dit_low_noise, OpenComponent(files, files.dit_low_noise, io::ComfyComponent::kDit));
+    ASSIGN_OR_RETURN(const models::WanConfig low,
+                     ResolveDitConfig(files, files.dit_low_noise_config, overrides, *sources.dit_low_noise));
+    if (!low.SameArchitecture(dit_config)) {
+      return absl::InvalidArgumentError(absl::StrCat(files.dit_low_noise, ": the low-noise expert's config differs "
+                                                     "from the high-noise expert's (", files.dit, ")"));
+    }
+    if (!options.loras.empty() || !options.adapters.empty()) {
+      return absl::InvalidArgumentError(
+          "loras: LoRAs and adapters are not supported for Wan2.2 expert pairs yet (they come per expert)");
+    }
+  }
   ASSIGN_OR_RETURN(sources.dit, lora::MergeLoraFiles(std::move(sources.dit), options.loras));
   using AdapterMap = std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>;
   ASSIGN_OR_RETURN(AdapterMap adapters, ReadAdapters(options.adapters, *sources.dit));
 
   LoadedModel model;
-  ASSIGN_OR_RETURN(model.descriptor, DescribeWan21(dit_config));
-  ASSIGN_OR_RETURN(model.description, Describe(options, files, model.descriptor, overrides));
+  ASSIGN_OR_RETURN(model.descriptor, Describe(files, dit_config));
+  ASSIGN_OR_RETURN(model.description, DescribeForListing(options, files, model.descriptor, overrides));
   // Every component is opened (headers only) and planned before any weight is read.
   RETURN_IF_ERROR(OpenEncoders(files, model.descriptor, sources));
   LoadPlanOptions load = options.load;
   for (const auto& [name, adapter] : adapters) load.reserved_host_bytes += adapter->bytes();
   ASSIGN_OR_RETURN(const LoadPlan plan, PlanLoad(Headers(files, dit_config, sources), model.description.defaults, load));
-  ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, overrides, std::move(sources), plan));
+  ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, model.descriptor, overrides, std::move(sources), plan));
   model.description.resident = AllResidentGroups(model.parts);
   for (const auto& [name, adapter] : adapters) model.description.adapters.push_back({name, adapter->bytes()});
   model.adapters = std::move(adapters);

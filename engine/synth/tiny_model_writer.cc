@@ -18,7 +18,7 @@
 #include "engine/models/clip/vision_transformer.h"
 #include "engine/models/dit/model.h"
 #include "engine/models/t5/t5_encoder.h"
-#include "engine/models/vae/wan_vae_model.h"
+#include "engine/models/vae/vae_module.h"
 #include "engine/synth/pth_writer.h"
 #include "engine/text/umt5_tokenizer.h"
 
@@ -33,10 +33,11 @@ using nlohmann::json;
 constexpr int64_t kTextDim = 64;
 
 json DitConfig(pipeline::ModelType type) {
-  const bool image = type != pipeline::ModelType::kT2V;
+  const bool ti2v = type == pipeline::ModelType::kTI2V;
+  const bool image = type == pipeline::ModelType::kI2V || type == pipeline::ModelType::kFLF2V;
   return {{"_class_name", "WanModel"}, {"model_type", pipeline::ModelTypeName(type)},
-          {"patch_size", {1, 2, 2}}, {"text_len", 512}, {"in_dim", image ? 36 : 16},
-          {"dim", 128}, {"ffn_dim", 256}, {"freq_dim", 256}, {"text_dim", kTextDim}, {"out_dim", 16},
+          {"patch_size", {1, 2, 2}}, {"text_len", 512}, {"in_dim", ti2v ? 48 : image ? 36 : 16},
+          {"dim", 128}, {"ffn_dim", 256}, {"freq_dim", 256}, {"text_dim", kTextDim}, {"out_dim", ti2v ? 48 : 16},
           {"num_heads", 2}, {"num_layers", 2}, {"window_size", {-1, -1}}, {"qk_norm", true},
           {"cross_attn_norm", true}, {"eps", 1e-6}};
 }
@@ -46,9 +47,19 @@ json T5Json(int64_t vocab) {
           {"num_layers", 2}, {"num_buckets", 32}, {"shared_pos", false}, {"dropout", 0.0}};
 }
 
-json VaeJson() {
-  return {{"dim", 8}, {"z_dim", 16}, {"dim_mult", {1, 2, 4, 4}}, {"num_res_blocks", 2}, {"attn_scales", json::array()},
-          {"temperal_downsample", {false, true, true}}, {"dropout", 0.0}};
+// Wan2.1 VAE, or (TI2V) the Wan2.2 VAE: 48 latent channels, dec_dim.
+json VaeJson(pipeline::ModelType type) {
+  json j = {{"dim", 8}, {"z_dim", 16}, {"dim_mult", {1, 2, 4, 4}}, {"num_res_blocks", 2},
+            {"attn_scales", json::array()}, {"temperal_downsample", {false, true, true}}, {"dropout", 0.0}};
+  if (type == pipeline::ModelType::kTI2V) {
+    j["z_dim"] = 48;
+    j["dec_dim"] = 8;
+  }
+  return j;
+}
+
+bool HasClip(pipeline::ModelType type, bool expert_pair) {
+  return !expert_pair && (type == pipeline::ModelType::kI2V || type == pipeline::ModelType::kFLF2V);
 }
 
 // flf2v's DiT takes exactly 257 CLIP tokens per image (514 hard-coded): the
@@ -131,22 +142,28 @@ absl::Status WriteTinyModel(const std::string& dir_path, const pipeline::TinyMod
   ASSIGN_OR_RETURN(auto tokenizer, text::UmT5Tokenizer::Create((dir / io::kTokenizerFile).string()));
   const int64_t vocab = tokenizer->vocab_size();
 
+  const bool wan22 = options.expert_pair || options.type == pipeline::ModelType::kTI2V;
+  const bool clip = HasClip(options.type, options.expert_pair);
   const json dit_json = DitConfig(options.type);
   const json t5_json = T5Json(vocab);
-  ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json));
+  const json vae_json = VaeJson(options.type);
+  ASSIGN_OR_RETURN(const models::WanConfig dit_config,
+                   models::WanConfig::FromJson(dit_json, wan22 ? models::WanVersion::kWan22 : models::WanVersion::kWan21));
   ASSIGN_OR_RETURN(const models::T5Config t5_config, models::T5Config::FromJson(t5_json));
-  ASSIGN_OR_RETURN(const models::vae::VaeConfig vae_config, models::vae::VaeConfig::FromJson(VaeJson()));
+  ASSIGN_OR_RETURN(const models::vae::VaeConfig vae_config, models::vae::VaeConfig::FromJson(vae_json));
   ASSIGN_OR_RETURN(const models::ClipVisionConfig clip_config, models::ClipVisionConfig::FromJson(ClipJson(options.type)));
 
   json extra = {{"variant", "tiny"},
-                {"description", absl::StrCat("Embedded tiny Wan2.1 ", pipeline::ModelTypeName(options.type),
+                {"description", absl::StrCat("Embedded tiny ", wan22 ? "Wan2.2 " : "Wan2.1 ",
+                                             pipeline::TinyTypeName(options),
                                              " (real architecture, random weights from seed ", options.seed,
                                              "): output is noise-like, for demos and tests")},
                 {"t5", t5_json},
-                {"vae", VaeJson()},
+                {"vae", vae_json},
                 {"defaults", {{"width", 256}, {"height", 160}, {"max_area", 256 * 160}, {"num_frames", 17},
                               {"steps", 8}, {"fps", 16.0}}}};
-  if (options.type != pipeline::ModelType::kT2V) extra["clip"] = ClipJson(options.type);
+  if (options.type == pipeline::ModelType::kTI2V) extra["defaults"]["fps"] = 24.0;
+  if (clip) extra["clip"] = ClipJson(options.type);
   if (options.type == pipeline::ModelType::kFLF2V) {
     // 81 frames are required; a small area keeps the tiny job quick.
     extra["defaults"] = {{"width", 96}, {"height", 64}, {"max_area", 96 * 64}, {"num_frames", 81},
@@ -156,18 +173,26 @@ absl::Status WriteTinyModel(const std::string& dir_path, const pipeline::TinyMod
   at::Generator gen = at::detail::createCPUGenerator(options.seed);
   RETURN_IF_ERROR(TorchCall("writing the tiny model", [&]() -> absl::Status {
     torch::NoGradGuard no_grad;
-    RETURN_IF_ERROR(WriteText(dir / io::kDitConfigFile, dit_json.dump(2) + "\n"));
     RETURN_IF_ERROR(WriteText(dir / io::kVideogenConfigFile, extra.dump(2) + "\n"));
-    models::WanModel dit(dit_config);
-    RETURN_IF_ERROR(io::WriteSafetensors((dir / io::kDitWeightsFile).string(), RandomState(*dit, "", gen)));
+    // One DiT at the root, or the expert pair in its two sub-directories
+    // (different weights from the same generator).
+    std::vector<fs::path> dit_dirs = {dir};
+    if (options.expert_pair) dit_dirs = {dir / io::kHighNoiseDir, dir / io::kLowNoiseDir};
+    for (const fs::path& dit_dir : dit_dirs) {
+      fs::create_directories(dit_dir);
+      RETURN_IF_ERROR(WriteText(dit_dir / io::kDitConfigFile, dit_json.dump(2) + "\n"));
+      models::WanModel dit(dit_config);
+      RETURN_IF_ERROR(io::WriteSafetensors((dit_dir / io::kDitWeightsFile).string(), RandomState(*dit, "", gen)));
+    }
     models::T5Encoder t5(t5_config, torch::TensorOptions().dtype(torch::kFloat32));
     // The official T5 checkpoint is bfloat16: so is this one.
     std::vector<io::NamedTensor> t5_state = RandomState(*t5, "", gen);
     for (io::NamedTensor& nt : t5_state) nt.tensor = nt.tensor.to(torch::kBFloat16);
     RETURN_IF_ERROR(WritePth((dir / io::kT5File).string(), t5_state));
-    models::vae::WanVAE_ vae(vae_config);
-    RETURN_IF_ERROR(WritePth((dir / io::kVaeFile).string(), RandomState(*vae, "", gen)));
-    if (options.type != pipeline::ModelType::kT2V) {
+    const std::shared_ptr<models::vae::VaeModule> vae = models::vae::MakeVaeModule(vae_config);
+    const char* vae_file = options.type == pipeline::ModelType::kTI2V ? io::kVae22File : io::kVaeFile;
+    RETURN_IF_ERROR(WritePth((dir / vae_file).string(), RandomState(*vae, "", gen)));
+    if (clip) {
       models::ClipVisionTransformer clip(clip_config, torch::TensorOptions().dtype(torch::kFloat32));
       RETURN_IF_ERROR(WritePth((dir / io::kClipFile).string(), RandomState(*clip, "visual.", gen)));
     }

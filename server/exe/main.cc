@@ -63,7 +63,8 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--listen", options.listen, "gRPC address HOST:PORT (port 0: any free port)")->capture_default_str();
   app.add_option("--metrics-listen", f.metrics_listen, "Prometheus /metrics address HOST:PORT")->capture_default_str();
   app.add_option("--model", f.model_name,
-                 absl::StrCat("Model: tiny (embedded i2v), tiny-t2v, tiny-flf2v",
+                 absl::StrCat("Model: tiny (embedded i2v), tiny-t2v, tiny-flf2v, tiny-ti2v (Wan2.2 TI2V), "
+                              "tiny-t2v-a14b, tiny-i2v-a14b (Wan2.2 expert pairs)",
                               videogen::server::FakeModelsBuiltIn() ? ". Test only: fake, fake-i2v" : ""))
       ->capture_default_str();
   app.add_option("--model-dir", f.model.model_dir, "Load the model from this directory instead of --model");

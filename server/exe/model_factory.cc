@@ -11,8 +11,9 @@
 namespace videogen::server {
 namespace {
 
-constexpr BuiltInModel kAllBuiltInModels[] = {BuiltInModel::kTiny, BuiltInModel::kTinyT2V, BuiltInModel::kTinyFLF2V,
-                                              BuiltInModel::kFake, BuiltInModel::kFakeI2V};
+constexpr BuiltInModel kAllBuiltInModels[] = {
+    BuiltInModel::kTiny,         BuiltInModel::kTinyT2V,      BuiltInModel::kTinyFLF2V, BuiltInModel::kTinyTI2V,
+    BuiltInModel::kTinyT2VA14B,  BuiltInModel::kTinyI2VA14B,  BuiltInModel::kFake,      BuiltInModel::kFakeI2V};
 
 bool IsFake(BuiltInModel model) { return model == BuiltInModel::kFake || model == BuiltInModel::kFakeI2V; }
 
@@ -43,9 +44,11 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFla
 absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadTiny(const ModelFlags& flags,
                                                                    const std::string& device) {
   pipeline::TinyModelOptions tiny;
-  tiny.type = flags.model == BuiltInModel::kTiny      ? pipeline::ModelType::kI2V
-              : flags.model == BuiltInModel::kTinyFLF2V ? pipeline::ModelType::kFLF2V
-                                                        : pipeline::ModelType::kT2V;
+  // "tiny" is the i2v one; the others are "tiny-" + TinyTypeName.
+  const std::string name = BuiltInModelName(flags.model);
+  if (flags.model == BuiltInModel::kTiny || !pipeline::ParseTinyType(name.substr(5), &tiny)) {
+    tiny.type = pipeline::ModelType::kI2V;
+  }
   ASSIGN_OR_RETURN(const std::string dir, pipeline::EnsureTinyModel(pipeline::DefaultCacheDir(), tiny));
   return LoadWan(flags, dir, BuiltInModelName(flags.model), device);
 }
@@ -60,6 +63,12 @@ const char* BuiltInModelName(BuiltInModel model) {
       return "tiny-t2v";
     case BuiltInModel::kTinyFLF2V:
       return "tiny-flf2v";
+    case BuiltInModel::kTinyTI2V:
+      return "tiny-ti2v";
+    case BuiltInModel::kTinyT2VA14B:
+      return "tiny-t2v-a14b";
+    case BuiltInModel::kTinyI2VA14B:
+      return "tiny-i2v-a14b";
     case BuiltInModel::kFake:
       return "fake";
     case BuiltInModel::kFakeI2V:
@@ -72,7 +81,9 @@ absl::StatusOr<BuiltInModel> ParseBuiltInModel(absl::string_view name) {
   for (BuiltInModel model : kAllBuiltInModels) {
     if (name == BuiltInModelName(model) && (!IsFake(model) || FakeModelsBuiltIn())) return model;
   }
-  return absl::InvalidArgumentError(absl::StrCat("model: unknown model \"", name, "\" (tiny (i2v), tiny-t2v, tiny-flf2v",
+  return absl::InvalidArgumentError(absl::StrCat("model: unknown model \"", name,
+                                                 "\" (tiny (i2v), tiny-t2v, tiny-flf2v, tiny-ti2v, tiny-t2v-a14b, "
+                                                 "tiny-i2v-a14b",
                                                  FakeModelsBuiltIn() ? ", or the test-only fake / fake-i2v" : "",
                                                  ")"));
 }

@@ -22,6 +22,9 @@ enum class BuiltInModel {
   kTiny,     // "tiny": the embedded default model, i2v
   kTinyT2V,  // "tiny-t2v"
   kTinyFLF2V,  // "tiny-flf2v": first-last-frame-to-video (81 frames)
+  kTinyTI2V,      // "tiny-ti2v": Wan2.2 TI2V-5B architecture (image optional)
+  kTinyT2VA14B,   // "tiny-t2v-a14b": Wan2.2 T2V-A14B architecture (expert pair)
+  kTinyI2VA14B,   // "tiny-i2v-a14b": Wan2.2 I2V-A14B architecture (expert pair)
   kFake,     // "fake": test only, t2v (server/testing/fake_video_generator.h)
   kFakeI2V,  // "fake-i2v": test only
 };

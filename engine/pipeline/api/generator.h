@@ -58,11 +58,12 @@ struct AdapterUse {
 struct GenerationRequest {
   std::string prompt;
   std::optional<std::string> negative_prompt;  // unset: the model's default negative prompt
-  std::optional<RgbImage> image;               // required for i2v and flf2v (the first frame), rejected for t2v
+  std::optional<RgbImage> image;               // required for i2v and flf2v (the first frame), optional for
+                                               // ti2v (latent frame 0), rejected for t2v
   std::optional<RgbImage> last_image;          // required for flf2v (the last frame), rejected otherwise
-  std::optional<int> width;                    // t2v output size, multiples of 16
+  std::optional<int> width;                    // t2v (and ti2v without an image) output size, multiples of 16
   std::optional<int> height;
-  std::optional<int64_t> max_area;             // i2v: output area, keeping the image aspect
+  std::optional<int64_t> max_area;             // i2v, flf2v, ti2v with an image: output area, keeping the image aspect
   std::optional<int> num_frames;               // 4n + 1
   std::optional<int> steps;
   std::optional<double> guidance_scale;
@@ -90,6 +91,13 @@ struct GenerationDefaults {
   std::vector<int> timesteps;  // step-distilled models: e.g. {1000, 750, 500, 250}
   double fps = 16.0;
   std::string negative_prompt;
+  // Wan2.2 A14B expert pairs: the high-noise expert's guidance scale
+  // (guidance_scale is then the low-noise expert's; a request's guidance_scale
+  // sets both, as a single official guide_scale does) and the boundary: steps
+  // whose timestep t >= expert_boundary * 1000 run the high-noise expert.
+  // Unset / 0 for one-DiT models.
+  std::optional<double> guidance_scale_high_noise;
+  double expert_boundary = 0;
 };
 
 // Bytes of resident weights of one component in one dtype on one device.

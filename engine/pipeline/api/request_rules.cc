@@ -86,7 +86,7 @@ absl::Status CheckTimesteps(const std::vector<int>& timesteps) {
 
 absl::Status CheckRequestRules(const GenerationRequest& r, ModelType type) {
   if (type == ModelType::kT2V && r.image.has_value()) return Invalid("image", "not accepted by a t2v model");
-  if (type != ModelType::kT2V && !r.image.has_value()) {
+  if (type != ModelType::kT2V && type != ModelType::kTI2V && !r.image.has_value()) {
     return Invalid("image", absl::StrCat("required by an ", ModelTypeName(type), " model"));
   }
   if (type == ModelType::kFLF2V && !r.last_image.has_value()) {
@@ -131,6 +131,10 @@ absl::Status CheckDefaults(const GenerationDefaults& d) {
   if (s.ok()) s = CheckShift(d.shift);
   if (s.ok()) s = CheckTimesteps(d.timesteps);
   if (s.ok() && !(d.fps > 0)) s = Invalid("fps", absl::StrCat(d.fps, " must be > 0"));
+  if (s.ok() && d.guidance_scale_high_noise) s = CheckGuidanceScale(*d.guidance_scale_high_noise);
+  if (s.ok() && !(d.expert_boundary >= 0 && d.expert_boundary <= 1)) {
+    s = Invalid("expert_boundary", absl::StrCat(d.expert_boundary, " is outside [0, 1]"));
+  }
   if (s.ok()) return s;
   return absl::InvalidArgumentError(absl::StrCat("defaults.", s.message()));
 }

@@ -38,7 +38,8 @@ absl::Status CheckAdapters(const std::vector<AdapterUse>& adapters);
 absl::Status CheckTimesteps(const std::vector<int>& timesteps);
 
 // The rules above for every field that is set, the image (required by
-// image-conditioned models (`type` kI2V), rejected by t2v models, its pixel
+// image-conditioned models (`type` kI2V, kFLF2V), optional for kTI2V,
+// rejected by t2v models, its pixel
 // buffer matching its size), the last frame (required by flf2v models,
 // rejected by the others; flf2v also needs num_frames 81), and an explicit timestep list: only with the
 // step-distill sampler (or none), `steps` (if set) equal to its count.

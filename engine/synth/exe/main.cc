@@ -1,5 +1,5 @@
-// videogen-make-tiny DIR [--type i2v|t2v|flf2v] [--seed N] [--spm-train PATH]
-// Writes the embedded tiny Wan2.1 model (random weights) in the official layout.
+// videogen-make-tiny DIR [--type i2v|t2v|flf2v|ti2v|t2v-a14b|i2v-a14b] [--seed N] [--spm-train PATH]
+// Writes an embedded tiny Wan2.1 / Wan2.2 model (random weights) in the official layout.
 // pipeline::EnsureTinyModel runs it to fill the model cache.
 #include <cstdio>
 #include <cstdlib>
@@ -7,22 +7,18 @@
 
 #include "engine/synth/tiny_model_writer.h"
 
+namespace {
+constexpr char kTypes[] = "i2v, t2v, flf2v, ti2v, t2v-a14b or i2v-a14b";
+}  // namespace
+
 int main(int argc, char** argv) {
-  using videogen::pipeline::ModelType;
   videogen::pipeline::TinyModelOptions options;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--type" && i + 1 < argc) {
-      const std::string v = argv[++i];
-      if (v == "i2v") {
-        options.type = ModelType::kI2V;
-      } else if (v == "t2v") {
-        options.type = ModelType::kT2V;
-      } else if (v == "flf2v") {
-        options.type = ModelType::kFLF2V;
-      } else {
-        std::fprintf(stderr, "videogen-make-tiny: --type must be i2v, t2v or flf2v\n");
+      if (!videogen::pipeline::ParseTinyType(argv[++i], &options)) {
+        std::fprintf(stderr, "videogen-make-tiny: --type must be %s\n", kTypes);
         return 2;
       }
     } else if (arg == "--seed" && i + 1 < argc) {
@@ -32,12 +28,14 @@ int main(int argc, char** argv) {
     } else if (dir.empty() && !arg.empty() && arg[0] != '-') {
       dir = arg;
     } else {
-      std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v|flf2v] [--seed N] [--spm-train PATH]\n");
+      std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type TYPE] [--seed N] [--spm-train PATH] (TYPE: %s)\n",
+                   kTypes);
       return 2;
     }
   }
   if (dir.empty()) {
-    std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type i2v|t2v|flf2v] [--seed N] [--spm-train PATH]\n");
+    std::fprintf(stderr, "usage: videogen-make-tiny DIR [--type TYPE] [--seed N] [--spm-train PATH] (TYPE: %s)\n",
+                 kTypes);
     return 2;
   }
   const absl::Status status = videogen::synth::WriteTinyModel(dir, options);
