@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,14 @@ bool Has(const std::vector<TensorInfo>& tensors, std::string_view name) {
 bool HasPrefix(const std::vector<TensorInfo>& tensors, absl::string_view prefix) {
   return std::any_of(tensors.begin(), tensors.end(),
                      [&](const TensorInfo& t) { return absl::StartsWith(t.name, prefix); });
+}
+
+// The shape of tensor `name`; null when absent.
+const std::vector<int64_t>* Shape(const std::vector<TensorInfo>& tensors, std::string_view name) {
+  for (const TensorInfo& t : tensors) {
+    if (t.name == name) return &t.shape;
+  }
+  return nullptr;
 }
 
 // The HF sub-module of one encoder layer -> the official one.
@@ -280,13 +289,34 @@ std::optional<ComfyComponent> ClassifyHeader(const std::vector<TensorInfo>& tens
   return std::nullopt;
 }
 
+std::optional<VaeKind> ClassifyVae(const std::vector<TensorInfo>& tensors) {
+  auto kind = [](int64_t rgb_channels) -> std::optional<VaeKind> {
+    if (rgb_channels == 3) return VaeKind::kWan21;
+    if (rgb_channels == 12) return VaeKind::kWan22;  // 3 x the 2x2 patch
+    return std::nullopt;
+  };
+  const std::vector<int64_t>* encoder = Shape(tensors, "encoder.conv1.weight");
+  if (encoder != nullptr && encoder->size() == 5) return kind((*encoder)[1]);
+  const std::vector<int64_t>* head = Shape(tensors, "decoder.head.2.weight");
+  if (head != nullptr && head->size() == 5) return kind((*head)[0]);
+  return std::nullopt;
+}
+
+std::optional<int64_t> DitLatentChannels(const std::vector<TensorInfo>& tensors) {
+  for (absl::string_view prefix : {absl::string_view(""), kDitPrefix}) {
+    const std::vector<int64_t>* head = Shape(tensors, absl::StrCat(prefix, "head.head.weight"));
+    if (head != nullptr && head->size() == 2) return (*head)[0] / 4;  // patch (1, 2, 2)
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<std::unique_ptr<TensorSource>> OpenComfyCheckpoint(const std::string& path,
                                                                   ComfyComponent component) {
   ASSIGN_OR_RETURN(std::unique_ptr<TensorSource> base, OpenSafetensors(path));
   const std::vector<TensorInfo>& t = base->tensors();
   const std::optional<ComfyComponent> kind = ClassifyHeader(t);
   if (kind != component) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": expected the tensors of a Wan2.1 ",
+    return absl::InvalidArgumentError(absl::StrCat(path, ": expected the tensors of a Wan ",
                                                    AV(ComfyComponentName(component)), " checkpoint, found ",
                                                    kind ? AV(ComfyComponentName(*kind)) : "none of dit/t5/clip/vae"));
   }
@@ -332,6 +362,107 @@ absl::StatusOr<std::unique_ptr<TensorSource>> OpenComfyCheckpoint(const std::str
   return base;
 }
 
+namespace {
+
+// One classified ComfyUI file.
+struct Classified {
+  std::string path;
+  std::vector<TensorInfo> header;
+};
+
+absl::Status Several(const std::string& dir, absl::string_view what, const std::vector<const Classified*>& files) {
+  std::vector<std::string> paths;
+  for (const Classified* f : files) paths.push_back(f->path);
+  return absl::InvalidArgumentError(
+      absl::StrCat("model directory ", dir, " holds several ", what, " files: ", absl::StrJoin(paths, ", ")));
+}
+
+// The role of a DiT file from its name: the experts of a Wan2.2 pair have the same shapes.
+enum class DitRole { kSingle, kHighNoise, kLowNoise };
+DitRole RoleOf(const std::string& path) {
+  const std::string name = absl::AsciiStrToLower(fs::path(path).filename().string());
+  if (absl::StrContains(name, "high_noise")) return DitRole::kHighNoise;
+  if (absl::StrContains(name, "low_noise")) return DitRole::kLowNoise;
+  return DitRole::kSingle;
+}
+
+// InvalidArgument naming the first tensor in which the two experts' headers differ.
+absl::Status CheckSameTensors(const Classified& high, const Classified& low) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const TensorInfo& t : high.header) shapes[t.name] = t.shape;
+  for (const TensorInfo& t : low.header) {
+    auto it = shapes.find(t.name);
+    if (it == shapes.end() || it->second != t.shape) {
+      return absl::InvalidArgumentError(absl::StrCat("the expert files ", high.path, " and ", low.path,
+                                                     " do not hold the same tensors: '", t.name, "' differs"));
+    }
+    shapes.erase(it);
+  }
+  if (!shapes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the expert files ", high.path, " and ", low.path,
+                                                   " do not hold the same tensors: '", shapes.begin()->first,
+                                                   "' is only in the first"));
+  }
+  return absl::OkStatus();
+}
+
+// Sets the DiT fields of `files` from the classified DiT files.
+absl::Status AssignDits(const std::string& dir, const std::vector<Classified>& dits, ComfyFiles& files) {
+  std::map<DitRole, std::vector<const Classified*>> by_role;
+  std::vector<const Classified*> all;
+  for (const Classified& d : dits) {
+    by_role[RoleOf(d.path)].push_back(&d);
+    all.push_back(&d);
+  }
+  const auto& single = by_role[DitRole::kSingle];
+  const auto& high = by_role[DitRole::kHighNoise];
+  const auto& low = by_role[DitRole::kLowNoise];
+  if (single.size() > 1 || (!single.empty() && (!high.empty() || !low.empty()))) return Several(dir, "dit", all);
+  if (high.size() > 1) return Several(dir, "high-noise dit", high);
+  if (low.size() > 1) return Several(dir, "low-noise dit", low);
+  if (!high.empty() && !low.empty()) RETURN_IF_ERROR(CheckSameTensors(*high[0], *low[0]));
+  if (!single.empty()) files.dit = single[0]->path;
+  if (!high.empty()) files.dit_high_noise = high[0]->path;
+  if (!low.empty()) files.dit_low_noise = low[0]->path;
+  return absl::OkStatus();
+}
+
+// A VAE's latent channels: the rows of conv2 (z_dim x z_dim x 1x1x1), else its kind's.
+int64_t VaeZDim(const std::vector<TensorInfo>& header, VaeKind kind) {
+  const std::vector<int64_t>* conv2 = Shape(header, "conv2.weight");
+  return conv2 != nullptr && !conv2->empty() ? (*conv2)[0] : VaeLatentChannels(kind);
+}
+
+// Sets the VAE fields of `files`: the only VAE, or the one of the DiT's latent channels.
+absl::Status AssignVae(const std::string& dir, const std::vector<Classified>& vaes, std::optional<int64_t> dit_channels,
+                       ComfyFiles& files) {
+  std::vector<const Classified*> matching;
+  std::vector<const Classified*> all;
+  for (const Classified& v : vaes) {
+    const std::optional<VaeKind> kind = ClassifyVae(v.header);
+    if (!kind.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          v.path, ": a VAE whose encoder input is neither RGB (the Wan2.1 VAE) nor 2x2-patchified RGB (Wan2.2)"));
+    }
+    all.push_back(&v);
+    if (!dit_channels.has_value() || VaeZDim(v.header, *kind) == *dit_channels) matching.push_back(&v);
+  }
+  if (all.empty()) return absl::OkStatus();
+  const Classified* vae = all.size() == 1 ? all[0] : matching.size() == 1 ? matching[0] : nullptr;
+  if (vae == nullptr) return Several(dir, "vae", matching.empty() ? all : matching);
+  files.vae = vae->path;
+  files.vae_kind = *ClassifyVae(vae->header);
+  const int64_t z_dim = VaeZDim(vae->header, files.vae_kind);
+  if (dit_channels.has_value() && z_dim != *dit_channels) {
+    return absl::InvalidArgumentError(absl::StrCat("model directory ", dir, ": the DiT predicts ", *dit_channels,
+                                                   "-channel latents but ", files.vae, " is a ",
+                                                   VaeKindName(files.vae_kind), " VAE of ", z_dim, " channels"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ComfyFiles> DetectComfyFiles(const std::string& dir) {
   std::error_code ec;
   std::vector<fs::path> candidates;
@@ -345,26 +476,29 @@ absl::StatusOr<ComfyFiles> DetectComfyFiles(const std::string& dir) {
     if (it->is_directory(ec)) scan(it->path());
   }
   std::sort(candidates.begin(), candidates.end());
-  std::map<ComfyComponent, std::vector<std::string>> found;
+  std::map<ComfyComponent, std::vector<Classified>> found;
   for (const fs::path& p : candidates) {
     // Shards of an official sharded DiT are not single files.
     if (absl::StartsWith(p.filename().string(), "diffusion_pytorch_model")) continue;
-    ASSIGN_OR_RETURN(const std::vector<TensorInfo> header, ReadSafetensorsHeader(p.string()));
-    if (std::optional<ComfyComponent> kind = ClassifyHeader(header)) found[*kind].push_back(p.string());
+    ASSIGN_OR_RETURN(std::vector<TensorInfo> header, ReadSafetensorsHeader(p.string()));
+    if (std::optional<ComfyComponent> kind = ClassifyHeader(header)) {
+      found[*kind].push_back({p.string(), std::move(header)});
+    }
   }
   ComfyFiles files;
-  for (const auto& [kind, paths] : found) {
+  RETURN_IF_ERROR(AssignDits(dir, found[ComfyComponent::kDit], files));
+  std::optional<int64_t> dit_channels;
+  if (!found[ComfyComponent::kDit].empty()) dit_channels = DitLatentChannels(found[ComfyComponent::kDit][0].header);
+  RETURN_IF_ERROR(AssignVae(dir, found[ComfyComponent::kVae], dit_channels, files));
+  for (ComfyComponent kind : {ComfyComponent::kT5, ComfyComponent::kClip}) {
+    const std::vector<Classified>& paths = found[kind];
     if (paths.size() > 1) {
-      return absl::InvalidArgumentError(absl::StrCat("model directory ", dir, " holds several ",
-                                                     AV(ComfyComponentName(kind)), " files: ",
-                                                     absl::StrJoin(paths, ", ")));
+      std::vector<const Classified*> all;
+      for (const Classified& c : paths) all.push_back(&c);
+      return Several(dir, AV(ComfyComponentName(kind)), all);
     }
-    switch (kind) {
-      case ComfyComponent::kDit: files.dit = paths[0]; break;
-      case ComfyComponent::kT5: files.t5 = paths[0]; break;
-      case ComfyComponent::kClip: files.clip = paths[0]; break;
-      case ComfyComponent::kVae: files.vae = paths[0]; break;
-    }
+    if (paths.empty()) continue;
+    (kind == ComfyComponent::kT5 ? files.t5 : files.clip) = paths[0].path;
   }
   return files;
 }

@@ -1,12 +1,16 @@
-// ComfyUI's repackaged single files of Wan2.1 (Comfy-Org/Wan_2.1_ComfyUI_repackaged),
+// ComfyUI's repackaged single files of Wan2.1 and Wan2.2
+// (Comfy-Org/Wan_2.1_ComfyUI_repackaged, Comfy-Org/Wan_2.2_ComfyUI_Repackaged),
 // recognised from their safetensors headers and presented under the official
 // Wan names:
-//   DiT   wan2.1_*.safetensors       official names, optionally prefixed
-//                                    `model.diffusion_model.` (stripped); fp16,
+//   DiT   wan2.1_*.safetensors,      official names, optionally prefixed
+//         wan2.2_*.safetensors       `model.diffusion_model.` (stripped); fp16,
 //                                    bf16 or fp8_e4m3fn; "fp8_scaled" files carry
 //                                    `scaled_fp8` and per-layer `.scale_weight`,
 //                                    passed through unchanged to the loader
-//                                    (engine/models/common/state_dict.h).
+//                                    (engine/models/common/state_dict.h). The two
+//                                    experts of a Wan2.2 A14B pair have the same
+//                                    tensors; "high_noise" / "low_noise" in the
+//                                    file name tells them apart.
 //   T5    umt5_xxl_*.safetensors     HF T5 names (encoder.block.N.layer.0.SelfAttention.q,
 //                                    shared, DenseReluDense.wi_0/wi_1/wo, ...),
 //                                    renamed to the official T5Encoder names.
@@ -16,7 +20,8 @@
 //                                    position embeddings reshaped; or the official
 //                                    `visual.*` names. The open_clip naming
 //                                    (visual.transformer.resblocks.*) is refused.
-//   VAE   wan_2.1_vae.safetensors    the official names.
+//   VAE   wan_2.1_vae.safetensors,   the official names; which VAE is read from
+//         wan2.2_vae.safetensors     the encoder's first conv (ClassifyVae).
 #pragma once
 
 #include <functional>
@@ -27,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/io/model_dir.h"
 #include "engine/io/tensor_source.h"
 
 namespace videogen::io {
@@ -91,6 +97,17 @@ std::optional<std::string> T5OfficialName(std::string_view hf_name);
 // naming). nullopt for none of the four.
 std::optional<ComfyComponent> ClassifyHeader(const std::vector<TensorInfo>& tensors);
 
+// Which Wan VAE a VAE checkpoint's tensors (official names, any file format)
+// are: from the input channels of `encoder.conv1.weight` (3: Wan2.1; 12: the
+// Wan2.2 VAE's 2x2-patchified RGB), else the output channels of the
+// decoder's `decoder.head.2.weight`. nullopt when neither tells (not a Wan VAE).
+std::optional<VaeKind> ClassifyVae(const std::vector<TensorInfo>& tensors);
+
+// The latent channels a DiT's tensors (official or `model.diffusion_model.`
+// names) predict: the rows of `head.head.weight` over the 1x2x2 patch (16 for
+// the Wan2.1 VAE, 48 for the Wan2.2 VAE). nullopt without that tensor.
+std::optional<int64_t> DitLatentChannels(const std::vector<TensorInfo>& tensors);
+
 // The official name of an HF CLIPVisionModel tensor that maps one to one
 // ("vision_model.encoder.layers.3.mlp.fc1.weight" -> "visual.transformer.3.mlp.0.weight");
 // nullopt for the q/k/v projections, the class/position embeddings (derived,
@@ -109,13 +126,22 @@ absl::StatusOr<std::unique_ptr<TensorSource>> OpenComfyCheckpoint(const std::str
 // (ComfyUI's models/ tree: diffusion_models/, text_encoders/, clip_vision/,
 // vae/), classified by header. Empty strings for components not found.
 struct ComfyFiles {
-  std::string dit;
+  std::string dit;             // a one-DiT model's file
+  std::string dit_high_noise;  // a DiT file named *high_noise* (Wan2.2 expert pair)
+  std::string dit_low_noise;   // a DiT file named *low_noise*
   std::string t5;
   std::string clip;
   std::string vae;
+  VaeKind vae_kind = VaeKind::kWan21;  // ClassifyVae of `vae` (kWan21 when absent)
 };
-// InvalidArgument naming the files when two hold the same component;
-// DataLoss when a header cannot be read.
+// DiT files named high_noise/low_noise are the two experts of a pair (either
+// may be missing: the caller names it); several VAE files are narrowed to the
+// one of the DiT's latent channels. InvalidArgument naming the files when two
+// hold the same component (two single DiTs, two high-noise experts, a single
+// DiT beside experts, VAEs the DiT cannot tell apart), when the two experts'
+// tensors differ (naming the first differing tensor), for a VAE of unknown
+// kind, and for a DiT whose latent channels are not its VAE's; DataLoss when a
+// header cannot be read.
 absl::StatusOr<ComfyFiles> DetectComfyFiles(const std::string& dir);
 
 }  // namespace videogen::io

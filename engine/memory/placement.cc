@@ -23,7 +23,7 @@ absl::StatusOr<Placement> ParsePlacement(std::string_view spec) {
     for (Component c : kComponents) {
       if (kv[0] == ComponentName(c)) component = c;
     }
-    if (!component) return bad("unknown component (dit, t5, clip, vae)");
+    if (!component) return bad("unknown component (dit, dit_low_noise, t5, clip, vae)");
     if (placement[*component]) return bad("component given twice");
     const std::vector<std::string> parts = absl::StrSplit(kv[1], ':');
     ComponentPlacement p;
@@ -50,7 +50,9 @@ absl::StatusOr<Placement> ParsePlacement(std::string_view spec) {
       }
     }
     if (!known) return bad("unknown precision (fp32, bf16, fp16, fp8)");
-    if (p.precision == Precision::kFp8 && *component != Component::kDit) return bad("fp8 is supported for the dit only");
+    if (p.precision == Precision::kFp8 && *component != Component::kDit && *component != Component::kDitLowNoise) {
+      return bad("fp8 is supported for the dit (and dit_low_noise) only");
+    }
     placement[*component] = p;
   }
   return placement;

@@ -20,6 +20,7 @@ using ::videogen::Device;
 using ::videogen::DeviceKind;
 using ::videogen::DeviceName;
 using ::videogen::kComponents;
+using ::videogen::kNumComponents;
 using ::videogen::Precision;
 using ::videogen::PrecisionBytes;
 using ::videogen::PrecisionName;
@@ -31,15 +32,17 @@ struct ComponentPlacement {
 
 // One entry per component; absent = chosen by the planner.
 struct Placement {
-  std::array<std::optional<ComponentPlacement>, 4> entries;  // indexed by Component
+  std::array<std::optional<ComponentPlacement>, kNumComponents> entries;  // indexed by Component
   std::optional<ComponentPlacement>& operator[](Component c) { return entries[static_cast<size_t>(c)]; }
   const std::optional<ComponentPlacement>& operator[](Component c) const { return entries[static_cast<size_t>(c)]; }
 };
 
 // Parses "dit=cuda:0:fp8,t5=cpu:bf16,clip=cuda:0:fp16,vae=cuda:0:fp32"
-// (device "cpu" or "cuda[:N]", then the precision). fp8 is accepted for the
-// DiT only. InvalidArgument naming the offending entry (unknown component,
-// device or precision, duplicate component, malformed entry).
+// (device "cpu" or "cuda[:N]", then the precision); "dit_low_noise=..." places
+// the low-noise expert of a Wan2.2 pair ("dit" is then the high-noise one).
+// fp8 is accepted for dit and dit_low_noise only. InvalidArgument naming the
+// offending entry (unknown component, device or precision, duplicate
+// component, malformed entry).
 absl::StatusOr<Placement> ParsePlacement(std::string_view spec);
 
 // The inverse of ParsePlacement for the entries present.

@@ -65,19 +65,36 @@ uint64_t DitWorkingSetBytes(const DitGeometry& g, const RequestShape& r, int64_t
   const uint64_t context = (kTextLen + (g.image_input ? kClipTokens : 0)) * d * a * 6;
   // Just-in-time up-cast of the largest fp8 layer.
   const uint64_t upcast = fp8 ? d * f * a : 0;
+  // Per-token time conditioning (TI2V-5B): the six modulation rows of every
+  // token in fp32, as the official code holds them ([L, 6, dim]); an upper
+  // bound where the engine gathers rows per use (models/dit/time_rows.h).
+  const uint64_t time_rows = g.per_token_timesteps ? L * 6 * d * 4 : 0;
   // Latents: input, prediction(s) kept across the CFG passes, scheduler state.
   const uint64_t latent = static_cast<uint64_t>(g.out_dim) * L * 4 * 4 * (r.cfg ? 4 : 3);
-  return residual + std::max(attention, ffn) + context + upcast + latent;
+  return residual + std::max(attention, ffn) + context + upcast + time_rows + latent;
 }
 
 uint64_t VaeDecodeWorkingSetBytes(const RequestShape& r, bool tiling) {
-  // Wan VAE decoder, chunk by chunk (1 latent frame -> 4 frames) with a causal
-  // cache of 2 frames per conv: the full-resolution stage holds ~3 live fp32
-  // tensors of 192 channels over (4 + 2) frames. Tiling bounds the spatial
-  // extent to 256x256 tiles with 32 px overlap. Plus the decoded video (fp32).
+  // Both decoders run chunk by chunk (1 latent frame -> 4 frames) with a
+  // causal cache of 2 frames per conv. Per output pixel, in fp32 channels x
+  // frames ("channel-frames"):
+  //  - Wan2.1 (vae2_1.py): the full-resolution stage holds ~3 live tensors of
+  //    192 channels over (4 + 2) frames: 3456.
+  //  - Wan2.2 (vae2_2.py, decoder width 256: 1024 channels up to a quarter of
+  //    the resolution, 512 and 256 at half resolution, then the 2x2
+  //    unpatchify): the conv caches (2 frames of every conv's input) come to
+  //    ~1800, mostly the half-resolution level (512/256 channels over a
+  //    quarter of the pixels); the peak, at the end of the third up-block
+  //    (main path, the DupUp3D shortcut and its repeat_interleave copy over 4
+  //    frames of 512 channels at half resolution, plus the block's input),
+  //    adds ~2300: 4096 in all, ~1.2x Wan2.1. An estimate read from the code,
+  //    to be replaced by a measurement of our decoder.
+  // Tiling bounds the spatial extent to 256x256 tiles with 32 px overlap.
+  // Plus the decoded video (fp32).
+  const uint64_t channel_frames = r.vae == io::VaeKind::kWan22 ? 4096 : 6 * 192 * 3;
   const uint64_t area = tiling ? std::min<uint64_t>(r.height * r.width, 320 * 320)
                                : static_cast<uint64_t>(r.height * r.width);
-  const uint64_t stage = 6 * area * 192 * 4 * 3;
+  const uint64_t stage = area * channel_frames * 4;
   const uint64_t video = 3ull * r.frames * r.height * r.width * 4;
   return stage + video;
 }
@@ -90,7 +107,7 @@ uint64_t TextEncoderWorkingSetBytes(int64_t act) {
 namespace {
 
 // The candidates in order of preference (MakePlan's contract).
-std::vector<Candidate> Candidates(bool gpu) {
+std::vector<Candidate> Candidates(bool gpu, bool expert_pair) {
   std::vector<Candidate> candidates;
   if (gpu) {
     for (Precision p : {Precision::kBf16, Precision::kFp8}) {
@@ -98,6 +115,14 @@ std::vector<Candidate> Candidates(bool gpu) {
         candidates.push_back({p, OffloadMode::kNone, false, tiling});
         candidates.push_back({p, OffloadMode::kEncodersAfterUse, false, tiling});
         candidates.push_back({p, OffloadMode::kEncodersAfterUse, true, tiling});
+      }
+    }
+    for (Precision p : {Precision::kBf16, Precision::kFp8}) {
+      for (bool tiling : {false, true}) {
+        if (expert_pair) {
+          candidates.push_back({p, OffloadMode::kExpertSwap, false, tiling});
+          candidates.push_back({p, OffloadMode::kExpertSwap, true, tiling});
+        }
       }
     }
     candidates.push_back({Precision::kFp8, OffloadMode::kDitBlockStreaming, true, true});
@@ -112,7 +137,8 @@ std::vector<Candidate> Candidates(bool gpu) {
 // What every candidate of one request is evaluated against.
 struct PlanInputs {
   DitGeometry geometry;
-  const ComponentHeaders* dit = nullptr;
+  const ComponentHeaders* dit = nullptr;            // the DiT, or the high-noise expert
+  const ComponentHeaders* dit_low_noise = nullptr;  // the low-noise expert; null for one-DiT models
   const ComponentHeaders* t5 = nullptr;
   const ComponentHeaders* clip = nullptr;  // null for models without an image encoder
   const ComponentHeaders* vae = nullptr;
@@ -121,24 +147,16 @@ struct PlanInputs {
   Budgets budgets;
 };
 
-// Peak VRAM per phase when the GPU computes: everything resident (kNone), or
-// the encoders on the GPU only while encoding and the DiT arriving afterwards.
-void PredictVram(const Candidate& c, uint64_t dit_gpu, uint64_t encoders_gpu, uint64_t vae_bytes, uint64_t dit_ws,
-                 uint64_t vae_ws, uint64_t enc_ws, Plan& plan) {
-  const bool streaming = c.offload == OffloadMode::kDitBlockStreaming;
-  if (c.offload == OffloadMode::kNone) {
-    const uint64_t all = dit_gpu + encoders_gpu + vae_bytes;
-    plan.vram_encode = all + enc_ws;
-    plan.vram_denoise = all + dit_ws;
-    plan.vram_decode = all + vae_ws;
-  } else {
-    plan.vram_encode = encoders_gpu + vae_bytes + enc_ws + (streaming ? dit_gpu : 0);
-    plan.vram_denoise = dit_gpu + vae_bytes + dit_ws;
-    plan.vram_decode = dit_gpu + vae_bytes + vae_ws;
-  }
-  plan.vram_encode += kCudaReserve;
-  plan.vram_denoise += kCudaReserve;
-  plan.vram_decode += kCudaReserve;
+// Bytes on the GPU in each phase besides the working sets.
+struct GpuResidents {
+  uint64_t encode = 0, denoise = 0, decode = 0;
+};
+
+// Peak VRAM per phase when the GPU computes.
+void PredictVram(const GpuResidents& resident, uint64_t dit_ws, uint64_t vae_ws, uint64_t enc_ws, Plan& plan) {
+  plan.vram_encode = resident.encode + enc_ws + kCudaReserve;
+  plan.vram_denoise = resident.denoise + dit_ws + kCudaReserve;
+  plan.vram_decode = resident.decode + vae_ws + kCudaReserve;
   plan.peak_vram = std::max({plan.vram_encode, plan.vram_denoise, plan.vram_decode});
 }
 
@@ -160,7 +178,11 @@ Plan Evaluate(const Candidate& c, const PlanInputs& in) {
     return cp.resident_bytes;
   };
   const bool streaming = c.offload == OffloadMode::kDitBlockStreaming;
+  const bool swap = c.offload == OffloadMode::kExpertSwap;
+  // One expert's (or the DiT's) bytes; `experts` of them in all.
   const uint64_t dit_bytes = add(in.dit, streaming ? cpu : dev, c.dit);
+  add(in.dit_low_noise, streaming || swap ? cpu : dev, c.dit);
+  const uint64_t experts = in.dit_low_noise != nullptr ? 2 : 1;
   const uint64_t t5_bytes = add(in.t5, c.t5_on_cpu ? cpu : dev, Precision::kBf16);
   const uint64_t clip_bytes = add(in.clip, dev, gpu ? Precision::kFp16 : Precision::kFp32);
   const uint64_t vae_bytes = add(in.vae, dev, Precision::kFp32);
@@ -169,21 +191,44 @@ Plan Evaluate(const Candidate& c, const PlanInputs& in) {
   const uint64_t vae_ws = VaeDecodeWorkingSetBytes(in.request, c.tiling);
   const uint64_t enc_ws = TextEncoderWorkingSetBytes(act);
   if (!gpu) {
-    const uint64_t all = dit_bytes + t5_bytes + clip_bytes + vae_bytes;
+    const uint64_t all = experts * dit_bytes + t5_bytes + clip_bytes + vae_bytes;
     plan.peak_host = kHostBaseline + all + std::max({dit_ws, vae_ws, enc_ws}) + in.largest_dit_tensor;
     return plan;
   }
   const uint64_t t5_gpu = c.t5_on_cpu ? 0 : t5_bytes;
   const uint64_t t5_host = c.t5_on_cpu ? t5_bytes : 0;
-  // Two blocks' weights on the GPU while streaming (the running one and the next).
-  const uint64_t dit_gpu = streaming ? 2 * dit_bytes / std::max<int64_t>(in.geometry.num_layers, 1) : dit_bytes;
-  const uint64_t dit_host = streaming ? dit_bytes : 0;
   const uint64_t encoders_gpu = t5_gpu + clip_bytes;
-  PredictVram(c, dit_gpu, encoders_gpu, vae_bytes, dit_ws, vae_ws, enc_ws, plan);
+  // Two blocks' weights: those on the GPU while streaming (the running one and
+  // the next), and the staging of the block-wise expert swap.
+  const uint64_t two_blocks = 2 * dit_bytes / static_cast<uint64_t>(std::max<int64_t>(in.geometry.num_layers, 1));
+  GpuResidents resident;
+  uint64_t dit_host = 0;  // pinned DiT weights
+  switch (c.offload) {
+    case OffloadMode::kNone:
+      resident.encode = resident.denoise = resident.decode = experts * dit_bytes + encoders_gpu + vae_bytes;
+      break;
+    case OffloadMode::kEncodersAfterUse:
+      resident.encode = encoders_gpu + vae_bytes;
+      resident.denoise = resident.decode = experts * dit_bytes + vae_bytes;
+      break;
+    case OffloadMode::kExpertSwap:
+      resident.encode = encoders_gpu + vae_bytes;
+      resident.denoise = dit_bytes + two_blocks + vae_bytes;
+      resident.decode = dit_bytes + vae_bytes;
+      dit_host = experts * dit_bytes;
+      break;
+    case OffloadMode::kDitBlockStreaming:
+      resident.encode = encoders_gpu + vae_bytes + two_blocks;
+      resident.denoise = resident.decode = two_blocks + vae_bytes;
+      dit_host = experts * dit_bytes;
+      break;
+  }
+  PredictVram(resident, dit_ws, vae_ws, enc_ws, plan);
   // Host: T5 on CPU, encoders' host copies (after use) or the DiT before it
-  // moves in, pinned DiT (streaming), the load transient (one stored tensor).
+  // moves in, pinned DiT weights (streaming, expert swap), the load transient
+  // (one stored tensor).
   const uint64_t offloaded =
-      c.offload == OffloadMode::kNone ? 0 : std::max<uint64_t>(encoders_gpu, streaming ? 0 : dit_bytes);
+      c.offload == OffloadMode::kNone ? 0 : std::max<uint64_t>(encoders_gpu, dit_host != 0 ? 0 : experts * dit_bytes);
   plan.peak_host = kHostBaseline + t5_host + (c.t5_on_cpu ? enc_ws : 0) + dit_host + offloaded + in.largest_dit_tensor;
   return plan;
 }
@@ -240,17 +285,35 @@ absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& re
   PlanInputs in;
   ASSIGN_OR_RETURN(in.geometry, ReadDitGeometry(headers));
   in.dit = headers.Find(Component::kDit);
+  in.dit_low_noise = headers.Find(Component::kDitLowNoise);
+  if (in.dit_low_noise != nullptr) {
+    ASSIGN_OR_RETURN(const DitGeometry low, ReadDitGeometry(headers, Component::kDitLowNoise));
+    if (low.dim != in.geometry.dim || low.ffn_dim != in.geometry.ffn_dim || low.num_layers != in.geometry.num_layers ||
+        low.in_dim != in.geometry.in_dim || low.out_dim != in.geometry.out_dim) {
+      return absl::InvalidArgumentError(absl::StrCat("dit_low_noise: the experts differ in geometry (", in.dit->path,
+                                                     " and ", in.dit_low_noise->path, ")"));
+    }
+  }
   in.t5 = headers.Find(Component::kT5);
   in.clip = in.geometry.image_input ? headers.Find(Component::kClip) : nullptr;
   in.vae = headers.Find(Component::kVae);
   in.largest_dit_tensor = LargestTensorBytes(*in.dit);
+  if (in.dit_low_noise != nullptr) {
+    in.largest_dit_tensor = std::max(in.largest_dit_tensor, LargestTensorBytes(*in.dit_low_noise));
+  }
   in.request = request;
+  ASSIGN_OR_RETURN(in.request.vae, ReadVaeKind(headers));
+  if (request.height < in.request.token_stride() || request.width < in.request.token_stride()) {
+    return absl::InvalidArgumentError(absl::StrCat("request: height and width must be at least ",
+                                                   in.request.token_stride(), " with the ",
+                                                   io::VaeKindName(in.request.vae), " VAE"));
+  }
   in.budgets = budgets;
 
   std::optional<Plan> closest;
   std::string closest_short, why;
   uint64_t least_over = ~0ull;
-  for (const Candidate& c : Candidates(budgets.gpu_bytes > 0)) {
+  for (const Candidate& c : Candidates(budgets.gpu_bytes > 0, in.dit_low_noise != nullptr)) {
     Plan plan = Evaluate(c, in);
     const uint64_t over = Shortfall(plan, c, &why);
     if (over == 0) return plan;
@@ -270,17 +333,27 @@ absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& r
 }
 
 std::string FormatPlan(const Plan& p) {
-  std::string s = absl::StrFormat("request %dx%d, %d frames (%d tokens), cfg=%s\n", p.request.width, p.request.height,
-                                  p.request.frames, p.request.tokens(), p.request.cfg ? "yes" : "no");
+  std::string s = absl::StrFormat("request %dx%d, %d frames (%d tokens, %s VAE), cfg=%s\n", p.request.width,
+                                  p.request.height, p.request.frames, p.request.tokens(),
+                                  io::VaeKindName(p.request.vae), p.request.cfg ? "yes" : "no");
   absl::StrAppend(&s, absl::StrFormat("budgets: gpu %.2f GiB, host %.2f GiB\n", Gib(p.budgets.gpu_bytes),
                                       Gib(p.budgets.host_bytes)));
   absl::StrAppend(&s, "placement: ", FormatPlacement(p.placement()), "\n");
   for (const ComponentPlan& c : p.components) {
-    absl::StrAppend(&s, absl::StrFormat("  %-5s %-7s %-5s resident %.2f GiB\n", std::string(ComponentName(c.component)),
-                                        DeviceName(c.placement.device), std::string(PrecisionName(c.placement.precision)),
-                                        Gib(c.resident_bytes)));
+    absl::StrAppend(&s, absl::StrFormat("  %-13s %-7s %-5s resident %.2f GiB\n",
+                                        std::string(ComponentName(c.component)), DeviceName(c.placement.device),
+                                        std::string(PrecisionName(c.placement.precision)), Gib(c.resident_bytes)));
   }
   absl::StrAppend(&s, "offload: ", std::string(OffloadModeName(p.offload)), ", vae tiling: ", p.vae_tiling ? "on" : "off", "\n");
+  if (p.offload == OffloadMode::kExpertSwap) {
+    uint64_t expert = 0;
+    for (const ComponentPlan& c : p.components) {
+      if (c.component == Component::kDit) expert = c.resident_bytes;
+    }
+    absl::StrAppend(&s, absl::StrFormat("expert swap: one expert (%.2f GiB) on the GPU at a time, both in pinned host "
+                                        "memory; %.2f GiB copied to the GPU per request (each expert once)\n",
+                                        Gib(expert), Gib(2 * expert)));
+  }
   if (p.budgets.gpu_bytes > 0) {
     absl::StrAppend(&s, absl::StrFormat("peak VRAM %.2f GiB (encode %.2f, denoise %.2f, decode %.2f)\n",
                                         Gib(p.peak_vram), Gib(p.vram_encode), Gib(p.vram_denoise), Gib(p.vram_decode)));

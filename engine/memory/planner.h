@@ -18,9 +18,17 @@ struct RequestShape {
   int64_t height = 480;  // pixels
   int64_t width = 832;
   bool cfg = true;       // two DiT passes per step (run one after the other, as the official code)
+  // The model's VAE, which sets the latent geometry (and the decoder's working
+  // set). MakePlan sets it from the model (ReadVaeKind), replacing the
+  // caller's value; a shape built by hand keeps the Wan2.1 VAE.
+  io::VaeKind vae = io::VaeKind::kWan21;
 
-  // DiT tokens: T * (H/16) * (W/16) with T = (frames - 1)/4 + 1 latent frames.
-  int64_t tokens() const { return ((frames - 1) / 4 + 1) * (height / 16) * (width / 16); }
+  // Pixels per DiT token along height and width: the VAE's spatial stride
+  // times the DiT's 2x2 patch -- 16 (Wan2.1 VAE), 32 (Wan2.2 VAE).
+  int64_t token_stride() const { return io::VaeSpatialStride(vae) * 2; }
+  // DiT tokens: T * (H/s) * (W/s) with T = (frames - 1)/4 + 1 latent frames
+  // (both VAEs stride 4 in time) and s = token_stride().
+  int64_t tokens() const { return ((frames - 1) / 4 + 1) * (height / token_stride()) * (width / token_stride()); }
 };
 
 struct Budgets {
@@ -38,6 +46,10 @@ using ::videogen::OffloadModeName;
 
 struct ComponentPlan {
   Component component = Component::kDit;
+  // Where the weights are placed at load. kDitBlockStreaming: the DiT (both
+  // experts of a pair) on the CPU, i.e. pinned host memory. kExpertSwap: the
+  // high-noise expert (kDit) on the GPU, the low-noise one (kDitLowNoise) in
+  // pinned host memory; each request swaps them (see MakePlan).
   ComponentPlacement placement;
   uint64_t resident_bytes = 0;  // weights once loaded (ResidentBytes)
 };
@@ -61,18 +73,34 @@ std::string FormatPlan(const Plan& plan);
 
 // Run-time working sets (bytes), documented estimates of the engine's own
 // code paths; `act_bytes` is the activation element size (2 bf16, 4 fp32).
+// Tokens and the decoder's size follow `r.vae` (RequestShape::tokens()).
 uint64_t DitWorkingSetBytes(const DitGeometry& g, const RequestShape& r, int64_t act_bytes, bool fp8);
 uint64_t VaeDecodeWorkingSetBytes(const RequestShape& r, bool tiling);
 uint64_t TextEncoderWorkingSetBytes(int64_t act_bytes);
 
-// Chooses the plan: the first candidate that fits, in order of preference
-// (bf16 DiT before fp8; no offload before encoders-after-use before DiT block
-// streaming; VAE without tiling before with). Without a GPU everything is
-// planned on the CPU (DiT fp32, then fp8). Components the model lacks are
-// left out. Errors: FailedPrecondition when nothing fits, saying which budget
-// is short by how much for the closest candidate and which settings would
-// fit (budgets, or the largest frame count that fits); InvalidArgument for a
-// bad request shape or missing DiT tensors.
+// Chooses the plan: the first candidate that fits, in order of preference:
+//  1. the DiT resident on the GPU -- both experts of a Wan2.2 pair -- in bf16,
+//     then fp8; for each, no offload before encoders-after-use (T5 on the GPU,
+//     then on the CPU); VAE without tiling before with;
+//  2. Wan2.2 expert pairs only: kExpertSwap, bf16 then fp8 (T5 on the GPU,
+//     then the CPU; tiling off, then on). One expert on the GPU at a time
+//     plus two of its blocks of staging: the low-noise expert replaces the
+//     high-noise one block by block during the last high-noise denoising
+//     pass (block k's memory is reused once that pass is past it), and the
+//     high-noise one is copied back after the next request's text encoding
+//     -- two one-expert copies per request. Both experts stay in pinned host
+//     memory, which must hold them; the encoders are on the GPU only while
+//     encoding (host copies otherwise);
+//  3. DiT block streaming (fp8, T5 on the CPU, tiling): every expert in
+//     pinned host memory, two blocks at a time on the GPU.
+// Without a GPU everything -- both experts of a pair -- is planned in host
+// RAM (DiT fp32, then fp8). Components the model lacks are left out; the
+// request's `vae` is set from the model (ReadVaeKind). Errors:
+// FailedPrecondition when nothing fits, saying which budget is short by how
+// much for the closest candidate and which settings would fit (budgets, or the
+// largest frame count that fits); InvalidArgument for a bad request shape
+// (frames not 1 + 4k, height or width under the token stride), missing DiT
+// tensors, experts of different geometry, or a VAE that disagrees with the DiT.
 absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets);
 
 }  // namespace videogen::memory

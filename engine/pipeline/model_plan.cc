@@ -51,8 +51,16 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
   }
   LoadPlan out;
   const memory::Placement planned = plan.placement();
+  // An explicit placement of one expert of a pair applies to both unless the other is given too.
+  memory::Placement requested = options.placement;
+  if (planned[Component::kDitLowNoise].has_value()) {
+    auto& high = requested[Component::kDit];
+    auto& low = requested[Component::kDitLowNoise];
+    if (high && !low) low = high;
+    if (low && !high) high = low;
+  }
   for (Component c : memory::kComponents) {
-    std::optional<memory::ComponentPlacement> p = options.placement[c] ? options.placement[c] : planned[c];
+    std::optional<memory::ComponentPlacement> p = requested[c] ? requested[c] : planned[c];
     if (!p) continue;  // absent from the model directory
     const bool cuda = p->device.kind == memory::DeviceKind::kCuda;
     // One worker owns one device; the host is always usable.

@@ -22,7 +22,9 @@ namespace videogen::pipeline {
 struct LoadPlanOptions {
   // The worker's device: cpu, or cuda:N (its memory is the GPU budget).
   torch::Device device = torch::kCPU;
-  // --placement: entries given here override the planner's choice.
+  // --placement: entries given here override the planner's choice. For a
+  // Wan2.2 expert pair, an entry for one of dit / dit_low_noise applies to
+  // both unless the other is given too.
   memory::Placement placement;
   // --gpu-memory / --host-memory overrides in bytes; 0 = from the device and
   // from /proc/meminfo + the cgroup limit.
@@ -42,8 +44,11 @@ struct ComponentLoad {
 
 struct LoadPlan {
   memory::Plan plan;
-  std::array<ComponentLoad, 4> components;  // indexed by memory::Component
-  PlanSummary summary;                      // what ListModels and the metrics report
+  // Indexed by memory::Component; kDitLowNoise (the low-noise expert of a
+  // Wan2.2 pair) is loaded like kDit, which is then the high-noise expert.
+  // Entries of components the model lacks keep their defaults.
+  std::array<ComponentLoad, kNumComponents> components;
+  PlanSummary summary;  // what ListModels and the metrics report
 
   const ComponentLoad& operator[](memory::Component c) const { return components[static_cast<size_t>(c)]; }
 };
@@ -52,8 +57,8 @@ struct LoadPlan {
 // read from headers only), for requests of the model's default shape. Errors:
 // FailedPrecondition from the planner when nothing fits (what is short by how
 // much, and which setting would fit), or when the plan needs an offload mode
-// (encoders after use, DiT block streaming) and no --placement was given: the
-// pipeline does not execute offloading yet; InvalidArgument naming `placement` for a
+// (encoders after use, expert swap, DiT block streaming) and no --placement
+// was given: the pipeline does not execute offloading yet; InvalidArgument naming `placement` for a
 // placement that is not on the worker's device or not supported on it (fp16 on
 // the CPU); the header readers' errors.
 absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const GenerationDefaults& defaults,

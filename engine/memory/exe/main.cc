@@ -1,8 +1,9 @@
 // videogen-plan MODEL_DIR [--gpu-memory SIZE] [--host-memory SIZE]
 //               [--frames N] [--size WxH] [--no-cfg]
-// Reads the checkpoint headers of MODEL_DIR (no weights are loaded), prints
-// each component's resident size per precision and the memory plan for the
-// request and budgets, and exits: 0 with a plan, 3 when nothing fits
+// Reads the checkpoint headers of MODEL_DIR (no weights are loaded; any layout
+// io::FindModelFiles finds, Wan2.2 expert pairs and the sparse stand-ins of
+// videogen-make-sparse included), prints each component's resident size per
+// precision and the memory plan for the request and budgets, and exits: 0 with a plan, 3 when nothing fits
 // (FAILED_PRECONDITION, with what is short by how much), 2 on usage errors,
 // 1 on other errors. SIZE: bytes with an optional K/M/G/T suffix (powers of
 // 1024). Defaults: no GPU unless --gpu-memory; host RAM from /proc/meminfo
@@ -84,9 +85,10 @@ int main(int argc, char** argv) {
   }
   std::printf("model %s\n", dir.c_str());
   for (const ComponentHeaders& c : headers->components) {
-    std::printf("  %-5s %zu tensors:", std::string(ComponentName(c.component)).c_str(), c.tensors.size());
+    std::printf("  %-13s %zu tensors:", std::string(ComponentName(c.component)).c_str(), c.tensors.size());
     for (Precision p : {Precision::kFp32, Precision::kBf16, Precision::kFp8}) {
-      if (p == Precision::kFp8 && c.component != Component::kDit) continue;
+      const bool dit = c.component == Component::kDit || c.component == Component::kDitLowNoise;
+      if (p == Precision::kFp8 && !dit) continue;
       std::printf(" %s %.2f GiB", std::string(PrecisionName(p)).c_str(),
                   static_cast<double>(ResidentBytes(c, p)) / (1ull << 30));
     }

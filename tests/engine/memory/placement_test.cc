@@ -21,6 +21,21 @@ TEST(ParsePlacement, ParsesEveryComponent) {
   EXPECT_FALSE((*partial)[Component::kDit].has_value());
 }
 
+TEST(ParsePlacement, PlacesTheLowNoiseExpert) {
+  auto p = ParsePlacement("dit=cuda:0:fp8,dit_low_noise=cpu:fp8,t5=cpu:bf16");
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE((*p)[Component::kDitLowNoise].has_value());
+  EXPECT_EQ((*p)[Component::kDitLowNoise]->device, (Device{DeviceKind::kCpu, 0}));
+  EXPECT_EQ((*p)[Component::kDitLowNoise]->precision, Precision::kFp8);
+  EXPECT_EQ((*p)[Component::kDit]->device, (Device{DeviceKind::kCuda, 0}));
+  EXPECT_EQ(FormatPlacement(*p), "dit=cuda:0:fp8,t5=cpu:bf16,dit_low_noise=cpu:fp8");
+  const absl::Status twice = ParsePlacement("dit_low_noise=cpu:fp8,dit_low_noise=cuda:bf16").status();
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.message().find("'dit_low_noise=cuda:bf16'"), std::string::npos) << twice;
+  const absl::Status unknown = ParsePlacement("dit_high_noise=cpu:fp32").status();
+  EXPECT_NE(unknown.message().find("dit_low_noise"), std::string::npos) << unknown;  // the known names are listed
+}
+
 TEST(ParsePlacement, NamesTheBadEntry) {
   const struct {
     const char* spec;
