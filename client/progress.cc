@@ -188,6 +188,7 @@ void ProgressPrinter::OnProgress(const v1::JobEvent& event) {
     j["stage"] = StageId(p.stage());
     j["step"] = p.step();
     j["total_steps"] = p.total_steps();
+    if (!p.expert().empty()) j["expert"] = p.expert();
     j["elapsed_s"] = Seconds(p.elapsed());
     j["eta_s"] = Seconds(p.eta());
     return Json(j.dump());
@@ -197,6 +198,7 @@ void ProgressPrinter::OnProgress(const v1::JobEvent& event) {
   std::string text = absl::StrCat(Tag(), StageLabel(p.stage()));
   if (p.total_steps() > 0 && mode_ == ProgressMode::kLines) {
     absl::StrAppend(&text, " ", p.step(), "/", p.total_steps());
+    if (!p.expert().empty()) absl::StrAppend(&text, " (", p.expert(), " expert)");
   }
   absl::StrAppend(&text, " elapsed ", FormatClock(FromProto(p.elapsed())));
   if (FromProto(p.eta()) >= absl::Seconds(1) && mode_ == ProgressMode::kLines) {

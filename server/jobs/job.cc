@@ -88,7 +88,7 @@ void Job::CloseStageLocked(absl::Time now) {
   stage_started_ = now;
 }
 
-void Job::ReportProgress(pipeline::Stage stage, int step, int total_steps, absl::Time now) {
+void Job::ReportProgress(pipeline::Stage stage, int step, int total_steps, absl::Time now, pipeline::Expert expert) {
   {
     absl::MutexLock lock(&mu_);
     if (state_ != JobState::kRunning) return;
@@ -102,6 +102,7 @@ void Job::ReportProgress(pipeline::Stage stage, int step, int total_steps, absl:
     JobProgress& p = stages_.back();
     p.step = step;
     p.total_steps = total_steps;
+    p.expert = expert;
     p.elapsed = now - started_;
     p.eta =
         step > 0 && total_steps > step ? (now - stage_started_) / step * (total_steps - step) : absl::ZeroDuration();

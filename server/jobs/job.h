@@ -70,6 +70,7 @@ struct JobProgress {
   pipeline::Stage stage = pipeline::Stage::kTextEncoding;
   int step = 0;
   int total_steps = 0;
+  pipeline::Expert expert = pipeline::Expert::kSingle;  // denoising of an expert pair: the last step's
   absl::Duration elapsed;  // since the job started running
   absl::Duration eta;      // estimate for the current stage; zero when unknown
   uint64_t seq = 0;        // increases with every update of the job's progress
@@ -121,7 +122,8 @@ class Job {
   void SetQueuePosition(int position, uint64_t epoch);
   // kQueued -> kRunning; false when the job is already terminal.
   bool MarkRunning(absl::Time now);
-  void ReportProgress(pipeline::Stage stage, int step, int total_steps, absl::Time now);
+  void ReportProgress(pipeline::Stage stage, int step, int total_steps, absl::Time now,
+                      pipeline::Expert expert = pipeline::Expert::kSingle);
   // -> kSucceeded; the last stage's timing is closed at `now`.
   void Succeed(JobResult result, absl::Time now);
   // -> kCancelled for a Cancelled status, kFailed otherwise. No-op when terminal.

@@ -45,7 +45,7 @@ class JobProgressSink final : public pipeline::ProgressSink {
     }
     last_stage_ = stage;
     last_report_ = now;
-    job_->ReportProgress(stage, update.step, update.total_steps, now);
+    job_->ReportProgress(stage, update.step, update.total_steps, now, update.expert);
   }
 
  private:

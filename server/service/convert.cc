@@ -149,6 +149,7 @@ void ToProto(const jobs::JobProgress& p, v1::Progress* out) {
   out->set_stage(ToProto(p.stage));
   out->set_step(static_cast<uint32_t>(p.step));
   out->set_total_steps(static_cast<uint32_t>(p.total_steps));
+  out->set_expert(pipeline::ExpertName(p.expert));
   SetDuration(p.elapsed, out->mutable_elapsed());
   SetDuration(p.eta, out->mutable_eta());
 }
