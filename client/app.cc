@@ -130,10 +130,12 @@ JobRunnerOptions RunnerOptions(const GlobalFlags& flags) {
 
 // Picks the model when --model is not given: the first one of the type the
 // request implies (flf2v with a last frame, i2v with an image, t2v without),
-// else the first one.
+// else the first ti2v model (it takes both without a last frame), else the first one.
 absl::StatusOr<std::string> DefaultModel(Connection& connection, const v1::GenerateVideoRequest& request,
                                          grpc::Status* rpc) {
   const char* type = !request.last_frame().empty() ? "flf2v" : !request.image().empty() ? "i2v" : "t2v";
+  // A ti2v model takes both a text-only and an image request.
+  const bool ti2v_fits = request.last_frame().empty();
   grpc::ClientContext context;
   connection.PrepareUnary(&context);
   v1::ListModelsResponse response;
@@ -142,6 +144,9 @@ absl::StatusOr<std::string> DefaultModel(Connection& connection, const v1::Gener
   if (response.models().empty()) return absl::FailedPreconditionError("model: the server serves no model");
   for (const v1::Model& m : response.models()) {
     if (m.type() == type) return m.id();
+  }
+  for (const v1::Model& m : response.models()) {
+    if (ti2v_fits && m.type() == "ti2v") return m.id();
   }
   return response.models(0).id();
 }
@@ -411,6 +416,18 @@ void PrintModel(std::ostream& out, const v1::Model& model) {
   }
   out << model.id() << "  (" << model.type() << ", " << model.variant() << ", " << model.state() << ")\n";
   if (!model.description().empty()) out << "  " << model.description() << "\n";
+  if (model.has_defaults()) {
+    const v1::ModelDefaults& d = model.defaults();
+    out << "  defaults: " << d.width() << "x" << d.height() << ", " << d.num_frames() << " frames at " << d.fps()
+        << " fps, " << d.steps() << " steps, shift " << d.shift() << ", guidance ";
+    if (d.has_guidance_scale_high_noise()) {
+      out << d.guidance_scale_high_noise() << " (high-noise expert, t >= " << d.expert_boundary() * 1000 << ") / "
+          << d.guidance_scale() << " (low-noise)";
+    } else {
+      out << d.guidance_scale();
+    }
+    out << "\n";
+  }
   out << "  resident: " << FormatBytes(resident);
   if (!groups.empty()) out << " = " << absl::StrJoin(groups, " + ");
   out << "\n";
@@ -485,7 +502,7 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
 
   GlobalFlags flags;
   Commands commands;
-  CLI::App app{"videogen: generate videos with a videogen server (Wan2.1 models)", "videogen"};
+  CLI::App app{"videogen: generate videos with a videogen server (Wan2.1 and Wan2.2 models)", "videogen"};
   app.footer(kExitCodes);
   app.require_subcommand(1);
   AddGlobalFlags(app, flags);

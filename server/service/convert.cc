@@ -31,6 +31,35 @@ pipeline::Sampler ToSampler(v1::Sampler s) {
   }
 }
 
+v1::Sampler ToProto(pipeline::Sampler s) {
+  switch (s) {
+    case pipeline::Sampler::kEuler:
+      return v1::EULER;
+    case pipeline::Sampler::kDpmPP:
+      return v1::DPMPP;
+    case pipeline::Sampler::kStepDistill:
+      return v1::STEP_DISTILL;
+    case pipeline::Sampler::kUniPC:
+      return v1::UNIPC;
+  }
+  return v1::UNIPC;
+}
+
+void ToProto(const pipeline::GenerationDefaults& d, v1::ModelDefaults* out) {
+  out->set_width(static_cast<uint32_t>(d.width));
+  out->set_height(static_cast<uint32_t>(d.height));
+  out->set_max_area(static_cast<uint64_t>(d.max_area));
+  out->set_num_frames(static_cast<uint32_t>(d.num_frames));
+  out->set_steps(static_cast<uint32_t>(d.steps));
+  out->set_guidance_scale(d.guidance_scale);
+  if (d.guidance_scale_high_noise) out->set_guidance_scale_high_noise(*d.guidance_scale_high_noise);
+  out->set_expert_boundary(d.expert_boundary);
+  out->set_shift(d.shift);
+  out->set_sampler(ToProto(d.sampler));
+  for (int t : d.timesteps) out->add_timesteps(static_cast<uint32_t>(t));
+  out->set_fps(d.fps);
+}
+
 // The names the API uses (the encoder's muxer and codec names).
 const char* ContainerName(jobs::Container container) {
   switch (container) {
@@ -196,6 +225,7 @@ void ToProto(const pipeline::ModelDescription& m, ModelState state, v1::Model* o
   out->set_variant(m.variant);
   out->set_description(m.description);
   out->set_state(ModelStateName(state));
+  ToProto(m.defaults, out->mutable_defaults());
   for (const auto& g : m.resident) {
     v1::ResidentTensorGroup* r = out->add_resident();
     r->set_component(ComponentName(g.component));

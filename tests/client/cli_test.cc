@@ -548,6 +548,26 @@ TEST_F(CliTinyModelTest, FirstLastFrameVideo) {
   EXPECT_NE(no_last.err.find("last_frame"), std::string::npos) << no_last.err;
 }
 
+// A Wan2.2 expert pair through the CLI: `models` shows the guidance pair and
+// the boundary; --json progress names each step's expert; ffprobe reads the video.
+TEST_F(CliTinyModelTest, ExpertPairModelAndItsProgress) {
+  Server server({"--model", "tiny-t2v-a14b"}, {}, CacheEnv());
+  ProcessResult models = RunProcess({Client(), "--server", server.address(), "models"});
+  EXPECT_EQ(models.exit_code, 0) << WithOutput(models);
+  EXPECT_NE(models.out.find("guidance 4 (high-noise expert, t >= 875) / 3 (low-noise)"), std::string::npos)
+      << models.out;
+  EXPECT_NE(models.out.find("dit_low_noise"), std::string::npos) << models.out;
+  const std::string path = TempPath("a14b.mp4");
+  ProcessResult r = RunProcess({Client(), "--server", server.address(), "--json", "generate", "--prompt", "a storm",
+                                "--size", "64x32", "--frames", "5", "--steps", "4", "-o", path});
+  EXPECT_EQ(r.exit_code, 0) << WithOutput(r);
+  EXPECT_NE(r.out.find("\"expert\":\"high_noise\""), std::string::npos) << r.out;
+  ProcessResult probe = RunProcess({"/usr/bin/ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                                    "stream=nb_read_frames", "-of", "csv=p=0", path});
+  EXPECT_EQ(probe.exit_code, 0) << WithOutput(probe);
+  EXPECT_NE(probe.out.find("5"), std::string::npos) << probe.out;
+}
+
 TEST_F(CliTinyModelTest, PerRequestAdapterSelectedWithLora) {
   std::string cache = CacheEnv().at("VIDEOGEN_CACHE_DIR");
   { Server first({"--model", "tiny-t2v"}, {}, CacheEnv()); }  // writes the tiny model into the cache
