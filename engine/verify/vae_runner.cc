@@ -22,8 +22,11 @@ absl::StatusOr<std::unique_ptr<vae::WanVae>> LoadVae(const Fixture& fixture, con
   if (!fixture.meta.contains("config")) {
     return absl::InvalidArgumentError(fixture.name + ": fixture.json has no 'config'");
   }
+  // vae22_* fixtures hold the Wan2.2 VAE (wan/modules/vae2_2.py).
+  const vae::VaeVersion version =
+      fixture.component.rfind("vae22_", 0) == 0 ? vae::VaeVersion::kWan22 : vae::VaeVersion::kWan21;
   vae::WanVaeOptions vae_options;
-  ASSIGN_OR_RETURN(vae_options.config, vae::VaeConfig::FromJson(fixture.meta["config"]));
+  ASSIGN_OR_RETURN(vae_options.config, vae::VaeConfig::FromJson(fixture.meta["config"], version));
   ASSIGN_OR_RETURN(const std::string weights, fixture.WeightsPath());
   return vae::WanVae::Open(weights, vae_options);
 }
@@ -39,6 +42,7 @@ absl::StatusOr<std::vector<torch::Tensor>> InputList(const Fixture& fixture, con
 
 }  // namespace
 
+// component vae_encode (WanVAE) or vae22_encode (Wan2_2_VAE).
 // Inputs video_0, video_1, ...; outputs latent_i = WanVAE.encode([video_i])[0]
 // (normalised) and mu_i (before the normalisation), each from its own call.
 absl::StatusOr<TensorMap> RunVaeEncodeFixture(const Fixture& fixture, const RunOptions& options) {
@@ -54,6 +58,7 @@ absl::StatusOr<TensorMap> RunVaeEncodeFixture(const Fixture& fixture, const RunO
   return outputs;
 }
 
+// component vae_decode (WanVAE) or vae22_decode (Wan2_2_VAE).
 // Inputs latent_0, latent_1, ...; outputs video_i = WanVAE.decode([latent_i])[0]
 // (clamped) and video_unclamped_i, each from its own call.
 absl::StatusOr<TensorMap> RunVaeDecodeFixture(const Fixture& fixture, const RunOptions& options) {

@@ -6,12 +6,13 @@
 
 namespace videogen::models::vae {
 
-ResampleImpl::ResampleImpl(int64_t dim, ResampleMode mode) : mode_(mode) {
+ResampleImpl::ResampleImpl(int64_t dim, ResampleMode mode, UpsampleWidth width) : mode_(mode) {
   resample_ = register_module("resample", torch::nn::ModuleList());
   const bool up = mode == ResampleMode::kUpsample2d || mode == ResampleMode::kUpsample3d;
   if (up) {
     resample_->push_back(torch::nn::Identity());  // nearest-exact x2, applied in Spatial()
-    conv_ = torch::nn::Conv2d(torch::nn::Conv2dOptions(dim, dim / 2, 3).padding(1));
+    const int64_t out = width == UpsampleWidth::kHalve ? dim / 2 : dim;
+    conv_ = torch::nn::Conv2d(torch::nn::Conv2dOptions(dim, out, 3).padding(1));
   } else {
     resample_->push_back(torch::nn::ZeroPad2d(torch::nn::ZeroPad2dOptions({0, 1, 0, 1})));
     conv_ = torch::nn::Conv2d(torch::nn::Conv2dOptions(dim, dim, 3).stride(2));

@@ -1,4 +1,4 @@
-// Resample of the Wan2.1 VAE: spatial x2 down/up-sampling, optionally with a
+// Resample of the Wan VAEs: spatial x2 down/up-sampling, optionally with a
 // causal temporal x2 (time_conv) that runs across chunks through FeatCache.
 #pragma once
 
@@ -17,15 +17,20 @@ namespace videogen::models::vae {
 
 enum class ResampleMode { kUpsample2d, kUpsample3d, kDownsample2d, kDownsample3d };
 
+// Output channels of the upsampling Conv2d: the Wan2.1 VAE halves them
+// (wan/modules/vae.py), the Wan2.2 VAE keeps them (wan/modules/vae2_2.py).
+enum class UpsampleWidth { kHalve, kKeep };
+
 // Parameters: resample.1.{weight,bias} (Conv2d; slot 0 is the parameter-free
 // ZeroPad2d / nearest-exact Upsample) and, for the 3d modes, time_conv.*.
 //  downsample: ZeroPad2d(0, 1, 0, 1) + Conv2d(dim, dim, 3, stride 2);
 //    3d: time_conv = CausalConv3d(dim, dim, (3, 1, 1), stride (2, 1, 1)).
-//  upsample: nearest-exact x2 + Conv2d(dim, dim / 2, 3, padding 1);
+//  upsample: nearest-exact x2 + Conv2d(dim, dim / 2 (kHalve) or dim (kKeep), 3, padding 1);
 //    3d: time_conv = CausalConv3d(dim, 2 * dim, (3, 1, 1), padding (1, 0, 0)).
 class ResampleImpl : public torch::nn::Module {
  public:
-  ResampleImpl(int64_t dim, ResampleMode mode);
+  // `width` matters for the upsample modes only.
+  ResampleImpl(int64_t dim, ResampleMode mode, UpsampleWidth width = UpsampleWidth::kHalve);
 
   // x: [B, C, T, H, W] -> [B, C', T', H', W'] with (H', W') = (2H, 2W) or (H/2, W/2).
   // T' follows the reference's chunk rules: upsample3d gives T on its first

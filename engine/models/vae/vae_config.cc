@@ -41,10 +41,35 @@ absl::StatusOr<const nlohmann::json*> ArrayField(const nlohmann::json& json,
 
 VaeConfig VaeConfig::Wan21() { return VaeConfig{}; }
 
+VaeConfig VaeConfig::Wan22() {
+  VaeConfig config;
+  config.version = VaeVersion::kWan22;
+  config.dim = 160;
+  config.dec_dim = 256;
+  config.z_dim = 48;
+  config.dim_mult = {1, 2, 4, 4};
+  config.num_res_blocks = 2;
+  config.attn_scales = {};
+  config.temperal_downsample = {false, true, true};
+  config.dropout = 0.0;
+  return config;
+}
+
 absl::StatusOr<VaeConfig> VaeConfig::FromJson(const nlohmann::json& json) {
+  const bool wan22 = json.is_object() && json.contains("dec_dim");
+  return FromJson(json, wan22 ? VaeVersion::kWan22 : VaeVersion::kWan21);
+}
+
+absl::StatusOr<VaeConfig> VaeConfig::FromJson(const nlohmann::json& json, VaeVersion version) {
   if (!json.is_object()) return absl::InvalidArgumentError("vae config: expected a JSON object");
   VaeConfig config;
+  config.version = version;
   ASSIGN_OR_RETURN(config.dim, IntField(json, "dim"));
+  if (version == VaeVersion::kWan22) {
+    ASSIGN_OR_RETURN(config.dec_dim, IntField(json, "dec_dim"));
+  } else if (json.contains("dec_dim")) {
+    return Invalid("dec_dim", "is a Wan2.2 VAE argument (the Wan2.1 WanVAE_ has no decoder width)");
+  }
   ASSIGN_OR_RETURN(config.z_dim, IntField(json, "z_dim"));
   ASSIGN_OR_RETURN(config.num_res_blocks, IntField(json, "num_res_blocks"));
   ASSIGN_OR_RETURN(config.dropout, NumberField(json, "dropout"));
@@ -81,11 +106,6 @@ absl::Status VaeConfig::Validate() const {
   for (int64_t m : dim_mult) {
     if (m <= 0) return Invalid("dim_mult", absl::StrCat("entries must be positive, got ", m));
   }
-  // The reference decoder halves the input channels of levels 1..3 only (after
-  // each upsample), so deeper configs cannot be built there either.
-  if (dim_mult.size() > 4) {
-    return Invalid("dim_mult", absl::StrCat("supports at most 4 levels, got ", dim_mult.size()));
-  }
   if (temperal_downsample.size() + 1 != dim_mult.size()) {
     return Invalid("temperal_downsample",
                    absl::StrCat("needs ", dim_mult.size() - 1, " entries (one per downsampling level), got ",
@@ -94,11 +114,44 @@ absl::Status VaeConfig::Validate() const {
   if (!(dropout >= 0.0 && dropout < 1.0)) {
     return Invalid("dropout", absl::StrCat("must be in [0, 1), got ", dropout));
   }
+  if (version == VaeVersion::kWan21) {
+    if (dec_dim != 0) return Invalid("dec_dim", absl::StrCat("is Wan2.2 only and must be 0 here, got ", dec_dim));
+    // The reference decoder halves the input channels of levels 1..3 only (after
+    // each upsample), so deeper configs cannot be built there either.
+    if (dim_mult.size() > 4) {
+      return Invalid("dim_mult", absl::StrCat("supports at most 4 levels, got ", dim_mult.size()));
+    }
+    return absl::OkStatus();
+  }
+  if (dec_dim <= 0) return Invalid("dec_dim", absl::StrCat("must be positive, got ", dec_dim));
+  // The parameter-free level shortcuts regroup channels: AvgDown3D averages
+  // in * factor / out channels, DupUp3D repeats each out * factor / in times.
+  const size_t levels = dim_mult.size();
+  for (size_t i = 0; i < levels; ++i) {
+    const bool resampled = i + 1 != levels;
+    const int64_t factor_s = resampled ? 2 : 1;
+    const int64_t down_t = resampled && temperal_downsample[i] ? 2 : 1;
+    const int64_t in = dim * (i == 0 ? 1 : dim_mult[i - 1]), out = dim * dim_mult[i];
+    if (in * down_t * factor_s * factor_s % out != 0) {
+      return Invalid("dim_mult", absl::StrCat("encoder level ", i, " (", in, " -> ", out,
+                                              " channels) does not divide its shortcut's channel groups"));
+    }
+    if (!resampled) continue;
+    const int64_t up_t = temperal_downsample[levels - 2 - i] ? 2 : 1;
+    const int64_t up_in = dec_dim * dim_mult[levels - (i == 0 ? 1 : i)];
+    const int64_t up_out = dec_dim * dim_mult[levels - 1 - i];
+    if (up_out * up_t * factor_s * factor_s % up_in != 0) {
+      return Invalid("dim_mult", absl::StrCat("decoder level ", i, " (", up_in, " -> ", up_out,
+                                              " channels) does not divide its shortcut's channel groups"));
+    }
+  }
   return absl::OkStatus();
 }
 
+int64_t VaeConfig::patch_size() const { return version == VaeVersion::kWan22 ? 2 : 1; }
+
 int64_t VaeConfig::spatial_stride() const {
-  return int64_t{1} << (dim_mult.size() - 1);
+  return patch_size() << (dim_mult.size() - 1);
 }
 
 int64_t VaeConfig::temporal_stride() const {

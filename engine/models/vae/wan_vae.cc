@@ -11,18 +11,11 @@
 #include "engine/common/torch_status.h"
 #include "engine/models/common/state_dict.h"
 #include "engine/models/vae/feat_cache.h"
+#include "engine/models/vae/latent_scale.h"
 #include "engine/models/vae/tiling.h"
 
 namespace videogen::models::vae {
 namespace {
-
-// WanVAE.__init__ normalisation constants (16 latent channels).
-constexpr float kMean[16] = {-0.7571, -0.7089, -0.9113, 0.1075, -0.1745, 0.9653,
-                             -0.1517, 1.5508,  0.4134,  -0.0715, 0.5517, -0.3632,
-                             -0.1922, -0.9497, 0.2503,  -0.2921};
-constexpr float kStd[16] = {2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
-                            3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160};
-constexpr int64_t kLatentChannels = 16;
 
 std::string Shape(const torch::Tensor& t) {
   return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]");
@@ -52,24 +45,27 @@ class Progress {
 
 }  // namespace
 
-WanVae::WanVae(const VaeConfig& config, WanVAE_ model, torch::Device device)
+WanVae::WanVae(const VaeConfig& config, std::shared_ptr<VaeModule> model, torch::Device device)
     : config_(config), model_(std::move(model)), device_(device) {
-  mean_ = at::tensor(at::ArrayRef<float>(kMean, kLatentChannels), at::kFloat).to(device_);
-  const torch::Tensor std = at::tensor(at::ArrayRef<float>(kStd, kLatentChannels), at::kFloat);
+  const LatentScale scale = OfficialLatentScale(config_.version);
+  mean_ = at::tensor(at::ArrayRef<float>(scale.mean.data(), scale.mean.size()), at::kFloat).to(device_);
+  const torch::Tensor std = at::tensor(at::ArrayRef<float>(scale.std.data(), scale.std.size()), at::kFloat);
   inv_std_ = at::reciprocal(std).to(device_);  // `1.0 / std` in the reference
 }
 
 absl::StatusOr<std::unique_ptr<WanVae>> WanVae::Create(const io::TensorSource& weights,
                                                        const WanVaeOptions& options) {
   RETURN_IF_ERROR(options.config.Validate());
-  if (options.config.z_dim != kLatentChannels) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("vae config: field 'z_dim' must be ", kLatentChannels,
-                     " for the WanVAE wrapper (its normalisation has 16 channels), got ",
-                     options.config.z_dim));
+  const int64_t channels = static_cast<int64_t>(OfficialLatentScale(options.config.version).mean.size());
+  if (options.config.z_dim != channels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vae config: field 'z_dim' must be ", channels, " for the ",
+        options.config.version == VaeVersion::kWan22 ? "Wan2_2_VAE" : "WanVAE",
+        " wrapper (its normalisation has ", channels, " channels), got ", options.config.z_dim));
   }
-  ASSIGN_OR_RETURN(WanVAE_ model,
-                   TorchCall("building the VAE", [&] { return WanVAE_(options.config); }));
+  ASSIGN_OR_RETURN(std::shared_ptr<VaeModule> model, TorchCall("building the VAE", [&] {
+                     return MakeVaeModule(options.config);
+                   }));
   LoadOptions load;
   load.device = options.device;
   RETURN_IF_ERROR(LoadStateDict(*model, weights, load));
@@ -158,7 +154,7 @@ absl::StatusOr<std::vector<torch::Tensor>> WanVae::EncodeMu(const std::vector<to
   int total = 0;
   for (size_t i = 0; i < videos.size(); ++i) {
     RETURN_IF_ERROR(CheckVideo(videos[i], i));
-    total += static_cast<int>(WanVAE_Impl::EncodeChunks(videos[i].size(1)).size());
+    total += static_cast<int>(VaeModule::EncodeChunks(videos[i].size(1)).size());
   }
   torch::NoGradGuard no_grad;
   Progress progress(options.progress, total);
@@ -169,7 +165,7 @@ absl::StatusOr<std::vector<torch::Tensor>> WanVae::EncodeMu(const std::vector<to
                      }));
     FeatCache cache;
     std::vector<torch::Tensor> outs;
-    for (const auto& [begin, end] : WanVAE_Impl::EncodeChunks(x.size(2))) {
+    for (const auto& [begin, end] : VaeModule::EncodeChunks(x.size(2))) {
       RETURN_IF_ERROR(CheckCancel(cancel, "VAE encode"));
       ASSIGN_OR_RETURN(torch::Tensor out, TorchCall("VAE encode", [&] {
                          return model_->EncodeChunk(x.slice(2, begin, end), cache);
@@ -233,7 +229,7 @@ absl::StatusOr<std::vector<torch::Tensor>> WanVae::DecodeUnclamped(
   for (size_t i = 0; i < latents.size(); ++i) {
     ASSIGN_OR_RETURN(torch::Tensor x, TorchCall("VAE decode", [&] {
                        const torch::Tensor z = latents[i].to(device_, at::kFloat).unsqueeze(0);
-                       return model_->PrepareDecode(Denormalize(z));  // [1, 16, T, h, w]
+                       return model_->PrepareDecode(Denormalize(z));  // [1, C, T, h, w]
                      }));
     const int64_t h = x.size(3), w = x.size(4);
     // Whole temporal decode of one spatial tile with its own cache.
@@ -245,7 +241,7 @@ absl::StatusOr<std::vector<torch::Tensor>> WanVae::DecodeUnclamped(
       for (int64_t t = 0; t < tile.size(2); ++t) {
         RETURN_IF_ERROR(CheckCancel(cancel, "VAE decode"));
         ASSIGN_OR_RETURN(torch::Tensor out, TorchCall("VAE decode", [&] {
-                           return model_->DecodeChunk(tile.slice(2, t, t + 1), cache);
+                           return model_->DecodeChunk(tile.slice(2, t, t + 1), cache, /*first_chunk=*/t == 0);
                          }));
         frames.push_back(std::move(out));
         progress.Step();

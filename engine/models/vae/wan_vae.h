@@ -1,7 +1,12 @@
-// WanVae: the official WanVAE wrapper (wan/modules/vae.py) that the pipelines
-// use. Encodes videos into normalised latents and decodes latents into videos,
-// in the reference's causal chunks, with cooperative cancellation between
-// chunks and optional spatial tiling of the decode.
+// WanVae: the official VAE wrappers that the pipelines use, WanVAE
+// (wan/modules/vae.py, Wan2.1) and Wan2_2_VAE (wan/modules/vae2_2.py, the
+// TI2V-5B VAE), picked by VaeConfig::version. Encodes videos into normalised
+// latents and decodes latents into videos, in the reference's causal chunks,
+// with cooperative cancellation between chunks and optional spatial tiling of
+// the decode.
+//
+// In the shapes below C = config().z_dim (16 for Wan2.1, 48 for Wan2.2) and
+// s = config().spatial_stride() (8 for Wan2.1, 16 for Wan2.2).
 #pragma once
 
 #include <functional>
@@ -16,7 +21,7 @@
 #include "engine/common/cancellation.h"
 #include "engine/io/tensor_source.h"
 #include "engine/models/vae/vae_config.h"
-#include "engine/models/vae/wan_vae_model.h"
+#include "engine/models/vae/vae_module.h"
 
 namespace videogen::models::vae {
 
@@ -25,8 +30,9 @@ namespace videogen::models::vae {
 using VaeProgressFn = std::function<void(int done, int total)>;
 
 struct WanVaeOptions {
-  // The WanVAE_ constructor arguments. z_dim must be 16 (the wrapper's
-  // normalisation constants have 16 channels).
+  // The WanVAE_ constructor arguments; `version` picks the module and the
+  // normalisation constants. z_dim must be 16 for kWan21 and 48 for kWan22
+  // (the wrappers' constants have that many channels).
   VaeConfig config = VaeConfig::Wan21();
   // Parameters are loaded in float32 onto this device; inputs are moved there.
   torch::Device device = torch::kCPU;
@@ -44,7 +50,7 @@ struct DecodeOptions {
   // frame, so tiles differ from the untiled decode near their seams.
   std::optional<int> tile_latent_size;
   // Overlap of neighbouring tiles in latent pixels, blended with linear ramps
-  // over overlap * 8 output pixels. Must be in [0, tile_latent_size).
+  // over overlap * s output pixels. Must be in [0, tile_latent_size).
   int tile_overlap = 4;
   VaeProgressFn progress;  // optional
 };
@@ -53,17 +59,19 @@ struct DecodeOptions {
 // concurrently (the chunk caches belong to each call).
 class WanVae {
  public:
-  // Builds WanVAE_(options.config) and loads its state dict from `weights`
-  // (official key names). InvalidArgument for an invalid config, z_dim != 16,
+  // Builds the WanVAE_ of options.config.version (MakeVaeModule) and loads
+  // its state dict from `weights` (official key names). InvalidArgument for an
+  // invalid config, a z_dim other than the version's (16 / 48),
   // missing/unexpected/mis-shaped tensors; DataLoss / ResourceExhausted from loading.
   static absl::StatusOr<std::unique_ptr<WanVae>> Create(const io::TensorSource& weights,
                                                         const WanVaeOptions& options);
-  // The same from a checkpoint path (Wan2.1_VAE.pth, *.safetensors; see OpenCheckpoint).
+  // The same from a checkpoint path (Wan2.1_VAE.pth, Wan2.2_VAE.pth,
+  // *.safetensors; see OpenCheckpoint).
   static absl::StatusOr<std::unique_ptr<WanVae>> Open(const std::string& path,
                                                       const WanVaeOptions& options);
 
-  // videos[i]: [3, F, H, W] in [-1, 1] with F = 1 + 4k and H, W multiples of 8
-  // -> normalised latents [16, 1 + k, H / 8, W / 8]: (mu - mean) * (1 / std).
+  // videos[i]: [3, F, H, W] in [-1, 1] with F = 1 + 4k and H, W multiples of s
+  // -> normalised latents [C, 1 + k, H / s, W / s]: (mu - mean) * (1 / std).
   // Errors: InvalidArgument naming the input (videos[i]) for a wrong rank,
   // channel count, frame count or size; Cancelled / DeadlineExceeded from
   // `cancel` (checked before every chunk); ResourceExhausted on out-of-memory.
@@ -77,7 +85,7 @@ class WanVae {
                                                       const EncodeOptions& options = {},
                                                       const CancelToken* cancel = nullptr) const;
 
-  // latents[i]: [16, T, h, w] normalised -> videos [3, 1 + 4 (T - 1), 8h, 8w]
+  // latents[i]: [C, T, h, w] normalised -> videos [3, 1 + 4 (T - 1), s h, s w]
   // clamped to [-1, 1]. Errors: InvalidArgument naming the input (latents[i])
   // or the DecodeOptions field; Cancelled / DeadlineExceeded from `cancel`
   // (checked before every chunk); ResourceExhausted on out-of-memory.
@@ -89,7 +97,7 @@ class WanVae {
       const std::vector<torch::Tensor>& latents, const DecodeOptions& options = {},
       const CancelToken* cancel = nullptr) const;
 
-  // mu [16, ...channels first] -> (mu - mean) * (1 / std), and back: z / (1 / std) + mean.
+  // mu [C, T, h, w] or [B, C, T, h, w] -> (mu - mean) * (1 / std), and back: z / (1 / std) + mean.
   torch::Tensor Normalize(const torch::Tensor& mu) const;
   torch::Tensor Denormalize(const torch::Tensor& z) const;
 
@@ -98,18 +106,18 @@ class WanVae {
   const torch::nn::Module& module() const { return *model_; }
 
  private:
-  WanVae(const VaeConfig& config, WanVAE_ model, torch::Device device);
+  WanVae(const VaeConfig& config, std::shared_ptr<VaeModule> model, torch::Device device);
 
   absl::Status CheckVideo(const torch::Tensor& video, size_t index) const;
   absl::Status CheckLatent(const torch::Tensor& latent, size_t index) const;
 
   // Constant after construction.
   VaeConfig config_;
-  // mutable: forward passes read the parameters only; every call owns its caches.
-  mutable WanVAE_ model_;
+  // Non-const through the pointer: forward passes read the parameters only; every call owns its caches.
+  std::shared_ptr<VaeModule> model_;
   torch::Device device_;
-  torch::Tensor mean_;     // float32 [16]
-  torch::Tensor inv_std_;  // float32 [16], 1 / std computed in float32 as the reference does
+  torch::Tensor mean_;     // float32 [C]
+  torch::Tensor inv_std_;  // float32 [C], 1 / std computed in float32 as the reference does
 };
 
 }  // namespace videogen::models::vae

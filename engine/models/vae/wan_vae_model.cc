@@ -21,15 +21,6 @@ WanVAE_Impl::WanVAE_Impl(const VaeConfig& config) : config_(config) {
   decoder_ = register_module("decoder", Decoder3d(coder));
 }
 
-std::vector<std::pair<int64_t, int64_t>> WanVAE_Impl::EncodeChunks(int64_t frames) {
-  std::vector<std::pair<int64_t, int64_t>> chunks;
-  const int64_t n = 1 + (frames - 1) / 4;
-  for (int64_t i = 0; i < n; ++i) {
-    chunks.emplace_back(i == 0 ? 0 : 1 + 4 * (i - 1), i == 0 ? 1 : 1 + 4 * i);
-  }
-  return chunks;
-}
-
 torch::Tensor WanVAE_Impl::EncodeChunk(const torch::Tensor& x, FeatCache& cache) {
   // x: [B, 3, t, H, W]
   cache.Rewind();
@@ -46,7 +37,7 @@ torch::Tensor WanVAE_Impl::PrepareDecode(const torch::Tensor& z) {
   return conv2_->forward(z);
 }
 
-torch::Tensor WanVAE_Impl::DecodeChunk(const torch::Tensor& x, FeatCache& cache) {
+torch::Tensor WanVAE_Impl::DecodeChunk(const torch::Tensor& x, FeatCache& cache, bool /*first_chunk*/) {
   // x: [B, z_dim, 1, h, w]
   cache.Rewind();
   return decoder_->forward(x, cache);
