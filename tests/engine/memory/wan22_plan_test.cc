@@ -113,7 +113,8 @@ TEST_F(Wan22PlanTest, TokensFollowTheVae) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->request.vae, io::VaeKind::kWan22);
   EXPECT_EQ(plan->request.tokens(), 27280);
-  EXPECT_GT(VaeDecodeWorkingSetBytes(plan->request, false), VaeDecodeWorkingSetBytes(Shape(1280, 704, 121), false));
+  // At least the measured peak of our Wan2.2 decoder: 4200 fp32 channel-frames per output pixel.
+  EXPECT_GE(VaeDecodeWorkingSetBytes(plan->request, false), uint64_t{4200} * 4 * 1280 * 704);
 }
 
 TEST_F(Wan22PlanTest, A14BKeepsBothExpertsResidentAt80G) {
