@@ -64,16 +64,28 @@ const std::vector<VariantPreset>& Wan22Presets() {
   return presets;
 }
 
-absl::StatusOr<ModelDescriptor> DescribeWan22(const models::WanConfig& dit, bool expert_pair) {
+namespace {
+
+// What every descriptor takes from its DiT: the family, the variant of the
+// preset with the same architecture (else "custom"), the latent channels and
+// patch, and the pipeline its model_type needs.
+ModelDescriptor FromDit(ModelFamily family, const std::vector<VariantPreset>& presets, const models::WanConfig& dit) {
   ModelDescriptor d;
-  d.family = ModelFamily::kWan22;
+  d.family = family;
   d.variant = "custom";
-  for (const VariantPreset& preset : Wan22Presets()) {
+  for (const VariantPreset& preset : presets) {
     if (dit.SameArchitecture(preset.dit())) d.variant = preset.name;
   }
   d.latent.channels = dit.out_dim;
   d.latent.patch = dit.patch_size;
   d.pipeline = PipelineKindOf(dit);
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelDescriptor> DescribeWan22(const models::WanConfig& dit, bool expert_pair) {
+  ModelDescriptor d = FromDit(ModelFamily::kWan22, Wan22Presets(), dit);
   d.image_encoder = ImageEncoderKind::kNone;
   d.defaults.negative_prompt = kT2VNegativePrompt;
   d.defaults.width = 1280;
@@ -119,15 +131,7 @@ absl::StatusOr<ModelDescriptor> DescribeWan22(const models::WanConfig& dit, bool
 }
 
 absl::StatusOr<ModelDescriptor> DescribeWan21(const models::WanConfig& dit) {
-  ModelDescriptor d;
-  d.family = ModelFamily::kWan21;
-  d.variant = "custom";
-  for (const VariantPreset& preset : Wan21Presets()) {
-    if (dit.SameArchitecture(preset.dit())) d.variant = preset.name;
-  }
-  d.latent.channels = dit.out_dim;
-  d.latent.patch = dit.patch_size;
-  d.pipeline = PipelineKindOf(dit);
+  ModelDescriptor d = FromDit(ModelFamily::kWan21, Wan21Presets(), dit);
   if (d.pipeline == PipelineKind::kFirstLastFrameToVideo) {
     // generate.py / wan/configs for flf2v-14B (720P): 50 steps, shift 16, 1280x720, 81 frames.
     d.type = ModelType::kFLF2V;

@@ -11,45 +11,15 @@
 
 #include "engine/io/safetensors.h"
 #include "engine/pipeline/tiny_model.h"
+#include "tests/engine/pipeline/tiny_generator_fixture.h"
 
 namespace videogen::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
 
-class RecordingSink : public ProgressSink {
- public:
-  void OnProgress(const ProgressUpdate& update) override { updates.push_back(update); }
-  std::vector<ProgressUpdate> updates;
-};
-
-// One tiny model of each type for the whole suite (written once: ~1 s each).
-class GeneratorTest : public ::testing::Test {
+class GeneratorTest : public TinyGeneratorTest {
  protected:
-  static void SetUpTestSuite() {
-    cache_ = new std::string((fs::temp_directory_path() / ("vg_gen_" + std::to_string(::getpid()))).string());
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*cache_);
-    delete cache_;
-  }
-  static std::unique_ptr<WanGenerator> Load(ModelType type) {
-    TinyModelOptions tiny;
-    tiny.type = type;
-    auto dir = EnsureTinyModel(*cache_, tiny);
-    EXPECT_TRUE(dir.ok()) << dir.status();
-    ModelLoadOptions options;
-    options.model_dir = *dir;
-    options.id = "tiny";
-    auto gen = WanGenerator::Create(options);
-    EXPECT_TRUE(gen.ok()) << gen.status();
-    return gen.ok() ? std::move(*gen) : nullptr;
-  }
-  static RgbImage Image(int w, int h) {
-    RgbImage img{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
-    for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 7 % 251);
-    return img;
-  }
   // The smallest t2v request: one 32x32 frame, `steps` steps.
   static GenerationRequest OneFrame(int steps) {
     GenerationRequest r;
@@ -60,9 +30,7 @@ class GeneratorTest : public ::testing::Test {
     r.steps = steps;
     return r;
   }
-  static std::string* cache_;
 };
-std::string* GeneratorTest::cache_ = nullptr;
 
 TEST_F(GeneratorTest, TextToVideoRunsAndIsDeterministic) {
   auto gen = Load(ModelType::kT2V);

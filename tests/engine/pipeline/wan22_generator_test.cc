@@ -2,70 +2,17 @@
 // checkpoints use: the A14B expert pair (one switch, high-noise first, seen in
 // the progress of every step), TI2V with and without an image, the defaults
 // the descriptor gives, and the LoRA refusal for expert pairs.
-#include <unistd.h>
-
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "engine/pipeline/tiny_model.h"
-#include "engine/pipeline/wan_generator.h"
+#include "tests/engine/pipeline/tiny_generator_fixture.h"
 
 namespace videogen::pipeline {
 namespace {
 
-namespace fs = std::filesystem;
-
-class RecordingSink : public ProgressSink {
- public:
-  void OnProgress(const ProgressUpdate& update) override { updates.push_back(update); }
-  std::vector<ProgressUpdate> updates;
-
-  // The experts of the denoising steps, in order (the update after each step).
-  std::vector<Expert> StepExperts() const {
-    std::vector<Expert> out;
-    for (const ProgressUpdate& u : updates) {
-      if (u.stage == Stage::kDenoising && u.step > 0) out.push_back(u.expert);
-    }
-    return out;
-  }
-};
-
-class Wan22GeneratorTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    cache_ = new std::string((fs::temp_directory_path() / ("vg_gen22_" + std::to_string(::getpid()))).string());
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*cache_);
-    delete cache_;
-  }
-  static std::string Dir(ModelType type, bool pair) {
-    TinyModelOptions tiny;
-    tiny.type = type;
-    tiny.expert_pair = pair;
-    auto dir = EnsureTinyModel(*cache_, tiny);
-    EXPECT_TRUE(dir.ok()) << dir.status();
-    return dir.ok() ? *dir : "";
-  }
-  static std::unique_ptr<WanGenerator> Load(ModelType type, bool pair) {
-    ModelLoadOptions options;
-    options.model_dir = Dir(type, pair);
-    auto gen = WanGenerator::Create(options);
-    EXPECT_TRUE(gen.ok()) << gen.status();
-    return gen.ok() ? std::move(*gen) : nullptr;
-  }
-  static RgbImage Image(int w, int h) {
-    RgbImage img{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
-    for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 13 % 251);
-    return img;
-  }
-  static std::string* cache_;
-};
-
-std::string* Wan22GeneratorTest::cache_ = nullptr;
+using Wan22GeneratorTest = TinyGeneratorTest;
 
 TEST_F(Wan22GeneratorTest, T2VA14BSwitchesFromTheHighToTheLowNoiseExpertOnce) {
   auto gen = Load(ModelType::kT2V, /*pair=*/true);
