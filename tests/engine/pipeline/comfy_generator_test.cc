@@ -31,12 +31,14 @@ class ComfyGeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override { Build(ModelType::kT2V); }
 
-  // The tiny model of `type` in both layouts (official_, comfy_).
-  void Build(ModelType type) {
+  // The tiny model of `type` in both layouts (official_, comfy_); an expert
+  // pair as ComfyUI's wan2.2_*_high_noise / _low_noise files.
+  void Build(ModelType type, bool expert_pair = false) {
     root_ = fs::temp_directory_path() / ("vg_comfygen_" + std::to_string(::getpid()));
     fs::remove_all(root_);
     TinyModelOptions tiny;
     tiny.type = type;
+    tiny.expert_pair = expert_pair;
     auto dir = EnsureTinyModel((root_ / "cache").string(), tiny);
     ASSERT_TRUE(dir.ok()) << dir.status();
     official_ = *dir;
@@ -45,13 +47,23 @@ class ComfyGeneratorTest : public ::testing::Test {
     fs::create_directories(comfy_ / "text_encoders");
     fs::create_directories(comfy_ / "vae");
     using io::test_util::ReadAll;
-    io::test_util::WriteRenamed((comfy_ / "diffusion_models" / "wan2.1_t2v_tiny_fp32.safetensors").string(),
-                                ReadAll((official_ / io::kDitWeightsFile).string()),
-                                [](const std::string& n) { return "model.diffusion_model." + n; });
+    const auto prefixed = [](const std::string& n) { return "model.diffusion_model." + n; };
+    const fs::path dits = comfy_ / "diffusion_models";
+    if (expert_pair) {
+      io::test_util::WriteRenamed((dits / "wan2.2_t2v_high_noise_14B_tiny.safetensors").string(),
+                                  ReadAll((official_ / io::kHighNoiseDir / io::kDitWeightsFile).string()), prefixed);
+      io::test_util::WriteRenamed((dits / "wan2.2_t2v_low_noise_14B_tiny.safetensors").string(),
+                                  ReadAll((official_ / io::kLowNoiseDir / io::kDitWeightsFile).string()), prefixed);
+    } else {
+      io::test_util::WriteRenamed((dits / "wan2.1_t2v_tiny_fp32.safetensors").string(),
+                                  ReadAll((official_ / io::kDitWeightsFile).string()), prefixed);
+    }
     io::test_util::WriteHfT5((official_ / io::kT5File).string(),
                              (comfy_ / "text_encoders" / "umt5_xxl_tiny.safetensors").string());
-    io::test_util::WriteRenamed((comfy_ / "vae" / "wan_2.1_vae.safetensors").string(),
-                                ReadAll((official_ / io::kVaeFile).string()), [](const std::string& n) { return n; });
+    const bool vae22 = type == ModelType::kTI2V;
+    io::test_util::WriteRenamed((comfy_ / "vae" / (vae22 ? "wan2.2_vae.safetensors" : "wan_2.1_vae.safetensors")).string(),
+                                ReadAll((official_ / (vae22 ? io::kVae22File : io::kVaeFile)).string()),
+                                [](const std::string& n) { return n; });
     fs::copy_file(official_ / io::kTokenizerFile, comfy_ / "spiece.model");
     if (type == ModelType::kI2V) {
       fs::create_directories(comfy_ / "clip_vision");
@@ -63,7 +75,10 @@ class ComfyGeneratorTest : public ::testing::Test {
 
   void WriteVideogenJson(bool with_dit) {
     nlohmann::json extra = ReadJson(official_ / io::kVideogenConfigFile);
-    if (with_dit) extra["dit"] = ReadJson(official_ / io::kDitConfigFile);
+    const fs::path config = fs::exists(official_ / io::kDitConfigFile)
+                                ? official_ / io::kDitConfigFile
+                                : official_ / io::kHighNoiseDir / io::kDitConfigFile;
+    if (with_dit) extra["dit"] = ReadJson(config);
     std::ofstream(comfy_ / io::kVideogenConfigFile) << extra.dump(2);
   }
 
@@ -165,6 +180,38 @@ TEST_F(ComfyGeneratorTest, ComfyI2VWithHfClipGeneratesWhatTheOfficialLayoutGener
   auto missing = WanGenerator::Create(options);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(std::string(missing.status().message()).find("clip_vision_h"), std::string::npos) << missing.status();
+}
+
+// Wan2.2 as ComfyUI ships it: the T2V-A14B pair as wan2.2_t2v_high_noise /
+// low_noise files (roles from the names), and TI2V with wan2.2_vae.safetensors
+// (recognised from its header): the same videos as the official layouts.
+TEST_F(ComfyGeneratorTest, ComfyWan22ExpertPairGeneratesWhatTheOfficialLayoutGenerates) {
+  Build(ModelType::kT2V, /*expert_pair=*/true);
+  WriteVideogenJson(/*with_dit=*/true);
+  auto files = io::FindModelFiles(comfy_.string());
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_TRUE(files->has_expert_pair());
+  auto official = Load(official_);
+  auto comfy = Load(comfy_);
+  ASSERT_NE(official, nullptr);
+  ASSERT_NE(comfy, nullptr);
+  ASSERT_TRUE(comfy->description().defaults.guidance_scale_high_noise.has_value());
+  const GeneratedVideo a = Generate(*official), b = Generate(*comfy);
+  ASSERT_FALSE(a.rgb.empty());
+  EXPECT_EQ(a.rgb, b.rgb);
+}
+
+TEST_F(ComfyGeneratorTest, ComfyTI2VWithTheWan22VaeGeneratesWhatTheOfficialLayoutGenerates) {
+  Build(ModelType::kTI2V);
+  WriteVideogenJson(/*with_dit=*/true);
+  auto official = Load(official_);
+  auto comfy = Load(comfy_);
+  ASSERT_NE(official, nullptr);
+  ASSERT_NE(comfy, nullptr);
+  EXPECT_EQ(comfy->description().type, ModelType::kTI2V);
+  const GeneratedVideo a = Generate(*official, /*with_image=*/true), b = Generate(*comfy, /*with_image=*/true);
+  ASSERT_FALSE(a.rgb.empty());
+  EXPECT_EQ(a.rgb, b.rgb);
 }
 
 }  // namespace
