@@ -185,9 +185,14 @@ absl::StatusOr<ModelDescription> DescribeForListing(const ModelLoadOptions& opti
   d.variant = overrides.variant.value_or(descriptor.variant);
   d.description = overrides.description.value_or(
       absl::StrCat(ModelFamilyName(descriptor.family), " ", d.variant, " from ", files.dir));
+  const char* expert = descriptor.dit == DitLayout::kExpertPair ? " into the high-noise expert" : "";
   for (const lora::LoraFileSpec& l : options.loras) {
     absl::StrAppend(&d.description, "; LoRA ", std::filesystem::path(l.path).filename().string(), " merged at ",
-                    l.strength);
+                    l.strength, expert);
+  }
+  for (const lora::LoraFileSpec& l : options.loras_low_noise) {
+    absl::StrAppend(&d.description, "; LoRA ", std::filesystem::path(l.path).filename().string(), " merged at ",
+                    l.strength, " into the low-noise expert");
   }
   d.defaults = descriptor.defaults;
   overrides.ApplyTo(d.defaults);
@@ -252,10 +257,15 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
       return absl::InvalidArgumentError(absl::StrCat(files.dit_low_noise, ": the low-noise expert's config differs "
                                                      "from the high-noise expert's (", files.dit, ")"));
     }
-    if (!options.loras.empty() || !options.adapters.empty()) {
+    if (!options.adapters.empty()) {
       return absl::InvalidArgumentError(
-          "loras: LoRAs and adapters are not supported for Wan2.2 expert pairs yet (they come per expert)");
+          "adapters: per-request adapters are not supported for Wan2.2 expert pairs yet (merge them per expert "
+          "with --lora / --lora-low-noise)");
     }
+    ASSIGN_OR_RETURN(sources.dit_low_noise,
+                     lora::MergeLoraFiles(std::move(sources.dit_low_noise), options.loras_low_noise));
+  } else if (!options.loras_low_noise.empty()) {
+    return absl::InvalidArgumentError("lora_low_noise: the model has no low-noise expert (only Wan2.2 A14B pairs do)");
   }
   ASSIGN_OR_RETURN(sources.dit, lora::MergeLoraFiles(std::move(sources.dit), options.loras));
   using AdapterMap = std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>;

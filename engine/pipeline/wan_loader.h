@@ -37,8 +37,11 @@ struct ModelLoadOptions {
   // The worker's device, --placement overrides and memory budgets.
   LoadPlanOptions load;
   // LoRAs merged into the DiT while it loads, in order (--lora), before any
-  // fp8 quantization (engine/lora/merged_source.h).
+  // fp8 quantization (engine/lora/merged_source.h). For a Wan2.2 expert pair
+  // `loras` go into the high-noise expert and `loras_low_noise`
+  // (--lora-low-noise) into the low-noise one: Wan2.2 LoRAs ship as such pairs.
   std::vector<lora::LoraFileSpec> loras;
+  std::vector<lora::LoraFileSpec> loras_low_noise;
   // Adapters loaded at start for per-request use (--adapter NAME=PATH): read
   // against the DiT; applied as side paths when a request names them.
   std::vector<NamedAdapterFile> adapters;
@@ -58,7 +61,9 @@ struct LoadedModel {
 // InvalidArgument naming the missing or mismatched file, tensor, config key or
 // placement entry; DataLoss for corrupt files; ResourceExhausted when memory
 // runs out while loading. InvalidArgument("adapters: ...") for a duplicate or
-// empty adapter name, and the LoRA readers' errors naming the file and key.
+// empty adapter name, or adapters for an expert pair; InvalidArgument
+// ("lora_low_noise: ...") for low-noise LoRAs on a model without that expert;
+// the LoRA readers' errors naming the file and key.
 absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options);
 
 // Bytes of the parameters and buffers of `module`, grouped by dtype and device

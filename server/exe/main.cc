@@ -98,7 +98,10 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "vae=cuda:0:fp32");
   app.add_option("--lora", f.model.loras,
                  "LoRA file merged into the DiT at load, PATH[:STRENGTH] (default strength 1); repeatable, applied "
-                 "in order (ComfyUI/lightx2v, kohya/musubi and diffusers/PEFT key conventions)");
+                 "in order (ComfyUI/lightx2v, kohya/musubi and diffusers/PEFT key conventions). Wan2.2 A14B: into "
+                 "the high-noise expert");
+  app.add_option("--lora-low-noise", f.model.loras_low_noise,
+                 "Wan2.2 A14B: LoRA file merged into the low-noise expert, PATH[:STRENGTH]; repeatable");
   app.add_option("--adapter", f.model.adapters,
                  "LoRA loaded at start for per-request use, NAME=PATH; requests select it by name (the CLI's "
                  "--lora NAME[:STRENGTH]) and it runs beside the base weights (low-rank pairs only); repeatable");

@@ -27,6 +27,10 @@ absl::StatusOr<std::unique_ptr<pipeline::VideoGenerator>> LoadWan(const ModelFla
     ASSIGN_OR_RETURN(lora::LoraFileSpec spec, lora::ParseLoraFileSpec(flag));
     options.loras.push_back(std::move(spec));
   }
+  for (const std::string& flag : flags.loras_low_noise) {
+    ASSIGN_OR_RETURN(lora::LoraFileSpec spec, lora::ParseLoraFileSpec(flag));
+    options.loras_low_noise.push_back(std::move(spec));
+  }
   for (const std::string& flag : flags.adapters) {
     const size_t eq = flag.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {

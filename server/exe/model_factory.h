@@ -45,8 +45,11 @@ struct ModelFlags {
   // override the memory plan), and the --gpu-memory / --host-memory budgets in
   // bytes (0: from the device and the host).
   std::string placement;
-  // --lora PATH[:STRENGTH], repeatable: LoRA files merged into the DiT at load, in order.
+  // --lora PATH[:STRENGTH], repeatable: LoRA files merged into the DiT (of a
+  // Wan2.2 pair: the high-noise expert) at load, in order.
   std::vector<std::string> loras;
+  // --lora-low-noise PATH[:STRENGTH], repeatable: into a Wan2.2 pair's low-noise expert.
+  std::vector<std::string> loras_low_noise;
   // --adapter NAME=PATH, repeatable: LoRAs loaded at start that requests select by name.
   std::vector<std::string> adapters;
   uint64_t gpu_memory = 0;

@@ -1,12 +1,13 @@
 // The tiny Wan2.2 models through WanGenerator, loaded by the code real
 // checkpoints use: the A14B expert pair (one switch, high-noise first, seen in
 // the progress of every step), TI2V with and without an image, the defaults
-// the descriptor gives, and the LoRA refusal for expert pairs.
+// the descriptor gives, and LoRAs per expert.
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "engine/io/safetensors.h"
 #include "tests/engine/pipeline/tiny_generator_fixture.h"
 
 namespace videogen::pipeline {
@@ -114,14 +115,64 @@ TEST_F(Wan22GeneratorTest, TI2VTakesAnOptionalImageAndThirtyTwoPixelSizes) {
   for (Expert e : sink.StepExperts()) EXPECT_EQ(e, Expert::kSingle);
 }
 
-TEST_F(Wan22GeneratorTest, ExpertPairsRefuseLorasNamingTheField) {
-  ModelLoadOptions options;
-  options.model_dir = Dir(ModelType::kT2V, /*pair=*/true);
-  options.loras.push_back({"/nonexistent.safetensors", 1.0});
-  auto gen = WanGenerator::Create(options);
-  ASSERT_FALSE(gen.ok());
-  EXPECT_EQ(gen.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(gen.status().message().find("loras"), std::string::npos) << gen.status();
+// Wan2.2 LoRAs come per expert: `loras` merge into the high-noise expert,
+// `loras_low_noise` into the low-noise one; each changes the video. Per-request
+// adapters are refused for pairs, low-noise LoRAs for one-DiT models.
+TEST_F(Wan22GeneratorTest, LorasMergePerExpert) {
+  const std::string dir = Dir(ModelType::kT2V, /*pair=*/true);
+  auto header = io::ReadSafetensorsHeader(dir + "/high_noise_model/diffusion_pytorch_model.safetensors");
+  ASSERT_TRUE(header.ok()) << header.status();
+  std::vector<int64_t> q;
+  for (const io::TensorInfo& info : *header) {
+    if (info.name == "blocks.0.self_attn.q.weight") q = info.shape;
+  }
+  ASSERT_EQ(q.size(), 2u);
+  const std::string lora = dir + "/../expert_lora.safetensors";
+  ASSERT_TRUE(io::WriteSafetensors(lora, {{"diffusion_model.blocks.0.self_attn.q.lora_down.weight",
+                                           torch::ones({2, q[1]}) * 0.05},
+                                          {"diffusion_model.blocks.0.self_attn.q.lora_up.weight",
+                                           torch::ones({q[0], 2}) * 0.05}})
+                  .ok());
+  auto generate = [&](std::vector<lora::LoraFileSpec> high, std::vector<lora::LoraFileSpec> low) {
+    ModelLoadOptions options;
+    options.model_dir = dir;
+    options.loras = std::move(high);
+    options.loras_low_noise = std::move(low);
+    auto gen = WanGenerator::Create(options);
+    EXPECT_TRUE(gen.ok()) << gen.status();
+    if (!gen.ok()) return std::vector<uint8_t>{};
+    GenerationRequest r;
+    r.prompt = "waves";
+    r.width = 32;
+    r.height = 32;
+    r.num_frames = 1;
+    r.steps = 4;
+    r.seed = 5;
+    CancelToken cancel;
+    auto v = (*gen)->Generate(r, nullptr, cancel);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? v->rgb : std::vector<uint8_t>{};
+  };
+  const std::vector<uint8_t> base = generate({}, {});
+  ASSERT_FALSE(base.empty());
+  const std::vector<uint8_t> high = generate({{lora, 1.0}}, {});
+  const std::vector<uint8_t> low = generate({}, {{lora, 1.0}});
+  EXPECT_NE(high, base);
+  EXPECT_NE(low, base);
+  EXPECT_NE(high, low);
+
+  ModelLoadOptions adapters;
+  adapters.model_dir = dir;
+  adapters.adapters.push_back({"style", lora});
+  auto refused = WanGenerator::Create(adapters);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("adapters"), std::string::npos) << refused.status();
+  ModelLoadOptions single;
+  single.model_dir = Dir(ModelType::kTI2V);
+  single.loras_low_noise = {{lora, 1.0}};
+  refused = WanGenerator::Create(single);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("lora_low_noise"), std::string::npos) << refused.status();
 }
 
 }  // namespace
