@@ -37,10 +37,11 @@ COPY scripts/bootstrap scripts/bootstrap
 RUN scripts/bootstrap && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDEOGEN_FAKE_MODELS=OFF \
-    && cmake --build /build --target videogen-server videogen videogen-make-tiny \
+    && cmake --build /build --target videogen-server videogen videogen-make-tiny videogen-blas-check \
     && install -D -m 0755 /build/bin/videogen-server /opt/videogen/bin/videogen-server \
     && install -D -m 0755 /build/bin/videogen-make-tiny /opt/videogen/bin/videogen-make-tiny \
     && install -D -m 0755 /build/bin/videogen /opt/videogen/bin/videogen \
+    && install -D -m 0755 /build/bin/videogen-blas-check /opt/videogen/bin/videogen-blas-check \
     && install -D -m 0755 deploy/docker/entrypoint.sh /opt/videogen/bin/entrypoint.sh \
     && install -D -m 0755 deploy/docker/healthcheck.sh /opt/videogen/bin/healthcheck.sh \
     && deploy/docker/runtime-packages.sh /opt/videogen/bin/videogen-server /opt/videogen/bin/videogen \
@@ -61,9 +62,11 @@ RUN apt-get update \
     && groupadd --system --gid 10001 videogen \
     && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
        --shell /usr/sbin/nologin videogen \
-    && mkdir -p /models && chown 10001:10001 /models
+    && mkdir -p /models /var/cache/videogen && chown 10001:10001 /models /var/cache/videogen
 COPY --from=build /opt/videogen/bin /opt/videogen/bin
+# VIDEOGEN_CACHE_DIR: the BLAS kernel choice measured by the entrypoint.
 ENV PATH=/opt/videogen/bin:$PATH \
+    VIDEOGEN_CACHE_DIR=/var/cache/videogen \
     VIDEOGEN_LISTEN=0.0.0.0:50051 \
     VIDEOGEN_METRICS_LISTEN=0.0.0.0:9090 \
     VIDEOGEN_DEVICES=cpu
@@ -98,10 +101,11 @@ RUN curl -fsSL --retry 3 -o /tmp/libtorch.zip "${LIBTORCH_URL}" \
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDEOGEN_FAKE_MODELS=OFF \
        -DTorch_DIR=/opt/libtorch/share/cmake/Torch -DCMAKE_PREFIX_PATH=/opt/libtorch \
-    && cmake --build /build --target videogen-server videogen videogen-make-tiny \
+    && cmake --build /build --target videogen-server videogen videogen-make-tiny videogen-blas-check \
     && install -D -m 0755 /build/bin/videogen-server /opt/videogen/bin/videogen-server \
     && install -D -m 0755 /build/bin/videogen-make-tiny /opt/videogen/bin/videogen-make-tiny \
     && install -D -m 0755 /build/bin/videogen /opt/videogen/bin/videogen \
+    && install -D -m 0755 /build/bin/videogen-blas-check /opt/videogen/bin/videogen-blas-check \
     && install -D -m 0755 deploy/docker/entrypoint.sh /opt/videogen/bin/entrypoint.sh \
     && install -D -m 0755 deploy/docker/healthcheck.sh /opt/videogen/bin/healthcheck.sh \
     && LD_LIBRARY_PATH=/opt/libtorch/lib deploy/docker/runtime-packages.sh \

@@ -27,6 +27,7 @@
 #include <ATen/Parallel.h>
 #include <torch/types.h>
 
+#include "bench/common/bench_start.h"
 #include "engine/common/runtime.h"
 #include "engine/models/common/attention.h"
 #include "engine/models/dit/attention_block.h"
@@ -63,7 +64,14 @@ bool Has(const std::vector<std::string>& v, const char* s) { return std::find(v.
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "usage: bench_dit_block [--tokens N[,N...]] [--dtypes fp32,bf16] [--repeats R]\n"
+    "                       [--parts gemm,block,attention] [--query-block Q] [--key-block K] [--bf16-scores 0|1]\n"
+    "One WanAttentionBlock forward at T2V-1.3B width against plain GEMM throughput measured in the same run\n"
+    "(medians of R interleaved rounds after one warm-up). Defaults: --tokens 4096,8192 --dtypes fp32,bf16 --repeats 3.\n";
+
 int main(int argc, char** argv) {
+  if (videogen::bench::BenchStart(argc, argv, kUsage)) return 0;
   std::vector<std::string> tokens_list = {"4096", "8192"}, dtypes = {"fp32", "bf16"};
   std::vector<std::string> parts = {"gemm", "block", "attention"};
   int repeats = 3;

@@ -19,6 +19,7 @@
 
 #include <ATen/ATen.h>
 
+#include "bench/common/bench_start.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/host_memory.h"
 #include "engine/common/runtime.h"
@@ -82,7 +83,15 @@ int Fail(const absl::Status& s) {
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "usage: bench_load --dir D --write [--shard-gb G]      write a synthetic fp32 T2V-1.3B DiT (~5.7 GB)\n"
+    "       bench_load --dir D --write-sparse-i2v-14b    the I2V-14B-480P directory as sparse files\n"
+    "       bench_load --dir D --mode stream|naive [--dtype fp8|fp32]\n"
+    "Streaming a DiT checkpoint to resident weights: wall time, GB/s, resident bytes, peak RSS (VmHWM).\n"
+    "Run each mode in its own process (VmHWM is per process).\n";
+
 int main(int argc, char** argv) {
+  if (videogen::bench::BenchStart(argc, argv, kUsage)) return 0;
   const std::string dir = Arg(argc, argv, "--dir", "");
   if (dir.empty()) {
     std::fprintf(stderr, "usage: bench_load --dir D (--write [--shard-gb G] | --mode stream|naive [--dtype fp8|fp32])\n");

@@ -13,6 +13,7 @@
 
 #include <ATen/ATen.h>
 
+#include "bench/common/bench_start.h"
 #include "engine/common/host_memory.h"
 #include "engine/common/runtime.h"
 #include "engine/memory/planner.h"
@@ -28,7 +29,13 @@ bool ResetPeakRss() {
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "usage: bench_working_set [--tokens 1024,2048,4096]\n"
+    "One WanAttentionBlock forward (T2V-1.3B width, fp32, CPU): peak RSS growth during the forward against\n"
+    "memory::DitWorkingSetBytes for the same token count. One token count per process gives clean figures.\n";
+
 int main(int argc, char** argv) {
+  if (videogen::bench::BenchStart(argc, argv, kUsage)) return 0;
   using namespace videogen;
   std::vector<int64_t> tokens = {1024, 2048, 4096};
   for (int i = 1; i + 1 < argc; i += 2) {

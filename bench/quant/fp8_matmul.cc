@@ -13,6 +13,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "bench/common/bench_start.h"
 #include "engine/common/runtime.h"
 #include "engine/quant/fp8_tensor.h"
 #include "engine/quant/quant_linear.h"
@@ -39,7 +40,13 @@ std::vector<int64_t> SplitInts(const std::string& s) {
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "usage: bench_fp8_matmul [--m 64,4096] [--k 1536] [--n 1536] [--repeats R] [--threads T]\n"
+    "One linear layer y = x W^T on CPU: the fp8 path (LUT up-cast + matmul) against fp32 and bf16 matmuls\n"
+    "and the up-cast alone; best of R, all from one run.\n";
+
 int main(int argc, char** argv) {
+  if (videogen::bench::BenchStart(argc, argv, kUsage)) return 0;
   using namespace videogen;
   std::vector<int64_t> ms = {64, 4096};
   int64_t k = 1536, n = 1536;

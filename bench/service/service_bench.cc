@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/common/bench_start.h"
 #include "server/service/server.h"
 #include "server/testing/fake_video_generator.h"
 #include "videogen/v1/videogen.grpc.pb.h"
@@ -72,7 +73,14 @@ double Percentile(std::vector<double> v, double p) {
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "usage: bench_service [--calls N] [--mib M] [--runs R]\n"
+    "The serving path without a model (fake generator, real gRPC over loopback): accept -> first-event\n"
+    "latency over N calls, and MB/s of an M MiB result streamed as 1 MiB chunks, R runs.\n"
+    "Defaults: --calls 200 --mib 256 --runs 3.\n";
+
 int main(int argc, char** argv) {
+  if (videogen::bench::BenchStart(argc, argv, kUsage)) return 0;
   int calls = 200;
   int mib = 256;
   int runs = 3;

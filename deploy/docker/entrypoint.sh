@@ -61,4 +61,14 @@ for pair in \
   fi
 done
 
+# BLIS kernel set: measured here, at container start, on the machine that runs
+# the server (an image is built once and runs on other CPUs), in a few tens of
+# seconds; cached in $VIDEOGEN_CACHE_DIR (mount a volume there to measure once
+# per node). The server applies the cached choice and logs it. An explicit
+# BLIS_ARCH_TYPE wins; VIDEOGEN_BLAS_SELECT=0 skips the measurement.
+blas_check="${VIDEOGEN_BLAS_CHECK_BIN:-/opt/videogen/bin/videogen-blas-check}"
+if [ -z "${BLIS_ARCH_TYPE:-}" ] && [ "${VIDEOGEN_BLAS_SELECT:-1}" != 0 ] && [ -x "$blas_check" ]; then
+  "$blas_check" --select >&2 || echo "entrypoint: BLAS kernel selection failed; BLIS picks its own" >&2
+fi
+
 exec "$server" "$@"

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/blas_kernels.h"
 #include "engine/common/status_macros.h"
 #include "server/exe/fake_models.h"
 #include "server/exe/model_factory.h"
@@ -156,10 +157,13 @@ void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::met
   std::printf("videogen-server: listening on %s:%d\n", HostOf(f.server.listen).c_str(), server.port());
   std::printf("videogen-server: metrics on %s:%d\n", HostOf(f.metrics_listen).c_str(), exposer.port());
   std::fflush(stdout);
+  const videogen::BlasKernelChoice blas = videogen::CurrentBlasKernelChoice();
   LogEvent("started", {{"port", absl::StrCat(server.port())},
                        {"metrics_port", absl::StrCat(exposer.port())},
                        {"model", server.jobs().model().id},
-                       {"devices", f.devices}});
+                       {"devices", f.devices},
+                       {"blas_kernels", blas.name.empty() ? "default" : blas.name},
+                       {"blis_arch_type", blas.value}});
 }
 
 // Waits for one of the blocked `signals` and logs it.
@@ -217,4 +221,7 @@ int Run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return Run(argc, argv); }
+int main(int argc, char** argv) {
+  videogen::ApplyBlasKernelChoice();  // first: BLIS reads BLIS_ARCH_TYPE once, at its first use
+  return Run(argc, argv);
+}

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "engine/common/blas_kernels.h"
 #include "engine/memory/model_headers.h"
 #include "engine/memory/planner.h"
 
@@ -49,6 +50,7 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  videogen::ApplyBlasKernelChoice();  // first: BLIS reads BLIS_ARCH_TYPE once, at its first use
   using namespace videogen::memory;
   std::string dir;
   uint64_t gpu = 0, host = 0;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/common/blas_kernels.h"
 #include "engine/synth/tiny_model_writer.h"
 
 namespace {
@@ -12,6 +13,7 @@ constexpr char kTypes[] = "i2v, t2v, flf2v, ti2v, t2v-a14b or i2v-a14b";
 }  // namespace
 
 int main(int argc, char** argv) {
+  videogen::ApplyBlasKernelChoice();  // first: BLIS reads BLIS_ARCH_TYPE once, at its first use
   videogen::pipeline::TinyModelOptions options;
   std::string dir;
   for (int i = 1; i < argc; ++i) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/blas_kernels.h"
 #include "engine/common/runtime.h"
 #include "engine/verify/verify.h"
 
@@ -25,6 +26,7 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
+  videogen::ApplyBlasKernelChoice();  // first: BLIS reads BLIS_ARCH_TYPE once, at its first use
   using namespace videogen;
   verify::RunOptions options;
   std::string pending_path;

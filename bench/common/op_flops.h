@@ -1,0 +1,21 @@
+// Counting the FLOPs a piece of LibTorch code runs, for GFLOP/s figures.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace videogen::bench {
+
+// FLOPs of every aten::convolution that `fn` runs on this thread:
+// 2 * output elements * (input channels / groups) * kernel volume (multiply
+// and add; bias not counted). Runs `fn` once.
+double CountConvFlops(const std::function<void()>& fn);
+
+// Wall seconds of one call of `fn`.
+double Seconds(const std::function<void()>& fn);
+
+// Resets this process's peak RSS (VmHWM) to its current RSS; false when the
+// kernel refuses (/proc/self/clear_refs).
+bool ResetPeakRss();
+
+}  // namespace videogen::bench

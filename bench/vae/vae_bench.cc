@@ -1,0 +1,136 @@
+// bench_vae: Wan VAE encode and decode at real size, random weights. See --help.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include "bench/common/bench_start.h"
+#include "bench/common/op_flops.h"
+#include "engine/common/host_memory.h"
+#include "engine/common/runtime.h"
+#include "engine/models/vae/feat_cache.h"
+#include "engine/models/vae/vae_module.h"
+
+namespace {
+
+using videogen::bench::CountConvFlops;
+using videogen::bench::Seconds;
+using namespace videogen::models::vae;
+
+constexpr char kUsage[] =
+    "usage: bench_vae [--parts encode,decode,decode22] [--latent-frames T] [--size WxH] [--repeats R]\n"
+    "Wan VAE (random weights, fp32, CPU) at real size, driven chunk by chunk with the causal cache\n"
+    "as WanVae runs it: encode of a 1 + 4 (T - 1) frame video, decode of a [C, T, H/s, W/s] latent\n"
+    "(Wan2.1: C 16, s 8; decode22: the Wan2.2 TI2V-5B VAE, C 48, s 16). Defaults: --latent-frames 3\n"
+    "(9 frames) --size 832x480 --repeats 1 (a first call and R steady-state calls). Prints\n"
+    "seconds, GFLOP/s from counted convolution FLOPs, and the peak RSS growth (VmHWM) of each part.\n"
+    "T 21 is the 81-frame case (minutes to hours on a 2-core CPU).\n";
+
+void RandomInit(torch::nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.parameters()) p.normal_(0, 0.02);
+  for (auto& b : m.buffers()) {
+    if (b.is_floating_point()) b.normal_(0, 0.02);
+  }
+}
+
+struct Run {
+  double first_s = 0, steady_s = 0, flops = 0;
+  uint64_t peak_growth = 0;
+};
+
+// First call counts the FLOPs; the steady figure is the median of `repeats`.
+Run Measure(const std::function<void()>& fn, int repeats) {
+  Run r;
+  videogen::bench::ResetPeakRss();
+  const uint64_t before = videogen::ProcessRssBytes();
+  r.first_s = Seconds([&] { r.flops = CountConvFlops(fn); });
+  std::vector<double> s;
+  for (int i = 0; i < repeats; ++i) s.push_back(Seconds(fn));
+  std::sort(s.begin(), s.end());
+  r.steady_s = s.empty() ? 0 : s[s.size() / 2];
+  const uint64_t peak = videogen::ProcessPeakRssBytes();
+  r.peak_growth = peak > before ? peak - before : 0;
+  return r;
+}
+
+void Report(const char* part, const std::string& shape, const Run& r) {
+  std::printf("%s %s conv=%.1f GFLOP first=%.1f s (%.1f GFLOP/s) steady=%.1f s (%.1f GFLOP/s) "
+              "peak_rss_growth=%.2f GB peak_rss=%.2f GB\n",
+              part, shape.c_str(), r.flops / 1e9, r.first_s, r.flops / r.first_s / 1e9, r.steady_s,
+              r.steady_s > 0 ? r.flops / r.steady_s / 1e9 : 0.0, r.peak_growth / 1e9,
+              videogen::ProcessPeakRssBytes() / 1e9);
+  std::fflush(stdout);
+}
+
+at::Tensor Decode(VaeModule& m, const at::Tensor& z) {
+  const at::Tensor x = m.PrepareDecode(z);
+  FeatCache cache;
+  std::vector<at::Tensor> frames;
+  for (int64_t t = 0; t < x.size(2); ++t) frames.push_back(m.DecodeChunk(x.slice(2, t, t + 1), cache, t == 0));
+  return at::cat(frames, 2);
+}
+
+at::Tensor Encode(VaeModule& m, const at::Tensor& video) {
+  FeatCache cache;
+  std::vector<at::Tensor> outs;
+  for (const auto& [b, e] : VaeModule::EncodeChunks(video.size(2))) outs.push_back(m.EncodeChunk(video.slice(2, b, e), cache));
+  return m.Mu(at::cat(outs, 2));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (videogen::bench::BenchStart(argc, argv, kUsage)) return 0;
+  std::string parts = "encode,decode,decode22";
+  int64_t latent_frames = 3, width = 832, height = 480;
+  int repeats = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i], v = argv[i + 1];
+    if (a == "--parts") parts = v;
+    else if (a == "--latent-frames") latent_frames = std::atoll(v.c_str());
+    else if (a == "--repeats") repeats = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--size" && std::sscanf(v.c_str(), "%ldx%ld", &width, &height) == 2) {}
+    else {
+      std::fprintf(stderr, "bench_vae: bad argument %s %s\n%s", a.c_str(), v.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (!videogen::ConfigureTorchRuntime({}).ok()) return 1;
+  torch::NoGradGuard no_grad;
+  const int64_t frames = 1 + 4 * (latent_frames - 1);
+  std::printf("threads=%d; fp32; %ld latent frames (%ld video frames) at %ldx%ld; %d steady repeat(s)\n",
+              at::get_num_threads(), latent_frames, frames, width, height, repeats);
+  auto has = [&](const char* p) { return (',' + parts + ',').find(std::string(",") + p + ",") != std::string::npos; };
+  if (has("encode") || has("decode")) {
+    const std::shared_ptr<VaeModule> m = MakeVaeModule(VaeConfig::Wan21());
+    RandomInit(*m);
+    const int64_t s = m->config().spatial_stride();
+    if (has("encode")) {
+      const at::Tensor video = at::rand({1, 3, frames, height, width}) * 2 - 1;
+      Report("wan21_encode", "[1,3," + std::to_string(frames) + "," + std::to_string(height) + "," + std::to_string(width) + "]",
+             Measure([&] { Encode(*m, video); }, repeats));
+    }
+    if (has("decode")) {
+      const at::Tensor z = at::randn({1, 16, latent_frames, height / s, width / s});
+      Report("wan21_decode", "[16," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," +
+                                 std::to_string(width / s) + "]",
+             Measure([&] { Decode(*m, z); }, repeats));
+    }
+  }
+  if (has("decode22")) {
+    const std::shared_ptr<VaeModule> m = MakeVaeModule(VaeConfig::Wan22());
+    RandomInit(*m);
+    const int64_t s = m->config().spatial_stride();
+    const at::Tensor z = at::randn({1, 48, latent_frames, height / s, width / s});
+    Report("wan22_decode", "[48," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," +
+                               std::to_string(width / s) + "]",
+           Measure([&] { Decode(*m, z); }, repeats));
+  }
+  return 0;
+}
