@@ -428,6 +428,10 @@ void PrintModel(std::ostream& out, const v1::Model& model) {
     }
     out << "\n";
   }
+  if (model.has_admitted()) {
+    out << "  admits:   up to " << model.admitted().max_frames() << " frames at the default size, up to "
+        << model.admitted().max_area() << " pixels (width x height) at the default frames\n";
+  }
   out << "  resident: " << FormatBytes(resident);
   if (!groups.empty()) out << " = " << absl::StrJoin(groups, " + ");
   out << "\n";

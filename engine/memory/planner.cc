@@ -270,9 +270,8 @@ absl::Status Refusal(const ModelHeaders& headers, const RequestShape& request, c
                                                     closest_short, hint));
 }
 
-// MakePlan; `suggest_frames` adds the largest fitting frame count to a refusal.
-absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
-                             bool suggest_frames) {
+// What the candidates of `request` are evaluated against, from the headers.
+absl::StatusOr<PlanInputs> Inputs(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets) {
   if (request.frames < 1 || request.height < 16 || request.width < 16 || (request.frames - 1) % 4 != 0) {
     return absl::InvalidArgumentError("request: frames must be 1 + 4k and height/width at least 16");
   }
@@ -303,7 +302,13 @@ absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& re
                                                    io::VaeKindName(in.request.vae), " VAE"));
   }
   in.budgets = budgets;
+  return in;
+}
 
+// MakePlan; `suggest_frames` adds the largest fitting frame count to a refusal.
+absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
+                             bool suggest_frames) {
+  ASSIGN_OR_RETURN(const PlanInputs in, Inputs(headers, request, budgets));
   std::optional<Plan> closest;
   std::string closest_short, why;
   uint64_t least_over = ~0ull;
@@ -324,6 +329,23 @@ absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& re
 
 absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets) {
   return PlanFor(headers, request, budgets, /*suggest_frames=*/true);
+}
+
+absl::StatusOr<Plan> EvaluateRequest(const ModelHeaders& headers, const Plan& chosen, const RequestShape& request) {
+  ASSIGN_OR_RETURN(const PlanInputs in, Inputs(headers, request, chosen.budgets));
+  Candidate c;
+  c.offload = chosen.offload;
+  c.tiling = chosen.vae_tiling;
+  for (const ComponentPlan& p : chosen.components) {
+    if (p.component == Component::kDit) c.dit = p.placement.precision;
+    if (p.component == Component::kT5) c.t5_on_cpu = chosen.budgets.gpu_bytes > 0 && !p.placement.device.is_cuda();
+  }
+  return Evaluate(c, in);
+}
+
+bool Fits(const Plan& plan) {
+  return (plan.budgets.gpu_bytes == 0 || plan.peak_vram <= plan.budgets.gpu_bytes) &&
+         plan.peak_host <= plan.budgets.host_bytes;
 }
 
 std::string FormatPlan(const Plan& p) {

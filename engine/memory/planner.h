@@ -103,4 +103,13 @@ uint64_t TextEncoderWorkingSetBytes(int64_t act_bytes);
 // tensors, experts of different geometry, or a VAE that disagrees with the DiT.
 absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets);
 
+// The candidate `chosen` was made with (its precisions, T5 placement, offload
+// mode and tiling, and its budgets) evaluated for another request shape: the
+// peaks that request would reach on the loaded model (per-request admission).
+// InvalidArgument for a bad request shape; the header readers' errors.
+absl::StatusOr<Plan> EvaluateRequest(const ModelHeaders& headers, const Plan& chosen, const RequestShape& request);
+
+// Whether the plan's peaks are within its budgets (no GPU budget: host only).
+bool Fits(const Plan& plan);
+
 }  // namespace videogen::memory

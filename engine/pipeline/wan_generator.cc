@@ -48,20 +48,23 @@ absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const ModelLo
   models::WanModel dit = pipe->parts().dit;  // a handle on the shared module
   auto side_paths = std::make_unique<lora::SidePathTargets>(*dit);
   for (const auto& [name, adapter] : model.adapters) RETURN_IF_ERROR(side_paths->CheckServable(*adapter));
-  return std::unique_ptr<WanGenerator>(new WanGenerator(std::move(pipe), std::move(model.descriptor),
-                                                        std::move(model.description), options.load.device,
-                                                        std::move(model.adapters), std::move(side_paths)));
+  RequestAdmission admission(std::move(model.headers), std::move(model.plan));
+  model.description.admitted = admission.Limits(model.description.defaults);
+  return std::unique_ptr<WanGenerator>(new WanGenerator(
+      std::move(pipe), std::move(model.descriptor), std::move(model.description), options.load.device,
+      std::move(model.adapters), std::move(side_paths), std::move(admission)));
 }
 
 WanGenerator::WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescriptor descriptor,
                            ModelDescription description, torch::Device device, AdapterMap adapters,
-                           std::unique_ptr<lora::SidePathTargets> side_paths)
+                           std::unique_ptr<lora::SidePathTargets> side_paths, RequestAdmission admission)
     : pipeline_(std::move(pipeline)),
       descriptor_(std::move(descriptor)),
       description_(std::move(description)),
       device_(device),
       adapters_(std::move(adapters)),
-      side_paths_(std::move(side_paths)) {}
+      side_paths_(std::move(side_paths)),
+      admission_(std::move(admission)) {}
 
 absl::Status WanGenerator::Validate(const GenerationRequest& request) const {
   RETURN_IF_ERROR(CheckRequestRules(request, description_.type));
@@ -72,7 +75,11 @@ absl::Status WanGenerator::Validate(const GenerationRequest& request) const {
     return absl::InvalidArgumentError(absl::StrCat("adapters: unknown adapter '", use.name, "' (loaded: ",
                                                    names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
   }
-  return Geometry(request).status();
+  ASSIGN_OR_RETURN(const LatentGeometry geometry, Geometry(request));
+  const GenerationDefaults& d = description_.defaults;
+  const bool cfg = request.guidance_scale ? *request.guidance_scale != 1.0
+                                          : d.guidance_scale != 1.0 || d.guidance_scale_high_noise.value_or(1.0) != 1.0;
+  return admission_.Admit(geometry, cfg, request.image ? "max_area" : "width");
 }
 
 absl::StatusOr<LatentGeometry> WanGenerator::Geometry(const GenerationRequest& r) const {

@@ -16,6 +16,7 @@
 #include "engine/pipeline/api/generator.h"
 #include "engine/pipeline/conditioning.h"
 #include "engine/pipeline/model_family.h"
+#include "engine/pipeline/request_admission.h"
 #include "engine/pipeline/wan_loader.h"
 #include "engine/pipeline/wan_pipeline.h"
 
@@ -30,8 +31,9 @@ class WanGenerator final : public VideoGenerator {
 
   const ModelDescription& description() const override { return description_; }
   const ModelDescriptor& descriptor() const { return descriptor_; }
-  // The model rules (api/request_rules.h) and the request's latent geometry,
-  // with the model's defaults applied. Arithmetic only: no LibTorch call.
+  // The model rules (api/request_rules.h), the request's latent geometry with
+  // the model's defaults applied, and per-request admission against the memory
+  // plan (request_admission.h). Arithmetic only: no LibTorch call.
   absl::Status Validate(const GenerationRequest& request) const override;
   absl::StatusOr<GeneratedVideo> Generate(const GenerationRequest& request, ProgressSink* progress,
                                           const CancelToken& cancel) override;
@@ -47,7 +49,8 @@ class WanGenerator final : public VideoGenerator {
  private:
   using AdapterMap = std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>;
   WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescriptor descriptor, ModelDescription description,
-               torch::Device device, AdapterMap adapters, std::unique_ptr<lora::SidePathTargets> side_paths);
+               torch::Device device, AdapterMap adapters, std::unique_ptr<lora::SidePathTargets> side_paths,
+               RequestAdmission admission);
 
   // The latent geometry of `request` with the defaults applied.
   absl::StatusOr<LatentGeometry> Geometry(const GenerationRequest& request) const;
@@ -63,6 +66,7 @@ class WanGenerator final : public VideoGenerator {
   const AdapterMap adapters_;
   // The DiT's linear layers; mutated only by Generate (one request at a time).
   const std::unique_ptr<lora::SidePathTargets> side_paths_;
+  const RequestAdmission admission_;
 };
 
 }  // namespace videogen::pipeline

@@ -278,12 +278,14 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
   RETURN_IF_ERROR(OpenEncoders(files, model.descriptor, sources));
   LoadPlanOptions load = options.load;
   for (const auto& [name, adapter] : adapters) load.reserved_host_bytes += adapter->bytes();
-  ASSIGN_OR_RETURN(const LoadPlan plan, PlanLoad(Headers(files, dit_config, sources), model.description.defaults, load));
+  model.headers = Headers(files, dit_config, sources);
+  ASSIGN_OR_RETURN(const LoadPlan plan, PlanLoad(model.headers, model.description.defaults, load));
   ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, model.descriptor, overrides, std::move(sources), plan));
   model.description.resident = AllResidentGroups(model.parts);
   for (const auto& [name, adapter] : adapters) model.description.adapters.push_back({name, adapter->bytes()});
   model.adapters = std::move(adapters);
   model.description.plan = plan.summary;
+  model.plan = plan.plan;
   return model;
 }
 

@@ -54,6 +54,9 @@ struct LoadedModel {
   WanPipelineParts parts;
   // The per-request adapters, by name.
   std::map<std::string, std::shared_ptr<const lora::LoraAdapter>> adapters;
+  // What the model was planned from and the plan it was loaded with (per-request admission).
+  memory::ModelHeaders headers;
+  memory::Plan plan;
 };
 
 // Errors: FailedPrecondition (before anything is loaded) when the model does

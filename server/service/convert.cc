@@ -226,6 +226,8 @@ void ToProto(const pipeline::ModelDescription& m, ModelState state, v1::Model* o
   out->set_description(m.description);
   out->set_state(ModelStateName(state));
   ToProto(m.defaults, out->mutable_defaults());
+  out->mutable_admitted()->set_max_frames(static_cast<uint32_t>(m.admitted.max_frames));
+  out->mutable_admitted()->set_max_area(static_cast<uint64_t>(m.admitted.max_area));
   for (const auto& g : m.resident) {
     v1::ResidentTensorGroup* r = out->add_resident();
     r->set_component(ComponentName(g.component));

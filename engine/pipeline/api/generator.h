@@ -121,6 +121,13 @@ struct LoadedAdapter {
   uint64_t bytes = 0;  // its tensors, held on the host
 };
 
+// The largest requests a model admits (per-request admission against its
+// memory plan), around its defaults. 0: not even the smallest.
+struct AdmissionLimits {
+  int max_frames = 0;    // at the default size
+  int64_t max_area = 0;  // at the default frame count and aspect
+};
+
 struct ModelDescription {
   std::string id;          // what requests name in `model`
   ModelType type = ModelType::kT2V;
@@ -130,6 +137,7 @@ struct ModelDescription {
   std::vector<ResidentGroup> resident;
   std::vector<LoadedAdapter> adapters;
   PlanSummary plan;
+  AdmissionLimits admitted;
 };
 
 // Memory figures of one device as the generator sees it: on CUDA from the
