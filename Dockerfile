@@ -17,8 +17,9 @@
 #     LibTorch >= 2.7 uses). Run with `docker run --gpus all ...`.
 #
 # Both builds leave out the test-only fake models (VIDEOGEN_FAKE_MODELS=OFF).
-# Both runtime stages: non-root user 10001, the model directory /models as a
-# volume, gRPC on 50051 and metrics on 9090, HEALTHCHECK through the CLI's
+# Both runtime stages: non-root user 10001, the model directory /models and
+# the state directory /var/lib/videogen (VIDEOGEN_STATE_DIR: durable jobs) as
+# volumes, gRPC on 50051 and metrics on 9090, HEALTHCHECK through the CLI's
 # `health` command, and deploy/docker/entrypoint.sh turning VIDEOGEN_*
 # environment variables into server flags (documented there). They carry
 # videogen-make-tiny beside the server: `--model tiny` runs it to write the
@@ -62,15 +63,17 @@ RUN apt-get update \
     && groupadd --system --gid 10001 videogen \
     && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
        --shell /usr/sbin/nologin videogen \
-    && mkdir -p /models /var/cache/videogen && chown 10001:10001 /models /var/cache/videogen
+    && mkdir -p /models /var/cache/videogen /var/lib/videogen \
+    && chown 10001:10001 /models /var/cache/videogen /var/lib/videogen
 COPY --from=build /opt/videogen/bin /opt/videogen/bin
 # VIDEOGEN_CACHE_DIR: the BLAS kernel choice measured by the entrypoint.
 ENV PATH=/opt/videogen/bin:$PATH \
     VIDEOGEN_CACHE_DIR=/var/cache/videogen \
     VIDEOGEN_LISTEN=0.0.0.0:50051 \
     VIDEOGEN_METRICS_LISTEN=0.0.0.0:9090 \
-    VIDEOGEN_DEVICES=cpu
-VOLUME ["/models"]
+    VIDEOGEN_DEVICES=cpu \
+    VIDEOGEN_STATE_DIR=/var/lib/videogen
+VOLUME ["/models", "/var/lib/videogen"]
 EXPOSE 50051 9090
 USER 10001:10001
 # Exit 0 only when grpc.health.v1 reports SERVING (weights loaded and warm).
@@ -122,7 +125,7 @@ RUN apt-get update \
     && groupadd --system --gid 10001 videogen \
     && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
        --shell /usr/sbin/nologin videogen \
-    && mkdir -p /models && chown 10001:10001 /models
+    && mkdir -p /models /var/lib/videogen && chown 10001:10001 /models /var/lib/videogen
 # LibTorch's shared libraries (with its bundled CUDA math libraries).
 COPY --from=cuda-build /opt/libtorch/lib /opt/libtorch/lib
 COPY --from=cuda-build /opt/videogen/bin /opt/videogen/bin
@@ -132,8 +135,9 @@ ENV PATH=/opt/videogen/bin:$PATH \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     VIDEOGEN_LISTEN=0.0.0.0:50051 \
     VIDEOGEN_METRICS_LISTEN=0.0.0.0:9090 \
-    VIDEOGEN_DEVICES=cuda:0
-VOLUME ["/models"]
+    VIDEOGEN_DEVICES=cuda:0 \
+    VIDEOGEN_STATE_DIR=/var/lib/videogen
+VOLUME ["/models", "/var/lib/videogen"]
 EXPOSE 50051 9090
 USER 10001:10001
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30m --retries=3 \

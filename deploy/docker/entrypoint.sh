@@ -16,6 +16,8 @@
 #   VIDEOGEN_TLS_KEY         --tls-key
 #   VIDEOGEN_TLS_CLIENT_CA   --tls-client-ca
 # Unset or empty variables add no flag (the server's default applies).
+# VIDEOGEN_STATE_DIR (the images: /var/lib/videogen, a volume) is read by the
+# server itself as the default of --state-dir (durable jobs).
 # VIDEOGEN_MODEL and VIDEOGEN_MODEL_DIR are exclusive; with neither, the
 # server's default model is used. VIDEOGEN_SERVER_BIN overrides the binary (tests).
 set -eu

@@ -1,10 +1,13 @@
 // videogen-server: the gRPC video generation service. See --help.
 #include <prometheus/registry.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -33,6 +36,24 @@ using videogen::service::VideoGenServer;
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
+// The value that turns persistence off (--state-dir none).
+constexpr char kNoStateDir[] = "none";
+
+// $VIDEOGEN_STATE_DIR, else $XDG_STATE_HOME/videogen, else
+// ~/.local/state/videogen (the home from $HOME or the password database).
+std::string DefaultStateDir() {
+  if (const char* env = std::getenv("VIDEOGEN_STATE_DIR"); env != nullptr && *env != '\0') return env;
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return absl::StrCat(xdg, "/videogen");
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    const passwd* pw = getpwuid(getuid());
+    home = pw != nullptr ? pw->pw_dir : nullptr;
+  }
+  return home != nullptr ? absl::StrCat(home, "/.local/state/videogen") : std::string(kNoStateDir);
+}
+
 // What the command line sets; the fields without a counterpart in the options
 // structs are converted by ApplyFlags().
 struct Flags {
@@ -46,6 +67,8 @@ struct Flags {
   double fake_step_ms = 0;
   uint64_t retention_bytes = server.jobs.retention.max_bytes;
   size_t max_queue = server.jobs.max_queue;
+  uint64_t retention_jobs = server.jobs.retention.max_jobs;
+  std::string state_dir = DefaultStateDir();
 };
 
 std::string HostOf(const std::string& address) {
@@ -74,8 +97,20 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--max-queue", f.max_queue, "Jobs that may wait in the queue")->capture_default_str();
   app.add_option("--retention-ttl", f.retention_ttl_s, "Seconds a finished job is kept for WatchJob/GetJob")
       ->capture_default_str();
-  app.add_option("--retention-bytes", f.retention_bytes, "Total bytes of finished videos kept (oldest evicted first)")
+  app.add_option("--retention-bytes", f.retention_bytes, "Total bytes finished jobs hold, videos and decoded inputs (oldest evicted first)")
       ->capture_default_str();
+  app.add_option("--retention-jobs", f.retention_jobs, "Most jobs kept (oldest finished evicted first)")
+      ->capture_default_str();
+  app.add_option("--state-dir", f.state_dir,
+                 "Directory where jobs, results and idempotency keys persist across crashes and restarts (SQLite "
+                 "and video files; one server per directory). 'none': memory only. Default: $VIDEOGEN_STATE_DIR, "
+                 "else $XDG_STATE_HOME/videogen, else ~/.local/state/videogen")
+      ->capture_default_str();
+  app.add_option("--max-job-crashes", f.server.max_job_crashes,
+                 "A job that was running each of this many times the server died fails with INTERNAL instead of "
+                 "running again after a restart")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--drain-timeout", f.drain_timeout_s, "Seconds running jobs may finish after SIGTERM/SIGINT")
       ->capture_default_str();
   app.add_option("--tls-cert", options.tls.cert_file, "PEM certificate chain (enables TLS)");
@@ -120,6 +155,8 @@ void ApplyFlags(Flags& f) {
   f.server.jobs.max_queue = f.max_queue;
   f.server.jobs.retention.ttl = absl::Seconds(f.retention_ttl_s);
   f.server.jobs.retention.max_bytes = f.retention_bytes;
+  f.server.jobs.retention.max_jobs = f.retention_jobs;
+  f.server.state_dir = f.state_dir == kNoStateDir ? std::string() : f.state_dir;
   f.model.fake_step_time = absl::Milliseconds(f.fake_step_ms);
 }
 
@@ -163,7 +200,8 @@ void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::met
                        {"model", server.jobs().model().id},
                        {"devices", f.devices},
                        {"blas_kernels", blas.name.empty() ? "default" : blas.name},
-                       {"blis_arch_type", blas.value}});
+                       {"blis_arch_type", blas.value},
+                       {"state_dir", f.server.state_dir.empty() ? kNoStateDir : f.server.state_dir}});
 }
 
 // Waits for one of the blocked `signals` and logs it.

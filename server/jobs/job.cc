@@ -8,15 +8,25 @@ namespace {
 std::unique_ptr<CancelToken> MakeToken(const std::optional<CancelToken::Clock::time_point>& deadline) {
   return deadline ? std::make_unique<CancelToken>(*deadline) : std::make_unique<CancelToken>();
 }
+size_t ImageBytes(const std::optional<pipeline::RgbImage>& image) { return image ? image->rgb.size() : 0; }
 }  // namespace
 
-Job::Job(std::string id, JobSpec spec, absl::Time created)
-    : id_(std::move(id)), spec_(std::move(spec)), created_(created), cancel_(MakeToken(spec_.deadline)) {}
+size_t HeldBytes(const JobSpec& spec) {
+  return ImageBytes(spec.request.image) + ImageBytes(spec.request.last_image) + spec.persisted_request.size() +
+         spec.request.prompt.size();
+}
+
+Job::Job(std::string id, JobSpec spec, absl::Time created, int attempts)
+    : id_(std::move(id)), spec_(std::move(spec)), created_(created), cancel_(MakeToken(spec_.deadline)) {
+  absl::MutexLock lock(&mu_);
+  attempts_ = attempts;
+}
 
 JobSnapshot Job::Snapshot() const {
   absl::MutexLock lock(&mu_);
   JobSnapshot s;
   s.state = state_;
+  s.attempt = attempts_;
   s.queue_position = state_ == JobState::kQueued ? queue_position_ : 0;
   s.stages = stages_;
   s.result = result_;
@@ -27,6 +37,30 @@ JobSnapshot Job::Snapshot() const {
 JobState Job::state() const {
   absl::MutexLock lock(&mu_);
   return state_;
+}
+
+int Job::attempt() const {
+  absl::MutexLock lock(&mu_);
+  return attempts_;
+}
+
+void Job::SetJournal(JobJournal* journal) {
+  absl::MutexLock lock(&mu_);
+  journal_ = journal;
+}
+
+JobJournal* Job::journal() const {
+  absl::MutexLock lock(&mu_);
+  return journal_;
+}
+
+void Job::RestoreFinished(JobState state, std::shared_ptr<const JobResult> result, absl::Status error,
+                          absl::Time finished) {
+  absl::MutexLock lock(&mu_);
+  state_ = state;
+  result_ = std::move(result);
+  error_ = std::move(error);
+  finished_ = finished;
 }
 
 void Job::AddObserver(std::weak_ptr<JobObserver> observer) {
@@ -67,9 +101,11 @@ bool Job::MarkRunning(absl::Time now) {
     absl::MutexLock lock(&mu_);
     if (state_ != JobState::kQueued) return false;
     state_ = JobState::kRunning;
+    ++attempts_;
     started_ = now;
     stage_started_ = now;
   }
+  if (JobJournal* j = journal()) j->OnStarted(*this);
   NotifyObservers();
   return true;
 }
@@ -112,28 +148,41 @@ void Job::ReportProgress(pipeline::Stage stage, int step, int total_steps, absl:
 }
 
 void Job::Succeed(JobResult result, absl::Time now) {
+  JobOutcome outcome;
+  outcome.state = JobState::kSucceeded;
+  outcome.finished = now;
   {
     absl::MutexLock lock(&mu_);
     if (IsTerminal(state_)) return;
     CloseStageLocked(now);
     result.timings = timings_;
-    result_ = std::make_shared<const JobResult>(std::move(result));
-    state_ = JobState::kSucceeded;
-    finished_ = now;
   }
-  NotifyObservers();
+  outcome.result = std::make_shared<const JobResult>(std::move(result));
+  Finish(std::move(outcome));
 }
 
 void Job::Fail(absl::Status status, absl::Time now) {
+  if (status.ok()) status = absl::InternalError("job failed without a status");
+  JobOutcome outcome;
+  outcome.state = status.code() == absl::StatusCode::kCancelled ? JobState::kCancelled : JobState::kFailed;
+  outcome.error = std::move(status);
+  outcome.finished = now;
+  Finish(std::move(outcome));
+}
+
+bool Job::Finish(JobOutcome outcome) {
+  if (IsTerminal(state())) return false;
+  if (JobJournal* j = journal()) j->OnFinished(*this, outcome);
   {
     absl::MutexLock lock(&mu_);
-    if (IsTerminal(state_)) return;
-    if (status.ok()) status = absl::InternalError("job failed without a status");
-    state_ = status.code() == absl::StatusCode::kCancelled ? JobState::kCancelled : JobState::kFailed;
-    error_ = std::move(status);
-    finished_ = now;
+    if (IsTerminal(state_)) return false;
+    state_ = outcome.state;
+    result_ = std::move(outcome.result);
+    error_ = std::move(outcome.error);
+    finished_ = outcome.finished;
   }
   NotifyObservers();
+  return true;
 }
 
 absl::Time Job::finished_at() const {
@@ -145,5 +194,7 @@ size_t Job::result_bytes() const {
   absl::MutexLock lock(&mu_);
   return result_ ? result_->bytes.size() : 0;
 }
+
+size_t Job::held_bytes() const { return result_bytes() + HeldBytes(spec_); }
 
 }  // namespace videogen::jobs

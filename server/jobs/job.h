@@ -41,7 +41,18 @@ struct JobSpec {
   int priority = 0;                                        // higher runs first; FIFO within a priority
   std::string client_request_id;                           // "" = no idempotency key
   std::optional<CancelToken::Clock::time_point> deadline;  // unset: none
+  // Identifies the parameters for idempotency (the service layer: SHA-256 of
+  // the request without client_request_id, before the seed is chosen). A key
+  // reused with another fingerprint is refused (JobStore::InsertOrAttach).
+  std::string fingerprint;
+  // Opaque to the jobs layer: the request as the service layer persists it
+  // (seed included). A durable store keeps it and has the service layer make
+  // it into a JobSpec again after a restart. Empty: nothing to persist.
+  std::string persisted_request;
 };
+
+// Bytes a spec holds in memory (decoded images, the persisted request).
+size_t HeldBytes(const JobSpec& spec);
 
 struct StageTiming {
   pipeline::Stage stage = pipeline::Stage::kTextEncoding;
@@ -79,6 +90,7 @@ struct JobProgress {
 // A consistent copy of a job's observable state.
 struct JobSnapshot {
   JobState state = JobState::kQueued;
+  int attempt = 0;                          // times the job has been started (>1: re-run after a restart)
   int queue_position = 0;                   // 1 = next to run; 0 when not queued
   std::vector<JobProgress> stages;          // newest progress of each stage seen, in order
   std::shared_ptr<const JobResult> result;  // set when kSucceeded
@@ -93,10 +105,36 @@ class JobObserver {
   virtual void OnJobChanged() = 0;
 };
 
+class Job;
+
+// The outcome of a job as it is recorded.
+struct JobOutcome {
+  JobState state = JobState::kFailed;        // terminal
+  std::shared_ptr<const JobResult> result;   // kSucceeded
+  absl::Status error;                        // otherwise
+  absl::Time finished;
+};
+
+// Records a job's transitions durably (a persistent JobStore). Called on the
+// thread that makes the transition, with no job lock held. OnStarted comes
+// right after the job became kRunning; OnFinished before the outcome is
+// visible to anyone (Snapshot, observers): a client that sees a job end can
+// rely on its outcome surviving a restart. A job has one writer at a time
+// (its queue's owner, then its worker). Must be thread-safe; failures are the
+// journal's to log.
+class JobJournal {
+ public:
+  virtual ~JobJournal() = default;
+  virtual void OnStarted(const Job& job) = 0;
+  virtual void OnFinished(const Job& job, const JobOutcome& outcome) = 0;
+};
+
 // Thread-safe.
 class Job {
  public:
-  Job(std::string id, JobSpec spec, absl::Time created);
+  // `attempts`: times the job was started before (a job restored after a
+  // restart); the next MarkRunning() makes it attempts + 1.
+  Job(std::string id, JobSpec spec, absl::Time created, int attempts = 0);
   Job(const Job&) = delete;
   Job& operator=(const Job&) = delete;
 
@@ -108,6 +146,14 @@ class Job {
 
   JobSnapshot Snapshot() const;
   JobState state() const;
+  int attempt() const;
+
+  // Set once, by the store that keeps the job, before any transition.
+  void SetJournal(JobJournal* journal);
+  // A job restored in a terminal state (state, result for kSucceeded, error
+  // otherwise, when it finished). Tells neither journal nor observers.
+  void RestoreFinished(JobState state, std::shared_ptr<const JobResult> result, absl::Status error,
+                       absl::Time finished);
 
   // Observers are held weakly: an observer that is destroyed stops receiving
   // calls (it must not be destroyed while inside OnJobChanged()).
@@ -133,9 +179,14 @@ class Job {
   absl::Time finished_at() const;
   // Bytes of the retained result (0 until succeeded).
   size_t result_bytes() const;
+  // Everything the job holds in memory: the result and its spec's inputs.
+  size_t held_bytes() const;
 
  private:
   void NotifyObservers();
+  JobJournal* journal() const;
+  // Records then publishes `outcome`; false (nothing done) when already terminal.
+  bool Finish(JobOutcome outcome);
   void CloseStageLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
@@ -146,6 +197,8 @@ class Job {
 
   mutable absl::Mutex mu_;
   JobState state_ ABSL_GUARDED_BY(mu_) = JobState::kQueued;
+  int attempts_ ABSL_GUARDED_BY(mu_) = 0;
+  JobJournal* journal_ ABSL_GUARDED_BY(mu_) = nullptr;
   int queue_position_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t position_epoch_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<JobProgress> stages_ ABSL_GUARDED_BY(mu_);

@@ -40,7 +40,8 @@ pipeline::GenerationRequest WarmupRequest(const pipeline::ModelDescription& mode
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions options, std::vector<Device> devices,
-                                                               ResultEncoder encoder, JobListener* listener) {
+                                                               ResultEncoder encoder, JobListener* listener,
+                                                               std::unique_ptr<JobStore> store) {
   if (options.max_queue == 0) return absl::InvalidArgumentError("max_queue: must be at least 1");
   if (options.sweep_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("sweep_interval: must be positive");
@@ -53,20 +54,23 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
   if (options.warmup) pool_options.warmup = WarmupRequest(devices.front().generator->description());
   pool_options.on_ready = options.on_ready;
   pool_options.clock = options.clock;
-  std::unique_ptr<JobManager> manager(new JobManager(std::move(options), listener));
+  if (store == nullptr) store = std::make_unique<MemoryJobStore>(options.retention, options.clock);
+  std::unique_ptr<JobManager> manager(new JobManager(std::move(options), listener, std::move(store)));
   JobManager* self = manager.get();
-  pool_options.on_job_done = [self](const Job&) { self->store_.Sweep(); };
+  for (std::shared_ptr<Job>& job : manager->store_->TakeUnfinished()) {
+    RETURN_IF_ERROR(manager->queue_.Restore(job));
+    logging::LogEvent("job_requeued", {{"job_id", job->id()}, {"attempts", absl::StrCat(job->attempt())}});
+  }
+  if (listener != nullptr) listener->OnQueueDepth(manager->queue_.depth());
+  pool_options.on_job_done = [self](const Job&) { self->store_->Sweep(); };
   ASSIGN_OR_RETURN(manager->pool_, WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_,
                                                      std::move(encoder), listener));
   manager->sweeper_ = std::thread([self] { self->SweeperLoop(); });
   return manager;
 }
 
-JobManager::JobManager(JobManagerOptions options, JobListener* listener)
-    : options_(std::move(options)),
-      listener_(listener),
-      queue_(options_.max_queue),
-      store_(options_.retention, options_.clock) {}
+JobManager::JobManager(JobManagerOptions options, JobListener* listener, std::unique_ptr<JobStore> store)
+    : options_(std::move(options)), listener_(listener), queue_(options_.max_queue), store_(std::move(store)) {}
 
 JobManager::~JobManager() { Shutdown(absl::ZeroDuration()); }
 
@@ -91,14 +95,19 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
   }
   RETURN_IF_ERROR(Validate(spec));
   auto job = std::make_shared<Job>(NewJobId(), std::move(spec), options_.clock());
-  JobStore::InsertResult inserted = store_.InsertOrAttach(job);
+  absl::StatusOr<JobStore::InsertResult> insert = store_->InsertOrAttach(job);
+  if (!insert.ok()) {
+    logging::LogEvent("job_rejected", {{"job_id", job->id()}, {"error", insert.status().ToString()}});
+    return insert.status();
+  }
+  JobStore::InsertResult& inserted = *insert;
   if (!inserted.inserted) {
     logging::LogEvent("job_attached",
              {{"job_id", inserted.job->id()}, {"client_request_id", inserted.job->spec().client_request_id}});
     return Submitted{inserted.job, true};
   }
   if (absl::Status s = queue_.Push(job); !s.ok()) {
-    store_.Erase(job->id());
+    store_->Erase(job->id());
     logging::LogEvent("job_rejected", {{"job_id", job->id()}, {"error", s.ToString()}});
     return s;
   }
@@ -111,7 +120,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
 }
 
 absl::StatusOr<std::shared_ptr<Job>> JobManager::Find(const std::string& job_id) const {
-  std::shared_ptr<Job> job = store_.Find(job_id);
+  std::shared_ptr<Job> job = store_->Find(job_id);
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("job_id: no job \"", job_id, "\" (unknown or expired)"));
   return job;
 }
@@ -133,14 +142,14 @@ absl::StatusOr<std::shared_ptr<Job>> JobManager::Cancel(const std::string& job_i
   return job;
 }
 
-std::vector<std::shared_ptr<Job>> JobManager::List(size_t limit) const { return store_.Recent(limit); }
+std::vector<std::shared_ptr<Job>> JobManager::List(size_t limit) const { return store_->Recent(limit); }
 
 void JobManager::Sweep() {
   for (const auto& job : queue_.RemoveExpired()) {
     absl::Status why = job->cancel_token().Check("queue");
     FinishUnstarted(job, why.ok() ? absl::CancelledError("cancelled while queued") : why);
   }
-  store_.Sweep();
+  store_->Sweep();
 }
 
 void JobManager::SweeperLoop() {

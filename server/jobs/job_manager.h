@@ -20,6 +20,7 @@
 #include "server/jobs/job_listener.h"
 #include "server/jobs/job_queue.h"
 #include "server/jobs/job_store.h"
+#include "server/jobs/memory_job_store.h"
 #include "server/jobs/worker_pool.h"
 
 namespace videogen::jobs {
@@ -41,11 +42,15 @@ struct JobManagerOptions {
 // Thread-safe. `listener` (nullable) must outlive the manager.
 class JobManager {
  public:
-  // Starts the workers (which warm up in the background). Errors:
-  // InvalidArgument for max_queue 0, a non-positive sweep_interval or no
-  // device with a generator; otherwise those of WorkerPool::Create.
+  // Starts the workers (which warm up in the background). Takes `store`
+  // (null: a MemoryJobStore with options.retention); the jobs it found
+  // unfinished (TakeUnfinished) are queued first, in their order, beyond
+  // max_queue if need be. Errors: InvalidArgument for max_queue 0, a
+  // non-positive sweep_interval or no device with a generator; otherwise
+  // those of WorkerPool::Create.
   static absl::StatusOr<std::unique_ptr<JobManager>> Create(JobManagerOptions options, std::vector<Device> devices,
-                                                            ResultEncoder encoder, JobListener* listener);
+                                                            ResultEncoder encoder, JobListener* listener,
+                                                            std::unique_ptr<JobStore> store = nullptr);
   // Shutdown(absl::ZeroDuration()) when not shut down yet.
   ~JobManager();
 
@@ -58,7 +63,9 @@ class JobManager {
     bool attached = false;  // true: an earlier job with the same client_request_id
   };
   // Validates and enqueues. Errors: InvalidArgument (naming the field),
-  // ResourceExhausted (queue full, with the depth), Unavailable (shutting down).
+  // AlreadyExists (client_request_id reused with other parameters),
+  // ResourceExhausted (queue full, with the depth), Unavailable (shutting
+  // down, or the store cannot record the job).
   absl::StatusOr<Submitted> Submit(JobSpec spec);
 
   // NotFound naming the job_id when unknown or evicted.
@@ -82,7 +89,7 @@ class JobManager {
   void Shutdown(absl::Duration drain_timeout);
 
  private:
-  JobManager(JobManagerOptions options, JobListener* listener);
+  JobManager(JobManagerOptions options, JobListener* listener, std::unique_ptr<JobStore> store);
   void SweeperLoop();
   void FinishUnstarted(const std::shared_ptr<Job>& job, absl::Status status);
   std::string NewJobId();
@@ -91,7 +98,7 @@ class JobManager {
   const JobManagerOptions options_;
   JobListener* const listener_;
   JobQueue queue_;
-  JobStore store_;
+  const std::unique_ptr<JobStore> store_;
   std::unique_ptr<WorkerPool> pool_;
   std::thread sweeper_;
 

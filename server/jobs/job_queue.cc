@@ -9,11 +9,15 @@ namespace videogen::jobs {
 
 JobQueue::JobQueue(size_t capacity) : capacity_(capacity) {}
 
-absl::Status JobQueue::Push(std::shared_ptr<Job> job) {
+absl::Status JobQueue::Push(std::shared_ptr<Job> job) { return Insert(std::move(job), true); }
+
+absl::Status JobQueue::Restore(std::shared_ptr<Job> job) { return Insert(std::move(job), false); }
+
+absl::Status JobQueue::Insert(std::shared_ptr<Job> job, bool check_capacity) {
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
-    if (entries_.size() >= capacity_) {
+    if (check_capacity && entries_.size() >= capacity_) {
       return absl::ResourceExhaustedError(
           absl::StrCat("job queue is full (depth ", entries_.size(), " of max ", capacity_, ")"));
     }

@@ -27,6 +27,10 @@ class JobQueue {
   // capacity), Unavailable once closed.
   absl::Status Push(std::shared_ptr<Job> job);
 
+  // Push() without the capacity check: for jobs restored after a restart,
+  // pushed in their submission order. Unavailable once closed.
+  absl::Status Restore(std::shared_ptr<Job> job);
+
   // Blocks until a job is available and returns it, or returns nullptr once
   // the queue is closed.
   std::shared_ptr<Job> Pop();
@@ -50,6 +54,7 @@ class JobQueue {
     uint64_t seq;
     std::shared_ptr<Job> job;
   };
+  absl::Status Insert(std::shared_ptr<Job> job, bool check_capacity);
   // Re-numbers the waiting jobs; call without mu_ held.
   void Renumber();
 

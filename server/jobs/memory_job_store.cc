@@ -1,35 +1,80 @@
-#include "server/jobs/job_store.h"
+#include "server/jobs/memory_job_store.h"
 
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace videogen::jobs {
 
-JobStore::JobStore(RetentionOptions options, Clock clock)
+namespace {
+
+// Client values echoed in messages are cut to this many bytes.
+constexpr size_t kMaxEchoed = 64;
+
+std::string Echo(const std::string& value) {
+  return value.size() <= kMaxEchoed ? value : absl::StrCat(value.substr(0, kMaxEchoed), "...");
+}
+
+}  // namespace
+
+bool IsServerFault(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+      return true;
+    default:
+      return false;
+  }
+}
+
+MemoryJobStore::MemoryJobStore(RetentionOptions options, Clock clock)
     : options_(options), clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })) {}
 
-JobStore::InsertResult JobStore::InsertOrAttach(std::shared_ptr<Job> job) {
+absl::StatusOr<JobStore::InsertResult> MemoryJobStore::InsertOrAttach(std::shared_ptr<Job> job) {
   absl::MutexLock lock(&mu_);
   const std::string& key = job->spec().client_request_id;
   if (!key.empty()) {
     auto it = by_request_id_.find(key);
     if (it != by_request_id_.end()) {
       auto existing = by_id_.find(it->second);
-      if (existing != by_id_.end()) return {existing->second, false};
+      if (existing != by_id_.end()) {
+        const Job& old = *existing->second;
+        const JobSnapshot s = old.Snapshot();
+        const bool retry_after_fault = IsTerminal(s.state) && IsServerFault(s.error);
+        if (!retry_after_fault) {
+          if (old.spec().fingerprint != job->spec().fingerprint) {
+            return absl::AlreadyExistsError(
+                absl::StrCat("client_request_id: \"", Echo(key), "\" was already used for job ", old.id(),
+                             " with different parameters; use a new client_request_id"));
+          }
+          return InsertResult{existing->second, false};
+        }
+      }
     }
     by_request_id_[key] = job->id();
   }
   by_id_[job->id()] = job;
-  return {std::move(job), true};
+  return InsertResult{std::move(job), true};
 }
 
-std::shared_ptr<Job> JobStore::Find(const std::string& job_id) const {
+void MemoryJobStore::Restore(std::shared_ptr<Job> job) {
+  absl::MutexLock lock(&mu_);
+  if (!job->spec().client_request_id.empty()) by_request_id_[job->spec().client_request_id] = job->id();
+  by_id_[job->id()] = std::move(job);
+}
+
+std::shared_ptr<Job> MemoryJobStore::Find(const std::string& job_id) const {
   absl::MutexLock lock(&mu_);
   auto it = by_id_.find(job_id);
   return it == by_id_.end() ? nullptr : it->second;
 }
 
-std::vector<std::shared_ptr<Job>> JobStore::Recent(size_t limit) const {
+std::vector<std::shared_ptr<Job>> MemoryJobStore::Recent(size_t limit) const {
   std::vector<std::shared_ptr<Job>> all;
   {
     absl::MutexLock lock(&mu_);
@@ -42,7 +87,7 @@ std::vector<std::shared_ptr<Job>> JobStore::Recent(size_t limit) const {
   return all;
 }
 
-void JobStore::Erase(const std::string& job_id) {
+void MemoryJobStore::Erase(const std::string& job_id) {
   absl::MutexLock lock(&mu_);
   auto it = by_id_.find(job_id);
   if (it == by_id_.end()) return;
@@ -54,49 +99,53 @@ void JobStore::Erase(const std::string& job_id) {
   by_id_.erase(it);
 }
 
-size_t JobStore::Sweep() {
+std::vector<std::shared_ptr<Job>> MemoryJobStore::Evict() {
   const absl::Time now = clock_();
   struct Finished {
     absl::Time at;
-    std::string id;
+    std::shared_ptr<Job> job;
     size_t bytes;
   };
   std::vector<Finished> finished;
-  std::vector<std::string> evict;
+  std::vector<std::shared_ptr<Job>> evict;
   size_t total = 0;
+  size_t count = 0;
   {
     absl::MutexLock lock(&mu_);
+    count = by_id_.size();
     for (const auto& [id, job] : by_id_) {
       if (!IsTerminal(job->state())) continue;
       const absl::Time at = job->finished_at();
-      const size_t bytes = job->result_bytes();
       if (now - at >= options_.ttl) {
-        evict.push_back(id);
+        evict.push_back(job);
       } else {
-        finished.push_back({at, id, bytes});
-        total += bytes;
+        finished.push_back({at, job, job->held_bytes()});
+        total += finished.back().bytes;
       }
     }
   }
-  std::sort(finished.begin(), finished.end(),
-            [](const Finished& a, const Finished& b) { return a.at != b.at ? a.at < b.at : a.id < b.id; });
+  count -= evict.size();
+  std::sort(finished.begin(), finished.end(), [](const Finished& a, const Finished& b) {
+    return a.at != b.at ? a.at < b.at : a.job->id() < b.job->id();
+  });
   for (const auto& f : finished) {
-    if (total <= options_.max_bytes) break;
-    evict.push_back(f.id);
+    if (total <= options_.max_bytes && count <= options_.max_jobs) break;
+    evict.push_back(f.job);
     total -= f.bytes;
+    --count;
   }
-  for (const auto& id : evict) Erase(id);
-  return evict.size();
+  for (const auto& job : evict) Erase(job->id());
+  return evict;
 }
 
-size_t JobStore::retained_bytes() const {
+size_t MemoryJobStore::retained_bytes() const {
   absl::MutexLock lock(&mu_);
   size_t total = 0;
-  for (const auto& [id, job] : by_id_) total += job->result_bytes();
+  for (const auto& [id, job] : by_id_) total += job->held_bytes();
   return total;
 }
 
-size_t JobStore::size() const {
+size_t MemoryJobStore::size() const {
   absl::MutexLock lock(&mu_);
   return by_id_.size();
 }

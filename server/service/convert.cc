@@ -4,9 +4,13 @@
 #include <string_view>
 #include <utility>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "engine/common/status_macros.h"
 #include "engine/media/image_decoder.h"
 #include "server/service/request_validation.h"
+#include "server/service/sha256.h"
 
 namespace videogen::service {
 
@@ -139,7 +143,35 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& r, const
   spec.output.format = r.format() == v1::WEBM_VP9 ? jobs::OutputFormat::kWebmVp9 : jobs::OutputFormat::kMp4H264;
   if (r.has_quality()) spec.output.quality = static_cast<int>(r.quality());
   if (r.has_fps()) spec.output.fps = r.fps();
+  spec.fingerprint = RequestFingerprint(r);
+  v1::GenerateVideoRequest persisted = r;
+  persisted.set_seed(g.seed);
+  if (!persisted.SerializeToString(&spec.persisted_request)) {
+    return absl::InternalError("request: cannot be serialized for the job store");
+  }
   return spec;
+}
+
+std::string RequestFingerprint(const v1::GenerateVideoRequest& request) {
+  v1::GenerateVideoRequest parameters = request;
+  parameters.clear_client_request_id();
+  parameters.clear_cancel_job_with_call();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream out(&raw);
+    out.SetSerializationDeterministic(true);
+    parameters.SerializeToCodedStream(&out);
+  }
+  return Sha256Hex(bytes);
+}
+
+absl::StatusOr<jobs::JobSpec> FromPersistedRequest(const std::string& persisted, const RequestLimits& limits,
+                                                   std::optional<CancelToken::Clock::time_point> deadline) {
+  v1::GenerateVideoRequest r;
+  if (!r.ParseFromString(persisted)) return absl::DataLossError("request: the stored request does not parse");
+  if (!r.has_seed()) return absl::DataLossError("request: the stored request has no seed");
+  return ToJobSpec(r, limits, r.seed(), deadline);
 }
 
 v1::Stage ToProto(pipeline::Stage stage) {
@@ -217,6 +249,7 @@ void ToProto(const jobs::Job& job, v1::Job* out) {
   if (s.result) ToProto(*s.result, out->mutable_result());
   if (!s.error.ok()) ToProto(s.error, out->mutable_error());
   out->set_client_request_id(job.spec().client_request_id);
+  out->set_attempt(static_cast<uint32_t>(s.attempt));
 }
 
 void ToProto(const pipeline::ModelDescription& m, ModelState state, v1::Model* out) {

@@ -25,6 +25,20 @@ absl::StatusOr<jobs::JobSpec> ToJobSpec(const v1::GenerateVideoRequest& request,
                                         uint64_t seed_if_absent,
                                         std::optional<CancelToken::Clock::time_point> deadline);
 
+// The spec also carries the request's fingerprint (RequestFingerprint) and
+// the request with its seed as JobSpec::persisted_request.
+
+// SHA-256 (hex) of the request's parameters: the deterministic serialization
+// of every field except client_request_id and cancel_job_with_call (an
+// absent seed stays absent). Equal requests, equal fingerprints.
+std::string RequestFingerprint(const v1::GenerateVideoRequest& request);
+
+// A jobs::SpecDecoder: the JobSpec of a JobSpec::persisted_request (decoding
+// its images again within `limits`). DataLoss when it does not parse or has
+// no seed; errors of ToJobSpec.
+absl::StatusOr<jobs::JobSpec> FromPersistedRequest(const std::string& persisted, const RequestLimits& limits,
+                                                   std::optional<CancelToken::Clock::time_point> deadline);
+
 v1::Stage ToProto(pipeline::Stage stage);
 v1::JobState ToProto(jobs::JobState state);
 void ToProto(const jobs::JobProgress& progress, v1::Progress* out);

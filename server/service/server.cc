@@ -11,7 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
+#include "server/jobs/sqlite_job_store.h"
 #include "server/log/log.h"
+#include "server/service/convert.h"
 #include "server/service/video_encoding.h"
 
 namespace videogen::service {
@@ -46,8 +48,21 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   }
   options.jobs.on_ready = [self] { self->OnWorkersReady(); };
   jobs::ResultEncoder encoder = options.encoder ? options.encoder : MakeVideoEncoder();
-  ASSIGN_OR_RETURN(server->manager_,
-                   jobs::JobManager::Create(std::move(options.jobs), std::move(devices), std::move(encoder), listener));
+  std::unique_ptr<jobs::JobStore> store;
+  if (!options.state_dir.empty()) {
+    jobs::SqliteJobStoreOptions store_options;
+    store_options.state_dir = options.state_dir;
+    store_options.retention = options.jobs.retention;
+    store_options.max_crashes = options.max_job_crashes;
+    store_options.clock = options.jobs.clock;
+    store_options.decode_spec = [limits = options.limits](const std::string& persisted,
+                                                          std::optional<CancelToken::Clock::time_point> deadline) {
+      return FromPersistedRequest(persisted, limits, deadline);
+    };
+    ASSIGN_OR_RETURN(store, jobs::SqliteJobStore::Open(std::move(store_options)));
+  }
+  ASSIGN_OR_RETURN(server->manager_, jobs::JobManager::Create(std::move(options.jobs), std::move(devices),
+                                                              std::move(encoder), listener, std::move(store)));
 
   ServiceContext context;
   context.jobs = server->manager_.get();

@@ -37,6 +37,13 @@ struct ServerOptions {
   int max_request_bytes = 40 << 20;  // largest accepted request message
   bool reflection = true;
   jobs::JobManagerOptions jobs;  // on_ready is taken over by the server
+  // Where jobs, results and idempotency keys persist (jobs::SqliteJobStore);
+  // a server restarted on the same directory resumes them. Empty: kept in
+  // memory only (lost with the process).
+  std::string state_dir;
+  // With a state_dir: a job that was running each of this many times the
+  // server died fails with INTERNAL instead of running again.
+  int max_job_crashes = 3;
   // How workers encode frames; unset: MakeVideoEncoder() (engine/media + sha256).
   // Benchmarks and tests may substitute a cheaper one.
   jobs::ResultEncoder encoder;
@@ -48,7 +55,8 @@ class VideoGenServer {
   // Starts the workers and the server. `listener` (nullable) must outlive it.
   // Errors: InvalidArgument for bad options, NotFound / PermissionDenied for
   // files that cannot be read, Unavailable when the address cannot be bound,
-  // errors of JobManager::Create.
+  // errors of JobManager::Create and jobs::SqliteJobStore::Open (e.g.
+  // FailedPrecondition when another server holds state_dir).
   static absl::StatusOr<std::unique_ptr<VideoGenServer>> Create(ServerOptions options,
                                                                 std::vector<jobs::Device> devices,
                                                                 jobs::JobListener* listener);

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -48,6 +50,12 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::v
   if (pipe(out) != 0) return absl::InternalError("pipe failed");
   std::vector<std::string> argv_s = {ServerBinaryPath(), "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
+  if (std::find(args.begin(), args.end(), "--state-dir") == args.end()) {
+    char state_template[] = "/tmp/videogen_state_XXXXXX";
+    if (mkdtemp(state_template) == nullptr) return absl::InternalError("mkdtemp failed");
+    p->own_state_dir_ = state_template;
+    argv_s.insert(argv_s.end(), {"--state-dir", p->own_state_dir_});
+  }
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -100,6 +108,10 @@ ServerProcess::~ServerProcess() {
     Wait();
   }
   if (!log_path_.empty()) unlink(log_path_.c_str());
+  if (!own_state_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(own_state_dir_, ignored);
+  }
 }
 
 int ServerProcess::Wait() {

@@ -19,7 +19,9 @@ std::string ServerBinaryPath();
 class ServerProcess {
  public:
   // Starts the binary with `args` plus --listen/--metrics-listen on
-  // 127.0.0.1:0, and waits (up to 60 s) for both ports to be printed.
+  // 127.0.0.1:0, and waits (up to 60 s) for both ports to be printed. Unless
+  // `args` name --state-dir, the server gets a fresh temporary state
+  // directory of its own (removed with this object).
   // Errors: Internal when it cannot start or exits early (with its stderr).
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::vector<std::string>& args);
   // Kills the process (SIGKILL) if it still runs.
@@ -42,6 +44,7 @@ class ServerProcess {
   int port_ = 0;
   int metrics_port_ = 0;
   std::string log_path_;
+  std::string own_state_dir_;  // made by Start(); removed by the destructor
   bool exited_ = false;
 };
 
