@@ -85,7 +85,8 @@ uint64_t VaeDecodeWorkingSetBytes(const RequestShape& r, bool tiling) {
   // channels over 4 + 2 frames = 3456.) 4608 covers both.
   // Tiling bounds the spatial extent to 256x256 tiles with 32 px overlap.
   // Plus the decoded video (fp32).
-  const uint64_t channel_frames = 4608;
+  // Measured on the official widths; a narrower decoder (the tiny models) scales down.
+  const uint64_t channel_frames = static_cast<uint64_t>(4608 * r.vae_width);
   const uint64_t area = tiling ? std::min<uint64_t>(r.height * r.width, 320 * 320)
                                : static_cast<uint64_t>(r.height * r.width);
   const uint64_t stage = area * channel_frames * 4;
@@ -255,8 +256,13 @@ absl::StatusOr<Plan> PlanFor(const ModelHeaders& headers, const RequestShape& re
 // would fit it and, when `suggest_frames`, the longest video that fits.
 absl::Status Refusal(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets,
                      const Plan& closest, const std::string& closest_short, bool suggest_frames) {
-  std::string hint = absl::StrFormat("; it would fit with --gpu-memory %.1fG and --host-memory %.1fG",
-                                     Gib(closest.peak_vram) + 0.05, Gib(closest.peak_host) + 0.05);
+  // Flag values the server accepts (whole MiB, rounded up); a machine without
+  // a GPU is never told to give GPU memory.
+  const auto mib = [](uint64_t bytes) { return (bytes + (uint64_t{1} << 20) - 1) >> 20; };
+  std::string hint = budgets.gpu_bytes == 0
+                         ? absl::StrFormat("; it would fit with --host-memory %dM", mib(closest.peak_host))
+                         : absl::StrFormat("; it would fit with --gpu-memory %dM and --host-memory %dM",
+                                           mib(closest.peak_vram), mib(closest.peak_host));
   for (int64_t frames = request.frames - 4; suggest_frames && frames >= 1; frames -= 4) {
     RequestShape shorter = request;
     shorter.frames = frames;
@@ -296,6 +302,13 @@ absl::StatusOr<PlanInputs> Inputs(const ModelHeaders& headers, const RequestShap
   }
   in.request = request;
   ASSIGN_OR_RETURN(in.request.vae, ReadVaeKind(headers));
+  in.request.vae_width = 1.0;
+  if (const ComponentHeaders* vae = headers.Find(Component::kVae); vae != nullptr) {
+    const double official = in.request.vae == io::VaeKind::kWan22 ? 1024.0 : 384.0;
+    for (const io::TensorInfo& t : vae->tensors) {
+      if (t.name == "decoder.conv1.weight" && !t.shape.empty()) in.request.vae_width = t.shape[0] / official;
+    }
+  }
   if (request.height < in.request.token_stride() || request.width < in.request.token_stride()) {
     return absl::InvalidArgumentError(absl::StrCat("request: height and width must be at least ",
                                                    in.request.token_stride(), " with the ",

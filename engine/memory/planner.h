@@ -22,6 +22,11 @@ struct RequestShape {
   // set). MakePlan sets it from the model (ReadVaeKind), replacing the
   // caller's value; a shape built by hand keeps the Wan2.1 VAE.
   io::VaeKind vae = io::VaeKind::kWan21;
+  // The VAE decoder's width relative to the official one of its kind (its
+  // first conv's output channels over 384 for Wan2.1, 1024 for Wan2.2): the
+  // decode working set scales with it. MakePlan sets it from the headers (1
+  // when they lack the decoder); a shape built by hand keeps 1.
+  double vae_width = 1.0;
 
   // Pixels per DiT token along height and width: the VAE's spatial stride
   // times the DiT's 2x2 patch -- 16 (Wan2.1 VAE), 32 (Wan2.2 VAE).

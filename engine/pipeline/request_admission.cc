@@ -14,15 +14,15 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 // The largest side a request may ask for (the service's default caps).
 constexpr int64_t kMaxSide = 1280;
 
-// "31.2 GiB of GPU memory, 22.1 GiB available" for the budget the plan misses
+// "31.20 GiB of GPU memory, 22.10 GiB available" for the budget the plan misses
 // by the most (GPU first), or "" when it fits.
 std::string Shortfall(const memory::Plan& p) {
   const memory::Budgets& b = p.budgets;
   if (b.gpu_bytes != 0 && p.peak_vram > b.gpu_bytes) {
-    return absl::StrFormat("%.1f GiB of GPU memory, %.1f GiB available", p.peak_vram / kGiB, b.gpu_bytes / kGiB);
+    return absl::StrFormat("%.2f GiB of GPU memory, %.2f GiB available", p.peak_vram / kGiB, b.gpu_bytes / kGiB);
   }
   if (p.peak_host > b.host_bytes) {
-    return absl::StrFormat("%.1f GiB of host memory, %.1f GiB available", p.peak_host / kGiB, b.host_bytes / kGiB);
+    return absl::StrFormat("%.2f GiB of host memory, %.2f GiB available", p.peak_host / kGiB, b.host_bytes / kGiB);
   }
   return "";
 }
@@ -55,7 +55,9 @@ absl::Status RequestAdmission::Admit(const LatentGeometry& g, bool cfg, const ch
                                                         g.frames, w, h, need, frames));
     }
   }
-  return absl::InvalidArgumentError(absl::StrFormat("%s: %dx%d needs %s even at 1 frame", size_field, w, h, need));
+  ASSIGN_OR_RETURN(const memory::Plan one, Evaluate(1, h, w, cfg));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s: %dx%d needs %s even at 1 frame", size_field, w, h, Shortfall(one)));
 }
 
 AdmissionLimits RequestAdmission::Limits(const GenerationDefaults& d) const {

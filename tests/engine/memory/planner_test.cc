@@ -173,6 +173,9 @@ TEST_F(I2V14BPlanTest, TooSmallBudgetIsRefusedBeforeLoading) {
   const absl::Status cpu = MakePlan(*headers, RequestShape{}, Budgets{0, 16 * kGiB}).status();
   EXPECT_EQ(cpu.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(cpu.message().find("host RAM short by"), std::string::npos) << cpu;
+  // ... and a machine without a GPU is never told to give GPU memory.
+  EXPECT_NE(cpu.message().find("would fit with --host-memory"), std::string::npos) << cpu;
+  EXPECT_EQ(cpu.message().find("--gpu-memory"), std::string::npos) << cpu;
 }
 
 TEST(Planner, RejectsBadRequestShape) {
