@@ -1,9 +1,7 @@
 // videogen-server: the gRPC video generation service. See --help.
 #include <prometheus/registry.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -40,18 +38,17 @@ constexpr int kExitUsage = 2;
 constexpr char kNoStateDir[] = "none";
 
 // $VIDEOGEN_STATE_DIR, else $XDG_STATE_HOME/videogen, else
-// ~/.local/state/videogen (the home from $HOME or the password database).
+// $HOME/.local/state/videogen; with none of them set (a bare daemon
+// environment, e.g. `env -i`) nothing persists: kNoStateDir.
 std::string DefaultStateDir() {
   if (const char* env = std::getenv("VIDEOGEN_STATE_DIR"); env != nullptr && *env != '\0') return env;
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0') {
     return absl::StrCat(xdg, "/videogen");
   }
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') {
-    const passwd* pw = getpwuid(getuid());
-    home = pw != nullptr ? pw->pw_dir : nullptr;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return absl::StrCat(home, "/.local/state/videogen");
   }
-  return home != nullptr ? absl::StrCat(home, "/.local/state/videogen") : std::string(kNoStateDir);
+  return kNoStateDir;
 }
 
 // What the command line sets; the fields without a counterpart in the options
@@ -104,7 +101,7 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--state-dir", f.state_dir,
                  "Directory where jobs, results and idempotency keys persist across crashes and restarts (SQLite "
                  "and video files; one server per directory). 'none': memory only. Default: $VIDEOGEN_STATE_DIR, "
-                 "else $XDG_STATE_HOME/videogen, else ~/.local/state/videogen")
+                 "else $XDG_STATE_HOME/videogen, else $HOME/.local/state/videogen, else none")
       ->capture_default_str();
   app.add_option("--max-job-crashes", f.server.max_job_crashes,
                  "A job that was running each of this many times the server died fails with INTERNAL instead of "
