@@ -19,13 +19,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string ExampleImage() {
-  std::ifstream in("scripts/assets/example.png", std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<v1::Stage> StagesInOrder(const JobStream& s) {
   std::vector<v1::Stage> stages;
   for (const auto& e : s.events) {

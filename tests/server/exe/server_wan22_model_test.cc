@@ -19,13 +19,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string ExampleImage() {
-  std::ifstream in("scripts/assets/example.png", std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 v1::Model OnlyModel(v1::VideoGeneration::Stub& stub) {
   grpc::ClientContext ctx;
   v1::ListModelsResponse models;

@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -43,6 +45,14 @@ inline double MetricValue(const std::string& page, const std::string& sample) {
     }
   }
   return -1;
+}
+
+// The bytes of scripts/assets/example.png (tests run from the source root); "" when unreadable.
+inline std::string ExampleImage() {
+  std::ifstream in("scripts/assets/example.png", std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 // ffprobe's view of a video file: codec_name, width, height, nb_read_frames, r_frame_rate.
