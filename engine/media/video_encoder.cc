@@ -195,7 +195,10 @@ class Encoding {
     format_.reset(raw);
     ASSIGN_OR_RETURN(io_, output_.NewIoContext());
     format_->pb = io_.get();
-    format_->flags |= AVFMT_FLAG_CUSTOM_IO;
+    // Bit-exact muxing: no random segment UID or muxer version string, so
+    // identical frames give identical files (a job re-run after a restart
+    // returns the same sha256).
+    format_->flags |= AVFMT_FLAG_CUSTOM_IO | AVFMT_FLAG_BITEXACT;
 
     stream_ = avformat_new_stream(format_.get(), nullptr);
     if (stream_ == nullptr) return absl::ResourceExhaustedError("cannot allocate the stream");

@@ -203,6 +203,27 @@ TEST_P(VideoEncoderRoundTrip, HigherQualityIsCloserAndLarger) {
   EXPECT_GT(size[1], size[0]);
 }
 
+// Identical frames give identical bytes: a job re-run after a restart (same
+// seed, same frames) must return the same video and sha256.
+TEST_P(VideoEncoderRoundTrip, IsDeterministic) {
+  const Format format = GetParam();
+  const int frames = 17, width = 256, height = 160;
+  // Noise-like frames (what the tiny models make): the encoder's hardest case.
+  std::vector<uint8_t> rgb(static_cast<size_t>(frames) * width * height * 3);
+  uint32_t state = 12345;
+  for (uint8_t& v : rgb) {
+    state = state * 1664525u + 1013904223u;
+    v = static_cast<uint8_t>(state >> 24);
+  }
+  auto first = Encode(rgb, frames, width, height, format);
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (int i = 0; i < 5; ++i) {
+    auto again = Encode(rgb, frames, width, height, format);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->bytes == first->bytes) << "run " << i << " differs";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Containers, VideoEncoderRoundTrip,
                          ::testing::Values(Format{VideoContainer::kMp4H264, "mp4", "h264"},
                                            Format{VideoContainer::kWebmVp9, "webm", "vp9"}),
