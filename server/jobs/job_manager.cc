@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
 #include "engine/pipeline/api/request_rules.h"
+#include "server/log/echo.h"
 #include "server/log/log.h"
 
 namespace videogen::jobs {
@@ -78,7 +79,7 @@ absl::Status JobManager::Validate(const JobSpec& spec) const {
   const pipeline::ModelDescription& m = model();
   if (spec.model != m.id) {
     return absl::InvalidArgumentError(
-        absl::StrCat("model: unknown model \"", spec.model, "\" (available: ", m.id, ")"));
+        absl::StrCat("model: unknown model \"", logging::Echo(spec.model), "\" (available: ", m.id, ")"));
   }
   return pool_->generator().Validate(spec.request);
 }
@@ -103,7 +104,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
   JobStore::InsertResult& inserted = *insert;
   if (!inserted.inserted) {
     logging::LogEvent("job_attached",
-             {{"job_id", inserted.job->id()}, {"client_request_id", inserted.job->spec().client_request_id}});
+             {{"job_id", inserted.job->id()}, {"client_request_id", logging::Echo(inserted.job->spec().client_request_id)}});
     return Submitted{inserted.job, true};
   }
   if (absl::Status s = queue_.Push(job); !s.ok()) {
@@ -112,16 +113,16 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
     return s;
   }
   logging::LogEvent("job_queued", {{"job_id", job->id()},
-                          {"model", job->spec().model},
+                          {"model", logging::Echo(job->spec().model)},
                           {"priority", absl::StrCat(job->spec().priority)},
-                          {"client_request_id", job->spec().client_request_id}});
+                          {"client_request_id", logging::Echo(job->spec().client_request_id)}});
   if (listener_ != nullptr) listener_->OnQueueDepth(queue_.depth());
   return Submitted{std::move(job), false};
 }
 
 absl::StatusOr<std::shared_ptr<Job>> JobManager::Find(const std::string& job_id) const {
   std::shared_ptr<Job> job = store_->Find(job_id);
-  if (job == nullptr) return absl::NotFoundError(absl::StrCat("job_id: no job \"", job_id, "\" (unknown or expired)"));
+  if (job == nullptr) return absl::NotFoundError(absl::StrCat("job_id: no job \"", logging::Echo(job_id), "\" (unknown or expired)"));
   return job;
 }
 
@@ -138,7 +139,7 @@ absl::StatusOr<std::shared_ptr<Job>> JobManager::Cancel(const std::string& job_i
   ASSIGN_OR_RETURN(std::shared_ptr<Job> job, Find(job_id));
   job->RequestCancel();
   if (queue_.Remove(job_id)) FinishUnstarted(job, absl::CancelledError("cancelled while queued"));
-  logging::LogEvent("job_cancel_requested", {{"job_id", job_id}});
+  logging::LogEvent("job_cancel_requested", {{"job_id", job->id()}});
   return job;
 }
 

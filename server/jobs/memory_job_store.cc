@@ -4,17 +4,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/log/echo.h"
 
 namespace videogen::jobs {
 
 namespace {
-
-// Client values echoed in messages are cut to this many bytes.
-constexpr size_t kMaxEchoed = 64;
-
-std::string Echo(const std::string& value) {
-  return value.size() <= kMaxEchoed ? value : absl::StrCat(value.substr(0, kMaxEchoed), "...");
-}
 
 }  // namespace
 
@@ -49,7 +43,7 @@ absl::StatusOr<JobStore::InsertResult> MemoryJobStore::InsertOrAttach(std::share
         if (!retry_after_fault) {
           if (old.spec().fingerprint != job->spec().fingerprint) {
             return absl::AlreadyExistsError(
-                absl::StrCat("client_request_id: \"", Echo(key), "\" was already used for job ", old.id(),
+                absl::StrCat("client_request_id: \"", logging::Echo(key), "\" was already used for job ", old.id(),
                              " with different parameters; use a new client_request_id"));
           }
           return InsertResult{existing->second, false};

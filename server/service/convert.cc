@@ -283,7 +283,9 @@ void ToProto(const pipeline::ModelDescription& m, ModelState state, v1::Model* o
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  std::string message(s.message().substr(0, kMaxStatusMessageBytes));
+  if (message.size() < s.message().size()) message.append("...");
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::move(message));
 }
 
 }  // namespace videogen::service

@@ -3,6 +3,7 @@
 
 #include <grpcpp/support/status.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,7 +54,12 @@ enum class ModelState {
 };
 void ToProto(const pipeline::ModelDescription& model, ModelState state, v1::Model* out);
 
-// absl and gRPC status codes share their numbering.
+// The longest status message sent to a client: far below gRPC's metadata
+// limit, whatever a message quotes (client values are cut by logging::Echo).
+inline constexpr size_t kMaxStatusMessageBytes = 2048;
+
+// absl and gRPC status codes share their numbering; the message is cut to
+// kMaxStatusMessageBytes (+ "...").
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace videogen::service
