@@ -26,12 +26,17 @@ uint64_t RandomSeed() {
 }  // namespace
 
 GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
-                                           const v1::GenerateVideoRequest& request)
+                                           const ParsedRequest<v1::GenerateVideoRequest>& parsed)
     : JobEventStreamReactor(context.streams) {
   if (absl::Status s = context.Authenticate(*call); !s.ok()) {
     Reject(s);
     return;
   }
+  if (!parsed.status.ok()) {
+    Reject(parsed.status);
+    return;
+  }
+  const v1::GenerateVideoRequest& request = parsed.message;
   if (absl::Status s = ValidateRequest(request, context.limits); !s.ok()) {
     logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", s.ToString()}});
     {

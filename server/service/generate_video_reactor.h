@@ -6,6 +6,7 @@
 #pragma once
 
 #include "server/service/job_event_stream_reactor.h"
+#include "server/service/parsed_request.h"
 #include "server/service/service_context.h"
 
 namespace videogen::service {
@@ -14,7 +15,7 @@ class GenerateVideoReactor final : public JobEventStreamReactor {
  public:
   // `context` must outlive the call.
   GenerateVideoReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
-                       const v1::GenerateVideoRequest& request);
+                       const ParsedRequest<v1::GenerateVideoRequest>& parsed);
 };
 
 }  // namespace videogen::service

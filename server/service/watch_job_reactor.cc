@@ -5,12 +5,17 @@
 namespace videogen::service {
 
 WatchJobReactor::WatchJobReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
-                                 const v1::WatchJobRequest& request)
+                                 const ParsedRequest<v1::WatchJobRequest>& parsed)
     : JobEventStreamReactor(context.streams) {
   if (absl::Status s = context.Authenticate(*call); !s.ok()) {
     Reject(s);
     return;
   }
+  if (!parsed.status.ok()) {
+    Reject(parsed.status);
+    return;
+  }
+  const v1::WatchJobRequest& request = parsed.message;
   if (request.job_id().empty()) {
     Reject(absl::InvalidArgumentError("job_id: required"));
     return;

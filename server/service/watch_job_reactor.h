@@ -5,6 +5,7 @@
 #pragma once
 
 #include "server/service/job_event_stream_reactor.h"
+#include "server/service/parsed_request.h"
 #include "server/service/service_context.h"
 
 namespace videogen::service {
@@ -12,7 +13,8 @@ namespace videogen::service {
 class WatchJobReactor final : public JobEventStreamReactor {
  public:
   // `context` must outlive the call.
-  WatchJobReactor(const ServiceContext& context, grpc::CallbackServerContext* call, const v1::WatchJobRequest& request);
+  WatchJobReactor(const ServiceContext& context, grpc::CallbackServerContext* call,
+                  const ParsedRequest<v1::WatchJobRequest>& parsed);
 };
 
 }  // namespace videogen::service

@@ -1,6 +1,7 @@
 // Issue #15's hardening findings, each reproduced against the real
 // videogen-server binary (fake model) on 127.0.0.1.
 #include <gmock/gmock.h>
+#include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -21,6 +22,84 @@ size_t LongestLogLine(const ServerProcess& server) {
   size_t longest = 0;
   for (absl::string_view line : absl::StrSplit(server.Logs(), '\n')) longest = std::max(longest, line.size());
   return longest;
+}
+
+// Sends `bytes` as the whole request message of `method`, as a client with
+// another protobuf library (or none) could, and returns the call's status.
+grpc::Status RawCall(const ServerProcess& server, const std::string& method, const std::string& bytes,
+                     bool server_streaming) {
+  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(std::chrono::seconds(10)));
+  if (!server_streaming) {
+    grpc::ByteBuffer response;
+    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+        channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC), &ctx,
+        request, &response);
+  }
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING), &ctx,
+          request));
+  grpc::ByteBuffer event;
+  while (reader->Read(&event)) {
+  }
+  return reader->Finish();
+}
+
+// `message` serialized, with `placeholder` (which it contains once) replaced
+// by `bytes` of the same length: a way to put invalid UTF-8 on the wire.
+std::string WithBytes(const google::protobuf::Message& message, const std::string& placeholder,
+                      const std::string& bytes) {
+  std::string wire = message.SerializeAsString();
+  const size_t at = wire.find(placeholder);
+  EXPECT_NE(at, std::string::npos);
+  EXPECT_EQ(placeholder.size(), bytes.size());
+  if (at != std::string::npos) wire.replace(at, placeholder.size(), bytes);
+  return wire;
+}
+
+TEST(ServerHardeningTest, InvalidUtf8AndMalformedMessagesAreInvalidArgumentNamingTheProblem) {
+  auto server = ServerProcess::Start({"--model", "fake"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  constexpr char kGenerate[] = "/videogen.v1.VideoGeneration/GenerateVideo";
+
+  v1::GenerateVideoRequest request = FakeRequest(1);
+  request.set_prompt("a cat PLACEHOLDER");
+  grpc::Status s = RawCall(**server, kGenerate, WithBytes(request, "PLACEHOLDER", "\xff\xfe broken!!"), true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("prompt: not valid UTF-8"));
+
+  request = FakeRequest(1);
+  request.add_adapters()->set_name("PLACEHOLDER");
+  s = RawCall(**server, kGenerate, WithBytes(request, "PLACEHOLDER", "abc\xc3(defghi"), true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("adapters.name: not valid UTF-8"));
+
+  s = RawCall(**server, kGenerate, "\xff\xff\xff\xff not a protobuf message", true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("request: not a valid videogen.v1.GenerateVideoRequest"));
+
+  v1::GetJobRequest get;
+  get.set_job_id("PLACEHOLDER");
+  s = RawCall(**server, "/videogen.v1.VideoGeneration/GetJob", WithBytes(get, "PLACEHOLDER", "job-\xed\xa0\x80xxxx"),
+              false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("job_id: not valid UTF-8"));
+
+  v1::WatchJobRequest watch;
+  watch.set_job_id("PLACEHOLDER");
+  s = RawCall(**server, "/videogen.v1.VideoGeneration/WatchJob", WithBytes(watch, "PLACEHOLDER", "PLACEHOLDE\x80"),
+              true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("job_id: not valid UTF-8"));
+
+  // A well-formed request still works on the same server.
+  JobStream ok = Generate(*Connect(**server), FakeRequest(1));
+  EXPECT_TRUE(ok.status.ok()) << ok.status.error_message();
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 
 TEST(ServerHardeningTest, HugeModelAndJobIdAreRefusedWithTheirEchoTruncated) {
