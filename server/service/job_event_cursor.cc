@@ -3,9 +3,15 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/service/convert.h"
 
 namespace videogen::service {
+
+absl::Status FromOffsetBeyondVideo(uint64_t from_offset, size_t video_bytes) {
+  return absl::OutOfRangeError(
+      absl::StrCat("from_offset: ", from_offset, " is beyond the video's ", video_bytes, " bytes"));
+}
 
 JobEventCursor::JobEventCursor(std::string job_id, bool send_accepted, uint64_t from_offset, size_t chunk_bytes)
     : job_id_(std::move(job_id)), chunk_bytes_(chunk_bytes), accepted_pending_(send_accepted), offset_(from_offset) {}
@@ -35,6 +41,11 @@ JobEventCursor::Step JobEventCursor::Next(const jobs::JobSnapshot& s, v1::JobEve
   }
   if (s.state == jobs::JobState::kSucceeded) {
     const std::string& bytes = s.result->bytes;
+    if (offset_ > bytes.size()) {
+      refusal_ = FromOffsetBeyondVideo(offset_, bytes.size());
+      terminal_sent_ = true;
+      return Step::kRefused;
+    }
     if (offset_ < bytes.size()) {
       const size_t n = std::min<uint64_t>(chunk_bytes_, bytes.size() - offset_);
       event->mutable_video_chunk()->set_offset(offset_);

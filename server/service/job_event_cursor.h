@@ -9,12 +9,16 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "server/jobs/job.h"
 #include "videogen/v1/videogen.pb.h"
 
 namespace videogen::service {
 
 inline constexpr size_t kMaxChunkBytes = size_t{1} << 20;
+
+// OutOfRange naming from_offset: `from_offset` is beyond a video of `video_bytes`.
+absl::Status FromOffsetBeyondVideo(uint64_t from_offset, size_t video_bytes);
 
 // Not thread-safe; owned by one stream under its lock.
 class JobEventCursor {
@@ -28,8 +32,12 @@ class JobEventCursor {
     kEvent,     // `event` holds the next event
     kTerminal,  // `event` holds the last event (completed / failed)
     kDone,      // the last event was already produced
+    kRefused,   // no event: the job succeeded with a video shorter than
+                // from_offset; end the call with refusal() (OutOfRange)
   };
   Step Next(const jobs::JobSnapshot& snapshot, v1::JobEvent* event);
+  // Why Next() returned kRefused.
+  const absl::Status& refusal() const { return refusal_; }
 
  private:
   const std::string job_id_;
@@ -39,6 +47,7 @@ class JobEventCursor {
   uint64_t sent_progress_seq_ = 0;
   uint64_t offset_;
   bool terminal_sent_ = false;
+  absl::Status refusal_;
 };
 
 }  // namespace videogen::service

@@ -104,6 +104,10 @@ void JobEventStreamReactor::Pump() {
           finish_called_ = true;
           finish = final_status_;
           break;
+        case JobEventCursor::Step::kRefused:
+          finish_called_ = true;
+          finish = ToGrpcStatus(cursor_->refusal());
+          break;
       }
     }
   }

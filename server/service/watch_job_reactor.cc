@@ -1,6 +1,5 @@
 #include "server/service/watch_job_reactor.h"
 
-#include "absl/strings/str_cat.h"
 
 namespace videogen::service {
 
@@ -27,11 +26,8 @@ WatchJobReactor::WatchJobReactor(const ServiceContext& context, grpc::CallbackSe
   }
   const jobs::JobSnapshot snapshot = (*job)->Snapshot();
   if (snapshot.result && request.from_offset() > snapshot.result->bytes.size()) {
-    {
-      Reject(absl::OutOfRangeError(absl::StrCat("from_offset: ", request.from_offset(), " is beyond the video's ",
-                                                snapshot.result->bytes.size(), " bytes")));
-      return;
-    }
+    Reject(FromOffsetBeyondVideo(request.from_offset(), snapshot.result->bytes.size()));
+    return;
   }
   Attach(*job, JobEventCursor((*job)->id(), /*send_accepted=*/false, request.from_offset()), nullptr);
 }

@@ -102,6 +102,34 @@ TEST(ServerHardeningTest, InvalidUtf8AndMalformedMessagesAreInvalidArgumentNamin
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 
+TEST(ServerHardeningTest, WatchFromBeyondTheVideoIsOutOfRangeWhetherTheJobHasFinishedOrNot) {
+  auto server = ServerProcess::Start({"--model", "fake", "--fake-step-ms", "20"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  constexpr uint64_t kBeyond = uint64_t{1} << 40;
+  grpc::ClientContext ctx;
+  auto running = stub->GenerateVideo(&ctx, FakeRequest(50));
+  auto seen = ReadUntil(running.get(), [](const v1::JobEvent& e) { return e.has_progress(); });
+  ASSERT_FALSE(seen.empty());
+  const std::string job_id = seen[0].job_id();
+
+  JobStream unfinished = Watch(*stub, job_id, kBeyond);  // attached while the job runs, ends when it succeeds
+  EXPECT_EQ(unfinished.status.error_code(), grpc::StatusCode::OUT_OF_RANGE) << unfinished.status.error_message();
+  EXPECT_THAT(unfinished.status.error_message(), HasSubstr("from_offset: 1099511627776 is beyond the video's"));
+  EXPECT_EQ(unfinished.completed(), nullptr);
+  EXPECT_TRUE(unfinished.video.empty());
+
+  JobStream all = ReadAll(running.get());
+  ASSERT_TRUE(all.status.ok()) << all.status.error_message();
+  JobStream finished = Watch(*stub, job_id, kBeyond);
+  EXPECT_EQ(finished.status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(finished.status.error_message(), unfinished.status.error_message());
+  JobStream at_end = Watch(*stub, job_id, all.video.size());
+  EXPECT_TRUE(at_end.status.ok()) << at_end.status.error_message();
+  EXPECT_NE(at_end.completed(), nullptr);
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
 TEST(ServerHardeningTest, HugeModelAndJobIdAreRefusedWithTheirEchoTruncated) {
   auto server = ServerProcess::Start({"--model", "fake"});
   ASSERT_TRUE(server.ok()) << server.status();

@@ -75,6 +75,37 @@ TEST(JobEventCursorTest, ResumesFromOffset) {
   EXPECT_EQ(e.video_chunk().data(), "6789");
 }
 
+TEST(JobEventCursorTest, OffsetBeyondTheFinishedVideoIsRefusedAfterTheProgress) {
+  JobEventCursor cursor("job-1", false, uint64_t{1} << 40);
+  jobs::JobSnapshot s;
+  s.state = jobs::JobState::kRunning;
+  s.stages = {Progress(pipeline::Stage::kDenoising, 1, 2, 1)};
+  v1::JobEvent e;
+  ASSERT_EQ(cursor.Next(s, &e), JobEventCursor::Step::kEvent);
+  EXPECT_TRUE(e.has_progress());
+  EXPECT_EQ(cursor.Next(s, &e), JobEventCursor::Step::kWait);
+  s.state = jobs::JobState::kSucceeded;
+  auto result = std::make_shared<jobs::JobResult>();
+  result->bytes = "0123456789";
+  s.result = result;
+  ASSERT_EQ(cursor.Next(s, &e), JobEventCursor::Step::kRefused);
+  EXPECT_EQ(cursor.refusal().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(cursor.refusal().message(), "from_offset: 1099511627776 is beyond the video's 10 bytes");
+  EXPECT_EQ(cursor.Next(s, &e), JobEventCursor::Step::kDone);
+}
+
+TEST(JobEventCursorTest, OffsetAtTheEndSendsOnlyCompleted) {
+  JobEventCursor cursor("job-1", false, 10);
+  jobs::JobSnapshot s;
+  s.state = jobs::JobState::kSucceeded;
+  auto result = std::make_shared<jobs::JobResult>();
+  result->bytes = "0123456789";
+  s.result = result;
+  v1::JobEvent e;
+  ASSERT_EQ(cursor.Next(s, &e), JobEventCursor::Step::kTerminal);
+  EXPECT_TRUE(e.has_completed());
+}
+
 TEST(JobEventCursorTest, FailureIsTerminal) {
   JobEventCursor cursor("job-1", false, 0);
   jobs::JobSnapshot s;
