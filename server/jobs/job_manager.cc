@@ -64,6 +64,11 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
   }
   if (listener != nullptr) listener->OnQueueDepth(manager->queue_.depth());
   pool_options.on_job_done = [self](const Job&) { self->store_->Sweep(); };
+  // No job will ever run: fail the queued ones now (Submit refuses new ones).
+  pool_options.on_unusable = [self](const absl::Status& why) {
+    logging::LogEvent("workers_unusable", {{"error", why.ToString()}});
+    for (const auto& job : self->queue_.Close()) self->FinishUnstarted(job, why);
+  };
   ASSIGN_OR_RETURN(manager->pool_, WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_,
                                                      std::move(encoder), listener));
   manager->sweeper_ = std::thread([self] { self->SweeperLoop(); });
@@ -94,6 +99,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
   }
+  RETURN_IF_ERROR(pool_->Usable());
   RETURN_IF_ERROR(Validate(spec));
   auto job = std::make_shared<Job>(NewJobId(), std::move(spec), options_.clock());
   absl::StatusOr<JobStore::InsertResult> insert = store_->InsertOrAttach(job);
@@ -109,6 +115,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
   }
   if (absl::Status s = queue_.Push(job); !s.ok()) {
     store_->Erase(job->id());
+    if (absl::Status unusable = pool_->Usable(); !unusable.ok()) s = unusable;  // closed because of it
     logging::LogEvent("job_rejected", {{"job_id", job->id()}, {"error", s.ToString()}});
     return s;
   }

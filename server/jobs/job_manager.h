@@ -65,7 +65,9 @@ class JobManager {
   // Validates and enqueues. Errors: InvalidArgument (naming the field),
   // AlreadyExists (client_request_id reused with other parameters),
   // ResourceExhausted (queue full, with the depth), Unavailable (shutting
-  // down, or the store cannot record the job).
+  // down, every worker failed its warm-up, or the store cannot record the
+  // job). Once every worker has failed its warm-up, the queued jobs fail with
+  // that Unavailable too.
   absl::StatusOr<Submitted> Submit(JobSpec spec);
 
   // NotFound naming the job_id when unknown or evicted.

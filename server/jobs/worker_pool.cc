@@ -131,6 +131,15 @@ void WorkerPool::Run(Worker* worker) {
       if (!warm.ok()) {
         logging::LogEvent("worker_warmup_failed", {{"device", DeviceName(worker->device.device)}, {"error", warm.status().ToString()}});
         SetState(worker, WorkerState::kFailed);
+        bool all_failed = false;
+        {
+          absl::MutexLock lock(&mu_);
+          if (failed_++ == 0) {
+            first_failure_ = absl::StrCat(DeviceName(worker->device.device), ": ", warm.status().ToString());
+          }
+          all_failed = failed_ == static_cast<int>(workers_.size());
+        }
+        if (all_failed && options_.on_unusable) options_.on_unusable(Usable());
         return;
       }
     }
@@ -221,6 +230,13 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
 bool WorkerPool::ready() const {
   absl::MutexLock lock(&mu_);
   return warmed_ == static_cast<int>(workers_.size());
+}
+
+absl::Status WorkerPool::Usable() const {
+  absl::MutexLock lock(&mu_);
+  if (failed_ < static_cast<int>(workers_.size())) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("no worker can run jobs: every worker failed its warm-up (",
+                                             first_failure_, "); see the server log"));
 }
 
 bool WorkerPool::WaitIdle(absl::Duration timeout) const {

@@ -39,6 +39,9 @@ struct WorkerPoolOptions {
   std::optional<pipeline::GenerationRequest> warmup;
   // Called once, from a worker thread, when every worker has warmed up.
   std::function<void()> on_ready;
+  // Called once, from a worker thread, when every worker has failed its
+  // warm-up, with Usable()'s status: no job will ever run.
+  std::function<void(const absl::Status&)> on_unusable;
   // Called on the worker thread after each job reached its final state.
   std::function<void(const Job&)> on_job_done;
   std::function<absl::Time()> clock;  // default absl::Now
@@ -60,6 +63,9 @@ class WorkerPool {
   // The model every worker serves.
   const pipeline::VideoGenerator& generator() const { return *workers_.front()->device.generator; }
   bool ready() const;
+  // OK while some worker has warmed up or is still warming up; Unavailable
+  // naming a worker's warm-up failure once every worker has failed it.
+  absl::Status Usable() const;
   // Waits until no worker is running a job or `timeout` passed; true when
   // none is.
   bool WaitIdle(absl::Duration timeout) const;
@@ -93,6 +99,8 @@ class WorkerPool {
   std::vector<WorkerState> states_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Job>> running_ ABSL_GUARDED_BY(mu_);
   int warmed_ ABSL_GUARDED_BY(mu_) = 0;
+  int failed_ ABSL_GUARDED_BY(mu_) = 0;                // workers whose warm-up failed
+  std::string first_failure_ ABSL_GUARDED_BY(mu_);  // "device: status" of the first
   bool joined_ ABSL_GUARDED_BY(mu_) = false;
 };
 

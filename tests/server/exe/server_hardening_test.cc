@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "health.grpc.pb.h"
 #include "tests/server/exe/test_util.h"
 #include "tests/server/support/health_wait.h"
 
@@ -127,6 +128,30 @@ TEST(ServerHardeningTest, WatchFromBeyondTheVideoIsOutOfRangeWhetherTheJobHasFin
   JobStream at_end = Watch(*stub, job_id, all.video.size());
   EXPECT_TRUE(at_end.status.ok()) << at_end.status.error_message();
   EXPECT_NE(at_end.completed(), nullptr);
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
+TEST(ServerHardeningTest, WhenEveryWorkerFailsItsWarmUpSubmissionsAreUnavailableNamingIt) {
+  // The warm-up request's prompt is "warm-up": the fake model fails it.
+  auto server = ServerProcess::Start({"--model", "fake", "--fake-fail-prompt", "warm-up"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  // Submitted before or after the failure: either refused at once or failed
+  // from the queue, never left waiting for its deadline.
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(std::chrono::seconds(30)));
+    JobStream s = Generate(*stub, FakeRequest(1), &ctx);
+    EXPECT_EQ(s.status.error_code(), grpc::StatusCode::UNAVAILABLE) << s.status.error_message();
+    EXPECT_THAT(s.status.error_message(), HasSubstr("every worker failed its warm-up"));
+    EXPECT_THAT(s.status.error_message(), HasSubstr("INTERNAL"));
+  }
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 
