@@ -127,6 +127,15 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
   return Submitted{std::move(job), false};
 }
 
+absl::Status JobManager::CheckCapacity() const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
+  }
+  RETURN_IF_ERROR(pool_->Usable());
+  return queue_.CheckCapacity();
+}
+
 absl::StatusOr<std::shared_ptr<Job>> JobManager::Find(const std::string& job_id) const {
   std::shared_ptr<Job> job = store_->Find(job_id);
   if (job == nullptr) return absl::NotFoundError(absl::StrCat("job_id: no job \"", logging::Echo(job_id), "\" (unknown or expired)"));

@@ -70,6 +70,13 @@ class JobManager {
   // that Unavailable too.
   absl::StatusOr<Submitted> Submit(JobSpec spec);
 
+  // Whether Submit() would find room for a new job now, before the caller
+  // does the work of building it (decoding images): Unavailable (shutting
+  // down, every worker failed its warm-up) or ResourceExhausted (queue full,
+  // with the depth). A hint: Submit() checks again. A request that may attach
+  // to an earlier job by client_request_id should not be refused by it.
+  absl::Status CheckCapacity() const;
+
   // NotFound naming the job_id when unknown or evicted.
   absl::StatusOr<std::shared_ptr<Job>> Find(const std::string& job_id) const;
   // Cancels a job: a queued job fails at once with Cancelled; a running one

@@ -13,14 +13,24 @@ absl::Status JobQueue::Push(std::shared_ptr<Job> job) { return Insert(std::move(
 
 absl::Status JobQueue::Restore(std::shared_ptr<Job> job) { return Insert(std::move(job), false); }
 
+absl::Status JobQueue::CheckLocked(bool check_capacity) const {
+  if (closed_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
+  if (check_capacity && entries_.size() >= capacity_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("job queue is full (depth ", entries_.size(), " of max ", capacity_, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobQueue::CheckCapacity() const {
+  absl::MutexLock lock(&mu_);
+  return CheckLocked(true);
+}
+
 absl::Status JobQueue::Insert(std::shared_ptr<Job> job, bool check_capacity) {
   {
     absl::MutexLock lock(&mu_);
-    if (closed_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
-    if (check_capacity && entries_.size() >= capacity_) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("job queue is full (depth ", entries_.size(), " of max ", capacity_, ")"));
-    }
+    if (absl::Status s = CheckLocked(check_capacity); !s.ok()) return s;
     Entry e{job->spec().priority, next_seq_++, std::move(job)};
     auto pos = std::upper_bound(entries_.begin(), entries_.end(), e, [](const Entry& a, const Entry& b) {
       return a.priority != b.priority ? a.priority > b.priority : a.seq < b.seq;

@@ -27,6 +27,10 @@ class JobQueue {
   // capacity), Unavailable once closed.
   absl::Status Push(std::shared_ptr<Job> job);
 
+  // What Push() would answer now, without pushing: a hint for refusing a
+  // request before the work of building its job (it may change before Push).
+  absl::Status CheckCapacity() const;
+
   // Push() without the capacity check: for jobs restored after a restart,
   // pushed in their submission order. Unavailable once closed.
   absl::Status Restore(std::shared_ptr<Job> job);
@@ -55,6 +59,7 @@ class JobQueue {
     std::shared_ptr<Job> job;
   };
   absl::Status Insert(std::shared_ptr<Job> job, bool check_capacity);
+  absl::Status CheckLocked(bool check_capacity) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Re-numbers the waiting jobs; call without mu_ held.
   void Renumber();
 

@@ -44,6 +44,15 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
       return;
     }
   }
+  // Refuse what the queue cannot take before decoding images. A request with
+  // a client_request_id may attach to its earlier job whatever the queue holds.
+  if (request.client_request_id().empty()) {
+    if (absl::Status s = context.jobs->CheckCapacity(); !s.ok()) {
+      logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", s.ToString()}});
+      Reject(s);
+      return;
+    }
+  }
   auto spec = ToJobSpec(request, context.limits, RandomSeed(), JobDeadline(*call));
   if (!spec.ok()) {
     logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", spec.status().ToString()}});

@@ -155,6 +155,53 @@ TEST(ServerHardeningTest, WhenEveryWorkerFailsItsWarmUpSubmissionsAreUnavailable
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 
+// Cancels each job; OK or not.
+void CancelAll(v1::VideoGeneration::Stub& stub, const std::vector<std::string>& job_ids) {
+  for (const std::string& id : job_ids) {
+    grpc::ClientContext ctx;
+    v1::CancelJobRequest cancel;
+    cancel.set_job_id(id);
+    v1::Job job;
+    (void)stub.CancelJob(&ctx, cancel, &job);
+  }
+}
+
+TEST(ServerHardeningTest, FullQueueRefusesBeforeDecodingTheImage) {
+  auto server = ServerProcess::Start({"--model", "fake-i2v", "--max-queue", "1", "--fake-step-ms", "20"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  const std::string image = ExampleImage();
+  ASSERT_FALSE(image.empty());
+  v1::GenerateVideoRequest request = FakeRequest(100);
+  request.set_model("fake-i2v");
+  request.set_image(image);
+  grpc::ClientContext running_ctx;
+  auto running = stub->GenerateVideo(&running_ctx, request);
+  auto first = ReadUntil(running.get(), [](const v1::JobEvent& e) { return e.has_progress(); });
+  ASSERT_FALSE(first.empty());
+  grpc::ClientContext queued_ctx;
+  auto queued = stub->GenerateVideo(&queued_ctx, request);
+  auto accepted = ReadUntil(queued.get(), [](const v1::JobEvent& e) { return e.has_accepted(); });
+  ASSERT_EQ(accepted.size(), 1u);
+
+  // Its header probes fine, its pixels do not decode: only decoding can tell.
+  v1::GenerateVideoRequest undecodable = request;
+  undecodable.set_image(image.substr(0, image.size() / 2));
+  undecodable.set_steps(1);
+  JobStream refused = Generate(*stub, undecodable);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.status.error_message();
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("depth 1"));
+
+  CancelAll(*stub, {first[0].job_id(), accepted[0].job_id()});
+  EXPECT_EQ(ReadAll(running.get()).status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(ReadAll(queued.get()).status.error_code(), grpc::StatusCode::CANCELLED);
+  // With room in the queue, the same image is refused by its decoder, naming the field.
+  JobStream decoded = Generate(*stub, undecodable);
+  EXPECT_EQ(decoded.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << decoded.status.error_message();
+  EXPECT_THAT(decoded.status.error_message(), HasSubstr("image"));
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
 TEST(ServerHardeningTest, HugeModelAndJobIdAreRefusedWithTheirEchoTruncated) {
   auto server = ServerProcess::Start({"--model", "fake"});
   ASSERT_TRUE(server.ok()) << server.status();

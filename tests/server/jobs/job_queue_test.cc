@@ -28,6 +28,16 @@ TEST(JobQueueTest, PriorityThenFifo) {
   EXPECT_THAT(order, ::testing::ElementsAre("b", "d", "a", "c"));
 }
 
+TEST(JobQueueTest, CheckCapacityAnswersWhatPushWould) {
+  JobQueue queue(1);
+  EXPECT_TRUE(queue.CheckCapacity().ok());
+  ASSERT_TRUE(queue.Push(MakeJob("a", 0)).ok());
+  EXPECT_EQ(queue.CheckCapacity().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(queue.CheckCapacity().message(), queue.Push(MakeJob("b", 0)).message());
+  queue.Close();
+  EXPECT_EQ(queue.CheckCapacity().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST(JobQueueTest, FullQueueIsResourceExhaustedWithDepth) {
   JobQueue queue(2);
   ASSERT_TRUE(queue.Push(MakeJob("a", 0)).ok());
