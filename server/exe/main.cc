@@ -1,15 +1,21 @@
 // videogen-server: the gRPC video generation service. See --help.
 #include <prometheus/registry.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -108,7 +114,9 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "running again after a restart")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--drain-timeout", f.drain_timeout_s, "Seconds running jobs may finish after SIGTERM/SIGINT")
+  app.add_option("--drain-timeout", f.drain_timeout_s,
+                 "Seconds running jobs may finish after SIGTERM/SIGINT (a second signal ends the drain at once: "
+                 "the jobs still running fail UNAVAILABLE)")
       ->capture_default_str();
   app.add_option("--tls-cert", options.tls.cert_file, "PEM certificate chain (enables TLS)");
   app.add_option("--tls-key", options.tls.key_file, "PEM private key for --tls-cert");
@@ -208,8 +216,46 @@ void WaitForTermination(const sigset_t& signals) {
   LogEvent("signal", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
 }
 
+// During a drain: calls `on_signal` once if another of the blocked `signals`
+// arrives (read through a signalfd on a thread this object owns). The
+// destructor stops and joins the thread.
+class SecondSignalWatch {
+ public:
+  SecondSignalWatch(const sigset_t& signals, std::function<void()> on_signal)
+      : signal_fd_(signalfd(-1, &signals, SFD_CLOEXEC)), stop_fd_(eventfd(0, EFD_CLOEXEC)) {
+    if (signal_fd_ < 0 || stop_fd_ < 0) {
+      LogEvent("second_signal_watch_failed", {{"error", "signalfd/eventfd"}});
+      return;
+    }
+    thread_ = std::thread([this, on_signal = std::move(on_signal)] {
+      pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+      while (poll(fds, 2, -1) < 0) {
+      }
+      if ((fds[1].revents & POLLIN) != 0) return;
+      signalfd_siginfo info{};
+      if (read(signal_fd_, &info, sizeof(info)) != static_cast<ssize_t>(sizeof(info))) return;
+      LogEvent("signal", {{"signal", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"}, {"during", "drain"}});
+      on_signal();
+    });
+  }
+  ~SecondSignalWatch() {
+    if (thread_.joinable()) {
+      const uint64_t one = 1;
+      (void)!write(stop_fd_, &one, sizeof(one));
+      thread_.join();
+    }
+    if (signal_fd_ >= 0) close(signal_fd_);
+    if (stop_fd_ >= 0) close(stop_fd_);
+  }
+
+ private:
+  const int signal_fd_;
+  const int stop_fd_;
+  std::thread thread_;
+};
+
 // Serves `devices` with the service and the /metrics exposer until
-// SIGTERM/SIGINT, then drains. Returns the process's exit code.
+// SIGTERM/SIGINT, then drains (until a second SIGTERM/SIGINT at most). Returns the process's exit code.
 int Serve(const Flags& f, std::vector<videogen::jobs::Device> devices, const sigset_t& signals) {
   auto registry = std::make_shared<prometheus::Registry>();
   videogen::metrics::ServerMetrics metrics(*registry);
@@ -223,7 +269,11 @@ int Serve(const Flags& f, std::vector<videogen::jobs::Device> devices, const sig
   AnnounceStarted(f, *srv, **exposer);
 
   WaitForTermination(signals);
-  srv->Shutdown(absl::Seconds(f.drain_timeout_s));
+  {
+    // A second SIGTERM/SIGINT ends the drain at once: jobs fail UNAVAILABLE.
+    SecondSignalWatch second(signals, [srv] { srv->jobs().AbortDrain(); });
+    srv->Shutdown(absl::Seconds(f.drain_timeout_s));
+  }
   exposer->reset();
   server->reset();
   LogEvent("stopped");

@@ -195,9 +195,24 @@ void JobManager::Shutdown(absl::Duration drain_timeout) {
   }
   if (!pool_->WaitIdle(drain_timeout)) {
     logging::LogEvent("drain_timeout", {{"timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(drain_timeout))}});
-    pool_->CancelRunning();
+    pool_->AbortRunning(
+        absl::UnavailableError("the server stopped before the job finished (drain timeout); retry elsewhere"));
   }
   pool_->Join();
+}
+
+void JobManager::AbortDrain() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    stop_cv_.SignalAll();
+  }
+  logging::LogEvent("drain_aborted");
+  for (const auto& job : queue_.Close()) {
+    FinishUnstarted(job, absl::UnavailableError("the server is shutting down; retry elsewhere"));
+  }
+  pool_->AbortRunning(
+      absl::UnavailableError("the server stopped before the job finished (drain ended early); retry elsewhere"));
 }
 
 }  // namespace videogen::jobs

@@ -94,8 +94,14 @@ class JobManager {
 
   // Stops accepting jobs (Submit -> Unavailable), fails the queued ones with
   // Unavailable, lets the running ones finish within `drain_timeout`, then
-  // cancels what still runs and joins the workers. Idempotent.
+  // ends what still runs (failed with Unavailable, a server fault) and joins
+  // the workers. Idempotent.
   void Shutdown(absl::Duration drain_timeout);
+  // Ends the drain now, from any thread, also while Shutdown() waits in it
+  // (before it: the coming drain ends at once): queued and running jobs fail
+  // with Unavailable (server faults: their client_request_ids may be used
+  // again); Submit refuses from now on.
+  void AbortDrain();
 
  private:
   JobManager(JobManagerOptions options, JobListener* listener, std::unique_ptr<JobStore> store);

@@ -173,6 +173,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   {
     absl::MutexLock lock(&mu_);
     running_.push_back(job);
+    if (!abort_.ok()) job->RequestCancel();  // taken after AbortRunning()
   }
   SetState(worker, WorkerState::kBusy);
   logging::LogEvent("job_started", {{"job_id", job->id()},
@@ -208,6 +209,7 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   const absl::Time done = options_.clock();
   {
     absl::MutexLock lock(&mu_);
+    if (absl::IsCancelled(outcome) && !abort_.ok()) outcome = abort_;
     running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
   }
   SetState(worker, WorkerState::kIdle);
@@ -245,8 +247,9 @@ bool WorkerPool::WaitIdle(absl::Duration timeout) const {
   return mu_.AwaitWithTimeout(absl::Condition(&is_idle), timeout);
 }
 
-void WorkerPool::CancelRunning() {
+void WorkerPool::AbortRunning(absl::Status why) {
   absl::MutexLock lock(&mu_);
+  if (abort_.ok()) abort_ = std::move(why);
   for (const auto& job : running_) job->RequestCancel();
 }
 

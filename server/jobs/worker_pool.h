@@ -69,8 +69,11 @@ class WorkerPool {
   // Waits until no worker is running a job or `timeout` passed; true when
   // none is.
   bool WaitIdle(absl::Duration timeout) const;
-  // Fires the cancel token of every running job.
-  void CancelRunning();
+  // Shutdown's end of the running jobs: fires their cancel tokens, and the
+  // token of every job a worker takes from now on; a job that then ends
+  // Cancelled fails with `why` instead (e.g. Unavailable: a server fault,
+  // so its client_request_id may be used again). The first `why` stays.
+  void AbortRunning(absl::Status why);
   // Joins the worker threads: blocks until the queue is closed and each
   // worker finished its job. Idempotent.
   void Join();
@@ -99,6 +102,7 @@ class WorkerPool {
   std::vector<WorkerState> states_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Job>> running_ ABSL_GUARDED_BY(mu_);
   int warmed_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status abort_ ABSL_GUARDED_BY(mu_);  // set by AbortRunning()
   int failed_ ABSL_GUARDED_BY(mu_) = 0;                // workers whose warm-up failed
   std::string first_failure_ ABSL_GUARDED_BY(mu_);  // "device: status" of the first
   bool joined_ ABSL_GUARDED_BY(mu_) = false;

@@ -17,23 +17,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A temporary state directory, removed at the end of the test.
-class StateDir {
- public:
-  StateDir() {
-    char dir[] = "/tmp/videogen_durability_XXXXXX";
-    if (mkdtemp(dir) != nullptr) path_ = dir;
-  }
-  ~StateDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // A GenerateVideo call left open: read up to an event, then abandoned.
 struct OpenCall {
   grpc::ClientContext context;

@@ -4,7 +4,9 @@
 #include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -199,6 +201,67 @@ TEST(ServerHardeningTest, FullQueueRefusesBeforeDecodingTheImage) {
   JobStream decoded = Generate(*stub, undecodable);
   EXPECT_EQ(decoded.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << decoded.status.error_message();
   EXPECT_THAT(decoded.status.error_message(), HasSubstr("image"));
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
+// Polls the server's log until it holds `text` or `timeout` passed.
+bool LogsShow(const ServerProcess& server, const std::string& text, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (server.Logs().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval
+  }
+  return false;
+}
+
+TEST(ServerHardeningTest, SecondSigtermEndsTheDrainAtOnceAndTheKeyMayBeRetried) {
+  StateDir state;
+  ASSERT_FALSE(state.path().empty());
+  v1::GenerateVideoRequest request = FakeRequest(100);
+  request.set_client_request_id("drain-key");
+  std::string job_id;
+  {
+    // 100 steps of 300 ms: 30 s of work against a 60 s drain.
+    auto server = ServerProcess::Start({"--model", "fake", "--fake-step-ms", "300", "--drain-timeout", "60",
+                                        "--state-dir", state.path()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    auto stub = Connect(**server);
+    grpc::ClientContext ctx;
+    auto running = stub->GenerateVideo(&ctx, request);
+    auto seen = ReadUntil(running.get(), [](const v1::JobEvent& e) {
+      return e.has_progress() && e.progress().stage() == v1::DENOISING;
+    });
+    ASSERT_FALSE(seen.empty());
+    job_id = seen[0].job_id();
+    ASSERT_EQ(kill((*server)->pid(), SIGTERM), 0);
+    ASSERT_TRUE(LogsShow(**server, "event=drain_started", std::chrono::seconds(5)));
+    ASSERT_EQ(kill((*server)->pid(), SIGTERM), 0);
+    JobStream rest = ReadAll(running.get());
+    EXPECT_EQ(rest.status.error_code(), grpc::StatusCode::UNAVAILABLE) << rest.status.error_message();
+    ASSERT_NE(rest.failed(), nullptr);
+    EXPECT_EQ(rest.failed()->code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+    EXPECT_THAT(rest.failed()->message(), HasSubstr("drain ended early"));
+    EXPECT_EQ((*server)->Wait(), 0);
+    EXPECT_THAT((*server)->Logs(), HasSubstr("event=drain_aborted"));
+  }
+  // Restarted on the same state: the job is recorded as failed UNAVAILABLE, and
+  // its key makes a new job.
+  auto server = ServerProcess::Start({"--model", "fake", "--state-dir", state.path()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  {
+    grpc::ClientContext ctx;
+    v1::GetJobRequest get;
+    get.set_job_id(job_id);
+    v1::Job job;
+    const grpc::Status s = stub->GetJob(&ctx, get, &job);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(job.state(), v1::FAILED);
+    EXPECT_EQ(job.error().code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  }
+  JobStream retried = Generate(*stub, request);
+  EXPECT_TRUE(retried.status.ok()) << retried.status.error_message();
+  EXPECT_NE(retried.job_id(), job_id);
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 

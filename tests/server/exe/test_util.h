@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -31,6 +32,23 @@ inline v1::GenerateVideoRequest FakeRequest(uint32_t steps = 3) {
   r.set_steps(steps);
   return r;
 }
+
+// A temporary state directory, removed at the end of the test.
+class StateDir {
+ public:
+  StateDir() {
+    char dir[] = "/tmp/videogen_state_XXXXXX";
+    if (mkdtemp(dir) != nullptr) path_ = dir;
+  }
+  ~StateDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 inline std::chrono::system_clock::time_point In(std::chrono::milliseconds d) {
   return std::chrono::system_clock::now() + d;
