@@ -243,7 +243,7 @@ TEST_F(JobManagerTest, ShutdownFailsQueuedJobsAndDrainsRunningOnes) {
   EXPECT_EQ(running->state(), JobState::kSucceeded);
 }
 
-TEST_F(JobManagerTest, DrainTimeoutCancelsRunningJobs) {
+TEST_F(JobManagerTest, DrainTimeoutFailsRunningJobsUnavailable) {
   FakeVideoGeneratorOptions fake;
   fake.step_time = absl::Milliseconds(2);
   Start({}, fake);
@@ -252,7 +252,26 @@ TEST_F(JobManagerTest, DrainTimeoutCancelsRunningJobs) {
   gate_.reached.WaitForNotification();
   gate_.release.Notify();
   manager_->Shutdown(absl::Milliseconds(1));
-  EXPECT_EQ(running->state(), JobState::kCancelled);
+  EXPECT_EQ(running->state(), JobState::kFailed);
+  EXPECT_EQ(running->Snapshot().error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(running->Snapshot().error.message()), ::testing::HasSubstr("drain timeout"));
+}
+
+TEST_F(JobManagerTest, AbortDrainEndsTheDrainAndFailsRunningJobsUnavailable) {
+  FakeVideoGeneratorOptions fake;
+  fake.step_time = absl::Milliseconds(2);
+  Start({}, fake);
+  gate_.Arm(0);
+  auto running = SubmitOk(Spec(100));
+  gate_.reached.WaitForNotification();
+  gate_.release.Notify();
+  std::thread shutdown([this] { manager_->Shutdown(absl::Hours(1)); });
+  manager_->AbortDrain();
+  shutdown.join();
+  EXPECT_EQ(running->state(), JobState::kFailed);
+  EXPECT_EQ(running->Snapshot().error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(running->Snapshot().error.message()), ::testing::HasSubstr("drain ended early"));
+  EXPECT_EQ(manager_->Submit(Spec()).status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(JobManagerTest, ListIsNewestFirst) {
