@@ -7,6 +7,18 @@
 #include <torch/nn/modules/activation.h>
 
 namespace videogen::models::vae {
+
+CoderOptions CoderOptions::From(const VaeConfig& config, int64_t dim, int64_t z_dim) {
+  CoderOptions o;
+  o.dim = dim;
+  o.z_dim = z_dim;
+  o.dim_mult = config.dim_mult;
+  o.num_res_blocks = config.num_res_blocks;
+  o.attn_scales = config.attn_scales;
+  o.temperal_sample = config.temperal_downsample;
+  o.dropout = config.dropout;
+  return o;
+}
 namespace {
 
 bool Contains(const std::vector<double>& scales, double scale) {

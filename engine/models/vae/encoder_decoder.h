@@ -14,6 +14,7 @@
 #include "engine/models/vae/causal_conv3d.h"
 #include "engine/models/vae/feat_cache.h"
 #include "engine/models/vae/resample.h"
+#include "engine/models/vae/vae_config.h"
 
 namespace videogen::models::vae {
 
@@ -36,6 +37,11 @@ struct CoderOptions {
   std::vector<double> attn_scales;
   std::vector<bool> temperal_sample;  // temperal_downsample / temperal_upsample
   double dropout = 0.0;
+
+  // The options of a WanVAE_'s encoder or decoder: `config`'s levels, blocks,
+  // attention scales, temporal sampling and dropout at width `dim` with
+  // `z_dim` latent channels (the encoder outputs 2 * z_dim: mean and log-variance).
+  static CoderOptions From(const VaeConfig& config, int64_t dim, int64_t z_dim);
 };
 
 // Parameters conv1.*, downsamples.N.*, middle.{0,1,2}.*, head.{0,2}.*.

@@ -7,21 +7,10 @@
 namespace videogen::models::vae {
 
 Wan22VAE_Impl::Wan22VAE_Impl(const VaeConfig& config) : config_(config) {
-  CoderOptions coder;
-  coder.dim = config.dim;
-  coder.dim_mult = config.dim_mult;
-  coder.num_res_blocks = config.num_res_blocks;
-  coder.attn_scales = config.attn_scales;
-  coder.dropout = config.dropout;
-  coder.temperal_sample = config.temperal_downsample;
-
-  coder.z_dim = config.z_dim * 2;
-  encoder_ = register_module("encoder", Wan22Encoder3d(coder));
+  encoder_ = register_module("encoder", Wan22Encoder3d(CoderOptions::From(config, config.dim, 2 * config.z_dim)));
   conv1_ = register_module("conv1", CausalConv3d(CausalConv3dOptions{2 * config.z_dim, 2 * config.z_dim}));
   conv2_ = register_module("conv2", CausalConv3d(CausalConv3dOptions{config.z_dim, config.z_dim}));
-  coder.dim = config.dec_dim;
-  coder.z_dim = config.z_dim;
-  decoder_ = register_module("decoder", Wan22Decoder3d(coder));
+  decoder_ = register_module("decoder", Wan22Decoder3d(CoderOptions::From(config, config.dec_dim, config.z_dim)));
 }
 
 torch::Tensor Wan22VAE_Impl::EncodeChunk(const torch::Tensor& x, FeatCache& cache) {
