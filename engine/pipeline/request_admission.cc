@@ -11,8 +11,9 @@ namespace videogen::pipeline {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-// The largest side a request may ask for (the service's default caps).
+// The largest side and frame count a request may ask for (the service's default caps).
 constexpr int64_t kMaxSide = 1280;
+constexpr int64_t kMaxFrames = 129;
 
 // "31.20 GiB of GPU memory, 22.10 GiB available" for the budget the plan misses
 // by the most (GPU first), or "" when it fits.
@@ -28,6 +29,11 @@ std::string Shortfall(const memory::Plan& p) {
 }
 
 }  // namespace
+
+bool RunsCfg(const GenerationRequest& r, const GenerationDefaults& d) {
+  if (r.guidance_scale) return *r.guidance_scale != 1.0;
+  return d.guidance_scale != 1.0 || d.guidance_scale_high_noise.value_or(1.0) != 1.0;
+}
 
 RequestAdmission::RequestAdmission(memory::ModelHeaders headers, memory::Plan plan)
     : headers_(std::move(headers)), plan_(std::move(plan)) {}
@@ -62,8 +68,8 @@ absl::Status RequestAdmission::Admit(const LatentGeometry& g, bool cfg, const ch
 
 AdmissionLimits RequestAdmission::Limits(const GenerationDefaults& d) const {
   AdmissionLimits limits;
-  const bool cfg = d.guidance_scale != 1.0 || d.guidance_scale_high_noise.value_or(1.0) != 1.0;
-  for (int64_t frames = 1; frames <= 129; frames += 4) {
+  const bool cfg = RunsCfg(GenerationRequest{}, d);
+  for (int64_t frames = 1; frames <= kMaxFrames; frames += 4) {
     auto plan = Evaluate(frames, d.height, d.width, cfg);
     if (!plan.ok() || !memory::Fits(*plan)) break;
     limits.max_frames = static_cast<int>(frames);

@@ -18,6 +18,10 @@
 
 namespace videogen::pipeline {
 
+// Whether a request (its guidance_scale, else the defaults: both scales of an
+// expert pair) runs the unconditional DiT pass, i.e. some scale is not 1.
+bool RunsCfg(const GenerationRequest& request, const GenerationDefaults& defaults);
+
 // Thread-safe (const after construction; pure arithmetic over the headers).
 class RequestAdmission {
  public:

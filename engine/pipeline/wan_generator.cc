@@ -76,10 +76,7 @@ absl::Status WanGenerator::Validate(const GenerationRequest& request) const {
                                                    names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
   }
   ASSIGN_OR_RETURN(const LatentGeometry geometry, Geometry(request));
-  const GenerationDefaults& d = description_.defaults;
-  const bool cfg = request.guidance_scale ? *request.guidance_scale != 1.0
-                                          : d.guidance_scale != 1.0 || d.guidance_scale_high_noise.value_or(1.0) != 1.0;
-  return admission_.Admit(geometry, cfg, request.image ? "max_area" : "width");
+  return admission_.Admit(geometry, RunsCfg(request, description_.defaults), request.image ? "max_area" : "width");
 }
 
 absl::StatusOr<LatentGeometry> WanGenerator::Geometry(const GenerationRequest& r) const {

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/models/vae/causal_conv3d.h"
 #include "engine/models/vae/feat_cache.h"
 #include "engine/models/vae/vae_config.h"
 
@@ -30,16 +31,26 @@ class VaeModule : public torch::nn::Module {
   virtual torch::Tensor EncodeChunk(const torch::Tensor& x, FeatCache& cache) = 0;
   // conv1 on the concatenated encoder output, mu half:
   // out: [B, 2 * z_dim, T, h, w] -> mu [B, z_dim, T, h, w].
-  virtual torch::Tensor Mu(const torch::Tensor& out) = 0;
+  torch::Tensor Mu(const torch::Tensor& out);
 
   // conv2 over all latent frames: z: [B, z_dim, T, h, w] -> same shape.
-  virtual torch::Tensor PrepareDecode(const torch::Tensor& z) = 0;
+  torch::Tensor PrepareDecode(const torch::Tensor& z);
   // One decoder chunk (rewinds `cache`): x: [B, z_dim, 1, h, w] -> video frames
   // [B, 3, t, s h, s w] (t = 1 for the first chunk, 4 after with the official
   // configs). `first_chunk`: x is latent frame 0 (the reference's first_chunk).
   virtual torch::Tensor DecodeChunk(const torch::Tensor& x, FeatCache& cache, bool first_chunk) = 0;
 
   virtual const VaeConfig& config() const = 0;
+
+ protected:
+  // Registers the latent 1x1x1 convs both VAEs share, conv1 (2 z_dim ->
+  // 2 z_dim) and conv2 (z_dim -> z_dim); constructors call it between the
+  // encoder and the decoder (registration order is the state-dict order).
+  void RegisterLatentConvs(int64_t z_dim);
+
+ private:
+  CausalConv3d conv1_{nullptr};
+  CausalConv3d conv2_{nullptr};
 };
 
 // Builds the module of config.version (WanVAE_ or Wan22VAE_) with

@@ -25,8 +25,6 @@ class Wan22VAE_Impl : public VaeModule {
 
   // Patchifies x 2x2 and runs the encoder on the 12-channel chunk.
   torch::Tensor EncodeChunk(const torch::Tensor& x, FeatCache& cache) override;
-  torch::Tensor Mu(const torch::Tensor& out) override;
-  torch::Tensor PrepareDecode(const torch::Tensor& z) override;
   // Runs the decoder (first_chunk drops the level shortcuts' leading frames)
   // and unpatchifies its 12-channel output.
   torch::Tensor DecodeChunk(const torch::Tensor& x, FeatCache& cache, bool first_chunk) override;
@@ -36,8 +34,6 @@ class Wan22VAE_Impl : public VaeModule {
  private:
   VaeConfig config_;
   Wan22Encoder3d encoder_{nullptr};
-  CausalConv3d conv1_{nullptr};
-  CausalConv3d conv2_{nullptr};
   Wan22Decoder3d decoder_{nullptr};
 };
 TORCH_MODULE(Wan22VAE_);

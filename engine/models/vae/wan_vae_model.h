@@ -22,8 +22,6 @@ class WanVAE_Impl : public VaeModule {
   explicit WanVAE_Impl(const VaeConfig& config);
 
   torch::Tensor EncodeChunk(const torch::Tensor& x, FeatCache& cache) override;
-  torch::Tensor Mu(const torch::Tensor& out) override;
-  torch::Tensor PrepareDecode(const torch::Tensor& z) override;
   // `first_chunk` changes nothing here (the Wan2.1 decoder has no frame drop).
   torch::Tensor DecodeChunk(const torch::Tensor& x, FeatCache& cache, bool first_chunk) override;
 
@@ -32,8 +30,6 @@ class WanVAE_Impl : public VaeModule {
  private:
   VaeConfig config_;
   Encoder3d encoder_{nullptr};
-  CausalConv3d conv1_{nullptr};
-  CausalConv3d conv2_{nullptr};
   Decoder3d decoder_{nullptr};
 };
 TORCH_MODULE(WanVAE_);
