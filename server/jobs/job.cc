@@ -1,5 +1,6 @@
 #include "server/jobs/job.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace videogen::jobs {
@@ -16,10 +17,31 @@ size_t HeldBytes(const JobSpec& spec) {
          spec.request.prompt.size();
 }
 
+namespace {
+std::pair<JobSpec, JobInputs> SplitInputs(JobSpec spec) {
+  JobInputs inputs;
+  inputs.image = std::move(spec.request.image);
+  inputs.last_image = std::move(spec.request.last_image);
+  spec.request.image.reset();
+  spec.request.last_image.reset();
+  return {std::move(spec), std::move(inputs)};
+}
+size_t InputBytes(const JobInputs& inputs) { return ImageBytes(inputs.image) + ImageBytes(inputs.last_image); }
+}  // namespace
+
 Job::Job(std::string id, JobSpec spec, absl::Time created, int attempts)
-    : id_(std::move(id)), spec_(std::move(spec)), created_(created), cancel_(MakeToken(spec_.deadline)) {
+    : Job(std::move(id), SplitInputs(std::move(spec)), created, attempts) {}
+
+Job::Job(std::string id, std::pair<JobSpec, JobInputs> split, absl::Time created, int attempts)
+    : id_(std::move(id)), spec_(std::move(split.first)), created_(created), cancel_(MakeToken(spec_.deadline)) {
   absl::MutexLock lock(&mu_);
   attempts_ = attempts;
+  inputs_ = std::move(split.second);
+}
+
+JobInputs Job::TakeInputs() {
+  absl::MutexLock lock(&mu_);
+  return std::exchange(inputs_, JobInputs{});
 }
 
 JobSnapshot Job::Snapshot() const {
@@ -61,11 +83,21 @@ void Job::RestoreFinished(JobState state, std::shared_ptr<const JobResult> resul
   result_ = std::move(result);
   error_ = std::move(error);
   finished_ = finished;
+  inputs_ = JobInputs{};
 }
 
 void Job::AddObserver(std::weak_ptr<JobObserver> observer) {
   absl::MutexLock lock(&mu_);
+  observers_.erase(std::remove_if(observers_.begin(), observers_.end(),
+                                  [](const std::weak_ptr<JobObserver>& o) { return o.expired(); }),
+                   observers_.end());
+  if (IsTerminal(state_)) return;
   observers_.push_back(std::move(observer));
+}
+
+size_t Job::observer_count() const {
+  absl::MutexLock lock(&mu_);
+  return observers_.size();
 }
 
 void Job::NotifyObservers() {
@@ -180,8 +212,12 @@ bool Job::Finish(JobOutcome outcome) {
     result_ = std::move(outcome.result);
     error_ = std::move(outcome.error);
     finished_ = outcome.finished;
+    inputs_ = JobInputs{};  // a job that never ran still held them
   }
   NotifyObservers();
+  // A terminal job never notifies again: keep none of its observers.
+  absl::MutexLock lock(&mu_);
+  observers_.clear();
   return true;
 }
 
@@ -195,6 +231,9 @@ size_t Job::result_bytes() const {
   return result_ ? result_->bytes.size() : 0;
 }
 
-size_t Job::held_bytes() const { return result_bytes() + HeldBytes(spec_); }
+size_t Job::held_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return (result_ ? result_->bytes.size() : 0) + InputBytes(inputs_) + HeldBytes(spec_);
+}
 
 }  // namespace videogen::jobs

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -53,6 +54,13 @@ struct JobSpec {
 
 // Bytes a spec holds in memory (decoded images, the persisted request).
 size_t HeldBytes(const JobSpec& spec);
+
+// A job's decoded input images: the large part of its request, held apart
+// from its spec so that they can be released (Job::TakeInputs()).
+struct JobInputs {
+  std::optional<pipeline::RgbImage> image;
+  std::optional<pipeline::RgbImage> last_image;
+};
 
 struct StageTiming {
   pipeline::Stage stage = pipeline::Stage::kTextEncoding;
@@ -139,7 +147,14 @@ class Job {
   Job& operator=(const Job&) = delete;
 
   const std::string& id() const { return id_; }
+  // The spec as submitted, except its request's `image` and `last_image`,
+  // which the job holds apart until TakeInputs() or the end of the job.
   const JobSpec& spec() const { return spec_; }
+  // Hands the input images over to the caller (the worker that runs the
+  // job; it passes them to the generator and drops them when it returns):
+  // the job holds no images from then on, and none once it is terminal.
+  // A second call returns empty inputs.
+  JobInputs TakeInputs();
   absl::Time created() const { return created_; }
   // Checked by the generator between steps; fired by Cancel() and deadlines.
   const CancelToken& cancel_token() const { return *cancel_; }
@@ -156,8 +171,12 @@ class Job {
                        absl::Time finished);
 
   // Observers are held weakly: an observer that is destroyed stops receiving
-  // calls (it must not be destroyed while inside OnJobChanged()).
+  // calls (it must not be destroyed while inside OnJobChanged()) and its
+  // entry is dropped by the next AddObserver() or notification. A terminal
+  // job never changes again: its observers are not kept at all.
   void AddObserver(std::weak_ptr<JobObserver> observer);
+  // Observer entries held now (for tests: bounded by the live observers).
+  size_t observer_count() const;
 
   // Asks the job to stop: a queued job is failed by its owner, a running one
   // stops at the generator's next cancellation check.
@@ -179,10 +198,12 @@ class Job {
   absl::Time finished_at() const;
   // Bytes of the retained result (0 until succeeded).
   size_t result_bytes() const;
-  // Everything the job holds in memory: the result and its spec's inputs.
+  // Everything the job holds in memory: the result, its spec and the input
+  // images it still holds.
   size_t held_bytes() const;
 
  private:
+  Job(std::string id, std::pair<JobSpec, JobInputs> split, absl::Time created, int attempts);
   void NotifyObservers();
   JobJournal* journal() const;
   // Records then publishes `outcome`; false (nothing done) when already terminal.
@@ -210,6 +231,7 @@ class Job {
   std::shared_ptr<const JobResult> result_ ABSL_GUARDED_BY(mu_);
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<JobObserver>> observers_ ABSL_GUARDED_BY(mu_);
+  JobInputs inputs_ ABSL_GUARDED_BY(mu_);  // released by TakeInputs() and Finish()
 };
 
 }  // namespace videogen::jobs

@@ -151,11 +151,31 @@ void WorkerPool::Run(Worker* worker) {
     }
     logging::LogEvent("worker_ready", {{"device", DeviceName(worker->device.device)}});
     if (all_ready && options_.on_ready) options_.on_ready();
-    while (std::shared_ptr<Job> job = queue_->Pop()) RunJob(worker, job);
+    while (std::shared_ptr<Job> job = Take()) RunJob(worker, job);
     SetState(worker, WorkerState::kStopped);
   };
   // The generator enters its per-thread state (InferenceMode, device guard) once, here.
   worker->device.generator->RunWorkerLoop(loop);
+}
+
+std::shared_ptr<Job> WorkerPool::Take() {
+  {
+    absl::MutexLock lock(&mu_);
+    ++popping_;
+  }
+  std::shared_ptr<Job> job = queue_->Pop();
+  absl::MutexLock lock(&mu_);
+  --popping_;
+  if (job != nullptr) {
+    running_.push_back(job);
+    if (!abort_.ok()) job->RequestCancel();  // taken after AbortRunning()
+  }
+  return job;
+}
+
+void WorkerPool::Forget(const std::shared_ptr<Job>& job) {
+  absl::MutexLock lock(&mu_);
+  running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
 }
 
 void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
@@ -163,17 +183,20 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   const absl::Time dequeued = options_.clock();
   const CancelToken& token = job->cancel_token();
   if (absl::Status pre = token.Check("queue"); !pre.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (absl::IsCancelled(pre) && !abort_.ok()) pre = abort_;
+    }
+    Forget(job);
     job->Fail(pre, dequeued);
     logging::LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", pre.ToString()}, {"started", "false"}});
     if (listener_ != nullptr) listener_->OnJobFinished(*job, pre, std::nullopt, 0);
     if (options_.on_job_done) options_.on_job_done(*job);
     return;
   }
-  if (!job->MarkRunning(dequeued)) return;  // finished by someone else (cancelled) meanwhile
-  {
-    absl::MutexLock lock(&mu_);
-    running_.push_back(job);
-    if (!abort_.ok()) job->RequestCancel();  // taken after AbortRunning()
+  if (!job->MarkRunning(dequeued)) {  // finished by someone else (cancelled) meanwhile
+    Forget(job);
+    return;
   }
   SetState(worker, WorkerState::kBusy);
   logging::LogEvent("job_started", {{"job_id", job->id()},
@@ -186,7 +209,16 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   absl::Status outcome;
   size_t video_bytes = 0;
   std::optional<JobResult> succeeded;
-  absl::StatusOr<pipeline::GeneratedVideo> video = generator.Generate(job->spec().request, &sink, token);
+  absl::StatusOr<pipeline::GeneratedVideo> video;
+  {
+    // The job keeps none of its images while it runs or once it finished;
+    // these die when the generator returns.
+    pipeline::GenerationRequest request = job->spec().request;
+    JobInputs inputs = job->TakeInputs();
+    request.image = std::move(inputs.image);
+    request.last_image = std::move(inputs.last_image);
+    video = generator.Generate(request, &sink, token);
+  }
   if (video.ok()) {
     job->ReportProgress(pipeline::Stage::kVideoEncoding, 0, 1, options_.clock());
     OutputSpec output = job->spec().output;
@@ -243,7 +275,7 @@ absl::Status WorkerPool::Usable() const {
 
 bool WorkerPool::WaitIdle(absl::Duration timeout) const {
   absl::MutexLock lock(&mu_);
-  auto is_idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return running_.empty(); };
+  auto is_idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return running_.empty() && popping_ == 0; };
   return mu_.AwaitWithTimeout(absl::Condition(&is_idle), timeout);
 }
 

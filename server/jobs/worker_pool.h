@@ -66,8 +66,10 @@ class WorkerPool {
   // OK while some worker has warmed up or is still warming up; Unavailable
   // naming a worker's warm-up failure once every worker has failed it.
   absl::Status Usable() const;
-  // Waits until no worker is running a job or `timeout` passed; true when
-  // none is.
+  // Call after closing the queue: waits until no worker holds a job (running
+  // it, or taken from the queue and not yet started) or is inside the queue's
+  // Pop(), or until `timeout` passed; true when none is. A job a worker has
+  // taken counts from the moment it left the queue.
   bool WaitIdle(absl::Duration timeout) const;
   // Shutdown's end of the running jobs: fires their cancel tokens, and the
   // token of every job a worker takes from now on; a job that then ends
@@ -88,6 +90,9 @@ class WorkerPool {
   };
   WorkerPool(WorkerPoolOptions options, JobQueue* queue, ResultEncoder encoder, JobListener* listener);
   void Run(Worker* worker);
+  // Pops the next job and counts it in running_ (nullptr once closed).
+  std::shared_ptr<Job> Take();
+  void Forget(const std::shared_ptr<Job>& job);
   void RunJob(Worker* worker, const std::shared_ptr<Job>& job);
   void SetState(Worker* worker, WorkerState state);
 
@@ -100,7 +105,8 @@ class WorkerPool {
 
   mutable absl::Mutex mu_;
   std::vector<WorkerState> states_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::shared_ptr<Job>> running_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Job>> running_ ABSL_GUARDED_BY(mu_);  // taken, until finished
+  int popping_ ABSL_GUARDED_BY(mu_) = 0;  // workers inside queue_->Pop()
   int warmed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status abort_ ABSL_GUARDED_BY(mu_);  // set by AbortRunning()
   int failed_ ABSL_GUARDED_BY(mu_) = 0;                // workers whose warm-up failed

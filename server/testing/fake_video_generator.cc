@@ -99,6 +99,9 @@ absl::StatusOr<pipeline::GeneratedVideo> FakeVideoGenerator::Generate(const pipe
   {
     absl::MutexLock lock(&mu_);
     requests_.push_back(r);
+    // Kept without pixels: a fake must not hold what the server released.
+    if (requests_.back().image) requests_.back().image->rgb.clear();
+    if (requests_.back().last_image) requests_.back().last_image->rgb.clear();
     failure = failure_;
     failure_step = failure_step_;
   }

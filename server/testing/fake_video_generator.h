@@ -66,7 +66,8 @@ class FakeVideoGenerator final : public pipeline::VideoGenerator {
 
   int generate_calls() const { return generate_calls_.load(); }
   int release_calls() const { return release_calls_.load(); }
-  // Requests Generate() received, in order (warm-up included).
+  // Requests Generate() received, in order (warm-up included), their images
+  // without pixels (width and height kept).
   std::vector<pipeline::GenerationRequest> requests() const;
 
   // The frames Generate() produces for a request of this size and seed.

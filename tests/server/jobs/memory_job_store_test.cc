@@ -150,7 +150,7 @@ TEST(MemoryJobStoreTest, KeyOfACancelledJobStillAttaches) {
   EXPECT_EQ(retry.job->id(), "j1");
 }
 
-TEST(MemoryJobStoreTest, HeldBytesCountTheDecodedInputImage) {
+TEST(MemoryJobStoreTest, HeldBytesCountTheDecodedInputImageUntilTheJobEnds) {
   FakeClock clock;
   MemoryJobStore store({absl::Hours(1), 1000}, [&] { return clock.Now(); });
   JobSpec spec;
@@ -165,8 +165,9 @@ TEST(MemoryJobStoreTest, HeldBytesCountTheDecodedInputImage) {
   EXPECT_EQ(store.retained_bytes(), 1200u);
   EXPECT_EQ(store.Sweep(), 0u);  // unfinished jobs are never evicted
   job->Fail(absl::CancelledError("cancelled"), clock.Now());
-  EXPECT_EQ(store.Sweep(), 1u);
-  EXPECT_EQ(store.size(), 0u);
+  EXPECT_EQ(store.retained_bytes(), 0u);  // a finished job keeps no image
+  EXPECT_EQ(store.Sweep(), 0u);
+  EXPECT_EQ(store.size(), 1u);
 }
 
 TEST(MemoryJobStoreTest, JobCountIsBounded) {
