@@ -105,13 +105,26 @@ function contractProblems(docs, overlay) {
   const P = [];
   const byKind = (k) => docs.filter((d) => d.kind === k);
   const named = (k, n) => docs.find((d) => d.kind === k && d.metadata.name === n);
-  const deps = byKind("Deployment");
-  if (deps.length !== 1) return [`expected one Deployment, found ${deps.length}`];
-  const dep = deps[0];
+  // The server runs as one StatefulSet: each replica has a durable state
+  // directory on a claim of its own (volumeClaimTemplates).
+  if (byKind("Deployment").length) P.push("the server must be a StatefulSet, not a Deployment (per-replica state)");
+  const sets = byKind("StatefulSet");
+  if (sets.length !== 1) return [...P, `expected one StatefulSet, found ${sets.length}`];
+  const dep = sets[0];
   const ns = dep.metadata.namespace;
   const pod = dep.spec.template.spec;
   const podLabels = dep.spec.template.metadata.labels;
-  if (!matches(dep.spec.selector.matchLabels, podLabels)) P.push("Deployment selector does not match its pod labels");
+  if (!matches(dep.spec.selector.matchLabels, podLabels)) P.push("StatefulSet selector does not match its pod labels");
+  const governing = named("Service", dep.spec.serviceName);
+  if (!governing || governing.spec.clusterIP !== "None")
+    P.push(`StatefulSet serviceName ${dep.spec.serviceName} must be the rendered headless Service`);
+  const stateClaim = (dep.spec.volumeClaimTemplates || []).find((t) => t.metadata.name === "state");
+  if (!stateClaim) P.push("StatefulSet needs a volumeClaimTemplate named state");
+  else {
+    if (!(stateClaim.spec.accessModes || []).includes("ReadWriteOnce") || stateClaim.spec.accessModes.length !== 1)
+      P.push("the state claim must be ReadWriteOnce only (one server per state directory)");
+    if (!((stateClaim.spec.resources || {}).requests || {}).storage) P.push("the state claim needs a storage request");
+  }
   const c = pod.containers.find((x) => x.name === "server");
   if (!c) return [...P, 'no container "server"'];
   const grpcPort = (c.ports.find((p) => p.name === "grpc") || {}).containerPort;
@@ -162,12 +175,17 @@ function contractProblems(docs, overlay) {
   if (!res.requests || !res.requests.cpu || !res.requests.memory) P.push("cpu and memory requests are required");
   if (!res.limits || !res.limits.memory) P.push("a memory limit is required");
 
-  // Volumes: references resolve; weights and secrets read-only.
+  // Volumes: references resolve (pod volumes or claim templates); weights and
+  // secrets read-only; the state claim holds the image's state directory.
   const vols = Object.fromEntries((pod.volumes || []).map((v) => [v.name, v]));
+  const templates = new Set((dep.spec.volumeClaimTemplates || []).map((t) => t.metadata.name));
   for (const m of c.volumeMounts || []) {
-    if (!vols[m.name]) P.push(`volumeMount ${m.name} has no volume`);
+    if (!vols[m.name] && !templates.has(m.name)) P.push(`volumeMount ${m.name} has no volume`);
+    if (vols[m.name] && templates.has(m.name)) P.push(`volume ${m.name} shadows its claim template`);
   }
   const mount = (n) => (c.volumeMounts || []).find((m) => m.name === n) || {};
+  if (mount("state").mountPath !== "/var/lib/videogen" || mount("state").readOnly)
+    P.push("the state claim must be mounted read-write at /var/lib/videogen (the image's VIDEOGEN_STATE_DIR)");
   for (const v of pod.volumes || []) {
     if (v.persistentVolumeClaim) {
       const pvc = named("PersistentVolumeClaim", v.persistentVolumeClaim.claimName);
@@ -227,7 +245,9 @@ function contractProblems(docs, overlay) {
     const so = byKind("ScaledObject")[0];
     if (!so) P.push("gpu overlay: KEDA ScaledObject missing");
     else {
-      if (so.spec.scaleTargetRef.name !== dep.metadata.name) P.push("ScaledObject does not target the Deployment");
+      const target = so.spec.scaleTargetRef;
+      if (target.name !== dep.metadata.name || target.kind !== "StatefulSet")
+        P.push("ScaledObject does not target the StatefulSet (scaleTargetRef kind and name)");
       const trig = so.spec.triggers.find((t) => t.type === "prometheus");
       if (!trig || !/videogen_queue_depth/.test(trig.metadata.query)) P.push("ScaledObject needs a prometheus trigger on videogen_queue_depth");
       else {
