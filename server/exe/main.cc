@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/blas_kernels.h"
@@ -57,6 +59,33 @@ std::string DefaultStateDir() {
   return kNoStateDir;
 }
 
+std::string EnvOr(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// The job store DSN from --job-store-file (its first line; e.g. a mounted
+// Kubernetes Secret) or --job-store / $VIDEOGEN_JOB_STORE. Empty: none.
+// InvalidArgument naming the flag for an unreadable file or a value that is
+// not a postgres:// or postgresql:// URI (the value itself is never echoed:
+// it may hold a password).
+absl::StatusOr<std::string> JobStoreDsn(const std::string& flag_value, const std::string& file) {
+  std::string dsn = flag_value;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in || !std::getline(in, dsn)) {
+      return absl::InvalidArgumentError(absl::StrCat("job-store-file: cannot read ", file));
+    }
+    while (!dsn.empty() && (dsn.back() == '\r' || dsn.back() == ' ')) dsn.pop_back();
+  }
+  if (dsn.empty()) return dsn;
+  if (!absl::StartsWith(dsn, "postgres://") && !absl::StartsWith(dsn, "postgresql://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.empty() ? "job-store" : "job-store-file", ": must be a postgres:// or postgresql:// URI"));
+  }
+  return dsn;
+}
+
 // What the command line sets; the fields without a counterpart in the options
 // structs are converted by ApplyFlags().
 struct Flags {
@@ -72,6 +101,9 @@ struct Flags {
   size_t max_queue = server.jobs.max_queue;
   uint64_t retention_jobs = server.jobs.retention.max_jobs;
   std::string state_dir = DefaultStateDir();
+  std::string job_store = EnvOr("VIDEOGEN_JOB_STORE");
+  std::string job_store_file = EnvOr("VIDEOGEN_JOB_STORE_FILE");
+  double job_lease_s = 30;
 };
 
 std::string HostOf(const std::string& address) {
@@ -109,6 +141,21 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "and video files; one server per directory). 'none': memory only. Default: $VIDEOGEN_STATE_DIR, "
                  "else $XDG_STATE_HOME/videogen, else $HOME/.local/state/videogen, else none")
       ->capture_default_str();
+  app.add_option("--job-store", f.job_store,
+                 "Share jobs, their queue and results with every server on this PostgreSQL database "
+                 "(postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?...]; the password may also come from PGPASSWORD or "
+                 "~/.pgpass). --state-dir is then unused. Default: $VIDEOGEN_JOB_STORE");
+  app.add_option("--job-store-file", f.job_store_file,
+                 "File whose first line is the --job-store URI (e.g. a mounted Kubernetes Secret). Default: "
+                 "$VIDEOGEN_JOB_STORE_FILE");
+  app.add_option("--job-lease", f.job_lease_s,
+                 "With --job-store: seconds a worker's claim on a job lasts without renewal (renewed every third "
+                 "of it); a dead server's job runs again elsewhere after this")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--replica-id", f.server.replica_id,
+                 "With --job-store: this server's name in the fleet, unique among the live servers (default: "
+                 "$VIDEOGEN_REPLICA_ID, else HOSTNAME-PID-RANDOM)");
   app.add_option("--max-job-crashes", f.server.max_job_crashes,
                  "A job that was running each of this many times the server died fails with INTERNAL instead of "
                  "running again after a restart")
@@ -162,6 +209,7 @@ void ApplyFlags(Flags& f) {
   f.server.jobs.retention.max_bytes = f.retention_bytes;
   f.server.jobs.retention.max_jobs = f.retention_jobs;
   f.server.state_dir = f.state_dir == kNoStateDir ? std::string() : f.state_dir;
+  f.server.job_lease = absl::Seconds(f.job_lease_s);
   f.model.fake_step_time = absl::Milliseconds(f.fake_step_ms);
 }
 
@@ -206,7 +254,8 @@ void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::met
                        {"devices", f.devices},
                        {"blas_kernels", blas.name.empty() ? "default" : blas.name},
                        {"blis_arch_type", blas.value},
-                       {"state_dir", f.server.state_dir.empty() ? kNoStateDir : f.server.state_dir}});
+                       {"state_dir", f.server.state_dir.empty() ? kNoStateDir : f.server.state_dir},
+                       {"job_store", f.server.job_store.empty() ? "local" : "postgres"}});
 }
 
 // Waits for one of the blocked `signals` and logs it.
@@ -286,6 +335,11 @@ int Run(int argc, char** argv) {
   AddFlags(app, flags);
   CLI11_PARSE(app, argc, argv);
   ApplyFlags(flags);
+  if (flags.server.replica_id.empty()) flags.server.replica_id = EnvOr("VIDEOGEN_REPLICA_ID");
+  absl::StatusOr<std::string> dsn = JobStoreDsn(flags.job_store, flags.job_store_file);
+  if (!dsn.ok()) return Fail(dsn.status(), kExitUsage);
+  flags.server.job_store = *std::move(dsn);
+  if (!flags.server.job_store.empty()) flags.server.state_dir.clear();  // the jobs live in PostgreSQL
 
   // SIGTERM/SIGINT are taken by sigwait(); block them before any thread starts.
   const sigset_t signals = BlockTerminationSignals();

@@ -157,6 +157,7 @@ void Job::CloseStageLocked(absl::Time now) {
 }
 
 void Job::ReportProgress(pipeline::Stage stage, int step, int total_steps, absl::Time now, pipeline::Expert expert) {
+  std::vector<JobProgress> stages;
   {
     absl::MutexLock lock(&mu_);
     if (state_ != JobState::kRunning) return;
@@ -175,8 +176,61 @@ void Job::ReportProgress(pipeline::Stage stage, int step, int total_steps, absl:
     p.eta =
         step > 0 && total_steps > step ? (now - stage_started_) / step * (total_steps - step) : absl::ZeroDuration();
     p.seq = ++progress_seq_;
+    stages = stages_;
   }
+  if (JobJournal* j = journal()) j->OnProgress(*this, stages);
   NotifyObservers();
+}
+
+namespace {
+bool SameProgress(const JobProgress& a, const JobProgress& b) {
+  return a.stage == b.stage && a.step == b.step && a.total_steps == b.total_steps && a.expert == b.expert &&
+         a.elapsed == b.elapsed && a.eta == b.eta;
+}
+}  // namespace
+
+void Job::Mirror(const MirroredState& recorded) {
+  bool changed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (IsTerminal(state_)) return;
+    if (recorded.attempts != attempts_) {
+      attempts_ = recorded.attempts;
+      stages_.clear();
+      changed = true;
+    }
+    if (recorded.state != state_) {
+      state_ = recorded.state;
+      changed = true;
+    }
+    if (state_ == JobState::kQueued && recorded.queue_position != queue_position_) {
+      queue_position_ = recorded.queue_position;
+      changed = true;
+    }
+    if (state_ != JobState::kQueued) {
+      if (recorded.stages.size() < stages_.size()) stages_.clear();
+      for (size_t i = 0; i < recorded.stages.size(); ++i) {
+        if (i < stages_.size() && SameProgress(stages_[i], recorded.stages[i])) continue;
+        JobProgress p = recorded.stages[i];
+        p.seq = ++progress_seq_;
+        if (i < stages_.size()) {
+          stages_[i] = p;
+        } else {
+          stages_.push_back(p);
+        }
+        changed = true;
+      }
+    }
+    if (IsTerminal(state_)) {
+      result_ = recorded.result;
+      error_ = recorded.error;
+      finished_ = recorded.finished;
+    }
+  }
+  if (!changed) return;
+  NotifyObservers();
+  absl::MutexLock lock(&mu_);
+  if (IsTerminal(state_)) observers_.clear();  // it never changes again
 }
 
 void Job::Succeed(JobResult result, absl::Time now) {

@@ -134,7 +134,22 @@ class JobJournal {
  public:
   virtual ~JobJournal() = default;
   virtual void OnStarted(const Job& job) = 0;
+  // After the job's progress changed to `stages` (every stage seen, newest
+  // last), before observers are told. Default: not recorded.
+  virtual void OnProgress(const Job& job, const std::vector<JobProgress>& stages) {}
   virtual void OnFinished(const Job& job, const JobOutcome& outcome) = 0;
+};
+
+// What a shared store recorded for a job whose worker may be on another
+// server: the local copy takes it with Job::Mirror().
+struct MirroredState {
+  JobState state = JobState::kQueued;
+  int attempts = 0;
+  int queue_position = 0;                   // while queued
+  std::vector<JobProgress> stages;          // of the current attempt; seq is ignored
+  std::shared_ptr<const JobResult> result;  // kSucceeded
+  absl::Status error;                       // kFailed / kCancelled
+  absl::Time finished = absl::InfinitePast();
 };
 
 // Thread-safe.
@@ -169,6 +184,13 @@ class Job {
   // otherwise, when it finished). Tells neither journal nor observers.
   void RestoreFinished(JobState state, std::shared_ptr<const JobResult> result, absl::Status error,
                        absl::Time finished);
+
+  // A copy of a job another server (or this server's worker, through the
+  // store) runs takes the recorded state: a new attempt starts its stages
+  // afresh; changed stages get new progress seqs; a terminal copy never
+  // changes again. Observers are told when anything changed; the journal
+  // never is.
+  void Mirror(const MirroredState& recorded);
 
   // Observers are held weakly: an observer that is destroyed stops receiving
   // calls (it must not be destroyed while inside OnJobChanged()) and its

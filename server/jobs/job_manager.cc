@@ -59,24 +59,28 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions
   std::unique_ptr<JobManager> manager(new JobManager(std::move(options), listener, std::move(store)));
   JobManager* self = manager.get();
   for (std::shared_ptr<Job>& job : manager->store_->TakeUnfinished()) {
-    RETURN_IF_ERROR(manager->queue_.Restore(job));
+    RETURN_IF_ERROR(manager->queue_->Restore(job));
     logging::LogEvent("job_requeued", {{"job_id", job->id()}, {"attempts", absl::StrCat(job->attempt())}});
   }
-  if (listener != nullptr) listener->OnQueueDepth(manager->queue_.depth());
+  if (listener != nullptr) listener->OnQueueDepth(manager->queue_->depth());
   pool_options.on_job_done = [self](const Job&) { self->store_->Sweep(); };
   // No job will ever run: fail the queued ones now (Submit refuses new ones).
   pool_options.on_unusable = [self](const absl::Status& why) {
     logging::LogEvent("workers_unusable", {{"error", why.ToString()}});
-    for (const auto& job : self->queue_.Close()) self->FinishUnstarted(job, why);
+    for (const auto& job : self->queue_->Close()) self->FinishUnstarted(job, why);
   };
-  ASSIGN_OR_RETURN(manager->pool_, WorkerPool::Create(std::move(pool_options), std::move(devices), &manager->queue_,
+  ASSIGN_OR_RETURN(manager->pool_, WorkerPool::Create(std::move(pool_options), std::move(devices), manager->queue_,
                                                      std::move(encoder), listener));
   manager->sweeper_ = std::thread([self] { self->SweeperLoop(); });
   return manager;
 }
 
 JobManager::JobManager(JobManagerOptions options, JobListener* listener, std::unique_ptr<JobStore> store)
-    : options_(std::move(options)), listener_(listener), queue_(options_.max_queue), store_(std::move(store)) {}
+    : options_(std::move(options)),
+      listener_(listener),
+      local_queue_(options_.max_queue),
+      store_(std::move(store)),
+      queue_(store_->SharedQueue() != nullptr ? store_->SharedQueue() : &local_queue_) {}
 
 JobManager::~JobManager() { Shutdown(absl::ZeroDuration()); }
 
@@ -113,7 +117,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
              {{"job_id", inserted.job->id()}, {"client_request_id", logging::Echo(inserted.job->spec().client_request_id)}});
     return Submitted{inserted.job, true};
   }
-  if (absl::Status s = queue_.Push(job); !s.ok()) {
+  if (absl::Status s = queue_->Push(job); !s.ok()) {
     store_->Erase(job->id());
     if (absl::Status unusable = pool_->Usable(); !unusable.ok()) s = unusable;  // closed because of it
     logging::LogEvent("job_rejected", {{"job_id", job->id()}, {"error", s.ToString()}});
@@ -123,7 +127,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::Submit(JobSpec spec) {
                           {"model", logging::Echo(job->spec().model)},
                           {"priority", absl::StrCat(job->spec().priority)},
                           {"client_request_id", logging::Echo(job->spec().client_request_id)}});
-  if (listener_ != nullptr) listener_->OnQueueDepth(queue_.depth());
+  if (listener_ != nullptr) listener_->OnQueueDepth(queue_->depth());
   return Submitted{std::move(job), false};
 }
 
@@ -133,7 +137,7 @@ absl::Status JobManager::CheckCapacity() const {
     if (stopping_) return absl::UnavailableError("the server is shutting down; retry elsewhere");
   }
   RETURN_IF_ERROR(pool_->Usable());
-  return queue_.CheckCapacity();
+  return queue_->CheckCapacity();
 }
 
 absl::StatusOr<std::shared_ptr<Job>> JobManager::Find(const std::string& job_id) const {
@@ -147,14 +151,14 @@ void JobManager::FinishUnstarted(const std::shared_ptr<Job>& job, absl::Status s
   logging::LogEvent("job_finished", {{"job_id", job->id()}, {"outcome", status.ToString()}, {"started", "false"}});
   if (listener_ != nullptr) {
     listener_->OnJobFinished(*job, status, std::nullopt, 0);
-    listener_->OnQueueDepth(queue_.depth());
+    listener_->OnQueueDepth(queue_->depth());
   }
 }
 
 absl::StatusOr<std::shared_ptr<Job>> JobManager::Cancel(const std::string& job_id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Job> job, Find(job_id));
   job->RequestCancel();
-  if (queue_.Remove(job_id)) FinishUnstarted(job, absl::CancelledError("cancelled while queued"));
+  if (queue_->Remove(job_id)) FinishUnstarted(job, absl::CancelledError("cancelled while queued"));
   logging::LogEvent("job_cancel_requested", {{"job_id", job->id()}});
   return job;
 }
@@ -162,11 +166,13 @@ absl::StatusOr<std::shared_ptr<Job>> JobManager::Cancel(const std::string& job_i
 std::vector<std::shared_ptr<Job>> JobManager::List(size_t limit) const { return store_->Recent(limit); }
 
 void JobManager::Sweep() {
-  for (const auto& job : queue_.RemoveExpired()) {
+  for (const auto& job : queue_->RemoveExpired()) {
     absl::Status why = job->cancel_token().Check("queue");
     FinishUnstarted(job, why.ok() ? absl::CancelledError("cancelled while queued") : why);
   }
   store_->Sweep();
+  // A shared queue also changes by other servers' hands.
+  if (listener_ != nullptr) listener_->OnQueueDepth(queue_->depth());
 }
 
 void JobManager::SweeperLoop() {
@@ -190,7 +196,7 @@ void JobManager::Shutdown(absl::Duration drain_timeout) {
   }
   if (sweeper_.joinable()) sweeper_.join();
   if (pool_ == nullptr) return;
-  for (const auto& job : queue_.Close()) {
+  for (const auto& job : queue_->Close()) {
     FinishUnstarted(job, absl::UnavailableError("the server is shutting down; retry elsewhere"));
   }
   if (!pool_->WaitIdle(drain_timeout)) {
@@ -208,7 +214,7 @@ void JobManager::AbortDrain() {
     stop_cv_.SignalAll();
   }
   logging::LogEvent("drain_aborted");
-  for (const auto& job : queue_.Close()) {
+  for (const auto& job : queue_->Close()) {
     FinishUnstarted(job, absl::UnavailableError("the server is shutting down; retry elsewhere"));
   }
   pool_->AbortRunning(

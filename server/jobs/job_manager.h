@@ -112,8 +112,9 @@ class JobManager {
   // Constant after construction.
   const JobManagerOptions options_;
   JobListener* const listener_;
-  JobQueue queue_;
+  JobQueue local_queue_;  // unused when the store is the queue (JobStore::SharedQueue)
   const std::unique_ptr<JobStore> store_;
+  JobSource* const queue_;  // the store's shared queue, or local_queue_
   std::unique_ptr<WorkerPool> pool_;
   std::thread sweeper_;
 

@@ -13,11 +13,12 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/jobs/job.h"
+#include "server/jobs/job_source.h"
 
 namespace videogen::jobs {
 
 // Thread-safe. Shares ownership of the queued jobs.
-class JobQueue {
+class JobQueue final : public JobSource {
  public:
   explicit JobQueue(size_t capacity);
   JobQueue(const JobQueue&) = delete;
@@ -25,32 +26,32 @@ class JobQueue {
 
   // Errors: ResourceExhausted when full (the message gives the depth and the
   // capacity), Unavailable once closed.
-  absl::Status Push(std::shared_ptr<Job> job);
+  absl::Status Push(std::shared_ptr<Job> job) override;
 
   // What Push() would answer now, without pushing: a hint for refusing a
   // request before the work of building its job (it may change before Push).
-  absl::Status CheckCapacity() const;
+  absl::Status CheckCapacity() const override;
 
   // Push() without the capacity check: for jobs restored after a restart,
   // pushed in their submission order. Unavailable once closed.
-  absl::Status Restore(std::shared_ptr<Job> job);
+  absl::Status Restore(std::shared_ptr<Job> job) override;
 
   // Blocks until a job is available and returns it, or returns nullptr once
   // the queue is closed.
-  std::shared_ptr<Job> Pop();
+  std::shared_ptr<Job> Pop() override;
 
   // Removes a waiting job; false when it is not in the queue.
-  bool Remove(const std::string& job_id);
+  bool Remove(const std::string& job_id) override;
 
   // Removes every waiting job whose cancel token has fired (cancelled or past
   // its deadline) and returns them.
-  std::vector<std::shared_ptr<Job>> RemoveExpired();
+  std::vector<std::shared_ptr<Job>> RemoveExpired() override;
 
   // Closes the queue: Push fails with Unavailable, Pop returns nullptr.
   // Returns the jobs that were waiting (the caller fails them).
-  std::vector<std::shared_ptr<Job>> Close();
+  std::vector<std::shared_ptr<Job>> Close() override;
 
-  size_t depth() const;
+  size_t depth() const override;
 
  private:
   struct Entry {

@@ -1,8 +1,9 @@
 // The jobs the server knows about: lookup by id, idempotency by
 // client_request_id, and retention of finished jobs (TTL after finishing, a
 // byte budget and a job count, oldest finished evicted first). Implementations:
-// MemoryJobStore (nothing survives the process) and SqliteJobStore (jobs,
-// results and keys survive a crash or restart; the server's default).
+// MemoryJobStore (nothing survives the process), SqliteJobStore (jobs,
+// results and keys survive a crash or restart; the server's default) and
+// PostgresJobStore (one queue and one set of jobs for a fleet of servers).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/jobs/job.h"
+#include "server/jobs/job_source.h"
 
 namespace videogen::jobs {
 
@@ -67,6 +69,11 @@ class JobStore {
   // when the server died), in submission order: the caller queues them again.
   // Later calls return nothing.
   virtual std::vector<std::shared_ptr<Job>> TakeUnfinished() { return {}; }
+
+  // A store shared by a fleet of servers is also their queue: InsertOrAttach
+  // queues the job (checking the queue's capacity) and workers claim jobs
+  // from it. Null (the default): the manager keeps its own JobQueue.
+  virtual JobSource* SharedQueue() { return nullptr; }
 
   // Job::held_bytes() of every retained job.
   virtual size_t retained_bytes() const = 0;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/status_macros.h"
+#include "server/jobs/job_record.h"
 #include "server/log/log.h"
 
 namespace videogen::jobs {
@@ -62,65 +63,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_client_request_id ON jobs(client_request_id) WHERE client_request_id != '';
 )sql";
-
-const char* StateName(JobState s) {
-  switch (s) {
-    case JobState::kQueued:
-      return "queued";
-    case JobState::kRunning:
-      return "running";
-    case JobState::kSucceeded:
-      return "succeeded";
-    case JobState::kFailed:
-      return "failed";
-    case JobState::kCancelled:
-      return "cancelled";
-  }
-  return "failed";
-}
-
-std::optional<JobState> ParseState(const std::string& s) {
-  for (JobState st : {JobState::kQueued, JobState::kRunning, JobState::kSucceeded, JobState::kFailed,
-                      JobState::kCancelled}) {
-    if (s == StateName(st)) return st;
-  }
-  return std::nullopt;
-}
-
-// Stage timings as "STAGE:MICROS,..." (STAGE: the pipeline::Stage number).
-std::string EncodeTimings(const std::vector<StageTiming>& timings) {
-  std::vector<std::string> parts;
-  for (const auto& t : timings) {
-    parts.push_back(absl::StrCat(static_cast<int>(t.stage), ":", absl::ToInt64Microseconds(t.duration)));
-  }
-  return absl::StrJoin(parts, ",");
-}
-
-std::vector<StageTiming> DecodeTimings(const std::string& text) {
-  std::vector<StageTiming> out;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(part, absl::MaxSplits(':', 1));
-    int stage = 0;
-    int64_t us = 0;
-    if (!absl::SimpleAtoi(kv.first, &stage) || !absl::SimpleAtoi(kv.second, &us)) continue;
-    if (stage < 0 || stage > static_cast<int>(pipeline::Stage::kVideoEncoding)) continue;
-    out.push_back({static_cast<pipeline::Stage>(stage), absl::Microseconds(us)});
-  }
-  return out;
-}
-
-
-std::optional<int64_t> DeadlineUnixMillis(const JobSpec& spec) {
-  if (!spec.deadline) return std::nullopt;
-  const auto remaining = *spec.deadline - CancelToken::Clock::now();
-  return absl::ToUnixMillis(absl::Now() + absl::FromChrono(remaining));
-}
-
-CancelToken::Clock::time_point SteadyDeadline(int64_t unix_ms) {
-  const absl::Duration remaining = absl::FromUnixMillis(unix_ms) - absl::Now();
-  return CancelToken::Clock::now() + std::chrono::duration_cast<CancelToken::Clock::duration>(
-                                         absl::ToChronoNanoseconds(remaining));
-}
 
 absl::Status Errno(const std::string& what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));

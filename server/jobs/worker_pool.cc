@@ -60,7 +60,7 @@ class JobProgressSink final : public pipeline::ProgressSink {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(WorkerPoolOptions options, std::vector<Device> devices,
-                                                               JobQueue* queue, ResultEncoder encoder,
+                                                               JobSource* queue, ResultEncoder encoder,
                                                                JobListener* listener) {
   if (devices.empty()) return absl::InvalidArgumentError("devices: at least one device is required");
   if (queue == nullptr) return absl::InvalidArgumentError("queue: must not be null");
@@ -95,7 +95,7 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(WorkerPoolOptions
   return pool;
 }
 
-WorkerPool::WorkerPool(WorkerPoolOptions options, JobQueue* queue, ResultEncoder encoder, JobListener* listener)
+WorkerPool::WorkerPool(WorkerPoolOptions options, JobSource* queue, ResultEncoder encoder, JobListener* listener)
     : options_(std::move(options)), queue_(queue), encoder_(std::move(encoder)), listener_(listener) {}
 
 WorkerPool::~WorkerPool() { Join(); }

@@ -20,7 +20,7 @@
 #include "engine/pipeline/api/generator.h"
 #include "server/jobs/job.h"
 #include "server/jobs/job_listener.h"
-#include "server/jobs/job_queue.h"
+#include "server/jobs/job_source.h"
 
 namespace videogen::jobs {
 
@@ -49,14 +49,14 @@ struct WorkerPoolOptions {
 
 // Thread-safe. The pool takes `queue` and `listener` by pointer: both must
 // outlive it. The destructor joins the workers (Join()) but closes nothing:
-// close the queue first (JobQueue::Close()), otherwise it blocks until the
+// close the queue first (JobSource::Close()), otherwise it blocks until the
 // queue is closed.
 class WorkerPool {
  public:
   // Errors: InvalidArgument when `devices` is empty, a generator is null, the
   // devices serve different model ids, `queue` is null or `encoder` is unset.
   static absl::StatusOr<std::unique_ptr<WorkerPool>> Create(WorkerPoolOptions options, std::vector<Device> devices,
-                                                            JobQueue* queue, ResultEncoder encoder,
+                                                            JobSource* queue, ResultEncoder encoder,
                                                             JobListener* listener);
   ~WorkerPool();
 
@@ -88,7 +88,7 @@ class WorkerPool {
     Device device;
     std::thread thread;
   };
-  WorkerPool(WorkerPoolOptions options, JobQueue* queue, ResultEncoder encoder, JobListener* listener);
+  WorkerPool(WorkerPoolOptions options, JobSource* queue, ResultEncoder encoder, JobListener* listener);
   void Run(Worker* worker);
   // Pops the next job and counts it in running_ (nullptr once closed).
   std::shared_ptr<Job> Take();
@@ -98,7 +98,7 @@ class WorkerPool {
 
   // Constant after construction.
   const WorkerPoolOptions options_;
-  JobQueue* const queue_;
+  JobSource* const queue_;
   const ResultEncoder encoder_;
   JobListener* const listener_;
   std::vector<std::unique_ptr<Worker>> workers_;

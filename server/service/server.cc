@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
+#include "server/jobs/postgres_job_store.h"
 #include "server/jobs/sqlite_job_store.h"
 #include "server/log/log.h"
 #include "server/service/convert.h"
@@ -49,16 +50,28 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   options.jobs.on_ready = [self] { self->OnWorkersReady(); };
   jobs::ResultEncoder encoder = options.encoder ? options.encoder : MakeVideoEncoder();
   std::unique_ptr<jobs::JobStore> store;
-  if (!options.state_dir.empty()) {
+  jobs::SpecDecoder decode_spec = [limits = options.limits](const std::string& persisted,
+                                                            std::optional<CancelToken::Clock::time_point> deadline) {
+    return FromPersistedRequest(persisted, limits, deadline);
+  };
+  if (!options.job_store.empty()) {
+    jobs::PostgresJobStoreOptions store_options;
+    store_options.dsn = options.job_store;
+    store_options.replica_id = options.replica_id;
+    store_options.retention = options.jobs.retention;
+    store_options.max_queue = options.jobs.max_queue;
+    store_options.lease = options.job_lease;
+    store_options.max_crashes = options.max_job_crashes;
+    store_options.clock = options.jobs.clock;
+    store_options.decode_spec = std::move(decode_spec);
+    ASSIGN_OR_RETURN(store, jobs::PostgresJobStore::Open(std::move(store_options)));
+  } else if (!options.state_dir.empty()) {
     jobs::SqliteJobStoreOptions store_options;
     store_options.state_dir = options.state_dir;
     store_options.retention = options.jobs.retention;
     store_options.max_crashes = options.max_job_crashes;
     store_options.clock = options.jobs.clock;
-    store_options.decode_spec = [limits = options.limits](const std::string& persisted,
-                                                          std::optional<CancelToken::Clock::time_point> deadline) {
-      return FromPersistedRequest(persisted, limits, deadline);
-    };
+    store_options.decode_spec = std::move(decode_spec);
     ASSIGN_OR_RETURN(store, jobs::SqliteJobStore::Open(std::move(store_options)));
   }
   ASSIGN_OR_RETURN(server->manager_, jobs::JobManager::Create(std::move(options.jobs), std::move(devices),

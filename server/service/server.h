@@ -42,8 +42,17 @@ struct ServerOptions {
   // memory only (lost with the process).
   std::string state_dir;
   // With a state_dir: a job that was running each of this many times the
-  // server died fails with INTERNAL instead of running again.
+  // server died fails with INTERNAL instead of running again (with a
+  // job_store: each of this many times its server died).
   int max_job_crashes = 3;
+  // A PostgreSQL DSN (postgres://...): the jobs, their queue and results are
+  // shared with every server on the same database (jobs::PostgresJobStore)
+  // and state_dir is not used. Empty: state_dir decides.
+  std::string job_store;
+  // With a job_store: this server's id in the fleet (default
+  // HOSTNAME-PID-RANDOM) and the lease a worker holds on a claimed job.
+  std::string replica_id;
+  absl::Duration job_lease = absl::Seconds(30);
   // How workers encode frames; unset: MakeVideoEncoder() (engine/media + sha256).
   // Benchmarks and tests may substitute a cheaper one.
   jobs::ResultEncoder encoder;
@@ -55,8 +64,10 @@ class VideoGenServer {
   // Starts the workers and the server. `listener` (nullable) must outlive it.
   // Errors: InvalidArgument for bad options, NotFound / PermissionDenied for
   // files that cannot be read, Unavailable when the address cannot be bound,
-  // errors of JobManager::Create and jobs::SqliteJobStore::Open (e.g.
-  // FailedPrecondition when another server holds state_dir).
+  // errors of JobManager::Create, jobs::SqliteJobStore::Open (e.g.
+  // FailedPrecondition when another server holds state_dir) and
+  // jobs::PostgresJobStore::Open (Unavailable when the database cannot be
+  // reached).
   static absl::StatusOr<std::unique_ptr<VideoGenServer>> Create(ServerOptions options,
                                                                 std::vector<jobs::Device> devices,
                                                                 jobs::JobListener* listener);
