@@ -8,11 +8,12 @@
 set -euo pipefail
 command -v docker-compose >/dev/null || { echo "docker-compose not found (Debian package: docker-compose)" >&2; exit 1; }
 docker-compose -f deploy/docker-compose.yml config -q
+docker-compose -f deploy/docker-compose.yml --profile fleet config -q
 node - <<'JS'
 const fs = require("fs");
 const path = require("path");
 const YAML = require("yaml");
-const compose = YAML.parse(fs.readFileSync("deploy/docker-compose.yml", "utf8"));
+const compose = YAML.parse(fs.readFileSync("deploy/docker-compose.yml", "utf8"), { merge: true });
 const problems = [];
 const mounts = {};
 for (const [name, svc] of Object.entries(compose.services)) {
@@ -44,6 +45,20 @@ if (!dashDir || !fs.existsSync(path.join(dashDir, "videogen.json")))
   problems.push(`dashboard provider path ${provider.options.path} is not the mounted deploy/grafana/dashboards`);
 if (!mounts["/etc/prometheus"] || !fs.existsSync(path.join(mounts["/etc/prometheus"], "prometheus.yml")))
   problems.push("deploy/prometheus is not mounted at /etc/prometheus");
+// Profile fleet: servers on the postgres service's job store, started once it is healthy.
+const pg = compose.services.postgres;
+const fleet = Object.entries(compose.services).filter(([, s]) => (s.environment || {}).VIDEOGEN_JOB_STORE);
+if (!pg || !(pg.profiles || []).includes("fleet")) problems.push("no postgres service in profile fleet");
+if (fleet.length < 2) problems.push(`profile fleet: expected at least 2 servers on the job store, found ${fleet.length}`);
+const ids = new Set();
+for (const [name, s] of fleet) {
+  const env = s.environment;
+  if (!/^postgres(ql)?:\/\/[^@]+@postgres:5432\//.test(env.VIDEOGEN_JOB_STORE)) problems.push(`${name}: VIDEOGEN_JOB_STORE is not the postgres service`);
+  if (!(s.profiles || []).includes("fleet")) problems.push(`${name}: not in profile fleet`);
+  if (((s.depends_on || {}).postgres || {}).condition !== "service_healthy") problems.push(`${name}: must wait for postgres to be healthy`);
+  if (!env.VIDEOGEN_REPLICA_ID || ids.has(env.VIDEOGEN_REPLICA_ID)) problems.push(`${name}: needs a VIDEOGEN_REPLICA_ID of its own`);
+  ids.add(env.VIDEOGEN_REPLICA_ID);
+}
 for (const p of problems) console.error(`FAIL: ${p}`);
 process.exitCode = problems.length ? 1 : 0;
 JS

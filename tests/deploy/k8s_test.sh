@@ -10,7 +10,7 @@ command -v kubectl >/dev/null || { echo "kubectl not found (needed for 'kubectl 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 status=0
-for overlay in base cpu-demo gpu; do
+for overlay in base cpu-demo gpu fleet; do
   dir=deploy/k8s/overlays/$overlay
   [ "$overlay" = base ] && dir=deploy/k8s/base
   if ! kubectl kustomize "$dir" >"$tmp/$overlay.yaml"; then

@@ -9,7 +9,7 @@
 //  3. the deployment contract of deploy/README.md (probes, security context,
 //     drain vs grace period, references, GPU sizing for the gpu overlay, ...).
 //
-//   validate_k8s.js RENDERED.yaml base|cpu-demo|gpu|grafana   (from the repository root)
+//   validate_k8s.js RENDERED.yaml base|cpu-demo|gpu|fleet|grafana   (from the repository root)
 // Needs NODE_PATH pointing at the node_modules installed by setup_node_tools.sh.
 // Exit status 0 when valid; 1 with every problem on stderr.
 "use strict";
@@ -101,8 +101,13 @@ function matches(selector, labels) {
   return Object.entries(selector || {}).every(([k, v]) => labels[k] === v);
 }
 
-function contractProblems(docs, overlay) {
+// The fleet overlay's PostgreSQL (app.kubernetes.io/component: database) has
+// a contract of its own (fleetProblems); the server's ignores its objects.
+const isDatabase = (d) => ((d.metadata || {}).labels || {})["app.kubernetes.io/component"] === "database";
+
+function contractProblems(allDocs, overlay) {
   const P = [];
+  const docs = allDocs.filter((d) => !isDatabase(d));
   const byKind = (k) => docs.filter((d) => d.kind === k);
   const named = (k, n) => docs.find((d) => d.kind === k && d.metadata.name === n);
   // The server runs as one StatefulSet: each replica has a durable state
@@ -272,9 +277,78 @@ function contractProblems(docs, overlay) {
     if (!nsObj) P.push(`Namespace ${ns} is not rendered`);
     else if (nsObj.metadata.labels["pod-security.kubernetes.io/enforce"] !== "restricted")
       P.push(`Namespace ${ns} must enforce the restricted Pod Security Standard`);
-    for (const d of docs) {
+    for (const d of allDocs) {
       if (d.kind !== "Namespace" && d.metadata.namespace !== ns) P.push(`${d.kind}/${d.metadata.name} is not in namespace ${ns}`);
     }
+  }
+  if (overlay === "fleet") P.push(...fleetProblems(allDocs, dep, c, env, mount, vols));
+  else if (allDocs.some(isDatabase)) P.push(`${overlay}: no database expected`);
+  return P;
+}
+
+// fleet: the replicas share one job store in PostgreSQL (--job-store).
+function fleetProblems(docs, dep, c, env, mount, vols) {
+  const P = [];
+  const ns = dep.metadata.namespace;
+  const db = docs.filter(isDatabase);
+  const named = (k, n) => docs.find((d) => d.kind === k && d.metadata.name === n);
+  if (!(dep.spec.replicas >= 2)) P.push("fleet: the server StatefulSet must start with at least 2 replicas");
+  // The DSN holds a password: from a Secret mounted read-only, never a ConfigMap.
+  if (env.VIDEOGEN_JOB_STORE) P.push("fleet: VIDEOGEN_JOB_STORE must not be in the ConfigMap (it holds the password)");
+  const file = env.VIDEOGEN_JOB_STORE_FILE || "";
+  const dsnMount = (c.volumeMounts || []).find((m) => file.startsWith(m.mountPath + "/"));
+  const dsnVol = dsnMount && vols[dsnMount.name];
+  if (!dsnMount || !dsnMount.readOnly || !dsnVol || !dsnVol.secret)
+    P.push(`fleet: VIDEOGEN_JOB_STORE_FILE "${file}" must be in a read-only Secret mount`);
+  const replicaId = (c.env || []).find((e) => e.name === "VIDEOGEN_REPLICA_ID");
+  if (!replicaId || ((replicaId.valueFrom || {}).fieldRef || {}).fieldPath !== "metadata.name")
+    P.push("fleet: VIDEOGEN_REPLICA_ID must be the pod name (unique in the fleet)");
+  // PostgreSQL: one StatefulSet, a Service on 5432, the password from the same Secret, restricted pods.
+  const sets = db.filter((d) => d.kind === "StatefulSet");
+  if (sets.length !== 1) return [...P, `fleet: expected one database StatefulSet, found ${sets.length}`];
+  const pg = sets[0].spec.template.spec;
+  const pgLabels = sets[0].spec.template.metadata.labels;
+  const pgc = pg.containers[0];
+  const svc = db.find((d) => d.kind === "Service" && matches(d.spec.selector, pgLabels) && Object.keys(d.spec.selector).length);
+  if (!svc || !svc.spec.ports.some((p) => p.port === 5432)) P.push("fleet: no Service selects the database on port 5432");
+  const pw = (pgc.env || []).find((e) => e.name === "POSTGRES_PASSWORD");
+  const pwSecret = pw && pw.valueFrom && pw.valueFrom.secretKeyRef;
+  if (!pwSecret || pwSecret.name !== dsnVol?.secret?.secretName)
+    P.push("fleet: the database password must come from the Secret that holds the DSN");
+  const psc = pg.securityContext || {};
+  const csc = pgc.securityContext || {};
+  if (!psc.runAsNonRoot && !csc.runAsNonRoot) P.push("fleet: the database must run as non-root");
+  if (csc.readOnlyRootFilesystem !== true || csc.allowPrivilegeEscalation !== false) P.push("fleet: database container security");
+  if (!((csc.capabilities || {}).drop || []).includes("ALL")) P.push("fleet: the database must drop ALL capabilities");
+  if (((csc.seccompProfile || psc.seccompProfile) || {}).type !== "RuntimeDefault") P.push("fleet: database seccompProfile");
+  if (pg.automountServiceAccountToken !== false) P.push("fleet: database automountServiceAccountToken must be false");
+  if (!(sets[0].spec.volumeClaimTemplates || []).length) P.push("fleet: the database needs a volume claim");
+  // Network: the servers may reach the database; only the servers may.
+  const np = named("NetworkPolicy", "videogen");
+  const reaches = (np.spec.egress || []).some((e) =>
+    (e.to || []).some((t) => t.podSelector && matches(t.podSelector.matchLabels, pgLabels)) &&
+    (e.ports || []).some((p) => p.port === 5432 || p.port === "postgres"));
+  if (!reaches) P.push("fleet: the server NetworkPolicy must allow egress to the database on 5432");
+  const dbNp = db.find((d) => d.kind === "NetworkPolicy");
+  if (!dbNp || !matches(dbNp.spec.podSelector.matchLabels, pgLabels)) P.push("fleet: the database needs a NetworkPolicy");
+  else if (!(dbNp.spec.ingress || []).every((i) => (i.from || []).every((f) =>
+      f.podSelector && matches(f.podSelector.matchLabels, dep.spec.template.metadata.labels))))
+    P.push("fleet: only the server pods may reach the database");
+  // Autoscaling: every replica reports the whole fleet's queue depth, so max(), never sum().
+  const so = docs.find((d) => d.kind === "ScaledObject");
+  if (!so) return [...P, "fleet: KEDA ScaledObject missing"];
+  if (so.spec.scaleTargetRef.name !== dep.metadata.name || so.spec.scaleTargetRef.kind !== "StatefulSet")
+    P.push("fleet: ScaledObject does not target the server StatefulSet");
+  const trig = so.spec.triggers.find((t) => t.type === "prometheus");
+  if (!trig || !/max\s*\(\s*videogen_queue_depth\{/.test(trig.metadata.query) || /sum\s*\(\s*videogen_queue_depth/.test(trig.metadata.query))
+    P.push("fleet: the ScaledObject must scale on max(videogen_queue_depth{...}) (the shared queue), not its sum");
+  else {
+    for (const p of require("./promql.js").nameProblems(trig.metadata.query)) P.push(`fleet ScaledObject query: ${p}`);
+    const parse = promtoolParse(trig.metadata.query);
+    if (parse) P.push(`fleet ScaledObject query does not parse: ${parse}`);
+    const nss = [...trig.metadata.query.matchAll(/namespace\s*=\s*"([^"]*)"/g)].map((m) => m[1]);
+    const sels = (trig.metadata.query.match(/videogen_[a-z_]+\{/g) || []).length;
+    if (nss.length !== sels || nss.some((n) => n !== ns)) P.push(`fleet: ScaledObject query must select namespace="${ns}"`);
   }
   return P;
 }
@@ -293,8 +367,8 @@ function dashboardProblems(docs) {
 
 function main() {
   const [file, overlay] = process.argv.slice(2);
-  if (!file || !["base", "cpu-demo", "gpu", "grafana"].includes(overlay)) {
-    process.stderr.write("usage: validate_k8s.js RENDERED.yaml base|cpu-demo|gpu|grafana\n");
+  if (!file || !["base", "cpu-demo", "gpu", "fleet", "grafana"].includes(overlay)) {
+    process.stderr.write("usage: validate_k8s.js RENDERED.yaml base|cpu-demo|gpu|fleet|grafana\n");
     return 2;
   }
   const docs = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => {
