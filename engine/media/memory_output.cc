@@ -1,5 +1,7 @@
 #include "engine/media/memory_output.h"
 
+#include "engine/media/avio_write_context.h"
+
 #include <cstring>
 #include <limits>
 #include <new>
@@ -17,9 +19,7 @@ constexpr int kIoBufferSize = 64 * 1024;
 absl::StatusOr<IoContextPtr> MemoryOutput::NewIoContext() {
   auto* buffer = static_cast<unsigned char*>(av_malloc(kIoBufferSize));
   if (buffer == nullptr) return absl::ResourceExhaustedError("cannot allocate the muxer I/O buffer");
-  AVIOContext* io = avio_alloc_context(buffer, kIoBufferSize, /*write_flag=*/1, this,
-                                       /*read_packet=*/nullptr, &MemoryOutput::Write,
-                                       &MemoryOutput::Seek);
+  AVIOContext* io = AllocMemoryOutputContext(buffer, kIoBufferSize, this);
   if (io == nullptr) {
     av_free(buffer);
     return absl::ResourceExhaustedError("cannot allocate the muxer I/O context");
@@ -27,7 +27,7 @@ absl::StatusOr<IoContextPtr> MemoryOutput::NewIoContext() {
   return IoContextPtr(io);
 }
 
-int MemoryOutput::Write(void* opaque, WriteBuffer data, int size) {
+int MemoryOutput::Write(void* opaque, const uint8_t* data, int size) {
   auto* self = static_cast<MemoryOutput*>(opaque);
   if (size <= 0) return 0;
   const auto end = static_cast<size_t>(self->position_) + static_cast<size_t>(size);

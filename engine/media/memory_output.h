@@ -28,14 +28,12 @@ class MemoryOutput {
   // Everything written so far. Flush the AVIOContext first.
   std::string& bytes() { return bytes_; }
 
- private:
-#if LIBAVFORMAT_VERSION_MAJOR >= 61
-  using WriteBuffer = const uint8_t*;
-#else
-  using WriteBuffer = uint8_t*;
-#endif
-  static int Write(void* opaque, WriteBuffer data, int size);
+  // The AVIOContext callbacks (`opaque` is the MemoryOutput*): libav's
+  // write_packet and seek contracts (bytes written or an AVERROR).
+  static int Write(void* opaque, const uint8_t* data, int size);
   static int64_t Seek(void* opaque, int64_t offset, int whence);
+
+ private:
 
   std::string bytes_;
   int64_t position_ = 0;

@@ -8,19 +8,11 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
-#include "engine/common/torch_features.h"
-
 namespace videogen::models {
 namespace {
 
 double Scale(const torch::Tensor& q, const AttentionOptions& options) {
   return options.scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
-}
-
-// Boolean mask [B, 1, 1, Lk]: true where the key is valid.
-torch::Tensor ValidKeys(const torch::Tensor& key_lens, int64_t lk, torch::Device device) {
-  const torch::Tensor idx = at::arange(lk, torch::TensorOptions().dtype(torch::kLong).device(device)).view({1, lk});
-  return (idx < key_lens.to(device).view({-1, 1})).view({-1, 1, 1, lk});
 }
 
 // Per-thread scratch of one (query block x key block) tile, allocated once per
@@ -109,6 +101,11 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
 
 }  // namespace
 
+torch::Tensor ValidKeyMask(const torch::Tensor& key_lens, int64_t lk, torch::Device device) {
+  const torch::Tensor idx = at::arange(lk, torch::TensorOptions().dtype(torch::kLong).device(device)).view({1, lk});
+  return (idx < key_lens.to(device).view({-1, 1})).view({-1, 1, 1, lk});
+}
+
 torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const AttentionOptions& options) {
   // q: [B, Lq, H, D]; k, v: [B, Lk, H, D]
@@ -117,7 +114,7 @@ torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor& k, con
   const torch::Tensor vh = v.transpose(1, 2).to(torch::kFloat32);
   torch::Tensor scores = at::matmul(qh, kh.transpose(-2, -1)) * Scale(q, options);
   if (options.key_lens) {
-    scores = scores.masked_fill(ValidKeys(*options.key_lens, k.size(1), q.device()).logical_not(),
+    scores = scores.masked_fill(ValidKeyMask(*options.key_lens, k.size(1), q.device()).logical_not(),
                                 -std::numeric_limits<float>::infinity());
   }
   return at::matmul(at::softmax(scores, -1), vh).transpose(1, 2).contiguous().to(q.scalar_type());
@@ -172,15 +169,9 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
 
 torch::Tensor Attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const AttentionOptions& options) {
-#if VIDEOGEN_TORCH_HAS_SDPA
-  if (q.is_cuda()) {
-    c10::optional<torch::Tensor> mask;
-    if (options.key_lens) mask = ValidKeys(*options.key_lens, k.size(1), q.device());
-    return at::scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), mask,
-                                            /*dropout_p=*/0.0, /*is_causal=*/false, options.scale)
-        .transpose(1, 2);
+  if (ChosenAttentionKernel(q.device().type(), q.scalar_type()) == AttentionKernel::kFusedSdpa) {
+    return FusedSdpaAttention(q, k, v, options);
   }
-#endif
   return BlockedAttention(q, k, v, options);
 }
 

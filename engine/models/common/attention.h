@@ -1,7 +1,9 @@
-// Scaled dot-product attention for every model of the family. The
-// implementation is chosen in one place (attention.cc): blocked online-softmax
-// ("flash-style") on LibTorch 1.13, so no [Lq, Lk] score matrix is ever
-// materialised for long sequences.
+// Scaled dot-product attention for every model of the family. The kernel is
+// chosen per LibTorch version, device and dtype in one version-specific file
+// (ChosenAttentionKernel): blocked online-softmax ("flash-style", never an
+// [Lq, Lk] score matrix) on LibTorch 1.13, and LibTorch's fused
+// scaled_dot_product_attention where LibTorch >= 2.0 has it and it measured
+// faster (see attention_kernel_sdpa.cc).
 #pragma once
 
 #include <optional>
@@ -56,6 +58,30 @@ struct AttentionBlocks {
 };
 torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const AttentionOptions& options, const AttentionBlocks& blocks = {});
+
+// The kernels Attention() chooses between.
+enum class AttentionKernel {
+  kBlocked,    // BlockedAttention
+  kFusedSdpa,  // FusedSdpaAttention (LibTorch >= 2.0)
+};
+
+// The kernel Attention() runs for inputs of `dtype` on `device`. Decided in the
+// LibTorch-version-specific file chosen by CMake (attention_kernel_sdpa.cc for
+// LibTorch >= 2.0, attention_kernel_blocked.cc for 1.13). Thread-safe.
+AttentionKernel ChosenAttentionKernel(c10::DeviceType device, at::ScalarType dtype);
+
+// True when this LibTorch has at::scaled_dot_product_attention (>= 2.0).
+bool HasFusedSdpa();
+
+// LibTorch's fused at::scaled_dot_product_attention with Attention()'s
+// contract (key_lens as a boolean key mask; score_precision is ignored: the
+// kernel picks its own accumulation). Precondition: HasFusedSdpa(); otherwise
+// throws c10::Error. Public for tests and benchmarks.
+torch::Tensor FusedSdpaAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                 const AttentionOptions& options = {});
+
+// Boolean key mask [B, 1, 1, lk] on `device`: true where key j < key_lens[b].
+torch::Tensor ValidKeyMask(const torch::Tensor& key_lens, int64_t lk, torch::Device device);
 
 // The same, materialising the scores: the reference for tests.
 torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

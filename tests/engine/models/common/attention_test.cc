@@ -89,6 +89,36 @@ INSTANTIATE_TEST_SUITE_P(Precisions, Bf16AttentionTest,
                          ::testing::Values(Bf16Case{ScorePrecision::kFloat32, 1.2e-2},
                                            Bf16Case{ScorePrecision::kInputDtype, 4e-2}));
 
+// LibTorch >= 2.0: the fused kernel Attention() may choose must agree with the
+// reference, with and without key masks, in float32 and (loosely) bf16.
+TEST(FusedSdpaAttentionTest, MatchesNaiveWithAndWithoutMasks) {
+  if (!HasFusedSdpa()) GTEST_SKIP() << "this LibTorch has no scaled_dot_product_attention";
+  at::manual_seed(5);
+  const at::Tensor q = at::randn({2, 40, 3, 16}), k = at::randn({2, 70, 3, 16}), v = at::randn({2, 70, 3, 16});
+  AttentionOptions masked;
+  masked.key_lens = at::tensor({70, 23}, at::kLong);
+  for (const AttentionOptions& o : {AttentionOptions{}, masked}) {
+    const at::Tensor expected = NaiveAttention(q, k, v, o);
+    const at::Tensor got = FusedSdpaAttention(q, k, v, o);
+    ASSERT_EQ(got.sizes(), expected.sizes());
+    EXPECT_LT(MaxDiff(got, expected), 2e-5);
+    const at::Tensor got_bf16 = FusedSdpaAttention(q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16), o);
+    ASSERT_EQ(got_bf16.scalar_type(), at::kBFloat16);
+    EXPECT_LT(MaxDiff(got_bf16.to(at::kFloat), expected), 1.2e-2 * expected.abs().max().item<double>() + 2e-2);
+  }
+}
+
+TEST(FusedSdpaAttentionTest, ChoiceIsAKernelThisLibTorchHas) {
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    if (ChosenAttentionKernel(c10::DeviceType::CPU, dtype) == AttentionKernel::kFusedSdpa) {
+      EXPECT_TRUE(HasFusedSdpa());
+    }
+  }
+  if (!HasFusedSdpa()) {
+    EXPECT_EQ(ChosenAttentionKernel(c10::DeviceType::CUDA, at::kBFloat16), AttentionKernel::kBlocked);
+  }
+}
+
 TEST(AttentionTest, PreservesInputDtype) {
   const at::Tensor q = at::randn({1, 4, 1, 8}).to(at::kBFloat16);
   EXPECT_EQ(Attention(q, q, q).scalar_type(), at::kBFloat16);
