@@ -93,7 +93,8 @@ class JobManager {
   void Sweep();
 
   // Stops accepting jobs (Submit -> Unavailable), fails the queued ones with
-  // Unavailable, lets the running ones finish within `drain_timeout`, then
+  // Unavailable (a shared queue keeps them for the other servers, see
+  // JobSource::Close), lets the running ones finish within `drain_timeout`, then
   // ends what still runs (failed with Unavailable, a server fault) and joins
   // the workers. Idempotent.
   void Shutdown(absl::Duration drain_timeout);

@@ -407,14 +407,37 @@ void PostgresJobStore::OnProgress(const Job& job, const std::vector<JobProgress>
 
 void PostgresJobStore::OnFinished(const Job& job, const JobOutcome& outcome) {
   int attempt = 0;
+  bool closed = false;
   {
     absl::MutexLock lock(&mu_);
     auto it = running_.find(job.id());
     if (it == running_.end()) return;
     attempt = it->second.attempt;
     running_.erase(it);
+    closed = closed_;
   }
   const std::vector<PgParam> fence = {PgParam::Text(job.id()), PgParam::Text(options_.replica_id), PgParam::Int(attempt)};
+  if (closed && outcome.state == JobState::kFailed && absl::IsUnavailable(outcome.error)) {
+    // Stopped because this server shuts down (drain timeout, second
+    // signal): the job goes back to the queue for the other servers.
+    absl::Status s;
+    {
+      absl::MutexLock lock(&conn_mu_);
+      std::vector<PgParam> params = fence;
+      params.push_back(PgParam::Text(kChannel));
+      s = conn_->Run(
+          "WITH u AS (UPDATE videogen_jobs SET state = 'queued', owner = NULL, lease_until = NULL, progress = '' "
+          "WHERE job_id = $1 AND owner = $2 AND attempts = $3 AND state = 'running' RETURNING job_id) "
+          "SELECT pg_notify($4, 'q ' || job_id) FROM u",
+          params);
+    }
+    if (s.ok()) {
+      logging::LogEvent("job_released", {{"job_id", job.id()}, {"why", outcome.error.ToString()}});
+    } else {
+      LogStoreError("release", job.id(), s);  // the lease lapses instead
+    }
+    return;
+  }
   auto record = [&]() -> absl::StatusOr<bool> {
     ASSIGN_OR_RETURN(std::unique_ptr<PgTransaction> tx, PgTransaction::Begin(*conn_));
     std::vector<PgParam> params = fence;

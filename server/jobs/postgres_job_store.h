@@ -20,6 +20,9 @@
 // GetJob/WatchJob/ListJobs answer the same on every server, and a CancelJob
 // on any server reaches the worker on another one (the worker's job is
 // cancelled when its server is notified; it stops at its next step).
+// A job this server stops because it shuts down (the drain timed out or
+// was ended) goes back to the queue for the other servers instead of
+// failing, and Close() leaves the queued jobs to them.
 // The video of a succeeded job is stored as chunks (videogen_job_chunks)
 // and read back whole by the servers that serve it. Retention (TTL, bytes,
 // job count) deletes rows and chunks for the whole fleet.
