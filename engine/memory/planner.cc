@@ -1,6 +1,7 @@
 #include "engine/memory/planner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -122,9 +123,13 @@ std::vector<Candidate> Candidates(bool gpu, bool expert_pair) {
     }
     candidates.push_back({Precision::kFp8, OffloadMode::kDitBlockStreaming, true, true});
   } else {
-    candidates.push_back({Precision::kFp32, OffloadMode::kNone, true, false});
-    candidates.push_back({Precision::kFp8, OffloadMode::kNone, true, false});
-    candidates.push_back({Precision::kFp8, OffloadMode::kNone, true, true});
+    // Host only: kEncodersAfterUse streams T5 from its mapped checkpoint.
+    for (Precision p : {Precision::kFp32, Precision::kFp8}) {
+      for (bool tiling : {false, true}) {
+        candidates.push_back({p, OffloadMode::kNone, true, tiling});
+        candidates.push_back({p, OffloadMode::kEncodersAfterUse, true, tiling});
+      }
+    }
   }
   return candidates;
 }
@@ -138,6 +143,7 @@ struct PlanInputs {
   const ComponentHeaders* clip = nullptr;  // null for models without an image encoder
   const ComponentHeaders* vae = nullptr;
   uint64_t largest_dit_tensor = 0;
+  uint64_t t5_block_bytes = 0;  // one T5 encoder block in bf16 (the unit of T5 streaming)
   RequestShape request;
   Budgets budgets;
 };
@@ -186,8 +192,18 @@ Plan Evaluate(const Candidate& c, const PlanInputs& in) {
   const uint64_t vae_ws = VaeDecodeWorkingSetBytes(in.request, c.tiling);
   const uint64_t enc_ws = TextEncoderWorkingSetBytes(act);
   if (!gpu) {
-    const uint64_t all = experts * dit_bytes + t5_bytes + clip_bytes + vae_bytes;
-    plan.peak_host = kHostBaseline + all + std::max({dit_ws, vae_ws, enc_ws}) + in.largest_dit_tensor;
+    // Host only, kEncodersAfterUse: T5 is never resident; each encoding loads
+    // one block at a time from the mapped checkpoint (the block, plus the
+    // mapped pages of the tensor being read) and releases it.
+    const bool t5_streamed = c.offload == OffloadMode::kEncodersAfterUse && in.t5 != nullptr;
+    if (t5_streamed) {
+      for (ComponentPlan& cp : plan.components) {
+        if (cp.component == Component::kT5) cp.resident_bytes = 0;
+      }
+    }
+    const uint64_t t5_ws = t5_streamed ? enc_ws + 2 * in.t5_block_bytes : enc_ws;
+    const uint64_t all = experts * dit_bytes + (t5_streamed ? 0 : t5_bytes) + clip_bytes + vae_bytes;
+    plan.peak_host = kHostBaseline + all + std::max({dit_ws, vae_ws, t5_ws}) + in.largest_dit_tensor;
     return plan;
   }
   const uint64_t t5_gpu = c.t5_on_cpu ? 0 : t5_bytes;
@@ -294,6 +310,14 @@ absl::StatusOr<PlanInputs> Inputs(const ModelHeaders& headers, const RequestShap
     }
   }
   in.t5 = headers.Find(Component::kT5);
+  if (in.t5 != nullptr) {
+    for (const io::TensorInfo& t : in.t5->tensors) {
+      if (t.name.rfind("blocks.0.", 0) != 0) continue;
+      uint64_t n = 1;
+      for (int64_t d : t.shape) n *= static_cast<uint64_t>(d);
+      in.t5_block_bytes += n * PrecisionBytes(Precision::kBf16);
+    }
+  }
   in.clip = in.geometry.image_input ? headers.Find(Component::kClip) : nullptr;
   in.vae = headers.Find(Component::kVae);
   in.largest_dit_tensor = LargestTensorBytes(*in.dit);
@@ -344,6 +368,41 @@ absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& r
   return PlanFor(headers, request, budgets, /*suggest_frames=*/true);
 }
 
+absl::StatusOr<Plan> MakeServingPlan(const ModelHeaders& headers, const RequestShape& request,
+                                     const Budgets& budgets) {
+  absl::StatusOr<Plan> planned = MakePlan(headers, request, budgets);
+  if (planned.ok() || planned.status().code() != absl::StatusCode::kFailedPrecondition) return planned;
+  ASSIGN_OR_RETURN(const PlanInputs in, Inputs(headers, request, budgets));
+  const int64_t stride = in.request.token_stride();
+  RequestShape smallest = in.request;
+  smallest.frames = 1;
+  smallest.height = std::max<int64_t>(stride, std::llround(request.height / 8.0 / stride) * stride);
+  smallest.width = std::max<int64_t>(stride, std::llround(request.width / 8.0 / stride) * stride);
+  std::optional<Plan> best;
+  int64_t best_frames = -1;  // frames admitted at the request's size; 0: only the smallest request
+  for (const Candidate& c : Candidates(budgets.gpu_bytes > 0, in.dit_low_noise != nullptr)) {
+    PlanInputs at = in;
+    for (int64_t frames = request.frames - 4; frames >= 1 && frames > best_frames; frames -= 4) {
+      at.request.frames = frames;
+      Plan plan = Evaluate(c, at);
+      if (Fits(plan)) {
+        best_frames = frames;
+        best = std::move(plan);
+        break;
+      }
+    }
+    if (best_frames >= 0) continue;
+    at.request = smallest;
+    Plan plan = Evaluate(c, at);
+    if (Fits(plan)) {
+      best_frames = 0;
+      best = std::move(plan);
+    }
+  }
+  if (best) return *std::move(best);
+  return planned.status();
+}
+
 absl::StatusOr<Plan> EvaluateRequest(const ModelHeaders& headers, const Plan& chosen, const RequestShape& request) {
   ASSIGN_OR_RETURN(const PlanInputs in, Inputs(headers, request, chosen.budgets));
   Candidate c;
@@ -374,6 +433,9 @@ std::string FormatPlan(const Plan& p) {
                                         std::string(PrecisionName(c.placement.precision)), Gib(c.resident_bytes)));
   }
   absl::StrAppend(&s, "offload: ", std::string(OffloadModeName(p.offload)), ", vae tiling: ", p.vae_tiling ? "on" : "off", "\n");
+  if (p.offload == OffloadMode::kEncodersAfterUse && p.budgets.gpu_bytes == 0) {
+    absl::StrAppend(&s, "t5: not resident; streamed block by block from its mapped checkpoint for each encoding\n");
+  }
   if (p.offload == OffloadMode::kExpertSwap) {
     uint64_t expert = 0;
     for (const ComponentPlan& c : p.components) {

@@ -99,7 +99,9 @@ uint64_t TextEncoderWorkingSetBytes(int64_t act_bytes);
 //  3. DiT block streaming (fp8, T5 on the CPU, tiling): every expert in
 //     pinned host memory, two blocks at a time on the GPU.
 // Without a GPU everything -- both experts of a pair -- is planned in host
-// RAM (DiT fp32, then fp8). Components the model lacks are left out; the
+// RAM (DiT fp32, then fp8; for each, T5 resident before kEncodersAfterUse,
+// which on the host means T5 is never resident: each encoding streams it
+// block by block from its mapped checkpoint; VAE tiling off before on). Components the model lacks are left out; the
 // request's `vae` is set from the model (ReadVaeKind). Errors:
 // FailedPrecondition when nothing fits, saying which budget is short by how
 // much for the closest candidate and which settings would fit (budgets, or the
@@ -107,6 +109,19 @@ uint64_t TextEncoderWorkingSetBytes(int64_t act_bytes);
 // (frames not 1 + 4k, height or width under the token stride), missing DiT
 // tensors, experts of different geometry, or a VAE that disagrees with the DiT.
 absl::StatusOr<Plan> MakePlan(const ModelHeaders& headers, const RequestShape& request, const Budgets& budgets);
+
+// The plan a server starts with: MakePlan's when a candidate fits `request`
+// (the model's default request). Otherwise the resident set is planned for
+// the requests that do fit: the candidate that admits the most frames at
+// the request's size (ties: the order of preference above), evaluated for
+// that many frames; when no frame count fits at that size, the first
+// candidate that fits the smallest request (1 frame at an eighth of the size
+// per side, multiples of the token stride), evaluated for it. Per-request
+// admission (EvaluateRequest) then decides what each request may ask.
+// Errors: MakePlan's refusal for `request` when not even the smallest
+// request fits; MakePlan's other errors.
+absl::StatusOr<Plan> MakeServingPlan(const ModelHeaders& headers, const RequestShape& request,
+                                     const Budgets& budgets);
 
 // The candidate `chosen` was made with (its precisions, T5 placement, offload
 // mode and tiling, and its budgets) evaluated for another request shape: the

@@ -38,11 +38,14 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
   shape.frames = defaults.num_frames;
   shape.width = defaults.width;
   shape.height = defaults.height;
-  ASSIGN_OR_RETURN(memory::Plan plan, memory::MakePlan(headers, shape, budgets));
+  ASSIGN_OR_RETURN(memory::Plan plan, memory::MakeServingPlan(headers, shape, budgets));
 
   bool explicit_placement = false;
   for (Component c : memory::kComponents) explicit_placement = explicit_placement || options.placement[c].has_value();
-  if (plan.offload != memory::OffloadMode::kNone && !explicit_placement) {
+  // Host-only plans execute every mode they produce (T5 streaming).
+  const bool executed = plan.offload == memory::OffloadMode::kNone ||
+                        (budgets.gpu_bytes == 0 && plan.offload == memory::OffloadMode::kEncodersAfterUse);
+  if (!executed && !explicit_placement) {
     return absl::FailedPreconditionError(absl::StrCat(
         "memory plan: the model fits only with offload mode ", memory::OffloadModeName(plan.offload),
         ", which this version plans but does not execute yet; give a larger --gpu-memory/--host-memory or choose "
@@ -78,6 +81,11 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
     load.dtype = ComputeDtype(p->precision, cuda);
     load.fp8 = p->precision == Precision::kFp8;
   }
+  // Host-only encoders-after-use: T5 is streamed from its checkpoint per encoding.
+  out.components[static_cast<size_t>(Component::kT5)].streamed =
+      !requested[Component::kT5].has_value() && budgets.gpu_bytes == 0 &&
+      plan.offload == memory::OffloadMode::kEncodersAfterUse;
+  out.vae_tiling = plan.vae_tiling;
   out.summary.offload_mode = plan.offload;
   if (budgets.gpu_bytes != 0) {
     out.summary.predicted_peak[Device::Cuda(options.device.has_index() ? options.device.index() : 0)] = plan.peak_vram;

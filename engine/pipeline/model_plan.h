@@ -40,6 +40,9 @@ struct ComponentLoad {
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kFloat32;  // parameter / compute dtype
   bool fp8 = false;                           // DiT: fp8 weights computing in `dtype`
+  // T5 only: never resident; each encoding streams its blocks from the
+  // checkpoint (host-only plans with offload encoders-after-use).
+  bool streamed = false;
 };
 
 struct LoadPlan {
@@ -49,16 +52,20 @@ struct LoadPlan {
   // Entries of components the model lacks keep their defaults.
   std::array<ComponentLoad, kNumComponents> components;
   PlanSummary summary;  // what ListModels and the metrics report
+  bool vae_tiling = false;  // decode in spatial tiles (the plan's vae tiling)
 
   const ComponentLoad& operator[](memory::Component c) const { return components[static_cast<size_t>(c)]; }
 };
 
 // Plans a model, described by its tensors (engine/memory/model_headers.h:
-// read from headers only), for requests of the model's default shape. Errors:
-// FailedPrecondition from the planner when nothing fits (what is short by how
-// much, and which setting would fit), or when the plan needs an offload mode
-// (encoders after use, expert swap, DiT block streaming) and no --placement
-// was given: the pipeline does not execute offloading yet; InvalidArgument naming `placement` for a
+// read from headers only), for requests of the model's default shape, or --
+// when the default does not fit -- for the requests that do
+// (memory::MakeServingPlan). Errors: FailedPrecondition from the planner when
+// not even the smallest request fits (what is short by how much, and which
+// setting would fit), or when a GPU plan needs an offload mode (encoders
+// after use, expert swap, DiT block streaming) and no --placement was given:
+// the pipeline does not execute GPU offloading yet (host-only plans run
+// encoders-after-use as T5 streaming); InvalidArgument naming `placement` for a
 // placement that is not on the worker's device or not supported on it (fp16 on
 // the CPU); the header readers' errors.
 absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const GenerationDefaults& defaults,

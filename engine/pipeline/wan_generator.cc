@@ -52,19 +52,29 @@ absl::StatusOr<std::unique_ptr<WanGenerator>> WanGenerator::Create(const ModelLo
   model.description.admitted = admission.Limits(model.description.defaults);
   return std::unique_ptr<WanGenerator>(new WanGenerator(
       std::move(pipe), std::move(model.descriptor), std::move(model.description), options.load.device,
-      std::move(model.adapters), std::move(side_paths), std::move(admission)));
+      std::move(model.adapters), std::move(side_paths), std::move(admission), std::move(model.residency)));
 }
 
 WanGenerator::WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescriptor descriptor,
                            ModelDescription description, torch::Device device, AdapterMap adapters,
-                           std::unique_ptr<lora::SidePathTargets> side_paths, RequestAdmission admission)
+                           std::unique_ptr<lora::SidePathTargets> side_paths, RequestAdmission admission,
+                           std::shared_ptr<const memory::Residency> residency)
     : pipeline_(std::move(pipeline)),
       descriptor_(std::move(descriptor)),
       description_(std::move(description)),
       device_(device),
       adapters_(std::move(adapters)),
       side_paths_(std::move(side_paths)),
-      admission_(std::move(admission)) {}
+      admission_(std::move(admission)),
+      residency_(std::move(residency)) {}
+
+std::vector<ResidentGroup> WanGenerator::ResidentNow() const {
+  std::vector<ResidentGroup> out;
+  for (const memory::ResidentEntry& e : residency_->Entries()) {
+    out.push_back({e.key.component, e.key.precision, e.key.device, e.bytes});
+  }
+  return out;
+}
 
 absl::Status WanGenerator::Validate(const GenerationRequest& request) const {
   RETURN_IF_ERROR(CheckRequestRules(request, description_.type));

@@ -45,12 +45,17 @@ class WanGenerator final : public VideoGenerator {
   void RunWorkerLoop(const std::function<void()>& loop) override;
 
   const WanPipeline& pipeline() const { return *pipeline_; }
+  // The weights resident now, from the residency account (a streamed T5
+  // counts only while one of its blocks is loaded).
+  std::vector<ResidentGroup> ResidentNow() const override;
+  // The account itself: current bytes and peaks per component and device.
+  const memory::Residency& residency() const { return *residency_; }
 
  private:
   using AdapterMap = std::map<std::string, std::shared_ptr<const lora::LoraAdapter>>;
   WanGenerator(std::unique_ptr<WanPipeline> pipeline, ModelDescriptor descriptor, ModelDescription description,
                torch::Device device, AdapterMap adapters, std::unique_ptr<lora::SidePathTargets> side_paths,
-               RequestAdmission admission);
+               RequestAdmission admission, std::shared_ptr<const memory::Residency> residency);
 
   // The latent geometry of `request` with the defaults applied.
   absl::StatusOr<LatentGeometry> Geometry(const GenerationRequest& request) const;
@@ -67,6 +72,7 @@ class WanGenerator final : public VideoGenerator {
   // The DiT's linear layers; mutated only by Generate (one request at a time).
   const std::unique_ptr<lora::SidePathTargets> side_paths_;
   const RequestAdmission admission_;
+  const std::shared_ptr<const memory::Residency> residency_;
 };
 
 }  // namespace videogen::pipeline

@@ -108,7 +108,9 @@ absl::StatusOr<std::unique_ptr<models::T5EncoderModel>> LoadT5(const io::ModelFi
                                                                const io::TensorSource& source,
                                                                const ModelOverrides& overrides,
                                                                const models::WanConfig& dit,
-                                                               const ComponentLoad& where) {
+                                                               const ComponentLoad& where,
+                                                               std::shared_ptr<const io::TensorSource> streamed,
+                                                               std::shared_ptr<memory::Residency> residency) {
   models::T5EncoderModelOptions t5;
   t5.source = &source;
   t5.tokenizer_path = files.tokenizer;
@@ -116,6 +118,18 @@ absl::StatusOr<std::unique_ptr<models::T5EncoderModel>> LoadT5(const io::ModelFi
   t5.device = where.device;
   t5.text_len = static_cast<int>(dit.text_len);
   if (overrides.t5) t5.config = *overrides.t5;
+  if (where.streamed) {
+    t5.streamed_source = streamed;
+    const memory::ResidentKey key{Component::kT5, Device::Cpu(),
+                                  where.dtype == torch::kBFloat16 ? Precision::kBf16 : Precision::kFp32};
+    t5.on_streamed_bytes = [residency, key](int64_t bytes) {
+      if (bytes >= 0) {
+        residency->Add(key, static_cast<uint64_t>(bytes));
+      } else {
+        residency->Remove(key, static_cast<uint64_t>(-bytes));
+      }
+    };
+  }
   return models::T5EncoderModel::Create(t5);
 }
 
@@ -144,7 +158,8 @@ absl::StatusOr<std::unique_ptr<models::ClipVisual>> LoadClip(const io::TensorSou
 // Loads every component where `plan` puts it, releasing each source once read.
 absl::StatusOr<WanPipelineParts> LoadParts(const io::ModelFiles& files, const models::WanConfig& dit_config,
                                            const ModelDescriptor& descriptor, const ModelOverrides& overrides,
-                                           ComponentSources sources, const LoadPlan& plan) {
+                                           ComponentSources sources, const LoadPlan& plan,
+                                           const std::shared_ptr<memory::Residency>& residency) {
   WanPipelineParts parts;
   ASSIGN_OR_RETURN(parts.dit, LoadDit(dit_config, *sources.dit, plan[Component::kDit]));
   sources.dit.reset();
@@ -153,13 +168,18 @@ absl::StatusOr<WanPipelineParts> LoadParts(const io::ModelFiles& files, const mo
                      LoadDit(dit_config, *sources.dit_low_noise, plan[Component::kDitLowNoise]));
     sources.dit_low_noise.reset();
   }
-  ASSIGN_OR_RETURN(parts.text_encoder, LoadT5(files, *sources.t5, overrides, dit_config, plan[Component::kT5]));
-  sources.t5.reset();
+  // A streamed T5 keeps its (mapped) source; a loaded one releases it.
+  std::shared_ptr<const io::TensorSource> t5_source = std::move(sources.t5);
+  ASSIGN_OR_RETURN(parts.text_encoder, LoadT5(files, *t5_source, overrides, dit_config, plan[Component::kT5],
+                                              plan[Component::kT5].streamed ? t5_source : nullptr, residency));
+  t5_source.reset();
   ASSIGN_OR_RETURN(parts.vae, LoadVae(*sources.vae, descriptor, overrides, plan[Component::kVae]));
   sources.vae.reset();
   if (sources.clip != nullptr) {
     ASSIGN_OR_RETURN(parts.clip, LoadClip(*sources.clip, overrides, plan[Component::kClip]));
   }
+  // The planner's tiles: 256x256 output pixels with a 32-pixel overlap.
+  if (plan.vae_tiling) parts.vae_tile_latent_size = static_cast<int>(256 / parts.vae->config().spatial_stride());
   return parts;
 }
 
@@ -207,7 +227,7 @@ std::vector<ResidentGroup> AllResidentGroups(const WanPipelineParts& parts) {
   auto add = [&](std::vector<ResidentGroup> groups) { all.insert(all.end(), groups.begin(), groups.end()); };
   add(ResidentGroups(*parts.dit, Component::kDit));
   if (!parts.dit_low_noise.is_empty()) add(ResidentGroups(*parts.dit_low_noise, Component::kDitLowNoise));
-  add(ResidentGroups(parts.text_encoder->module(), Component::kT5));
+  if (!parts.text_encoder->streamed()) add(ResidentGroups(parts.text_encoder->module(), Component::kT5));
   add(ResidentGroups(parts.vae->module(), Component::kVae));
   if (parts.clip != nullptr) add(ResidentGroups(parts.clip->module(), Component::kClip));
   return all;
@@ -280,8 +300,13 @@ absl::StatusOr<LoadedModel> LoadWanModel(const ModelLoadOptions& options) {
   for (const auto& [name, adapter] : adapters) load.reserved_host_bytes += adapter->bytes();
   model.headers = Headers(files, dit_config, sources);
   ASSIGN_OR_RETURN(const LoadPlan plan, PlanLoad(model.headers, model.description.defaults, load));
-  ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, model.descriptor, overrides, std::move(sources), plan));
+  model.residency = std::make_shared<memory::Residency>();
+  ASSIGN_OR_RETURN(model.parts, LoadParts(files, dit_config, model.descriptor, overrides, std::move(sources), plan,
+                                          model.residency));
   model.description.resident = AllResidentGroups(model.parts);
+  for (const ResidentGroup& g : model.description.resident) {
+    model.residency->Add({g.component, g.device, g.dtype}, g.bytes);
+  }
   for (const auto& [name, adapter] : adapters) model.description.adapters.push_back({name, adapter->bytes()});
   model.adapters = std::move(adapters);
   model.description.plan = plan.summary;

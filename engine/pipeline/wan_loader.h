@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/lora/merged_source.h"
+#include "engine/memory/residency.h"
 #include "engine/pipeline/api/generator.h"
 #include "engine/pipeline/model_family.h"
 #include "engine/pipeline/model_plan.h"
@@ -57,6 +58,9 @@ struct LoadedModel {
   // What the model was planned from and the plan it was loaded with (per-request admission).
   memory::ModelHeaders headers;
   memory::Plan plan;
+  // Where the weights are, kept current by every load, release and move
+  // (the loaded components at load; a streamed T5 per block).
+  std::shared_ptr<memory::Residency> residency;
 };
 
 // Errors: FailedPrecondition (before anything is loaded) when the model does

@@ -230,6 +230,10 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
 
   models::vae::DecodeOptions decode;
   decode.progress = [&](int done, int total) { Report(progress, Stage::kVaeDecoding, done, total); };
+  if (parts_.vae_tile_latent_size > 0) {
+    decode.tile_latent_size = parts_.vae_tile_latent_size;
+    decode.tile_overlap = static_cast<int>(32 / parts_.vae->config().spatial_stride());
+  }
   ASSIGN_OR_RETURN(std::vector<torch::Tensor> videos, parts_.vae->Decode({latent}, decode, cancel));
   return videos[0];
 }

@@ -36,6 +36,9 @@ struct WanPipelineParts {
   std::unique_ptr<models::T5EncoderModel> text_encoder;
   std::unique_ptr<models::vae::WanVae> vae;
   std::unique_ptr<models::ClipVisual> clip;  // Wan2.1 i2v and flf2v only
+  // Decode in spatial tiles of this many latent pixels (the memory plan's VAE
+  // tiling); 0 = whole frames.
+  int vae_tile_latent_size = 0;
 };
 
 // One run; every field is explicit (defaults are applied by the generator).

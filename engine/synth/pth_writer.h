@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "engine/io/safetensors.h"
+#include "engine/synth/synthetic_checkpoint.h"
 
 namespace videogen::synth {
 
@@ -16,5 +17,11 @@ namespace videogen::synth {
 // contiguous storage of its own. InvalidArgument naming the tensor for an
 // unsupported dtype or a duplicate name; Internal when the file cannot be written.
 absl::Status WritePth(const std::string& path, const std::vector<io::NamedTensor>& tensors);
+
+// The same format with every storage left as a file hole (a sparse file
+// whose data reads as zeros; each record's CRC is that of its zeros), for
+// loadable synthetic checkpoints of official sizes that take no disk space.
+// Errors as WritePth.
+absl::Status WriteSparsePth(const std::string& path, const std::vector<SyntheticTensor>& tensors);
 
 }  // namespace videogen::synth

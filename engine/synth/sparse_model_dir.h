@@ -12,11 +12,12 @@
 namespace videogen::synth {
 
 enum class SparseModel {
+  kI2V14B,   // Wan2.1-I2V-14B-480P (loadable: see WriteSparseModelDir)
   kT2VA14B,  // Wan2.2-T2V-A14B
   kI2VA14B,  // Wan2.2-I2V-A14B
   kTI2V5B,   // Wan2.2-TI2V-5B
 };
-// "t2v-a14b", "i2v-a14b", "ti2v-5b".
+// "i2v-14b", "t2v-a14b", "i2v-a14b", "ti2v-5b".
 const char* SparseModelName(SparseModel model);
 // The inverse of SparseModelName; nullopt for other names.
 std::optional<SparseModel> ParseSparseModel(std::string_view name);
@@ -33,6 +34,14 @@ std::optional<SparseModel> ParseSparseModel(std::string_view name);
 // No tokenizer is written: the directory is for reading headers, not for
 // loading. Less than 1 MB is allocated on disk. Internal on I/O errors
 // (naming the file).
-absl::Status WriteSparseModelDir(const std::string& dir, SparseModel model);
+//   I2V-14B (Wan2.1-I2V-14B-480P) is written to be LOADED and served, in the
+//   official file formats: config.json and the DiT in 7 float32 shards +
+//   index (~66 GB), models_t5_umt5-xxl-enc-bf16.pth (bfloat16, 11.4 GB),
+//   models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth (the visual tower
+//   the pipeline reads, float16) and Wan2.1_VAE.pth (float32) as torch.save
+//   zips (WriteSparsePth), plus a tiny SentencePiece tokenizer trained with
+//   `spm_train` (the real umT5 vocabulary is not needed: ids stay in range).
+//   All data reads as zeros. FailedPrecondition when spm_train fails.
+absl::Status WriteSparseModelDir(const std::string& dir, SparseModel model, const std::string& spm_train = "spm_train");
 
 }  // namespace videogen::synth

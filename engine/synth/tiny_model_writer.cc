@@ -106,7 +106,11 @@ absl::Status WriteText(const fs::path& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-absl::Status TrainTokenizer(const fs::path& dir, const std::string& spm_train) {
+
+}  // namespace
+
+absl::Status TrainTinyTokenizer(const std::string& dir_path, const std::string& spm_train) {
+  const fs::path dir(dir_path);
   const fs::path tok_dir = dir / fs::path(io::kTokenizerFile).parent_path();
   fs::create_directories(tok_dir);
   const fs::path corpus = dir / "tokenizer_corpus.txt";
@@ -131,14 +135,12 @@ absl::Status TrainTokenizer(const fs::path& dir, const std::string& spm_train) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::Status WriteTinyModel(const std::string& dir_path, const pipeline::TinyModelOptions& options) {
   const fs::path dir(dir_path);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir_path, ": ", ec.message()));
-  RETURN_IF_ERROR(TrainTokenizer(dir, options.spm_train));
+  RETURN_IF_ERROR(TrainTinyTokenizer(dir, options.spm_train));
   ASSIGN_OR_RETURN(auto tokenizer, text::UmT5Tokenizer::Create((dir / io::kTokenizerFile).string()));
   const int64_t vocab = tokenizer->vocab_size();
 

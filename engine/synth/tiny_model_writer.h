@@ -26,6 +26,11 @@ namespace videogen::synth {
 // spm_train cannot be run.
 absl::Status WriteTinyModel(const std::string& dir, const pipeline::TinyModelOptions& options);
 
+// Trains the tiny models' SentencePiece tokenizer (vocabulary ~400 pieces,
+// pad 0, eos 1, unk 2) into `dir`/google/umt5-xxl/spiece.model with
+// `spm_train`. FailedPrecondition when spm_train fails; Internal on I/O errors.
+absl::Status TrainTinyTokenizer(const std::string& dir, const std::string& spm_train);
+
 // The text the tokenizer is trained on (engine/synth/tiny_corpus.cc).
 extern const char kTinyTokenizerCorpus[];
 

@@ -8,19 +8,28 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
+#include "engine/models/t5/t5_streamed_encoder.h"
 
 namespace videogen::models {
 
 T5EncoderModel::T5EncoderModel(const T5Config& config, T5Encoder encoder,
-                               std::unique_ptr<text::UmT5Tokenizer> tokenizer, torch::Device device)
-    : config_(config), encoder_(std::move(encoder)), tokenizer_(std::move(tokenizer)), device_(device) {}
+                               std::unique_ptr<text::UmT5Tokenizer> tokenizer, torch::Device device,
+                               std::shared_ptr<const io::TensorSource> streamed_source, LoadOptions load,
+                               std::function<void(int64_t)> on_streamed_bytes)
+    : config_(config),
+      encoder_(std::move(encoder)),
+      tokenizer_(std::move(tokenizer)),
+      device_(device),
+      streamed_source_(std::move(streamed_source)),
+      load_(std::move(load)),
+      on_streamed_bytes_(std::move(on_streamed_bytes)) {}
 
 absl::StatusOr<std::unique_ptr<T5EncoderModel>> T5EncoderModel::Create(const T5EncoderModelOptions& options) {
   if (options.tokenizer_path.empty()) return absl::InvalidArgumentError("tokenizer_path: required");
   if (options.text_len < 1) {
     return absl::InvalidArgumentError(absl::StrCat("text_len: must be >= 1, got ", options.text_len));
   }
-  if (options.source == nullptr && options.checkpoint_path.empty()) {
+  if (options.source == nullptr && options.checkpoint_path.empty() && options.streamed_source == nullptr) {
     return absl::InvalidArgumentError("checkpoint_path: required when no source is given");
   }
   text::TokenizerOptions tok;
@@ -30,20 +39,30 @@ absl::StatusOr<std::unique_ptr<T5EncoderModel>> T5EncoderModel::Create(const T5E
   ASSIGN_OR_RETURN(std::unique_ptr<text::UmT5Tokenizer> tokenizer,
                    text::UmT5Tokenizer::Create(options.tokenizer_path, tok));
 
+  LoadOptions load;
+  load.prefix = options.prefix;
+  load.ignore_outside_prefix = !options.prefix.empty();
+  load.dtype = options.dtype;
+  load.device = options.device;
+  if (options.streamed_source != nullptr) {
+    if (options.dtype != torch::kFloat32 && options.dtype != torch::kBFloat16 &&
+        !(options.dtype == torch::kHalf && options.device.is_cuda())) {
+      return absl::InvalidArgumentError("dtype: the T5 encoder runs in float32 or bfloat16 (float16 on CUDA only)");
+    }
+    RETURN_IF_ERROR(CheckT5Streamable(options.config, *options.streamed_source, load));
+    return std::unique_ptr<T5EncoderModel>(new T5EncoderModel(options.config, T5Encoder(nullptr), std::move(tokenizer),
+                                                              options.device, options.streamed_source, load,
+                                                              options.on_streamed_bytes));
+  }
   std::unique_ptr<io::TensorSource> opened;
   const io::TensorSource* source = options.source;
   if (source == nullptr) {
     ASSIGN_OR_RETURN(opened, io::OpenCheckpoint(options.checkpoint_path));
     source = opened.get();
   }
-  LoadOptions load;
-  load.prefix = options.prefix;
-  load.ignore_outside_prefix = !options.prefix.empty();
-  load.dtype = options.dtype;
-  load.device = options.device;
   ASSIGN_OR_RETURN(T5Encoder encoder, LoadT5Encoder(options.config, *source, load));
   return std::unique_ptr<T5EncoderModel>(
-      new T5EncoderModel(options.config, std::move(encoder), std::move(tokenizer), options.device));
+      new T5EncoderModel(options.config, std::move(encoder), std::move(tokenizer), options.device, nullptr, load, {}));
 }
 
 absl::StatusOr<std::vector<torch::Tensor>> T5EncoderModel::Encode(const std::vector<std::string>& texts) const {
@@ -65,6 +84,12 @@ absl::StatusOr<std::vector<torch::Tensor>> T5EncoderModel::EncodeIds(const torch
       return absl::InvalidArgumentError(
           absl::StrCat("ids: token ids must lie in [0, ", config_.vocab, "), got [", lo, ", ", hi, "]"));
     }
+  }
+  if (streamed()) {
+    c10::InferenceMode inference;
+    const torch::Tensor m = mask.to(device_);
+    ASSIGN_OR_RETURN(const torch::Tensor hidden, StreamT5Encoder(config_, *streamed_source_, load_, ids, m, on_streamed_bytes_));
+    return TorchCall("T5 encoder", [&] { return TrimToMask(hidden, m); });
   }
   return TorchCall("T5 encoder", [&] {
     c10::InferenceMode inference;

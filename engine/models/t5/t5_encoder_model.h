@@ -4,6 +4,8 @@
 // its token count.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +41,13 @@ struct T5EncoderModelOptions {
   torch::Device device = torch::kCPU;
   // Tokenizer length (the reference's text_len; 512 in every Wan config).
   int text_len = 512;
+  // When set, nothing is loaded: the model keeps this source and every
+  // encoding streams the encoder from it block by block (t5_streamed_encoder.h),
+  // with bit-identical outputs; `source` and `checkpoint_path` are ignored.
+  std::shared_ptr<const io::TensorSource> streamed_source;
+  // Streaming only: told +bytes / -bytes as each block's weights are loaded
+  // and freed (the residency account); may be empty. Must be thread-safe.
+  std::function<void(int64_t)> on_streamed_bytes;
 };
 
 // Thread safety: immutable after Create; Encode/EncodeIds may be called
@@ -62,19 +71,26 @@ class T5EncoderModel {
   absl::StatusOr<std::vector<torch::Tensor>> EncodeIds(const torch::Tensor& ids, const torch::Tensor& mask) const;
 
   const T5Config& config() const { return config_; }
-  // The encoder module (for resident-memory accounting).
+  // Whether the encoder is streamed from its checkpoint (nothing resident).
+  bool streamed() const { return streamed_source_ != nullptr; }
+  // The encoder module (for resident-memory accounting). Precondition: !streamed().
   const torch::nn::Module& module() const { return *encoder_; }
   const text::UmT5Tokenizer& tokenizer() const { return *tokenizer_; }
 
  private:
   T5EncoderModel(const T5Config& config, T5Encoder encoder, std::unique_ptr<text::UmT5Tokenizer> tokenizer,
-                 torch::Device device);
+                 torch::Device device, std::shared_ptr<const io::TensorSource> streamed_source, LoadOptions load,
+                 std::function<void(int64_t)> on_streamed_bytes);
 
   // Constant after construction.
   const T5Config config_;
   const T5Encoder encoder_;  // shared impl; forward() only reads it
   const std::unique_ptr<text::UmT5Tokenizer> tokenizer_;
   const torch::Device device_;
+  // Streaming only: the checkpoint and how blocks are loaded from it.
+  const std::shared_ptr<const io::TensorSource> streamed_source_;
+  const LoadOptions load_;
+  const std::function<void(int64_t)> on_streamed_bytes_;
 };
 
 }  // namespace videogen::models

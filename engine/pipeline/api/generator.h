@@ -198,6 +198,9 @@ class VideoGenerator {
 
   // Memory of every device the generator uses.
   virtual std::vector<DeviceMemoryStats> DeviceMemory() const = 0;
+  // The weights resident now, per component, dtype and device (offload
+  // executors change them during requests). Default: the figures at load.
+  virtual std::vector<ResidentGroup> ResidentNow() const { return description().resident; }
 
   // Returns cached allocator memory to the device (after an out-of-memory).
   virtual void ReleaseCachedMemory() {}

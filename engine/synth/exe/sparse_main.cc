@@ -1,7 +1,8 @@
-// videogen-make-sparse DIR --model t2v-a14b|i2v-a14b|ti2v-5b
-// Writes the official layout of a Wan2.2 model with real tensor names, shapes
+// videogen-make-sparse DIR --model i2v-14b|t2v-a14b|i2v-a14b|ti2v-5b
+// Writes the official layout of a Wan model with real tensor names, shapes
 // and dtypes but no data (sparse files; engine/synth/sparse_model_dir.h), for
-// `videogen-plan DIR`. Exits 0 when written, 2 on usage errors, 1 on I/O errors.
+// `videogen-plan DIR`; i2v-14b (Wan2.1-I2V-14B-480P) is loadable and servable.
+// Exits 0 when written, 2 on usage errors, 1 on I/O errors.
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -11,7 +12,7 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr, "usage: videogen-make-sparse DIR --model t2v-a14b|i2v-a14b|ti2v-5b\n");
+  std::fprintf(stderr, "usage: videogen-make-sparse DIR --model i2v-14b|t2v-a14b|i2v-a14b|ti2v-5b\n");
   return 2;
 }
 

@@ -178,6 +178,56 @@ TEST_F(I2V14BPlanTest, TooSmallBudgetIsRefusedBeforeLoading) {
   EXPECT_EQ(cpu.message().find("--gpu-memory"), std::string::npos) << cpu;
 }
 
+TEST_F(I2V14BPlanTest, HostOnlyServesWhatFitsWithT5Streamed) {
+  auto headers = ReadModelHeaders(dir_->string());
+  ASSERT_TRUE(headers.ok());
+  // The seed machine: no GPU, 23.54 GiB of host RAM. 81 frames at 832x480
+  // cannot fit (the fp8 DiT and its working set at 32760 tokens), so the
+  // server plans the resident set for the requests that do fit.
+  const Budgets budgets{0, static_cast<uint64_t>(23.54 * kGiB)};
+  EXPECT_EQ(MakePlan(*headers, RequestShape{}, budgets).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto plan = MakeServingPlan(*headers, RequestShape{}, budgets);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::printf("---- I2V-14B-480P, no GPU, 23.54 GiB host\n%s", FormatPlan(*plan).c_str());
+  EXPECT_EQ(plan->offload, OffloadMode::kEncodersAfterUse);
+  EXPECT_EQ(plan->components[0].placement.precision, Precision::kFp8);
+  for (const ComponentPlan& c : plan->components) {
+    EXPECT_FALSE(c.placement.device.is_cuda()) << ComponentName(c.component);
+    if (c.component == Component::kT5) {
+      EXPECT_EQ(c.resident_bytes, 0u) << "T5 is streamed, never resident";
+    }
+  }
+  EXPECT_TRUE(Fits(*plan));
+  EXPECT_LE(plan->peak_host, budgets.host_bytes);
+  EXPECT_LT(plan->request.frames, 81);
+  EXPECT_GE(plan->request.frames, 1);
+  EXPECT_EQ(plan->request.width, 832);
+  // The plan is for the most frames that fit at the default size: 4 more do not.
+  RequestShape next = plan->request;
+  next.frames += 4;
+  auto longer = EvaluateRequest(*headers, *plan, next);
+  ASSERT_TRUE(longer.ok()) << longer.status();
+  EXPECT_FALSE(Fits(*longer));
+  // T5 resident beside the fp8 DiT (10.6 + 15.5 GiB) cannot fit even the
+  // smallest request here: the same plan with T5 resident does not fit.
+  Plan resident = *plan;
+  resident.offload = OffloadMode::kNone;
+  auto with_t5 = EvaluateRequest(*headers, resident, plan->request);
+  ASSERT_TRUE(with_t5.ok());
+  EXPECT_FALSE(Fits(*with_t5));
+  EXPECT_GE(with_t5->peak_host - plan->peak_host, 9 * kGiB);
+}
+
+TEST_F(I2V14BPlanTest, HostOnlyRefusesOnlyWhenNotEvenTheSmallestRequestFits) {
+  auto headers = ReadModelHeaders(dir_->string());
+  ASSERT_TRUE(headers.ok());
+  const absl::Status s = MakeServingPlan(*headers, RequestShape{}, Budgets{0, 16 * kGiB}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("host RAM short by"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("would fit with --host-memory"), std::string::npos) << s;
+  EXPECT_EQ(s.message().find("--gpu-memory"), std::string::npos) << s;
+}
+
 TEST(Planner, RejectsBadRequestShape) {
   ModelHeaders empty;
   RequestShape r;

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "engine/models/t5/t5_encoder.h"
 #include "engine/models/t5/t5_encoder_model.h"
 #include "engine/models/t5/t5_layers.h"
+#include "engine/models/t5/t5_streamed_encoder.h"
 
 namespace videogen::models {
 namespace {
@@ -186,6 +189,47 @@ TEST(T5EncoderTest, RejectsFloat16OnCpu) {
       << encoder.status();
 }
 
+// Streaming the encoder block by block from its checkpoint gives exactly the
+// outputs of the loaded encoder, in float32 and in bfloat16 (from the .pth).
+TEST(T5StreamedEncoderTest, BitIdenticalToTheLoadedEncoder) {
+  const std::string dir = GoldenDir() + "/t5_encoder";
+  const torch::Tensor ids = ReadTensor(dir + "/inputs.safetensors", "ids");
+  const torch::Tensor mask = ReadTensor(dir + "/inputs.safetensors", "mask");
+  for (const auto& [file, dtype] : {std::pair<std::string, torch::ScalarType>{"weights.safetensors", torch::kFloat32},
+                                    {"weights_bf16.pth", torch::kBFloat16}}) {
+    auto source = testing::OpenOrFail(dir + "/" + file);
+    LoadOptions load;
+    load.dtype = dtype;
+    auto loaded = LoadT5Encoder(FixtureConfig(), *source, load);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    ASSERT_TRUE(CheckT5Streamable(FixtureConfig(), *source, load).ok());
+    c10::InferenceMode inference;
+    const torch::Tensor expected = (*loaded)->forward(ids, mask);
+    auto streamed = StreamT5Encoder(FixtureConfig(), *source, load, ids, mask);
+    ASSERT_TRUE(streamed.ok()) << streamed.status();
+    EXPECT_EQ(streamed->scalar_type(), dtype);
+    EXPECT_TRUE(torch::equal(*streamed, expected)) << file;
+  }
+}
+
+TEST(T5StreamedEncoderTest, MissingTensorIsNamedBeforeAnyEncoding) {
+  const std::string dir = GoldenDir() + "/t5_encoder";
+  auto full = testing::OpenOrFail(dir + "/weights.safetensors");
+  std::vector<io::NamedTensor> kept;
+  for (const io::TensorInfo& info : full->tensors()) {
+    if (info.name == "blocks.1.attn.o.weight") continue;
+    kept.push_back({info.name, full->Read(info.name)->clone()});
+  }
+  const std::string path =
+      (fs::temp_directory_path() / ("vg_t5s_" + std::to_string(::getpid()) + ".safetensors")).string();
+  ASSERT_TRUE(io::WriteSafetensors(path, std::move(kept)).ok());
+  auto partial = testing::OpenOrFail(path);
+  const absl::Status s = CheckT5Streamable(FixtureConfig(), *partial, LoadOptions{});
+  fs::remove(path);
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("blocks.1.attn.o.weight"), std::string::npos) << s;
+}
+
 T5EncoderModelOptions PipelineT2vOptions() {
   const std::string dir = GoldenDir() + "/pipeline_t2v";
   T5EncoderModelOptions o;
@@ -210,6 +254,26 @@ TEST(T5EncoderModelTest, EncodesPromptAsThePipelineFixture) {
   ASSERT_EQ((*contexts)[0].sizes(), expected.sizes());
   EXPECT_LE(((*contexts)[0] - expected).abs().max().item<double>(), 2e-3);
   EXPECT_LE(RelL2((*contexts)[0], expected), 1e-4);
+}
+
+TEST(T5EncoderModelTest, StreamedModelEncodesAsTheLoadedOne) {
+  auto loaded = T5EncoderModel::Create(PipelineT2vOptions());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  T5EncoderModelOptions o = PipelineT2vOptions();
+  auto source = io::OpenCheckpoint(o.checkpoint_path);
+  ASSERT_TRUE(source.ok()) << source.status();
+  o.streamed_source = std::shared_ptr<const io::TensorSource>(std::move(*source));
+  o.checkpoint_path.clear();
+  auto streamed = T5EncoderModel::Create(o);
+  ASSERT_TRUE(streamed.ok()) << streamed.status();
+  EXPECT_TRUE((*streamed)->streamed());
+  EXPECT_FALSE((*loaded)->streamed());
+  const std::vector<std::string> prompts = {"A red sports car drives through a neon-lit city street at night.", ""};
+  auto a = (*loaded)->Encode(prompts);
+  auto b = (*streamed)->Encode(prompts);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) EXPECT_TRUE(torch::equal((*a)[i], (*b)[i])) << i;
 }
 
 TEST(T5EncoderModelTest, RejectsOutOfVocabularyIds) {
