@@ -53,19 +53,26 @@ absl::StatusOr<TensorMap> RunDitFixture(const Fixture& fixture, const RunOptions
     ASSIGN_OR_RETURN(source, lora::MergeLoras(std::move(source), std::move(loras)));
   }
   models::LoadOptions load;
+  load.device = options.device;
+  load.dtype = ParamDType(options);
   if (options.weight_dtype == WeightDType::kFp8) {
     load.fp8 = quant::Fp8Options{quant::Fp8Policy::WanDit(), options.fp8_scaling};
   }
   RETURN_IF_ERROR(models::LoadStateDict(*model, *source, load));
 
   models::WanInputs in;
-  in.x = fixture.InputList("x");
-  in.context = fixture.InputList("context");
-  in.y = fixture.InputList("y");
+  const auto on_device = [&](std::vector<torch::Tensor> list) {
+    for (torch::Tensor& t : list) t = t.to(options.device);
+    return list;
+  };
+  in.x = on_device(fixture.InputList("x"));
+  in.context = on_device(fixture.InputList("context"));
+  in.y = on_device(fixture.InputList("y"));
   ASSIGN_OR_RETURN(in.t, fixture.Input("t"));
+  in.t = in.t.to(options.device);
   ASSIGN_OR_RETURN(torch::Tensor seq_len, fixture.Input("seq_len"));
   in.seq_len = seq_len.item<int64_t>();
-  if (auto it = fixture.inputs.find("clip_fea"); it != fixture.inputs.end()) in.clip_fea = it->second;
+  if (auto it = fixture.inputs.find("clip_fea"); it != fixture.inputs.end()) in.clip_fea = it->second.to(options.device);
   RETURN_IF_ERROR(models::ValidateInputs(config, in));
 
   torch::NoGradGuard no_grad;

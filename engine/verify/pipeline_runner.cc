@@ -50,6 +50,8 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, c
   ASSIGN_OR_RETURN(const json dit_json, Section(f, config, "dit"));
   ASSIGN_OR_RETURN(const models::WanConfig dit_config, models::WanConfig::FromJson(dit_json, DitVersion(f)));
   models::LoadOptions dit_load;
+  dit_load.device = options.device;
+  dit_load.dtype = ParamDType(options);
   if (options.weight_dtype == WeightDType::kFp8) {
     dit_load.fp8 = quant::Fp8Options{quant::Fp8Policy::WanDit(), options.fp8_scaling};
   }
@@ -73,13 +75,15 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, c
   ASSIGN_OR_RETURN(t5.config, models::T5Config::FromJson(t5_json));
   ASSIGN_OR_RETURN(t5.checkpoint_path, f.WeightsPath("t5"));
   ASSIGN_OR_RETURN(t5.tokenizer_path, SpieceModelPath(f));
-  t5.dtype = torch::kFloat32;
+  t5.dtype = ParamDType(options);
+  t5.device = options.device;
   t5.text_len = config.value("text_len", 512);
   ASSIGN_OR_RETURN(parts.text_encoder, models::T5EncoderModel::Create(t5));
 
   models::vae::WanVaeOptions vae;
   ASSIGN_OR_RETURN(const json vae_json, Section(f, config, "vae"));
   ASSIGN_OR_RETURN(vae.config, models::vae::VaeConfig::FromJson(vae_json));
+  vae.device = options.device;
   ASSIGN_OR_RETURN(const std::string vae_path, f.WeightsPath("vae"));
   ASSIGN_OR_RETURN(parts.vae, models::vae::WanVae::Open(vae_path, vae));
 
@@ -88,7 +92,8 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, c
     ASSIGN_OR_RETURN(const json clip_json, Section(f, config, "clip"));
     ASSIGN_OR_RETURN(clip.config, models::ClipVisionConfig::FromJson(clip_json));
     ASSIGN_OR_RETURN(clip.checkpoint_path, f.WeightsPath("clip"));
-    clip.dtype = torch::kFloat32;
+    clip.dtype = ParamDType(options);
+    clip.device = options.device;
     ASSIGN_OR_RETURN(parts.clip, models::ClipVisual::Create(clip));
   }
   return parts;

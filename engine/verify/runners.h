@@ -10,15 +10,28 @@
 
 namespace videogen::verify {
 
-enum class WeightDType { kFp32, kFp8 };
+// kBf16: the DiT, T5 and CLIP hold bfloat16 parameters and compute in bfloat16
+// (the VAE, schedulers and tokenizer stay as for kFp32).
+enum class WeightDType { kFp32, kFp8, kBf16 };
 
 struct RunOptions {
-  // kFp8: quantize the linear weights (the fp8 policy) before running; the
-  // caller reports the error instead of judging it by fp32 tolerances.
+  // kFp8: quantize the linear weights (the fp8 policy) before running; kFp8
+  // and kBf16: the caller reports the error instead of judging it by fp32
+  // tolerances.
   WeightDType weight_dtype = WeightDType::kFp32;
+  // Where the components are loaded and run (cpu or cuda:N); inputs are moved
+  // there and outputs back to the CPU. Schedulers and the tokenizer always
+  // run on the CPU (they have no device).
+  torch::Device device = torch::kCPU;
   // How high-precision weights become fp8 when weight_dtype is kFp8.
   quant::Fp8Scaling fp8_scaling = quant::Fp8Scaling::kPerTensor;
 };
+
+// Parameter and compute dtype of the DiT, T5 and CLIP for `options`:
+// bfloat16 for kBf16, float32 otherwise (fp8 weights compute in float32).
+inline torch::ScalarType ParamDType(const RunOptions& options) {
+  return options.weight_dtype == WeightDType::kBf16 ? torch::kBFloat16 : torch::kFloat32;
+}
 
 // component: dit, dit22 (the Wan2.2 WanModel: per-token timesteps, no image
 // cross-attention), or dit_lora (the `loras` merged into the base weights at

@@ -40,7 +40,8 @@ FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options) {
     return r;
   }
   r.tensors = CompareOutputs(*fixture, *outputs);
-  if (options.weight_dtype == WeightDType::kFp8) r.judgement = Judgement::kFp8Goal;
+  if (options.weight_dtype != WeightDType::kFp32) r.judgement = Judgement::kFp8Goal;
+  if (options.weight_dtype == WeightDType::kBf16) r.precision = "BF16";
   r.pass = true;
   for (const TensorComparison& c : r.tensors) {
     r.pass = r.pass && (r.judgement == Judgement::kFp8Goal ? c.problem.empty() && c.rel_l2 <= kFp8RelL2Goal : c.pass);
@@ -53,7 +54,7 @@ FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options) {
 std::string FormatResult(const FixtureResult& r) {
   if (!r.error.empty()) return absl::StrCat("FAIL ", r.name, " error: ", r.error);
   if (r.judgement == Judgement::kFp8Goal) {
-    std::string line = absl::StrCat("FP8 ", r.name);
+    std::string line = absl::StrCat(r.precision, " ", r.name);
     for (const TensorComparison& c : r.tensors) {
       absl::StrAppend(&line, " ", c.name);
       if (!c.problem.empty()) absl::StrAppend(&line, " (", c.problem, ")");

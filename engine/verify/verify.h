@@ -10,15 +10,16 @@
 
 namespace videogen::verify {
 
-// What a fixture is judged by: its own (fp32) tolerances, or, for fp8 runs,
-// only the fp8 fidelity goal (rel_l2 <= kFp8RelL2Goal per output), the
-// errors being the result to report.
+// What a fixture is judged by: its own (fp32) tolerances, or, for fp8 and
+// bf16 runs, only the fp8 fidelity goal (rel_l2 <= kFp8RelL2Goal per output),
+// the errors being the result to report.
 enum class Judgement { kFixtureTolerance, kFp8Goal };
 inline constexpr double kFp8RelL2Goal = 3e-2;
 
 struct FixtureResult {
   std::string name;
   Judgement judgement = Judgement::kFixtureTolerance;
+  std::string precision = "FP8";  // kFp8Goal lines: "FP8" or "BF16"
   bool pass = false;
   double worst_rel_l2 = 0;
   double worst_max_abs = 0;
@@ -32,7 +33,7 @@ FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options);
 
 // The one-line report: "PASS <name> worst_rel_l2=<x> worst_max_abs=<y>" or
 // "FAIL <name> <tensor> max_abs=.. (tol ..) rel_l2=.. (tol ..) ..." / "FAIL <name> error: ...".
-// fp8 runs: "FP8 <name> <tensor> rel_l2=.. max_abs=.. ... within|OVER goal rel_l2<=0.03".
+// fp8 runs: "FP8 <name> <tensor> rel_l2=.. max_abs=.. ... within|OVER goal rel_l2<=0.03" (bf16: "BF16 ...").
 std::string FormatResult(const FixtureResult& result);
 
 // A result judged against the pending list: a listed fixture is expected to

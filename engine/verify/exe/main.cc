@@ -1,17 +1,24 @@
-// videogen-verify FIXTURE_DIR [FIXTURE_DIR ...] [--dtype fp32|fp8] [--fp8-scaling tensor|plain]
-//                [--pending FILE]
+// videogen-verify FIXTURE_DIR [FIXTURE_DIR ...] [--dtype fp32|fp8|bf16] [--fp8-scaling tensor|plain]
+//                [--device cpu|cuda[:N]] [--pending FILE]
 // Runs golden fixtures; one line per fixture, then "N passed, N failed"; exit
 // 0 only if all pass. With --dtype fp8 the DiT weights are held in fp8
 // (engine/quant/policy.h) and each output's error against the fp32 reference
 // is reported ("FP8 ..." lines), judged only by the fp8 goal (rel_l2 <= 3e-2),
-// not by the fp32 tolerances. With --pending FILE (engine/verify/pending_list.h)
+// not by the fp32 tolerances; --dtype bf16 (DiT, T5 and CLIP in bfloat16) is
+// reported and judged the same way ("BF16 ..." lines). --device runs the
+// components there (float32 with TF32 off: judged by the fixtures' own
+// tolerances); exit 2 when the device does not exist. With --pending FILE (engine/verify/pending_list.h)
 // the fixtures listed there are expected to fail ("PENDING ..." lines); one
 // that passes, or a listed name that was not run, fails the run.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <torch/cuda.h>
+#include <torch/types.h>
 
 #include "engine/common/blas_kernels.h"
 #include "engine/common/runtime.h"
@@ -20,7 +27,8 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: videogen-verify [--dtype fp32|fp8] [--fp8-scaling tensor|plain] [--pending FILE] "
+    "usage: videogen-verify [--dtype fp32|fp8|bf16] [--fp8-scaling tensor|plain] [--device cpu|cuda[:N]] "
+    "[--pending FILE] "
     "FIXTURE_DIR [FIXTURE_DIR ...]\n";
 
 }  // namespace
@@ -39,9 +47,27 @@ int main(int argc, char** argv) {
         options.weight_dtype = verify::WeightDType::kFp32;
       } else if (v == "fp8") {
         options.weight_dtype = verify::WeightDType::kFp8;
+      } else if (v == "bf16") {
+        options.weight_dtype = verify::WeightDType::kBf16;
       } else {
-        std::fprintf(stderr, "videogen-verify: --dtype must be fp32 or fp8, got '%s'\n", v.c_str());
+        std::fprintf(stderr, "videogen-verify: --dtype must be fp32, fp8 or bf16, got '%s'\n", v.c_str());
         return 2;
+      }
+    } else if (arg == "--device" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      const bool cuda = v == "cuda" || v.rfind("cuda:", 0) == 0;
+      if (v != "cpu" && !cuda) {
+        std::fprintf(stderr, "videogen-verify: --device must be cpu or cuda[:N], got '%s'\n", v.c_str());
+        return 2;
+      }
+      if (cuda) {
+        const int index = v == "cuda" ? 0 : std::atoi(v.c_str() + 5);
+        if (index < 0 || index >= static_cast<int>(torch::cuda::device_count())) {
+          std::fprintf(stderr, "videogen-verify: --device %s: no such CUDA device (%d visible to this LibTorch)\n",
+                       v.c_str(), static_cast<int>(torch::cuda::device_count()));
+          return 2;
+        }
+        options.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
       }
     } else if (arg == "--fp8-scaling" && i + 1 < argc) {
       const std::string v = argv[++i];
