@@ -92,7 +92,7 @@ struct Flags {
   videogen::service::ServerOptions server;
   videogen::server::ModelFlags model;
   std::string model_name = "tiny";  // --model, parsed into model.model
-  std::string metrics_listen = "0.0.0.0:9090";
+  std::string metrics_listen = "127.0.0.1:9090";  // loopback unless told (the images: 0.0.0.0)
   std::string devices = "cpu";
   double drain_timeout_s = 60;
   double retention_ttl_s = 3600;
@@ -174,6 +174,10 @@ void AddFlags(CLI::App& app, Flags& f) {
                "Serve gRPC server reflection (unauthenticated, like health)")
       ->capture_default_str();
   app.add_option("--max-request-bytes", options.max_request_bytes, "Largest request message")->capture_default_str();
+  app.add_option("--grpc-memory-bytes", options.grpc_memory_bytes,
+                 "Memory gRPC may hold for all connections (requests being received included); 0: 4 x "
+                 "--max-request-bytes")
+      ->capture_default_str();
   app.add_option("--max-prompt-bytes", options.limits.max_prompt_bytes, "Longest prompt")->capture_default_str();
   app.add_option("--max-size", options.limits.max_width, "Largest width and height (multiples of 16)")
       ->capture_default_str();
@@ -243,6 +247,11 @@ absl::StatusOr<std::vector<videogen::jobs::Device>> CreateDevices(const videogen
 }
 
 // The lines scripts and tests wait for (stdout), and the `started` log event.
+// Whether HOST (as --listen spells it) is a loopback address.
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || absl::StartsWith(host, "127.");
+}
+
 void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::metrics::MetricsExposer& exposer) {
   std::printf("videogen-server: listening on %s:%d\n", HostOf(f.server.listen).c_str(), server.port());
   std::printf("videogen-server: metrics on %s:%d\n", HostOf(f.metrics_listen).c_str(), exposer.port());
@@ -256,6 +265,16 @@ void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::met
                        {"blis_arch_type", blas.value},
                        {"state_dir", f.server.state_dir.empty() ? kNoStateDir : f.server.state_dir},
                        {"job_store", f.server.job_store.empty() ? "local" : "postgres"}});
+  // Beyond loopback, say what an attacker on the network meets (README, "Security").
+  if (!IsLoopback(HostOf(f.server.listen))) {
+    if (f.server.auth_token_file.empty()) {
+      LogEvent("security_warning", {{"listen", f.server.listen},
+                                    {"problem", "no --auth-token-file: anyone who reaches the port can submit jobs"}});
+    } else if (f.server.tls.cert_file.empty()) {
+      LogEvent("security_warning", {{"listen", f.server.listen},
+                                    {"problem", "no --tls-cert: the bearer token crosses the network in clear text"}});
+    }
+  }
 }
 
 // Waits for one of the blocked `signals` and logs it.

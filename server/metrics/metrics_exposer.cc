@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -23,11 +24,19 @@ class MetricsExposer::Refreshing final : public prometheus::Collectable {
 
 absl::StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Create(const std::string& address,
                                                                        std::shared_ptr<prometheus::Registry> registry,
-                                                                       std::function<void()> before_scrape) {
+                                                                       std::function<void()> before_scrape,
+                                                                       const MetricsExposerOptions& options) {
+  if (options.threads < 1) return absl::InvalidArgumentError("metrics threads: must be at least 1");
+  const int64_t timeout_ms = absl::ToInt64Milliseconds(options.request_timeout);
+  if (timeout_ms < 1) return absl::InvalidArgumentError("metrics request_timeout: must be at least 1 ms");
   std::unique_ptr<MetricsExposer> out(new MetricsExposer());
   out->collectable_ = std::make_shared<Refreshing>(std::move(registry), std::move(before_scrape));
+  // civetweb's options (prometheus-cpp passes them through).
+  std::vector<std::string> civetweb = {"listening_ports",    address,
+                                       "num_threads",        absl::StrCat(options.threads),
+                                       "request_timeout_ms", absl::StrCat(timeout_ms)};
   try {
-    out->exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
+    out->exposer_ = std::make_unique<prometheus::Exposer>(std::move(civetweb));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("metrics_listen: cannot listen on ", address, ": ", e.what()));
   }

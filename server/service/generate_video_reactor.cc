@@ -32,11 +32,11 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
     Reject(s);
     return;
   }
-  if (!parsed.status.ok()) {
-    Reject(parsed.status);
+  if (!parsed.Parse().ok()) {
+    Reject(parsed.Parse());
     return;
   }
-  const v1::GenerateVideoRequest& request = parsed.message;
+  const v1::GenerateVideoRequest& request = parsed.message();
   if (absl::Status s = ValidateRequest(request, context.limits); !s.ok()) {
     logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", s.ToString()}});
     {

@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/resource_quota.h>
 
 #include <algorithm>
 #include <chrono>
@@ -91,6 +92,10 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  grpc::ResourceQuota quota("videogen-server");
+  quota.Resize(options.grpc_memory_bytes != 0 ? options.grpc_memory_bytes
+                                              : size_t{4} * static_cast<size_t>(options.max_request_bytes));
+  builder.SetResourceQuota(quota);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     server->manager_->Shutdown(absl::ZeroDuration());

@@ -30,11 +30,15 @@
 namespace videogen::service {
 
 struct ServerOptions {
-  std::string listen = "0.0.0.0:50051";  // HOST:PORT; port 0 picks a free one
+  std::string listen = "127.0.0.1:50051";  // HOST:PORT; port 0 picks a free one; loopback unless told
   auth::TlsOptions tls;                  // empty cert: plaintext
   std::string auth_token_file;           // empty: no authentication
   RequestLimits limits;
   int max_request_bytes = 40 << 20;  // largest accepted request message
+  // Memory gRPC's transport may hold for all connections together, incoming
+  // messages included (grpc::ResourceQuota): what clients, authenticated or
+  // not, can make the server buffer. 0: 4 x max_request_bytes.
+  size_t grpc_memory_bytes = 0;
   bool reflection = true;
   jobs::JobManagerOptions jobs;  // on_ready is taken over by the server
   // Where jobs, results and idempotency keys persist (jobs::SqliteJobStore);

@@ -85,8 +85,8 @@ grpc::ServerWriteReactor<v1::JobEvent>* VideoGenerationService::WatchJob(
 grpc::ServerUnaryReactor* VideoGenerationService::GetJob(grpc::CallbackServerContext* call,
                                                          const ParsedRequest<v1::GetJobRequest>* parsed, v1::Job* response) {
   if (absl::Status s = context_.Authenticate(*call); !s.ok()) return Answer(call, s);
-  if (!parsed->status.ok()) return Answer(call, parsed->status);
-  const v1::GetJobRequest* request = &parsed->message;
+  if (!parsed->Parse().ok()) return Answer(call, parsed->Parse());
+  const v1::GetJobRequest* request = &parsed->message();
   auto job = context_.jobs->Find(request->job_id());
   if (!job.ok()) return Answer(call, job.status());
   ToProto(**job, response);
@@ -96,8 +96,8 @@ grpc::ServerUnaryReactor* VideoGenerationService::GetJob(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* VideoGenerationService::CancelJob(grpc::CallbackServerContext* call,
                                                             const ParsedRequest<v1::CancelJobRequest>* parsed, v1::Job* response) {
   if (absl::Status s = context_.Authenticate(*call); !s.ok()) return Answer(call, s);
-  if (!parsed->status.ok()) return Answer(call, parsed->status);
-  const v1::CancelJobRequest* request = &parsed->message;
+  if (!parsed->Parse().ok()) return Answer(call, parsed->Parse());
+  const v1::CancelJobRequest* request = &parsed->message();
   auto job = context_.jobs->Cancel(request->job_id());
   if (!job.ok()) return Answer(call, job.status());
   ToProto(**job, response);
@@ -108,8 +108,8 @@ grpc::ServerUnaryReactor* VideoGenerationService::ListJobs(grpc::CallbackServerC
                                                            const ParsedRequest<v1::ListJobsRequest>* parsed,
                                                            v1::ListJobsResponse* response) {
   if (absl::Status s = context_.Authenticate(*call); !s.ok()) return Answer(call, s);
-  if (!parsed->status.ok()) return Answer(call, parsed->status);
-  const v1::ListJobsRequest* request = &parsed->message;
+  if (!parsed->Parse().ok()) return Answer(call, parsed->Parse());
+  const v1::ListJobsRequest* request = &parsed->message();
   const uint32_t limit = request->limit() == 0 ? kDefaultListLimit : std::min(request->limit(), kMaxListLimit);
   for (const auto& job : context_.jobs->List(limit)) ToProto(*job, response->add_jobs());
   return Answer(call, absl::OkStatus());
@@ -119,7 +119,7 @@ grpc::ServerUnaryReactor* VideoGenerationService::ListModels(grpc::CallbackServe
                                                              const ParsedRequest<v1::ListModelsRequest>* parsed,
                                                              v1::ListModelsResponse* response) {
   if (absl::Status s = context_.Authenticate(*call); !s.ok()) return Answer(call, s);
-  if (!parsed->status.ok()) return Answer(call, parsed->status);
+  if (!parsed->Parse().ok()) return Answer(call, parsed->Parse());
   ToProto(context_.jobs->model(), CurrentModelState(*context_.jobs), response->add_models());
   return Answer(call, absl::OkStatus());
 }

@@ -10,11 +10,11 @@ WatchJobReactor::WatchJobReactor(const ServiceContext& context, grpc::CallbackSe
     Reject(s);
     return;
   }
-  if (!parsed.status.ok()) {
-    Reject(parsed.status);
+  if (!parsed.Parse().ok()) {
+    Reject(parsed.Parse());
     return;
   }
-  const v1::WatchJobRequest& request = parsed.message;
+  const v1::WatchJobRequest& request = parsed.message();
   if (request.job_id().empty()) {
     Reject(absl::InvalidArgumentError("job_id: required"));
     return;

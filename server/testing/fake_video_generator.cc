@@ -99,9 +99,10 @@ absl::StatusOr<pipeline::GeneratedVideo> FakeVideoGenerator::Generate(const pipe
   {
     absl::MutexLock lock(&mu_);
     requests_.push_back(r);
-    // Kept without pixels: a fake must not hold what the server released.
-    if (requests_.back().image) requests_.back().image->rgb.clear();
-    if (requests_.back().last_image) requests_.back().last_image->rgb.clear();
+    // Kept without pixels: a fake must not hold what the server released
+    // (assigning a new vector frees the copy; clear() would keep its capacity).
+    if (requests_.back().image) requests_.back().image->rgb = std::vector<uint8_t>();
+    if (requests_.back().last_image) requests_.back().last_image->rgb = std::vector<uint8_t>();
     failure = failure_;
     failure_step = failure_step_;
   }

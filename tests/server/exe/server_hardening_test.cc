@@ -3,8 +3,16 @@
 #include <gmock/gmock.h>
 #include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -304,6 +312,164 @@ TEST(ServerHardeningTest, HugeModelAndJobIdAreRefusedWithTheirEchoTruncated) {
 
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
   EXPECT_LT(LongestLogLine(**server), 2000u);
+}
+
+// A figure of /proc/PID/status in bytes ("VmRSS", "VmHWM"), or -1.
+int64_t ProcStatusBytes(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) != 0) continue;
+    int64_t kib = -1;
+    std::istringstream(line.substr(key.size() + 1)) >> kib;
+    return kib < 0 ? -1 : kib * 1024;
+  }
+  return -1;
+}
+
+// A 4096x4096 solid PNG (~58 KB encoded, 48 MiB decoded), made with ffmpeg; "" on failure.
+std::string LargeSolidPng(const StateDir& dir) {
+  const std::string path = dir.path() + "/large.png";
+  const std::string cmd =
+      "ffmpeg -v error -f lavfi -i color=c=red:s=4096x4096 -frames:v 1 -y " + path + " </dev/null";
+  if (std::system(cmd.c_str()) != 0) return "";
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(ServerHardeningTest, FinishedJobsKeepNoDecodedInputImage) {
+  StateDir files;
+  ASSERT_FALSE(files.path().empty());
+  const std::string png = LargeSolidPng(files);
+  ASSERT_FALSE(png.empty());
+  auto server = ServerProcess::Start({"--model", "fake-i2v"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  v1::GenerateVideoRequest request = FakeRequest(1);
+  request.set_model("fake-i2v");
+  request.set_image(png);
+  // One job first: the allocator and the decoder reach their steady state.
+  JobStream first = Generate(*stub, request);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  const int64_t before = ProcStatusBytes((*server)->pid(), "VmRSS");
+  ASSERT_GT(before, 0);
+  // Ten more finished jobs, each with a 48 MiB decoded image: retained with
+  // their images they would add ~480 MiB.
+  constexpr int kJobs = 10;
+  constexpr int64_t kDecoded = int64_t{4096} * 4096 * 3;
+  for (int i = 0; i < kJobs; ++i) {
+    JobStream done = Generate(*stub, request);
+    ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  }
+  const int64_t after = ProcStatusBytes((*server)->pid(), "VmRSS");
+  std::printf("RSS %lld -> %lld MiB after %d retained jobs with a 4096x4096 image\n",
+              static_cast<long long>(before >> 20), static_cast<long long>(after >> 20), kJobs);
+  EXPECT_LT(after - before, 2 * kDecoded) << "RSS grew by " << ((after - before) >> 20) << " MiB";
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
+// Sends GenerateVideo with a `bytes`-byte image and no token from each of
+// `clients` threads (each on its own connection) at once; returns the codes.
+std::vector<grpc::StatusCode> UnauthenticatedFlood(const ServerProcess& server, int clients, size_t bytes) {
+  v1::GenerateVideoRequest request = FakeRequest(1);
+  request.set_image(std::string(bytes, 'x'));
+  std::vector<grpc::StatusCode> codes(clients, grpc::StatusCode::OK);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::ChannelArguments args;
+      args.SetMaxSendMessageSize(-1);
+      args.SetInt("videogen.client", i);  // a connection of its own
+      auto stub = v1::VideoGeneration::NewStub(
+          grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(In(std::chrono::seconds(60)));
+      codes[i] = Generate(*stub, request, &ctx).status.error_code();
+    });
+  }
+  for (auto& t : threads) t.join();
+  return codes;
+}
+
+TEST(ServerHardeningTest, UnauthenticatedLargeRequestsHoldBoundedMemory) {
+  StateDir files;
+  ASSERT_FALSE(files.path().empty());
+  const std::string token = files.path() + "/token";
+  std::ofstream(token) << "s3cret-token\n";
+  auto server = ServerProcess::Start({"--model", "fake", "--auth-token-file", token});
+  ASSERT_TRUE(server.ok()) << server.status();
+  constexpr int kClients = 8;
+  constexpr size_t kRequest = 38u << 20;  // under --max-request-bytes (40 MiB)
+  const int64_t before = ProcStatusBytes((*server)->pid(), "VmHWM");
+  ASSERT_GT(before, 0);
+  // Refused for the token, or by gRPC's memory quota before that.
+  for (grpc::StatusCode code : UnauthenticatedFlood(**server, kClients, kRequest)) {
+    EXPECT_TRUE(code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::RESOURCE_EXHAUSTED) << code;
+  }
+  const int64_t after = ProcStatusBytes((*server)->pid(), "VmHWM");
+  std::printf("VmHWM %lld -> %lld MiB for %d unauthenticated %zu MiB requests\n",
+              static_cast<long long>(before >> 20), static_cast<long long>(after >> 20), kClients, kRequest >> 20);
+  // The bound: gRPC's memory quota (4 x --max-request-bytes = 160 MiB) plus
+  // two requests' worth of slack. Received whole and parsed before the token
+  // was checked, eight took 305-361 MiB (measured); the bytes alone are 304.
+  EXPECT_LT(after - before, int64_t{240} << 20) << "peak grew by " << ((after - before) >> 20) << " MiB";
+  // The server still serves a client with the token.
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer s3cret-token");
+  JobStream ok = Generate(*Connect(**server), FakeRequest(1), &ctx);
+  EXPECT_TRUE(ok.status.ok()) << ok.status.error_message();
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
+// A loopback TCP connection to `port`, with a 10 s receive timeout; -1 on failure.
+int ConnectTcp(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendAll(int fd, const std::string& bytes) {
+  return write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+}
+
+TEST(ServerHardeningTest, HalfSentMetricsRequestsDoNotBlockScrapes) {
+  auto server = ServerProcess::Start({"--model", "fake"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  // Four clients that send part of a request and then nothing.
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) {
+    const int fd = ConnectTcp((*server)->metrics_port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+    held.push_back(fd);
+  }
+  // A whole scrape is still answered (the receive timeout fails it otherwise).
+  const int fd = ConnectTcp((*server)->metrics_port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"));
+  std::string response;
+  char chunk[4096];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof(chunk))) > 0) response.append(chunk, static_cast<size_t>(n));
+  const int read_errno = n < 0 ? errno : 0;
+  close(fd);
+  EXPECT_EQ(read_errno, 0) << "no answer while " << held.size() << " requests were half-sent";
+  EXPECT_THAT(response, HasSubstr("200 OK"));
+  EXPECT_THAT(response, HasSubstr("videogen_"));
+  for (int h : held) close(h);
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 
 }  // namespace
