@@ -27,6 +27,7 @@ namespace videogen::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Polls `done` until it holds or `timeout` passed; returns whether it held.
 bool PollUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(60)) {
@@ -165,6 +166,19 @@ std::unique_ptr<OpenCall> Submit(const ServerProcess& server, const v1::Generate
 }
 bool IsDenoising(const v1::JobEvent& e) { return e.has_progress() && e.progress().stage() == v1::DENOISING; }
 bool IsAccepted(const v1::JobEvent& e) { return e.has_accepted(); }
+
+TEST_F(FleetTest, AJobStoreThatIsNotPostgresOrUnreachableIsRefusedWithoutThePassword) {
+  auto wrong = ServerProcess::Start({"--model", "fake", "--job-store", "mysql://videogen:sekret1@db/videogen"});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("job-store: must be a postgres://"));
+  EXPECT_THAT(std::string(wrong.status().message()), Not(HasSubstr("sekret1")));
+  // Port 1 on loopback: nothing listens there.
+  auto unreachable =
+      ServerProcess::Start({"--model", "fake", "--job-store", "postgresql://videogen:sekret2@127.0.0.1:1/videogen"});
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_THAT(std::string(unreachable.status().message()), HasSubstr("cannot connect to PostgreSQL"));
+  EXPECT_THAT(std::string(unreachable.status().message()), Not(HasSubstr("sekret2")));
+}
 
 TEST_F(FleetTest, SubmittedToOneWatchedFromAnotherIdenticalBytes) {
   ServerProcess* a = StartReplica("a", 5);
