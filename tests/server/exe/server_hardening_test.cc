@@ -355,9 +355,9 @@ TEST(ServerHardeningTest, FinishedJobsKeepNoDecodedInputImage) {
   ASSERT_TRUE(first.status.ok()) << first.status.error_message();
   const int64_t before = ProcStatusBytes((*server)->pid(), "VmRSS");
   ASSERT_GT(before, 0);
-  // Ten more finished jobs, each with a 48 MiB decoded image: retained with
-  // their images they would add ~480 MiB.
-  constexpr int kJobs = 10;
+  // Six more finished jobs, each with a 48 MiB decoded image: retained with
+  // their images they would add ~288 MiB.
+  constexpr int kJobs = 6;
   constexpr int64_t kDecoded = int64_t{4096} * 4096 * 3;
   for (int i = 0; i < kJobs; ++i) {
     JobStream done = Generate(*stub, request);
