@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -68,6 +70,60 @@ TEST(ServerTinyModelTest, ImageToVideoStreamsEveryStageThenTheVideo) {
   JobStream corrupt = Generate(*stub, request);
   EXPECT_EQ(corrupt.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(corrupt.status.error_message(), HasSubstr("image:"));
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
+// CancelJob while the job is in `stage` (tiny i2v, 256x256, 33 frames: the
+// VAE encode and decode run 9 chunks each); returns the stream's end and
+// prints how long it took after the cancel (measured, not asserted).
+JobStream CancelDuring(v1::VideoGeneration::Stub& stub, v1::Stage stage) {
+  v1::GenerateVideoRequest request;
+  request.set_model("tiny");
+  request.set_prompt("a lighthouse at dusk");
+  request.set_image(ExampleImage());
+  request.set_max_area(256 * 256);
+  request.set_num_frames(33);
+  request.set_steps(4);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(std::chrono::seconds(300)));
+  auto reader = stub.GenerateVideo(&ctx, request);
+  auto seen = ReadUntil(reader.get(), [stage](const v1::JobEvent& e) {
+    return e.has_progress() && e.progress().stage() == stage;
+  });
+  if (seen.empty()) return ReadAll(reader.get());
+  grpc::ClientContext cancel_ctx;
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(seen[0].job_id());
+  v1::Job job;
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  EXPECT_TRUE(stub.CancelJob(&cancel_ctx, cancel, &job).ok());
+  JobStream rest = ReadAll(reader.get());
+  std::printf("cancel during %s: the stream ended %.3f s after CancelJob\n", v1::Stage_Name(stage).c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - cancelled_at).count());
+  return rest;
+}
+
+TEST(ServerTinyModelTest, ImageToVideoCancelIsHonouredInEveryLongStage) {
+  auto server = ServerProcess::Start({"--model", "tiny"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  ASSERT_FALSE(ExampleImage().empty());
+  const std::vector<std::pair<v1::Stage, std::vector<std::string>>> cases = {
+      {v1::IMAGE_ENCODING, {"during image encoding", "during VAE encode"}},
+      {v1::DENOISING, {"during denoising"}},
+      {v1::VAE_DECODING, {"during VAE decode"}},
+  };
+  for (const auto& [stage, where] : cases) {
+    JobStream s = CancelDuring(*stub, stage);
+    EXPECT_EQ(s.status.error_code(), grpc::StatusCode::CANCELLED) << v1::Stage_Name(stage) << ": "
+                                                                    << s.status.error_message();
+    ASSERT_NE(s.failed(), nullptr) << v1::Stage_Name(stage);
+    // Stopped in that stage, not after it.
+    const std::string& message = s.failed()->message();
+    EXPECT_TRUE(std::any_of(where.begin(), where.end(),
+                            [&](const std::string& w) { return message.find(w) != std::string::npos; }))
+        << v1::Stage_Name(stage) << ": " << message;
+  }
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 
