@@ -1,7 +1,9 @@
 // LibTorch >= 2.0: at::scaled_dot_product_attention exists. On CUDA it is
 // always used (flash / memory-efficient kernels). On the CPU the choice per
-// dtype follows bench_dit_block --parts attention,sdpa (LibTorch 2.6, T2V-1.3B
-// geometry, 1,024-8,192 tokens; figures in the README).
+// dtype follows bench_attention (blocked vs SDPA interleaved in one run,
+// LibTorch 2.6, T2V-1.3B geometry, 1,024-8,192 tokens, 2-core Zen 5 VM):
+// float32 SDPA was 1.22-1.69x faster than the blocked kernel; bfloat16 SDPA
+// ran at ~2.3 GFLOP/s, ~30x slower than the blocked kernel's bf16 GEMMs.
 #include <ATen/ATen.h>
 
 #include "engine/models/common/attention.h"
@@ -10,8 +12,7 @@ namespace videogen::models {
 
 AttentionKernel ChosenAttentionKernel(c10::DeviceType device, at::ScalarType dtype) {
   if (device != c10::DeviceType::CPU) return AttentionKernel::kFusedSdpa;
-  (void)dtype;
-  return AttentionKernel::kBlocked;
+  return dtype == at::kFloat ? AttentionKernel::kFusedSdpa : AttentionKernel::kBlocked;
 }
 
 bool HasFusedSdpa() { return true; }
