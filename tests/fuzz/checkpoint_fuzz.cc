@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -18,13 +19,27 @@
 namespace videogen::fuzz {
 namespace {
 
-// `data` written to <a private temporary directory>/<name>; its path.
-std::string Scratch(const std::string& name, const uint8_t* data, size_t size) {
-  static const std::string dir = [] {
+// A private temporary directory, removed at exit.
+class ScratchDir {
+ public:
+  ScratchDir() {
     char templ[] = "/tmp/videogen_fuzz_XXXXXX";
-    return std::string(mkdtemp(templ) != nullptr ? templ : "/tmp");
-  }();
-  const std::string path = dir + "/" + name;
+    if (mkdtemp(templ) != nullptr) path_ = templ;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// `data` written to <the scratch directory>/<name>; its path.
+std::string Scratch(const std::string& name, const uint8_t* data, size_t size) {
+  static const ScratchDir dir;
+  const std::string path = (dir.path().empty() ? std::string("/tmp") : dir.path()) + "/" + name;
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), size);
   return path;
 }
