@@ -27,7 +27,7 @@ double Gib(uint64_t b) { return static_cast<double>(b) / (1ull << 30); }
 
 int main(int argc, char** argv) {
   using namespace videogen;
-  if (!bench::BenchStart(argc, argv, "bench_seed_request MODEL_DIR OUT.mp4 [--steps N]")) return 0;
+  if (bench::BenchStart(argc, argv, "bench_seed_request MODEL_DIR OUT.mp4 [--steps N]")) return 0;
   if (argc < 3) {
     std::fprintf(stderr, "usage: bench_seed_request MODEL_DIR OUT.mp4 [--steps N]\n");
     return 2;
