@@ -13,6 +13,12 @@ namespace videogen::jobs {
 
 namespace {
 
+// The warm-up runs every stage once (text, image, denoising, VAE, encoding)
+// at 1 frame, 1 step and a 64x64 area: it proves the pipeline works and
+// touches every weight, but does not size the working set (admission does
+// that per request). At the default size a 14B DiT on a CPU takes > 20 min.
+constexpr int kWarmupSide = 64;
+
 pipeline::GenerationRequest WarmupRequest(const pipeline::ModelDescription& model) {
   pipeline::GenerationRequest r;
   r.prompt = "warm-up";
@@ -20,20 +26,19 @@ pipeline::GenerationRequest WarmupRequest(const pipeline::ModelDescription& mode
   r.steps = 1;
   if (model.type != pipeline::ModelType::kT2V) {
     pipeline::RgbImage image;
-    image.width = model.defaults.width;
-    image.height = model.defaults.height;
+    image.width = kWarmupSide;
+    image.height = kWarmupSide;
     image.rgb.assign(static_cast<size_t>(image.width) * image.height * 3, 128);
-    r.max_area = model.defaults.max_area;
+    r.max_area = kWarmupSide * kWarmupSide;
+    // flf2v takes exactly 81 frames.
     if (model.type == pipeline::ModelType::kFLF2V) {
-      // flf2v takes exactly 81 frames: warm up on a small area instead.
       r.num_frames = pipeline::kFirstLastFrameNumFrames;
-      r.max_area = 64 * 64;
       r.last_image = image;
     }
     r.image = std::move(image);
   } else {
-    r.width = model.defaults.width;
-    r.height = model.defaults.height;
+    r.width = kWarmupSide;
+    r.height = kWarmupSide;
   }
   return r;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -221,6 +222,37 @@ TEST_P(VideoEncoderRoundTrip, IsDeterministic) {
     auto again = Encode(rgb, frames, width, height, format);
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_TRUE(again->bytes == first->bytes) << "run " << i << " differs";
+  }
+}
+
+// Encodings running at the same time in one process (a server's workers)
+// still give identical bytes for identical frames.
+TEST_P(VideoEncoderRoundTrip, IsDeterministicWhenEncodingsRunConcurrently) {
+  const Format format = GetParam();
+  const int frames = 17, width = 256, height = 160, threads = 4, rounds = 3;
+  std::vector<uint8_t> rgb(static_cast<size_t>(frames) * width * height * 3);
+  uint32_t state = 777;
+  for (uint8_t& v : rgb) {
+    state = state * 1664525u + 1013904223u;
+    v = static_cast<uint8_t>(state >> 24);
+  }
+  auto reference = Encode(rgb, frames, width, height, format);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  std::vector<std::vector<std::string>> results(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int r = 0; r < rounds; ++r) {
+        auto encoded = Encode(rgb, frames, width, height, format);
+        results[t].push_back(encoded.ok() ? encoded->bytes : encoded.status().ToString());
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  for (int t = 0; t < threads; ++t) {
+    for (int r = 0; r < rounds; ++r) {
+      EXPECT_TRUE(results[t][r] == reference->bytes) << "thread " << t << " round " << r << " differs";
+    }
   }
 }
 
