@@ -204,18 +204,23 @@ TEST_P(VideoEncoderRoundTrip, HigherQualityIsCloserAndLarger) {
   EXPECT_GT(size[1], size[0]);
 }
 
+// Noise-like frames (what the tiny models make: the encoder's hardest case)
+// from a linear congruential generator seeded with `seed`.
+std::vector<uint8_t> NoiseFrames(int frames, int width, int height, uint32_t seed) {
+  std::vector<uint8_t> rgb(static_cast<size_t>(frames) * width * height * 3);
+  for (uint8_t& v : rgb) {
+    seed = seed * 1664525u + 1013904223u;
+    v = static_cast<uint8_t>(seed >> 24);
+  }
+  return rgb;
+}
+
 // Identical frames give identical bytes: a job re-run after a restart (same
 // seed, same frames) must return the same video and sha256.
 TEST_P(VideoEncoderRoundTrip, IsDeterministic) {
   const Format format = GetParam();
   const int frames = 17, width = 256, height = 160;
-  // Noise-like frames (what the tiny models make): the encoder's hardest case.
-  std::vector<uint8_t> rgb(static_cast<size_t>(frames) * width * height * 3);
-  uint32_t state = 12345;
-  for (uint8_t& v : rgb) {
-    state = state * 1664525u + 1013904223u;
-    v = static_cast<uint8_t>(state >> 24);
-  }
+  const std::vector<uint8_t> rgb = NoiseFrames(frames, width, height, 12345);
   auto first = Encode(rgb, frames, width, height, format);
   ASSERT_TRUE(first.ok()) << first.status();
   for (int i = 0; i < 5; ++i) {
@@ -230,12 +235,7 @@ TEST_P(VideoEncoderRoundTrip, IsDeterministic) {
 TEST_P(VideoEncoderRoundTrip, IsDeterministicWhenEncodingsRunConcurrently) {
   const Format format = GetParam();
   const int frames = 17, width = 256, height = 160, threads = 4, rounds = 3;
-  std::vector<uint8_t> rgb(static_cast<size_t>(frames) * width * height * 3);
-  uint32_t state = 777;
-  for (uint8_t& v : rgb) {
-    state = state * 1664525u + 1013904223u;
-    v = static_cast<uint8_t>(state >> 24);
-  }
+  const std::vector<uint8_t> rgb = NoiseFrames(frames, width, height, 777);
   auto reference = Encode(rgb, frames, width, height, format);
   ASSERT_TRUE(reference.ok()) << reference.status();
   std::vector<std::vector<std::string>> results(threads);

@@ -22,6 +22,7 @@
 #include "server/service/sha256.h"
 #include "tests/server/exe/test_util.h"
 #include "tests/server/fleet/postgres_instance.h"
+#include "tests/server/fleet/postgres_test.h"
 
 namespace videogen::testing {
 namespace {
@@ -57,25 +58,11 @@ std::string LogLine(const std::string& logs, const std::string& needle) {
 }
 
 // One PostgreSQL for the suite, a fresh database for each test.
-class FleetTest : public ::testing::Test {
+class FleetTest : public PostgresTest {
  protected:
-  static void SetUpTestSuite() {
-    auto pg = PostgresInstance::Start();
-    if (pg.ok()) {
-      pg_ = pg->release();
-    } else {
-      start_error_ = new std::string(pg.status().ToString());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(pg_, nullptr) << (start_error_ != nullptr ? *start_error_ : "");
-    auto db = pg_->CreateDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *db;
+    PostgresTest::SetUp();
+    if (HasFatalFailure()) return;
     dsn_ = pg_->dsn(db_);
   }
 
@@ -120,14 +107,9 @@ class FleetTest : public ::testing::Test {
     return all;
   }
 
-  static PostgresInstance* pg_;
-  static std::string* start_error_;
-  std::string db_;
   std::string dsn_;
   std::vector<std::unique_ptr<ServerProcess>> replicas_;
 };
-PostgresInstance* FleetTest::pg_ = nullptr;
-std::string* FleetTest::start_error_ = nullptr;
 
 v1::GenerateVideoRequest Request(uint32_t steps, const std::string& key, const std::string& prompt) {
   v1::GenerateVideoRequest r = FakeRequest(steps);

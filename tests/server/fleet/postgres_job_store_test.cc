@@ -13,12 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/server/fleet/postgres_instance.h"
+#include "tests/server/fleet/postgres_test.h"
 
 namespace videogen::jobs {
 namespace {
 
 using ::testing::HasSubstr;
 using testing::PostgresInstance;
+using testing::PostgresTest;
 
 bool PollUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(30)) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -53,27 +55,8 @@ std::shared_ptr<Job> NewJob(const std::string& id, const std::string& prompt, in
 }
 
 // One PostgreSQL for the suite, a fresh database for each test.
-class PostgresJobStoreTest : public ::testing::Test {
+class PostgresJobStoreTest : public PostgresTest {
  protected:
-  static void SetUpTestSuite() {
-    auto pg = PostgresInstance::Start();
-    if (pg.ok()) {
-      pg_ = pg->release();
-    } else {
-      start_error_ = new std::string(pg.status().ToString());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(pg_, nullptr) << (start_error_ != nullptr ? *start_error_ : "");
-    auto db = pg_->CreateDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *db;
-  }
-
   absl::StatusOr<std::unique_ptr<PostgresJobStore>> Open(const std::string& replica,
                                                          std::function<void(PostgresJobStoreOptions&)> tweak = {}) {
     PostgresJobStoreOptions o;
@@ -93,12 +76,7 @@ class PostgresJobStoreTest : public ::testing::Test {
   // Makes every running job's lease run out now (its server "died").
   void ExpireLeases() { Query("UPDATE videogen_jobs SET lease_until = now() - interval '1 second'"); }
 
-  static PostgresInstance* pg_;
-  static std::string* start_error_;
-  std::string db_;
 };
-PostgresInstance* PostgresJobStoreTest::pg_ = nullptr;
-std::string* PostgresJobStoreTest::start_error_ = nullptr;
 
 TEST_F(PostgresJobStoreTest, ConcurrentStartsApplyTheMigrationsOnce) {
   std::vector<absl::Status> results(4);
