@@ -23,17 +23,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-v1::Job GetJob(v1::VideoGeneration::Stub& stub, const std::string& job_id) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(std::chrono::seconds(30)));
-  v1::GetJobRequest request;
-  request.set_job_id(job_id);
-  v1::Job job;
-  const grpc::Status s = stub.GetJob(&ctx, request, &job);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return job;
-}
-
 // Checks a stream that must have ended with a complete, intact video.
 void ExpectIntact(const JobStream& s, const std::string& what) {
   ASSERT_TRUE(s.status.ok()) << what << ": " << s.status.error_message();

@@ -73,31 +73,6 @@ inline bool IsDenoising(const v1::JobEvent& e) {
   return e.has_progress() && e.progress().stage() == v1::DENOISING;
 }
 
-// Sends `bytes` as the whole request message of `method` (raw bytes, as a
-// client with another protobuf library could) and returns the status.
-inline grpc::Status RawCall(const std::string& address, const std::string& method, const std::string& bytes,
-                            bool server_streaming) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(std::chrono::seconds(30)));
-  if (!server_streaming) {
-    grpc::ByteBuffer response;
-    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
-        channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC), &ctx,
-        request, &response);
-  }
-  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
-      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
-          channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING), &ctx,
-          request));
-  grpc::ByteBuffer event;
-  while (reader->Read(&event)) {
-  }
-  return reader->Finish();
-}
-
 // A field of /proc/PID/status in bytes ("VmRSS", "VmHWM"); -1 when unreadable.
 inline int64_t ProcStatusBytes(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -38,17 +38,6 @@ v1::GenerateVideoRequest Request(int i, uint32_t steps) {
   return r;
 }
 
-v1::Job GetJob(v1::VideoGeneration::Stub& stub, const std::string& job_id) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(std::chrono::seconds(30)));
-  v1::GetJobRequest request;
-  request.set_job_id(job_id);
-  v1::Job job;
-  const grpc::Status s = stub.GetJob(&ctx, request, &job);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return job;
-}
-
 std::vector<std::string> SlowServer(const std::string& state_dir) {
   return {"--model", "fake", "--fake-step-ms", "50", "--state-dir", state_dir, "--max-queue", "32"};
 }

@@ -41,17 +41,6 @@ std::unique_ptr<OpenCall> Submit(v1::VideoGeneration::Stub& stub, const v1::Gene
   return call;
 }
 
-v1::Job GetJob(v1::VideoGeneration::Stub& stub, const std::string& job_id) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(std::chrono::seconds(30)));
-  v1::GetJobRequest request;
-  request.set_job_id(job_id);
-  v1::Job job;
-  const grpc::Status s = stub.GetJob(&ctx, request, &job);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return job;
-}
-
 v1::GenerateVideoRequest Request(uint32_t steps, const std::string& key, const std::string& prompt) {
   v1::GenerateVideoRequest r = FakeRequest(steps);
   r.set_client_request_id(key);

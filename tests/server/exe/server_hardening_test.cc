@@ -35,29 +35,10 @@ size_t LongestLogLine(const ServerProcess& server) {
   return longest;
 }
 
-// Sends `bytes` as the whole request message of `method`, as a client with
-// another protobuf library (or none) could, and returns the call's status.
+// RawCall on `server` with a 10 s deadline.
 grpc::Status RawCall(const ServerProcess& server, const std::string& method, const std::string& bytes,
                      bool server_streaming) {
-  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(std::chrono::seconds(10)));
-  if (!server_streaming) {
-    grpc::ByteBuffer response;
-    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
-        channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC), &ctx,
-        request, &response);
-  }
-  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
-      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
-          channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING), &ctx,
-          request));
-  grpc::ByteBuffer event;
-  while (reader->Read(&event)) {
-  }
-  return reader->Finish();
+  return ::videogen::testing::RawCall(server.address(), method, bytes, server_streaming, std::chrono::seconds(10));
 }
 
 // `message` serialized, with `placeholder` (which it contains once) replaced

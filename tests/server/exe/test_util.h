@@ -2,6 +2,8 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
@@ -52,6 +54,45 @@ class StateDir {
 
 inline std::chrono::system_clock::time_point In(std::chrono::milliseconds d) {
   return std::chrono::system_clock::now() + d;
+}
+
+// The job `job_id` as GetJob returns it (30 s deadline); a failed call is a
+// test failure (and an empty Job).
+inline v1::Job GetJob(v1::VideoGeneration::Stub& stub, const std::string& job_id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(std::chrono::seconds(30)));
+  v1::GetJobRequest request;
+  request.set_job_id(job_id);
+  v1::Job job;
+  const grpc::Status s = stub.GetJob(&ctx, request, &job);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return job;
+}
+
+// Sends `bytes` as the whole request message of `method` (raw bytes, as a
+// client with another protobuf library, or none, could), reads a server
+// stream to its end, and returns the call's status.
+inline grpc::Status RawCall(const std::string& address, const std::string& method, const std::string& bytes,
+                            bool server_streaming, std::chrono::milliseconds deadline = std::chrono::seconds(30)) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(deadline));
+  if (!server_streaming) {
+    grpc::ByteBuffer response;
+    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+        channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC), &ctx,
+        request, &response);
+  }
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          channel.get(), grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING), &ctx,
+          request));
+  grpc::ByteBuffer event;
+  while (reader->Read(&event)) {
+  }
+  return reader->Finish();
 }
 
 // The value of one sample line of a /metrics page ("name{labels} value"), or -1.

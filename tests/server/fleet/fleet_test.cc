@@ -119,14 +119,7 @@ v1::GenerateVideoRequest Request(uint32_t steps, const std::string& key, const s
 }
 
 v1::Job GetJob(const ServerProcess& server, const std::string& job_id) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(std::chrono::seconds(30)));
-  v1::GetJobRequest request;
-  request.set_job_id(job_id);
-  v1::Job job;
-  const grpc::Status s = Connect(server)->GetJob(&ctx, request, &job);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return job;
+  return ::videogen::testing::GetJob(*Connect(server), job_id);
 }
 
 // A GenerateVideo call read up to an event (job_id from the first), then left open.
