@@ -30,16 +30,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Polls `done` until it holds or `timeout` passed; returns whether it held.
-bool PollUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(60)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
-
 // How many times `logs` record `event=EVENT job_id=ID `.
 int Count(const std::string& logs, const std::string& event, const std::string& job_id) {
   const std::string needle = absl::StrCat("event=", event, " job_id=", job_id, " ");

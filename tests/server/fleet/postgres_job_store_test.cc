@@ -20,16 +20,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::PostgresInstance;
+using testing::PollUntil;
 using testing::PostgresTest;
-
-bool PollUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
 
 // The persisted request of these tests is the prompt itself.
 absl::StatusOr<JobSpec> DecodeSpec(const std::string& persisted, std::optional<CancelToken::Clock::time_point>) {
