@@ -3,7 +3,8 @@
 // nothing touches the file system.
 //
 // Thread safety: EncodeVideo is reentrant; concurrent calls share nothing.
-// Each call runs the encoder with 2 threads of its own.
+// Each call runs the encoder with 2 threads of its own. Deterministic: the
+// same frames and options give the same bytes, whatever the process did before.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +18,7 @@
 namespace videogen::media {
 
 enum class VideoContainer {
-  kMp4H264,  // H.264 (High profile, yuv420p, BT.709 limited range) in fragmented
+  kMp4H264,  // H.264 (High profile, no B-frames, yuv420p, BT.709 limited range) in fragmented
              // MP4 (moov first, then one moof+mdat per keyframe interval), so it
              // streams progressively without +faststart.
   kWebmVp9,  // VP9 (profile 0, yuv420p, BT.709 limited range) in WebM with cues.
