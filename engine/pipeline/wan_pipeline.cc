@@ -62,7 +62,9 @@ absl::StatusOr<std::unique_ptr<WanPipeline>> WanPipeline::Create(WanPipelinePart
 }
 
 WanPipeline::WanPipeline(WanPipelineParts parts)
-    : parts_(std::move(parts)), kind_(PipelineKindOf(parts_.dit->config())) {}
+    : parts_(std::move(parts)),
+      kind_(PipelineKindOf(parts_.dit->config())),
+      text_cache_(std::make_unique<TextEmbeddingCache>(kTextEmbeddingCacheBytes)) {}
 
 absl::StatusOr<LatentGeometry> WanPipeline::Geometry(const PipelineRequest& request) const {
   const auto& patch = dit_config().patch_size;
@@ -147,8 +149,10 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
 
   // Text: context = T5(prompt), context_null = T5(negative prompt).
   Report(progress, Stage::kTextEncoding, 0, 2);
+  // Texts encoded before come from the cache.
   ASSIGN_OR_RETURN(std::vector<torch::Tensor> contexts,
-                   parts_.text_encoder->Encode({request.prompt, request.negative_prompt}));
+                   EncodeTextsCached(*parts_.text_encoder, text_cache_.get(),
+                                     {request.prompt, request.negative_prompt}));
   Report(progress, Stage::kTextEncoding, 2, 2);
   RETURN_IF_ERROR(CheckCancel(cancel, "text encoding"));
 

@@ -25,6 +25,7 @@
 #include "engine/pipeline/conditioning.h"
 #include "engine/pipeline/denoise.h"
 #include "engine/pipeline/model_family.h"
+#include "engine/pipeline/text_embedding_cache.h"
 
 namespace videogen::pipeline {
 
@@ -76,6 +77,10 @@ struct PipelineTrace {
   DenoiseTrace denoise;
 };
 
+// Bytes of T5 contexts a pipeline keeps for reuse (TextEmbeddingCache): about
+// 30 contexts of the default negative prompt's length in bfloat16, on the CPU.
+inline constexpr int64_t kTextEmbeddingCacheBytes = int64_t{32} << 20;
+
 // Thread safety: Run() may be called by one thread at a time (the models are
 // shared, the scheduler is per call).
 class WanPipeline {
@@ -124,6 +129,9 @@ class WanPipeline {
   // Constant after construction.
   WanPipelineParts parts_;
   PipelineKind kind_;
+  // T5 contexts of recent texts (the default negative prompt above all);
+  // internally synchronised.
+  std::unique_ptr<TextEmbeddingCache> text_cache_;
 };
 
 }  // namespace videogen::pipeline
