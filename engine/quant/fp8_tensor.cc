@@ -89,16 +89,22 @@ torch::Tensor EncodeE4M3Tensor(const torch::Tensor& x, float scale) {
 
 torch::Tensor DecodeE4M3Tensor(const torch::Tensor& stored, float scale, torch::ScalarType dtype) {
   if (!stored.device().is_cpu()) return DecodeFp8OnDevice(stored, scale, dtype);
+  torch::Tensor out = torch::empty(stored.sizes(), torch::TensorOptions().dtype(dtype));
+  DecodeE4M3Into(stored, scale, out);
+  return out;
+}
+
+void DecodeE4M3Into(const torch::Tensor& stored, float scale, torch::Tensor& out) {
+  const torch::ScalarType dtype = out.scalar_type();
   const torch::Tensor codes = (IsFp8Storage(stored) ? Fp8CodesFromStorage(stored) : stored).contiguous();
   const auto& base = E4M3DecodeTable();
-  torch::Tensor out = torch::empty(codes.sizes(), torch::TensorOptions().dtype(dtype));
   const uint8_t* src = codes.data_ptr<uint8_t>();
   const int64_t n = codes.numel();
   const bool simd = HasSimdE4M3Decode();
   if (simd && dtype == torch::kFloat32) {
     float* dst = out.data_ptr<float>();
     at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { DecodeE4M3ToF32Simd(src + b, e - b, scale, dst + b); });
-    return out;
+    return;
   }
   if (simd && dtype == torch::kBFloat16) {
     uint16_t* dst = reinterpret_cast<uint16_t*>(out.data_ptr<at::BFloat16>());
@@ -110,7 +116,7 @@ torch::Tensor DecodeE4M3Tensor(const torch::Tensor& stored, float scale, torch::
         DecodeE4M3ToBf16Simd(src + b, e - b, scale, dst + b);
       }
     });
-    return out;
+    return;
   }
   switch (dtype) {
     case torch::kFloat32: {
@@ -136,10 +142,9 @@ torch::Tensor DecodeE4M3Tensor(const torch::Tensor& stored, float scale, torch::
       for (int c = 0; c < 256; ++c) table[c] = base[c] * scale;
       torch::Tensor f = torch::empty(codes.sizes(), torch::TensorOptions().dtype(torch::kFloat32));
       DecodeWithTable(src, n, table, f.data_ptr<float>());
-      out = f.to(dtype);
+      out.copy_(f);
     }
   }
-  return out;
 }
 
 absl::StatusOr<Fp8Weight> QuantizeWeight(const torch::Tensor& weight, Fp8Scaling scaling, torch::Device device) {

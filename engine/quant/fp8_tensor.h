@@ -37,6 +37,12 @@ torch::Tensor EncodeE4M3Tensor(const torch::Tensor& x, float scale = 1.0f);
 // uint8 or Fp8StorageType().
 torch::Tensor DecodeE4M3Tensor(const torch::Tensor& codes, float scale, torch::ScalarType dtype);
 
+// The same on the CPU, written into `out`: a contiguous CPU tensor with as
+// many elements as `codes` and a floating dtype. Lets a caller reuse one
+// buffer for every up-cast (a fresh buffer costs a page fault per 4 KiB on
+// every call).
+void DecodeE4M3Into(const torch::Tensor& codes, float scale, torch::Tensor& out);
+
 // Quantizes a floating CPU weight (any float dtype; a view into a mapped file
 // is fine) and places the codes on `device`. InvalidArgument when `weight` is
 // not floating point or not on the CPU, or (kPerTensor) contains non-finite

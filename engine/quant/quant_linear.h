@@ -1,5 +1,7 @@
 // A linear layer whose weight may be held in fp8 (e4m3fn): y = x W^T + b with
-// W up-cast just in time, per call, to the compute dtype. Parameters are
+// W up-cast just in time, per call, to the compute dtype (on the CPU into a
+// buffer each calling thread keeps for its life, as large as the largest
+// weight it has up-cast). Parameters are
 // registered as `weight` [out, in] and `bias` [out], the names of
 // torch.nn.Linear, so checkpoints map 1:1; a model adopts fp8 by using
 // QuantLinear where it used torch::nn::Linear, and the loader
@@ -72,6 +74,11 @@ class QuantLinearImpl : public torch::nn::Module {
   torch::Tensor bias;  // undefined when options.bias is false
 
  private:
+  // The fp8 weight up-cast to `dtype` for one forward. On the CPU it is a
+  // view of this thread's reusable buffer, valid until the thread's next
+  // up-cast (so it must not escape forward()); elsewhere a fresh tensor.
+  torch::Tensor UpCastWeight(torch::ScalarType dtype) const;
+
   QuantLinearOptions options_;
   float scale_ = 1.0f;
   torch::ScalarType fp8_compute_dtype_ = torch::kFloat32;

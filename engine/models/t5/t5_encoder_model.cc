@@ -1,5 +1,6 @@
 #include "engine/models/t5/t5_encoder_model.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <ATen/ATen.h>
@@ -11,6 +12,17 @@
 #include "engine/models/t5/t5_streamed_encoder.h"
 
 namespace videogen::models {
+namespace {
+
+// 1 + the last column of `mask` [B, L] holding a real token in any row (at
+// least 1, so an all-padding batch keeps its first column).
+int64_t RealColumns(const torch::Tensor& mask) {
+  const torch::Tensor any = mask.gt(0).any(0).to(torch::kCPU);
+  const torch::Tensor cols = any.nonzero();
+  return cols.numel() == 0 ? std::min<int64_t>(1, mask.size(1)) : cols.max().item<int64_t>() + 1;
+}
+
+}  // namespace
 
 T5EncoderModel::T5EncoderModel(const T5Config& config, T5Encoder encoder,
                                std::unique_ptr<text::UmT5Tokenizer> tokenizer, torch::Device device,
@@ -85,16 +97,24 @@ absl::StatusOr<std::vector<torch::Tensor>> T5EncoderModel::EncodeIds(const torch
           absl::StrCat("ids: token ids must lie in [0, ", config_.vocab, "), got [", lo, ", ", hi, "]"));
     }
   }
+  // Only the columns up to the last real token of the batch run: padded keys
+  // get the dtype's lowest bias (zero attention weight), so no real token's
+  // output depends on a padded position, and the relative position bias of
+  // the kept block is the same block of the full one.
+  ASSIGN_OR_RETURN(const int64_t real_len, TorchCall("T5 mask", [&] { return RealColumns(mask); }));
+  const torch::Tensor kept_ids = ids.narrow(1, 0, real_len);
+  const torch::Tensor kept_mask = mask.narrow(1, 0, real_len);
   if (streamed()) {
     c10::InferenceMode inference;
-    const torch::Tensor m = mask.to(device_);
-    ASSIGN_OR_RETURN(const torch::Tensor hidden, StreamT5Encoder(config_, *streamed_source_, load_, ids, m, on_streamed_bytes_));
+    const torch::Tensor m = kept_mask.to(device_);
+    ASSIGN_OR_RETURN(const torch::Tensor hidden,
+                     StreamT5Encoder(config_, *streamed_source_, load_, kept_ids, m, on_streamed_bytes_));
     return TorchCall("T5 encoder", [&] { return TrimToMask(hidden, m); });
   }
   return TorchCall("T5 encoder", [&] {
     c10::InferenceMode inference;
-    const torch::Tensor m = mask.to(device_);
-    const torch::Tensor hidden = encoder_.ptr()->forward(ids.to(device_), m);
+    const torch::Tensor m = kept_mask.to(device_);
+    const torch::Tensor hidden = encoder_.ptr()->forward(kept_ids.to(device_), m);
     return TrimToMask(hidden, m);
   });
 }

@@ -67,6 +67,8 @@ class T5EncoderModel {
   absl::StatusOr<std::vector<torch::Tensor>> Encode(const std::vector<std::string>& texts) const;
 
   // The same from tokenizer output: ids, mask int64 [B, L] (any device).
+  // Runs only the columns up to the batch's last real token (the outputs of
+  // real tokens do not depend on padding: the mask keeps it out of attention).
   // InvalidArgument naming "ids"/"mask" for bad shapes or out-of-vocabulary ids.
   absl::StatusOr<std::vector<torch::Tensor>> EncodeIds(const torch::Tensor& ids, const torch::Tensor& mask) const;
 

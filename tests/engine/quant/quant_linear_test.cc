@@ -1,5 +1,7 @@
 #include "engine/quant/quant_linear.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -48,6 +50,30 @@ TEST(QuantLinear, Fp8ForwardEqualsLinearOnDequantizedWeight) {
   // bf16 compute.
   ASSERT_TRUE(layer->SetFp8Weight(copy, torch::kBFloat16).ok());
   EXPECT_EQ(layer(x).scalar_type(), torch::kBFloat16);
+}
+
+// fp8 layers of different sizes share the calling thread's up-cast buffer;
+// each forward still equals the linear on its own dequantized weight, bit for
+// bit, whatever ran before it.
+TEST(QuantLinear, Fp8LayersOfDifferentSizesShareTheUpCastBufferExactly) {
+  torch::manual_seed(2);
+  QuantLinear big(64, 48), small(16, 8);
+  std::vector<Fp8Weight> weights;
+  for (QuantLinear* layer : {&big, &small}) {
+    auto q = QuantizeWeight((*layer)->weight.clone(), Fp8Scaling::kPerTensor);
+    ASSERT_TRUE(q.ok());
+    weights.push_back(*q);
+    ASSERT_TRUE((*layer)->SetFp8Weight(std::move(*q), torch::kFloat32).ok());
+  }
+  const torch::Tensor xb = torch::randn({5, 64}), xs = torch::randn({3, 16});
+  const torch::Tensor want_big = torch::nn::functional::linear(xb, DequantizeWeight(weights[0], torch::kFloat32), big->bias);
+  const torch::Tensor want_small =
+      torch::nn::functional::linear(xs, DequantizeWeight(weights[1], torch::kFloat32), small->bias);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(torch::equal(small(xs), want_small)) << round;
+    EXPECT_TRUE(torch::equal(big(xb), want_big)) << round;
+    EXPECT_TRUE(torch::equal(small(xs), want_small)) << round;
+  }
 }
 
 TEST(QuantLinear, SetFp8WeightRejectsWrongShape) {

@@ -276,6 +276,37 @@ TEST(T5EncoderModelTest, StreamedModelEncodesAsTheLoadedOne) {
   for (size_t i = 0; i < a->size(); ++i) EXPECT_TRUE(torch::equal((*a)[i], (*b)[i])) << i;
 }
 
+// EncodeIds runs only up to the batch's last real token; the contexts equal
+// those of the encoder run over all text_len (512) positions, as the
+// reference does, in float32 and bfloat16.
+TEST(T5EncoderModelTest, RealTokensOnlyEncodeAsTheFullLength) {
+  for (const torch::ScalarType dtype : {torch::kFloat32, torch::kBFloat16}) {
+    T5EncoderModelOptions o = PipelineT2vOptions();
+    o.dtype = dtype;
+    auto model = T5EncoderModel::Create(o);
+    ASSERT_TRUE(model.ok()) << model.status();
+    auto source = testing::OpenOrFail(o.checkpoint_path);
+    LoadOptions load;
+    load.dtype = dtype;
+    auto full = LoadT5Encoder(o.config, *source, load);
+    ASSERT_TRUE(full.ok()) << full.status();
+    auto batch = (*model)->tokenizer().Encode(
+        {"A red sports car drives through a neon-lit city street at night.", "rain", ""});
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_EQ(batch->ids.size(1), 512);
+    auto kept = (*model)->EncodeIds(batch->ids, batch->mask);
+    ASSERT_TRUE(kept.ok()) << kept.status();
+    c10::InferenceMode inference;
+    const std::vector<torch::Tensor> expected = TrimToMask((*full)->forward(batch->ids, batch->mask), batch->mask);
+    ASSERT_EQ(kept->size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      ASSERT_EQ((*kept)[i].sizes(), expected[i].sizes()) << i;
+      const double diff = ((*kept)[i].to(torch::kFloat32) - expected[i].to(torch::kFloat32)).abs().max().item<double>();
+      EXPECT_TRUE(torch::equal((*kept)[i], expected[i])) << "text " << i << " max diff " << diff;
+    }
+  }
+}
+
 TEST(T5EncoderModelTest, RejectsOutOfVocabularyIds) {
   auto model = T5EncoderModel::Create(PipelineT2vOptions());
   ASSERT_TRUE(model.ok()) << model.status();
