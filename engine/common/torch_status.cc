@@ -6,6 +6,7 @@
 #include <c10/util/Exception.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/cancel_point.h"
 
 namespace videogen {
 
@@ -23,6 +24,8 @@ absl::Status StatusFromCurrentException(absl::string_view what) {
       return absl::ResourceExhaustedError(absl::StrCat(what, ": ", msg));
     }
     return absl::InternalError(absl::StrCat(what, ": ", msg));
+  } catch (const CancelledException& e) {
+    return absl::Status(e.status().code(), absl::StrCat(what, ": ", e.status().message()));
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat(what, ": ", e.what()));
   } catch (...) {

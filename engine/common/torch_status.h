@@ -15,7 +15,9 @@ namespace videogen {
 
 // Maps the in-flight exception to a Status: out-of-memory (c10::OutOfMemoryError,
 // std::bad_alloc) -> ResourceExhausted; c10::Error -> Internal with its message
-// (without the C++ backtrace); anything else -> Internal. `what` prefixes the message.
+// (without the C++ backtrace); CancelledException (cancel_point.h) -> its
+// Cancelled / DeadlineExceeded status; anything else -> Internal. `what`
+// prefixes the message.
 // Precondition: called from inside a catch block.
 absl::Status StatusFromCurrentException(absl::string_view what);
 

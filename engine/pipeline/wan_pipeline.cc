@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/common/cancel_point.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
 #include "engine/pipeline/flf2v_conditioning.h"
@@ -146,6 +147,8 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
   ASSIGN_OR_RETURN(const LatentGeometry geometry, Geometry(request));
   if (trace != nullptr) trace->geometry = geometry;
   const torch::NoGradGuard no_grad;
+  // `cancel` is also checked inside T5, CLIP and the VAE, before every block.
+  const CancelScope cancel_scope(cancel);
 
   // Text: context = T5(prompt), context_null = T5(negative prompt).
   Report(progress, Stage::kTextEncoding, 0, 2);

@@ -102,7 +102,8 @@ class WanPipeline {
 
   // Returns the video [3, F, H, W] float32 in [-1, 1]. Progress goes to
   // `progress` (may be null) per stage and per denoising step; `cancel` is
-  // checked between steps and VAE chunks. Errors: InvalidArgument naming the
+  // checked between steps and VAE chunks and before every T5, CLIP and VAE
+  // residual block (cancel_point.h). Errors: InvalidArgument naming the
   // request field; Cancelled / DeadlineExceeded; ResourceExhausted on
   // out-of-memory; Internal otherwise.
   absl::StatusOr<torch::Tensor> Run(const PipelineRequest& request, ProgressSink* progress,

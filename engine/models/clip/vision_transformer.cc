@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include "engine/common/cancel_point.h"
 #include "engine/models/common/attention.h"
 
 namespace videogen::models {
@@ -103,7 +104,10 @@ torch::Tensor ClipVisionTransformerImpl::forward(const torch::Tensor& pixels) {
   if (cls_embedding_.defined()) x = at::cat({cls_embedding_.expand({n, -1, -1}), x}, 1);
   x = x + pos_embedding_;
   if (pre_norm_) x = pre_norm_(x);
-  for (ClipAttentionBlock& block : block_refs_) x = block(x);
+  for (ClipAttentionBlock& block : block_refs_) {
+    CancelPoint("CLIP block");
+    x = block(x);
+  }
   return x;
 }
 

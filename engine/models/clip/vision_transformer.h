@@ -79,6 +79,7 @@ class ClipVisionTransformerImpl : public torch::nn::Module {
   ClipVisionTransformerImpl(const ClipVisionConfig& config, const torch::TensorOptions& options);
   // pixels: [N, 3, S, S] normalised, S = image_size -> [N, num_tokens, vision_dim]
   // after pre_norm and blocks [0, vision_layers - 2] (use_31_block=True).
+  // A cancellation point before every block (CancelPoint("CLIP block")).
   torch::Tensor forward(const torch::Tensor& pixels);
 
   const ClipVisionConfig& config() const { return config_; }

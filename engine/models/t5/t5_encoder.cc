@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/cancel_point.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
 
@@ -27,7 +28,10 @@ torch::Tensor T5EncoderImpl::forward(const torch::Tensor& ids, const torch::Tens
   torch::Tensor x = token_embedding_(ids);
   torch::Tensor shared_bias;
   if (pos_embedding_) shared_bias = pos_embedding_(x.size(1), x.size(1));
-  for (T5SelfAttention& block : block_refs_) x = block(x, mask, shared_bias);
+  for (T5SelfAttention& block : block_refs_) {
+    CancelPoint("T5 block");
+    x = block(x, mask, shared_bias);
+  }
   return norm_(x);
 }
 

@@ -26,7 +26,8 @@ class T5EncoderImpl : public torch::nn::Module {
   T5EncoderImpl(const T5Config& config, const torch::TensorOptions& options);
   // ids: [B, L] int64; mask: [B, L] integer (1 = token, 0 = padding) or
   // undefined (all valid) -> hidden states [B, L, dim] for every position
-  // (padded rows included), in the parameters' dtype.
+  // (padded rows included), in the parameters' dtype. A cancellation point
+  // before every block (CancelPoint("T5 block"), cancel_point.h).
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask);
 
   const T5Config& config() const { return config_; }

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/common/cancel_point.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
 #include "engine/models/t5/t5_layers.h"
@@ -102,6 +103,7 @@ absl::StatusOr<torch::Tensor> StreamT5Encoder(const T5Config& config, const io::
   }
   const torch::Tensor m = mask.defined() ? mask.to(options.device) : mask;
   for (int64_t i = 0; i < config.num_layers; ++i) {
+    RETURN_IF_ERROR(TorchCall("T5 block", [] { CancelPoint("T5 block"); }));
     T5SelfAttention block(nullptr);
     RETURN_IF_ERROR(TorchCall("T5 block", [&] { block = T5SelfAttention(config, Uninitialised(options)); }));
     RETURN_IF_ERROR(LoadStateDict(*block, source, Under(options, absl::StrCat("blocks.", i, "."))));

@@ -29,7 +29,9 @@ absl::Status CheckT5Streamable(const T5Config& config, const io::TensorSource& s
 // in `options.dtype` on `options.device`, as T5EncoderImpl::forward.
 // Thread-safe for concurrent calls on one source (each loads its own blocks).
 // Errors: LoadStateDict's (missing names, shapes, DataLoss), ResourceExhausted
-// on out-of-memory, Internal for other LibTorch errors.
+// on out-of-memory, Internal for other LibTorch errors; Cancelled /
+// DeadlineExceeded from the calling thread's CancelScope, checked before every
+// block is loaded (cancel_point.h).
 // `on_resident` (may be empty) is called with +bytes when a block's weights
 // are loaded and -bytes when they are freed (the residency account).
 absl::StatusOr<torch::Tensor> StreamT5Encoder(const T5Config& config, const io::TensorSource& source,

@@ -6,6 +6,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/dropout.h>
 
+#include "engine/common/cancel_point.h"
 #include "engine/models/common/attention.h"
 
 namespace videogen::models::vae {
@@ -47,6 +48,7 @@ ResidualBlockImpl::ResidualBlockImpl(int64_t in_dim, int64_t out_dim, double dro
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, FeatCache& cache) {
   // x: [B, in_dim, T, H, W]
+  CancelPoint("VAE residual block");
   const torch::Tensor h = shortcut_ ? shortcut_->forward(x) : x;
   torch::Tensor y = at::silu(norm1_->forward(x));
   y = CachedCausalConv(*conv1_, y, cache);

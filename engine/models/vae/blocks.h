@@ -41,6 +41,7 @@ class ResidualBlockImpl : public torch::nn::Module {
   ResidualBlockImpl(int64_t in_dim, int64_t out_dim, double dropout);
 
   // x: [B, in_dim, T, H, W] -> [B, out_dim, T, H, W]; uses two slots of `cache`.
+  // A cancellation point first (CancelPoint("VAE residual block"), cancel_point.h).
   torch::Tensor forward(const torch::Tensor& x, FeatCache& cache);
 
  private:

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/common/cancel_point.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
 #include "engine/models/common/state_dict.h"
@@ -157,6 +158,7 @@ absl::StatusOr<std::vector<torch::Tensor>> WanVae::EncodeMu(const std::vector<to
     total += static_cast<int>(VaeModule::EncodeChunks(videos[i].size(1)).size());
   }
   torch::NoGradGuard no_grad;
+  const CancelScope cancel_scope(cancel);  // also checked before every residual block
   Progress progress(options.progress, total);
   std::vector<torch::Tensor> result;
   for (const torch::Tensor& video : videos) {
@@ -223,6 +225,7 @@ absl::StatusOr<std::vector<torch::Tensor>> WanVae::DecodeUnclamped(
   }
 
   torch::NoGradGuard no_grad;
+  const CancelScope cancel_scope(cancel);  // also checked before every residual block
   Progress progress(options.progress, total);
   const int64_t scale = config_.spatial_stride();
   std::vector<torch::Tensor> result;

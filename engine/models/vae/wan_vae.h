@@ -74,7 +74,8 @@ class WanVae {
   // -> normalised latents [C, 1 + k, H / s, W / s]: (mu - mean) * (1 / std).
   // Errors: InvalidArgument naming the input (videos[i]) for a wrong rank,
   // channel count, frame count or size; Cancelled / DeadlineExceeded from
-  // `cancel` (checked before every chunk); ResourceExhausted on out-of-memory.
+  // `cancel` (checked before every chunk and, through a CancelScope, every
+  // residual block); ResourceExhausted on out-of-memory.
   absl::StatusOr<std::vector<torch::Tensor>> Encode(const std::vector<torch::Tensor>& videos,
                                                     const CancelToken* cancel = nullptr) const;
   absl::StatusOr<std::vector<torch::Tensor>> Encode(const std::vector<torch::Tensor>& videos,
@@ -88,7 +89,8 @@ class WanVae {
   // latents[i]: [C, T, h, w] normalised -> videos [3, 1 + 4 (T - 1), s h, s w]
   // clamped to [-1, 1]. Errors: InvalidArgument naming the input (latents[i])
   // or the DecodeOptions field; Cancelled / DeadlineExceeded from `cancel`
-  // (checked before every chunk); ResourceExhausted on out-of-memory.
+  // (checked before every chunk and every residual block); ResourceExhausted
+  // on out-of-memory.
   absl::StatusOr<std::vector<torch::Tensor>> Decode(const std::vector<torch::Tensor>& latents,
                                                     const DecodeOptions& options = {},
                                                     const CancelToken* cancel = nullptr) const;

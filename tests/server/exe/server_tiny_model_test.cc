@@ -109,9 +109,12 @@ TEST(ServerTinyModelTest, ImageToVideoCancelIsHonouredInEveryLongStage) {
   auto stub = Connect(**server);
   ASSERT_FALSE(ExampleImage().empty());
   const std::vector<std::pair<v1::Stage, std::vector<std::string>>> cases = {
-      {v1::IMAGE_ENCODING, {"during image encoding", "during VAE encode"}},
+      // Between chunks ("during VAE encode") or inside the encoders, before a
+      // block ("VAE encode: cancelled during VAE residual block", CLIP's).
+      {v1::IMAGE_ENCODING,
+       {"during image encoding", "during VAE encode", "VAE encode: cancelled during", "CLIP visual: cancelled during"}},
       {v1::DENOISING, {"during denoising"}},
-      {v1::VAE_DECODING, {"during VAE decode"}},
+      {v1::VAE_DECODING, {"during VAE decode", "VAE decode: cancelled during"}},
   };
   for (const auto& [stage, where] : cases) {
     JobStream s = CancelDuring(*stub, stage);
