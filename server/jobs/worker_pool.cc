@@ -27,14 +27,24 @@ const char* WorkerStateName(WorkerState state) {
 namespace {
 
 // Forwards generator progress to the job; times denoising steps.
+// Forwards the generator's progress to the job (and the listener); at the
+// first update after conditioning (VideoGenerator::Generate's contract) it
+// frees the pixels of `inputs`' images (may be null).
 class JobProgressSink final : public pipeline::ProgressSink {
  public:
-  JobProgressSink(Job* job, JobListener* listener, const std::function<absl::Time()>& clock)
-      : job_(job), listener_(listener), clock_(clock) {}
+  JobProgressSink(Job* job, JobListener* listener, const std::function<absl::Time()>& clock,
+                  pipeline::GenerationRequest* inputs)
+      : job_(job), listener_(listener), clock_(clock), inputs_(inputs) {}
 
   void OnProgress(const pipeline::ProgressUpdate& update) override {
     const absl::Time now = clock_();
     const pipeline::Stage stage = update.stage;
+    if (inputs_ != nullptr && (stage == pipeline::Stage::kDenoising || stage == pipeline::Stage::kVaeDecoding)) {
+      // Assigning an empty vector frees the memory (clear() would keep it).
+      if (inputs_->image) inputs_->image->rgb = std::vector<uint8_t>();
+      if (inputs_->last_image) inputs_->last_image->rgb = std::vector<uint8_t>();
+      inputs_ = nullptr;
+    }
     if (stage == pipeline::Stage::kDenoising && listener_ != nullptr) {
       const int previous = last_stage_ == pipeline::Stage::kDenoising ? last_denoise_step_ : 0;
       if (update.step > previous) {
@@ -52,6 +62,7 @@ class JobProgressSink final : public pipeline::ProgressSink {
   Job* const job_;
   JobListener* const listener_;
   const std::function<absl::Time()>& clock_;
+  pipeline::GenerationRequest* inputs_;
   std::optional<pipeline::Stage> last_stage_;
   int last_denoise_step_ = 0;
   absl::Time last_report_ = clock_();
@@ -205,18 +216,18 @@ void WorkerPool::RunJob(Worker* worker, const std::shared_ptr<Job>& job) {
   if (listener_ != nullptr) listener_->OnJobStarted(*job, dequeued - job->created());
 
   pipeline::VideoGenerator& generator = *worker->device.generator;
-  JobProgressSink sink(job.get(), listener_, options_.clock);
   absl::Status outcome;
   size_t video_bytes = 0;
   std::optional<JobResult> succeeded;
   absl::StatusOr<pipeline::GeneratedVideo> video;
   {
     // The job keeps none of its images while it runs or once it finished;
-    // these die when the generator returns.
+    // the sink frees these once conditioning is done.
     pipeline::GenerationRequest request = job->spec().request;
     JobInputs inputs = job->TakeInputs();
     request.image = std::move(inputs.image);
     request.last_image = std::move(inputs.last_image);
+    JobProgressSink sink(job.get(), listener_, options_.clock, &request);
     video = generator.Generate(request, &sink, token);
   }
   if (video.ok()) {

@@ -192,6 +192,9 @@ class VideoGenerator {
   // Cancelled / DeadlineExceeded from `cancel` (checked between denoising
   // steps and VAE chunks), ResourceExhausted on out-of-memory (the generator
   // stays usable), Internal otherwise. `progress` may be null.
+  // Conditioning ends before the first kDenoising update: from that update on
+  // (also from within OnProgress) the caller may free the pixels of
+  // request.image and request.last_image; the generator no longer reads them.
   virtual absl::StatusOr<GeneratedVideo> Generate(const GenerationRequest& request,
                                                   ProgressSink* progress,
                                                   const CancelToken& cancel) = 0;

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "server/jobs/job_queue.h"
@@ -73,6 +76,62 @@ TEST(WorkerPoolTest, AJobTakenButNotStartedKeepsTheDrainWaitingAndIsAborted) {
   (*pool)->Join();
   EXPECT_EQ(job->state(), JobState::kFailed);
   EXPECT_TRUE(absl::IsUnavailable(job->Snapshot().error)) << job->Snapshot().error;
+}
+
+// Records whether the request's image still has its pixels when reporting
+// each stage (the fake generator's frames otherwise).
+class PixelsWatchingGenerator final : public pipeline::VideoGenerator {
+ public:
+  const pipeline::ModelDescription& description() const override { return fake_.description(); }
+  absl::Status Validate(const pipeline::GenerationRequest& r) const override { return fake_.Validate(r); }
+  std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const override { return fake_.DeviceMemory(); }
+  absl::StatusOr<pipeline::GeneratedVideo> Generate(const pipeline::GenerationRequest& r,
+                                                    pipeline::ProgressSink* progress,
+                                                    const CancelToken& cancel) override {
+    if (!r.image) return fake_.Generate(r, progress, cancel);  // the warm-up
+    for (pipeline::Stage stage : {pipeline::Stage::kTextEncoding, pipeline::Stage::kImageEncoding,
+                                  pipeline::Stage::kDenoising, pipeline::Stage::kVaeDecoding}) {
+      progress->OnProgress(pipeline::ProgressUpdate{stage, 0, 1});
+      pixels_at.push_back(r.image->rgb.size());
+    }
+    image_size = {r.image->width, r.image->height};
+    pipeline::GenerationRequest without_image = r;
+    without_image.image.reset();
+    return fake_.Generate(without_image, nullptr, cancel);
+  }
+  std::vector<size_t> pixels_at;  // bytes of pixels after each stage's first update
+  std::pair<int, int> image_size;
+
+ private:
+  FakeVideoGenerator fake_{FakeVideoGeneratorOptions{}};
+};
+
+TEST(WorkerPoolTest, TheImagesPixelsAreFreedOnceConditioningIsDone) {
+  JobQueue queue(4);
+  std::vector<Device> devices;
+  auto generator = std::make_unique<PixelsWatchingGenerator>();
+  PixelsWatchingGenerator* watching = generator.get();
+  devices.push_back(Device{videogen::Device::Cpu(), std::move(generator)});
+  auto pool = WorkerPool::Create(WorkerPoolOptions{}, std::move(devices), &queue, RawEncoder, nullptr);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+
+  JobSpec spec;
+  spec.model = "fake";
+  spec.request.prompt = "a cat";
+  spec.request.steps = 1;
+  spec.request.width = 64;
+  spec.request.height = 48;
+  spec.request.image = pipeline::RgbImage{64, 48, std::vector<uint8_t>(64 * 48 * 3, 7)};
+  auto job = std::make_shared<Job>("image", std::move(spec), absl::Now());
+  ASSERT_TRUE(queue.Push(job).ok());
+  ASSERT_TRUE(JobWaiter::WaitTerminal(*job));
+  EXPECT_EQ(job->state(), JobState::kSucceeded) << job->Snapshot().error;
+  // Held through text and image encoding, freed at the first denoising update
+  // (the size stays known).
+  EXPECT_EQ(watching->pixels_at, (std::vector<size_t>{64 * 48 * 3, 64 * 48 * 3, 0, 0}));
+  EXPECT_EQ(watching->image_size, (std::pair<int, int>{64, 48}));
+  EXPECT_TRUE(queue.Close().empty());
+  (*pool)->Join();
 }
 
 }  // namespace
