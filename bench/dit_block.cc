@@ -37,11 +37,13 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/types.h>
 
 #include "bench/common/bench_start.h"
 #include "bench/common/device.h"
 #include "bench/quant/scaled_gemm.h"
+#include "engine/common/host_allocation_cache.h"
 #include "engine/common/runtime.h"
 #include "engine/models/common/attention.h"
 #include "engine/models/dit/attention_block.h"
@@ -120,10 +122,13 @@ bool Has(const std::vector<std::string>& v, const char* s) { return std::find(v.
 constexpr char kUsage[] =
     "usage: bench_dit_block [--tokens N[,N...]] [--dtypes fp32,bf16,fp8] [--repeats R]\n"
     "                       [--parts gemm,block,attention,fp8_gemm] [--query-block Q] [--key-block K] [--bf16-scores 0|1]\n"
-    "                       [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]] [--json FILE]\n"
+    "                       [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]] [--json FILE] [--profile PREFIX]\n"
+    "                       [--host-cache 0|1]\n"
     "One WanAttentionBlock forward at T2V-1.3B width (or --preset) against plain GEMM throughput measured in the\n"
     "same run (medians of R interleaved rounds after one warm-up). fp8: linear weights held in fp8, up-cast to\n"
     "bf16 per call; fp8_gemm: the FFN GEMM as an fp8 scaled GEMM where LibTorch and the device have it.\n"
+    "--profile: one more block forward per (dtype, tokens) with every op recorded, PREFIX.DTYPE.TOKENS.json\n"
+    "(chrome://tracing). --host-cache 0: LibTorch's own CPU allocator instead of the host allocation cache.\n"
     "Defaults: --tokens 4096,8192 --dtypes fp32,bf16 --repeats 3 --preset 1.3b --device cpu.\n";
 
 int main(int argc, char** argv) {
@@ -131,7 +136,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> tokens_list = {"4096", "8192"}, dtypes = {"fp32", "bf16"};
   std::vector<std::string> parts = {"gemm", "block", "attention"};
   int repeats = 3;
-  std::string preset = "1.3b", json_path;
+  bool host_cache = true;
+  std::string preset = "1.3b", json_path, profile_path;
   videogen::models::AttentionBlocks blocks;
   videogen::models::AttentionOptions attn_options;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -143,6 +149,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--key-block")) blocks.key_block = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--preset")) preset = argv[i + 1];
     if (!std::strcmp(argv[i], "--json")) json_path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--profile")) profile_path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--host-cache")) host_cache = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--device")) {
       auto device = videogen::bench::ParseDevice(argv[i + 1]);
       if (!device.ok()) {
@@ -155,7 +163,7 @@ int main(int argc, char** argv) {
       attn_options.score_precision = videogen::models::ScorePrecision::kInputDtype;
     }
   }
-  if (!videogen::ConfigureTorchRuntime({}).ok()) return 1;
+  if (!videogen::ConfigureTorchRuntime({.host_allocation_cache = host_cache}).ok()) return 1;
   torch::NoGradGuard no_grad;
   if (preset != "1.3b" && preset != "14b" && preset != "tiny") {
     std::fprintf(stderr, "bench_dit_block: --preset must be 1.3b, 14b or tiny\n");
@@ -170,6 +178,8 @@ int main(int argc, char** argv) {
       "(min..max in brackets); attention blocks q=%ld k=%ld, bf16 scores in %s\n",
       videogen::bench::DeviceName(dev).c_str(), at::get_num_threads(), d, heads, f, ctx, repeats, blocks.query_block, blocks.key_block,
       attn_options.score_precision == videogen::models::ScorePrecision::kInputDtype ? "bf16" : "fp32");
+  std::printf("host allocation cache: %s\n",
+              videogen::HostAllocationCacheInstalled() ? "on" : "off (LibTorch's CPU allocator)");
   std::ofstream json_out;
   if (!json_path.empty()) json_out.open(json_path, std::ios::app);
   for (const std::string& dt : dtypes) {
@@ -234,6 +244,11 @@ int main(int argc, char** argv) {
         gemm_s.push_back(g), block_s.push_back(b), attn_s.push_back(t), fp8_gemm_s.push_back(s8);
       }
       const uint64_t peak_bytes = videogen::bench::PeakAllocatedBytes(dev) - base_bytes;
+      if (!profile_path.empty()) {  // one more block forward, every op recorded (chrome://tracing format)
+        const std::string path = profile_path + "." + dt + "." + ts + ".json";
+        torch::autograd::profiler::RecordProfile guard(path);
+        block->forward(x, e0, seq_lens, rope, context);
+      }
       const Rate gemm = Summarise(gemm_s, gemm_flops), blk = Summarise(block_s, block_flops),
                  attn = Summarise(attn_s, attn_flops);
       const Rate fp8_gemm = fp8_gemm_error.empty() ? Summarise(fp8_gemm_s, gemm_flops) : Rate{};
@@ -273,6 +288,11 @@ int main(int argc, char** argv) {
         json_out.flush();
       }
     }
+  }
+  if (videogen::HostAllocationCacheInstalled()) {
+    const videogen::HostAllocationCacheStats st = videogen::GetHostAllocationCacheStats();
+    std::printf("host allocation cache: %lu hits, %lu misses\n", static_cast<unsigned long>(st.hits),
+                static_cast<unsigned long>(st.misses));
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include <ATen/Parallel.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/host_allocation_cache.h"
 
 namespace videogen {
 namespace {
@@ -51,6 +53,9 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options) {
   at::set_num_threads(options.threads == 0 ? UsableCores() : options.threads);
   at::globalContext().setAllowTF32CuBLAS(options.allow_tf32);
   at::globalContext().setAllowTF32CuDNN(options.allow_tf32);
+  const char* env = std::getenv("VIDEOGEN_HOST_ALLOCATION_CACHE");
+  const bool env_off = env != nullptr && std::string(env) == "0";
+  if (options.host_allocation_cache && !env_off) return InstallHostAllocationCache();
   return absl::OkStatus();
 }
 
