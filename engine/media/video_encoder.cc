@@ -138,21 +138,25 @@ class Encoding {
     c->color_primaries = AVCOL_PRI_BT709;
     c->color_trc = AVCOL_TRC_BT709;
     c->thread_count = kEncoderThreads;
-    // No B-frames: libx264 0.164 (Debian 12) reads uninitialised heap memory
-    // in its macroblock-tree lookahead when B-frames are on, so identical
-    // frames gave different bytes depending on what the process had freed
-    // before (with glibc's malloc filling blocks with a fixed byte the output
-    // is stable, and changes with the byte). With bframes=0 (or mbtree=0) it
-    // does not, at any size tried (64x48 .. 1280x720). bframes=0 costs less:
-    // on ffmpeg's testsrc2 / mandelbrot at 832x480, 81 frames, CRF 23, the
-    // file is -2% / +13% for +0.0 / +0.7 dB PSNR (mbtree=0 moves CRF's target:
-    // +52% / +32% for +5.1 / +2.3 dB).
-    if (!vp9) c->max_b_frames = 0;
 
     const int crf = quality ? (vp9 ? QualityToCrf(*quality, 63, 0) : QualityToCrf(*quality, 51, 1))
                             : (vp9 ? 32 : 23);
     int ret = av_opt_set_int(c->priv_data, "crf", crf, 0);
     if (ret < 0) return AvInternal("setting crf", ret);
+    if (!vp9) {
+      // No macroblock-tree ratecontrol: libx264 0.164 (Debian 12) reads
+      // uninitialised heap memory in its mbtree lookahead, so identical frames
+      // gave different bytes depending on what the process had freed before
+      // (filling malloc'd blocks with a fixed byte made the output stable, and
+      // changed it with the byte; with B-frames at every size tried, 64x48 ..
+      // 1280x720; without B-frames 2 of 1,600 concurrent encodes). mbtree=0:
+      // 0 of 1,200 concurrent encodes and 30 contents x 2 fill bytes differed.
+      // Cost at CRF 23 (ffmpeg's testsrc2 / mandelbrot, 832x480, 81 frames):
+      // +52% / +32% bytes for +5.1 / +2.3 dB PSNR (mbtree spends fewer bits on
+      // what later frames do not reference).
+      ret = av_opt_set_int(c->priv_data, "mbtree", 0, 0);
+      if (ret < 0) return AvInternal("setting mbtree", ret);
+    }
     if (vp9) {
       c->bit_rate = 0;  // with crf: constant-quality mode
       for (const auto& [key, value] : {std::pair{"deadline", "good"}, std::pair{"cpu-used", "4"},

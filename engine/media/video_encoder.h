@@ -18,7 +18,7 @@
 namespace videogen::media {
 
 enum class VideoContainer {
-  kMp4H264,  // H.264 (High profile, no B-frames, yuv420p, BT.709 limited range) in fragmented
+  kMp4H264,  // H.264 (High profile, no macroblock tree, yuv420p, BT.709 limited range) in fragmented
              // MP4 (moov first, then one moof+mdat per keyframe interval), so it
              // streams progressively without +faststart.
   kWebmVp9,  // VP9 (profile 0, yuv420p, BT.709 limited range) in WebM with cues.
