@@ -235,11 +235,14 @@ Plan Evaluate(const Candidate& c, const PlanInputs& in) {
       break;
   }
   PredictVram(resident, dit_ws, vae_ws, enc_ws, plan);
-  // Host: T5 on CPU, encoders' host copies (after use) or the DiT before it
-  // moves in, pinned DiT weights (streaming, expert swap), the load transient
-  // (one stored tensor).
+  // Host: T5 on CPU, the host copies the offload executor keeps for the life
+  // of the model (engine/pipeline/offload_executor.h: pinned, taken once at
+  // load, so moving a component off the GPU copies nothing back) -- the
+  // encoders on the GPU and the DiT (encoders-after-use), or the pinned DiT
+  // weights (streaming, expert swap) -- and the load transient (one stored
+  // tensor).
   const uint64_t offloaded =
-      c.offload == OffloadMode::kNone ? 0 : std::max<uint64_t>(encoders_gpu, dit_host != 0 ? 0 : experts * dit_bytes);
+      c.offload == OffloadMode::kNone ? 0 : encoders_gpu + (dit_host != 0 ? 0 : experts * dit_bytes);
   plan.peak_host = kHostBaseline + t5_host + (c.t5_on_cpu ? enc_ws : 0) + dit_host + offloaded + in.largest_dit_tensor;
   return plan;
 }

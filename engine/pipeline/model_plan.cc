@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/cuda_memory.h"
 #include "engine/common/status_macros.h"
+#include "engine/pipeline/offload_residency.h"
 
 namespace videogen::pipeline {
 namespace {
@@ -40,18 +41,6 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
   shape.height = defaults.height;
   ASSIGN_OR_RETURN(memory::Plan plan, memory::MakeServingPlan(headers, shape, budgets));
 
-  bool explicit_placement = false;
-  for (Component c : memory::kComponents) explicit_placement = explicit_placement || options.placement[c].has_value();
-  // Host-only plans execute every mode they produce (T5 streaming).
-  const bool executed = plan.offload == memory::OffloadMode::kNone ||
-                        (budgets.gpu_bytes == 0 && plan.offload == memory::OffloadMode::kEncodersAfterUse);
-  if (!executed && !explicit_placement) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "memory plan: the model fits only with offload mode ", memory::OffloadModeName(plan.offload),
-        ", which this version plans but does not execute yet; give a larger --gpu-memory/--host-memory or choose "
-        "--placement explicitly. The plan:\n",
-        memory::FormatPlan(plan)));
-  }
   LoadPlan out;
   const memory::Placement planned = plan.placement();
   // An explicit placement of one expert of a pair applies to both unless the other is given too.
@@ -83,10 +72,38 @@ absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const Gen
   }
   // Host-only encoders-after-use: T5 is streamed from its checkpoint per encoding.
   out.components[static_cast<size_t>(Component::kT5)].streamed =
-      !requested[Component::kT5].has_value() && budgets.gpu_bytes == 0 &&
+      !options.offload.has_value() && !requested[Component::kT5].has_value() && budgets.gpu_bytes == 0 &&
       plan.offload == memory::OffloadMode::kEncodersAfterUse;
+  // Every other offload mode runs on the worker's device through an executor;
+  // an explicit --placement is taken literally (no offload) unless an offload
+  // mode is forced too.
+  bool explicit_placement = false;
+  for (Component c : memory::kComponents) explicit_placement = explicit_placement || options.placement[c].has_value();
+  const memory::OffloadMode mode =
+      options.offload.value_or(explicit_placement ? memory::OffloadMode::kNone : plan.offload);
+  if (mode != memory::OffloadMode::kNone && (options.offload.has_value() || budgets.gpu_bytes != 0)) {
+    if (mode == memory::OffloadMode::kExpertSwap && !planned[Component::kDitLowNoise].has_value()) {
+      return absl::InvalidArgumentError("offload: expert-swap needs a Wan2.2 expert pair");
+    }
+    out.executed_offload = mode;
+    out.offload_device = options.device;
+    for (Component c : memory::kComponents) {
+      ComponentLoad& load = out.components[static_cast<size_t>(c)];
+      if (!planned[c].has_value() || c == Component::kVae) continue;
+      const bool dit = c == Component::kDit || c == Component::kDitLowNoise;
+      if (dit) {
+        // Loaded on the host, in the device's compute dtype.
+        load.block_streamed = mode == memory::OffloadMode::kDitBlockStreaming;
+        load.moved = !load.block_streamed;
+        load.dtype = ComputeDtype((requested[c] ? requested[c] : planned[c])->precision, options.device.is_cuda());
+        load.device = torch::kCPU;
+      } else if (DeviceOfTorch(load.device) == DeviceOfTorch(options.device)) {
+        load.moved = true;  // an encoder computing on the worker's device
+      }
+    }
+  }
   out.vae_tiling = plan.vae_tiling;
-  out.summary.offload_mode = plan.offload;
+  out.summary.offload_mode = options.offload.value_or(plan.offload);
   if (budgets.gpu_bytes != 0) {
     out.summary.predicted_peak[Device::Cuda(options.device.has_index() ? options.device.index() : 0)] = plan.peak_vram;
   }

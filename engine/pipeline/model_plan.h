@@ -33,6 +33,10 @@ struct LoadPlanOptions {
   // Host bytes held besides the planned components (the per-request
   // adapters): taken off the host budget before planning.
   uint64_t reserved_host_bytes = 0;
+  // Runs this offload mode instead of the plan's, on the worker's device
+  // (tests and videogen-verify --offload: the GPU modes through the CPU copy
+  // engine). Unset (default): the plan's mode.
+  std::optional<memory::OffloadMode> offload;
 };
 
 // How one component is loaded.
@@ -43,6 +47,14 @@ struct ComponentLoad {
   // T5 only: never resident; each encoding streams its blocks from the
   // checkpoint (host-only plans with offload encoders-after-use).
   bool streamed = false;
+  // Offload (offload_executor.h), on a worker device: `moved` components
+  // are on the device only while a phase uses them (their host copy kept);
+  // a `block_streamed` DiT keeps its blocks on the host and streams them.
+  // The DiT of either is loaded on the host (`device` is then the CPU, in
+  // the worker device's compute dtype); a moved encoder is loaded on the
+  // device and adopted by the executor right after.
+  bool moved = false;
+  bool block_streamed = false;
 };
 
 struct LoadPlan {
@@ -53,6 +65,10 @@ struct LoadPlan {
   std::array<ComponentLoad, kNumComponents> components;
   PlanSummary summary;  // what ListModels and the metrics report
   bool vae_tiling = false;  // decode in spatial tiles (the plan's vae tiling)
+  // The offload mode an executor runs (kNone: no executor; host-only plans'
+  // encoders-after-use is T5 streaming, `streamed` above) and its device.
+  memory::OffloadMode executed_offload = memory::OffloadMode::kNone;
+  torch::Device offload_device = torch::kCPU;
 
   const ComponentLoad& operator[](memory::Component c) const { return components[static_cast<size_t>(c)]; }
 };
@@ -62,10 +78,10 @@ struct LoadPlan {
 // when the default does not fit -- for the requests that do
 // (memory::MakeServingPlan). Errors: FailedPrecondition from the planner when
 // not even the smallest request fits (what is short by how much, and which
-// setting would fit), or when a GPU plan needs an offload mode (encoders
-// after use, expert swap, DiT block streaming) and no --placement was given:
-// the pipeline does not execute GPU offloading yet (host-only plans run
-// encoders-after-use as T5 streaming); InvalidArgument naming `placement` for a
+// setting would fit); every offload mode planned runs (offload_executor.h;
+// host-only plans run encoders-after-use as T5 streaming); InvalidArgument
+// naming `offload` for a forced expert-swap on a model without an expert
+// pair; InvalidArgument naming `placement` for a
 // placement that is not on the worker's device or not supported on it (fp16 on
 // the CPU); the header readers' errors.
 absl::StatusOr<LoadPlan> PlanLoad(const memory::ModelHeaders& headers, const GenerationDefaults& defaults,

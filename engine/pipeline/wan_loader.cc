@@ -15,6 +15,8 @@
 #include "engine/models/common/state_dict.h"
 #include "engine/pipeline/api/request_rules.h"
 #include "engine/pipeline/model_overrides.h"
+#include "engine/pipeline/offload_copy_engine.h"
+#include "engine/pipeline/offload_residency.h"
 #include "engine/quant/policy.h"
 
 namespace videogen::pipeline {
@@ -156,27 +158,46 @@ absl::StatusOr<std::unique_ptr<models::ClipVisual>> LoadClip(const io::TensorSou
 }
 
 // Loads every component where `plan` puts it, releasing each source once read.
+// With an offload executor (plan.executed_offload), each moved or streamed
+// component is adopted right after it loads, so that at most one of them is
+// on the device at a time while loading.
 absl::StatusOr<WanPipelineParts> LoadParts(const io::ModelFiles& files, const models::WanConfig& dit_config,
                                            const ModelDescriptor& descriptor, const ModelOverrides& overrides,
                                            ComponentSources sources, const LoadPlan& plan,
                                            const std::shared_ptr<memory::Residency>& residency) {
   WanPipelineParts parts;
+  if (plan.executed_offload != OffloadMode::kNone) {
+    ASSIGN_OR_RETURN(std::unique_ptr<CopyEngine> engine, MakeCopyEngine(plan.offload_device));
+    ASSIGN_OR_RETURN(parts.offload, OffloadExecutor::Create(plan.executed_offload, std::move(engine), residency));
+  }
+  auto adopt_dit = [&](Component c, models::WanModel& dit) -> absl::Status {
+    if (!plan[c].moved && !plan[c].block_streamed) return absl::OkStatus();
+    return parts.offload->AdoptDit(c, *dit);
+  };
   ASSIGN_OR_RETURN(parts.dit, LoadDit(dit_config, *sources.dit, plan[Component::kDit]));
   sources.dit.reset();
+  RETURN_IF_ERROR(adopt_dit(Component::kDit, parts.dit));
   if (sources.dit_low_noise != nullptr) {
     ASSIGN_OR_RETURN(parts.dit_low_noise,
                      LoadDit(dit_config, *sources.dit_low_noise, plan[Component::kDitLowNoise]));
     sources.dit_low_noise.reset();
+    RETURN_IF_ERROR(adopt_dit(Component::kDitLowNoise, parts.dit_low_noise));
   }
   // A streamed T5 keeps its (mapped) source; a loaded one releases it.
   std::shared_ptr<const io::TensorSource> t5_source = std::move(sources.t5);
   ASSIGN_OR_RETURN(parts.text_encoder, LoadT5(files, *t5_source, overrides, dit_config, plan[Component::kT5],
                                               plan[Component::kT5].streamed ? t5_source : nullptr, residency));
   t5_source.reset();
+  if (plan[Component::kT5].moved && !parts.text_encoder->streamed()) {
+    RETURN_IF_ERROR(parts.offload->AdoptEncoder(Component::kT5, parts.text_encoder->module()));
+  }
   ASSIGN_OR_RETURN(parts.vae, LoadVae(*sources.vae, descriptor, overrides, plan[Component::kVae]));
   sources.vae.reset();
   if (sources.clip != nullptr) {
     ASSIGN_OR_RETURN(parts.clip, LoadClip(*sources.clip, overrides, plan[Component::kClip]));
+    if (plan[Component::kClip].moved) {
+      RETURN_IF_ERROR(parts.offload->AdoptEncoder(Component::kClip, parts.clip->module()));
+    }
   }
   // The planner's tiles: 256x256 output pixels with a 32-pixel overlap.
   if (plan.vae_tiling) parts.vae_tile_latent_size = static_cast<int>(256 / parts.vae->config().spatial_stride());
@@ -233,25 +254,12 @@ std::vector<ResidentGroup> AllResidentGroups(const WanPipelineParts& parts) {
   return all;
 }
 
-Precision PrecisionOf(const torch::Tensor& t) {
-  if (t.element_size() == 1) return Precision::kFp8;  // fp8 codes (uint8 or float8_e4m3fn storage)
-  switch (t.scalar_type()) {
-    case torch::kBFloat16: return Precision::kBf16;
-    case torch::kFloat16: return Precision::kFp16;
-    default: return Precision::kFp32;
-  }
-}
-
-Device DeviceOf(const torch::Tensor& t) {
-  return t.device().is_cuda() ? Device::Cuda(t.device().has_index() ? t.device().index() : 0) : Device::Cpu();
-}
-
 }  // namespace
 
 std::vector<ResidentGroup> ResidentGroups(const torch::nn::Module& module, Component component) {
   std::map<std::tuple<Precision, Device>, uint64_t> bytes;
   auto add = [&](const torch::Tensor& t) {
-    if (t.defined()) bytes[{PrecisionOf(t), DeviceOf(t)}] += t.numel() * t.element_size();
+    if (t.defined()) bytes[{PrecisionOfTensor(t), DeviceOfTensor(t)}] += t.numel() * t.element_size();
   };
   for (const auto& p : module.parameters()) add(p);
   for (const auto& b : module.buffers()) add(b);

@@ -142,6 +142,10 @@ absl::StatusOr<torch::Tensor> WanPipeline::EncodeFirstFrame(const PipelineReques
   return z[0];
 }
 
+absl::Status WanPipeline::EnterOffloadPhase(OffloadPhase phase, Expert expert) const {
+  return parts_.offload == nullptr ? absl::OkStatus() : parts_.offload->Enter(phase, expert);
+}
+
 absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, ProgressSink* progress,
                                                const CancelToken* cancel, PipelineTrace* trace) const {
   ASSIGN_OR_RETURN(const LatentGeometry geometry, Geometry(request));
@@ -152,6 +156,7 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
 
   // Text: context = T5(prompt), context_null = T5(negative prompt).
   Report(progress, Stage::kTextEncoding, 0, 2);
+  RETURN_IF_ERROR(EnterOffloadPhase(OffloadPhase::kTextEncoding));
   // Texts encoded before come from the cache.
   ASSIGN_OR_RETURN(std::vector<torch::Tensor> contexts,
                    EncodeTextsCached(*parts_.text_encoder, text_cache_.get(),
@@ -162,6 +167,9 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
   // Image (i2v, flf2v): CLIP features (Wan2.1), and y = [mask, VAE(condition video)].
   const bool has_image = kind_ == PipelineKind::kImageToVideo || kind_ == PipelineKind::kFirstLastFrameToVideo;
   ImageCondition image;
+  if (has_image || (kind_ == PipelineKind::kTextImageToVideo && request.image.defined())) {
+    RETURN_IF_ERROR(EnterOffloadPhase(OffloadPhase::kImageEncoding));
+  }
   if (has_image) {
     ASSIGN_OR_RETURN(image, EncodeImages(request, geometry, progress, cancel, trace));
   }
@@ -187,6 +195,8 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
                                                    "] != [", absl::StrJoin(expected, ", "), "]"));
   }
 
+  // The DiT comes to the device (offload) before its device is read.
+  RETURN_IF_ERROR(EnterOffloadPhase(OffloadPhase::kDenoising, has_expert_pair() ? Expert::kHighNoise : Expert::kSingle));
   // Handles on the shared modules; forward() only reads them.
   models::WanModel high_or_only = parts_.dit;
   models::WanModel low = has_expert_pair() ? parts_.dit_low_noise : parts_.dit;
@@ -221,6 +231,7 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
       in.y = {dit_y};
     }
     models::WanModel& dit = expert == Expert::kLowNoise ? low : high_or_only;
+    RETURN_IF_ERROR(EnterOffloadPhase(OffloadPhase::kDenoising, expert));
     return TorchCall("DiT forward", [&] { return dit->forward(in)[0]; });
   };
   LatentConstraintFn constrain;
@@ -235,6 +246,7 @@ absl::StatusOr<torch::Tensor> WanPipeline::Run(const PipelineRequest& request, P
                            },
                            cancel, trace != nullptr ? &trace->denoise : nullptr, constrain));
 
+  RETURN_IF_ERROR(EnterOffloadPhase(OffloadPhase::kDecoding));
   models::vae::DecodeOptions decode;
   decode.progress = [&](int done, int total) { Report(progress, Stage::kVaeDecoding, done, total); };
   if (parts_.vae_tile_latent_size > 0) {

@@ -26,6 +26,7 @@
 #include "engine/pipeline/denoise.h"
 #include "engine/pipeline/model_family.h"
 #include "engine/pipeline/text_embedding_cache.h"
+#include "engine/pipeline/offload_executor.h"
 
 namespace videogen::pipeline {
 
@@ -40,6 +41,10 @@ struct WanPipelineParts {
   // Decode in spatial tiles of this many latent pixels (the memory plan's VAE
   // tiling); 0 = whole frames.
   int vae_tile_latent_size = 0;
+  // The memory plan's offload mode at work (offload_executor.h): moves weights
+  // on and off the device per phase of Run. Null: everything stays where it
+  // was loaded. Last member: destroyed before the modules it moves.
+  std::shared_ptr<OffloadExecutor> offload;
 };
 
 // One run; every field is explicit (defaults are applied by the generator).
@@ -116,6 +121,9 @@ class WanPipeline {
   };
 
   explicit WanPipeline(WanPipelineParts parts);
+
+  // parts_.offload->Enter(phase, expert) when there is an executor.
+  absl::Status EnterOffloadPhase(OffloadPhase phase, Expert expert = Expert::kSingle) const;
 
   // ti2v with an image: z = VAE.encode(the resized, cropped image) [48, 1, h, w].
   absl::StatusOr<torch::Tensor> EncodeFirstFrame(const PipelineRequest& request, const LatentGeometry& geometry,

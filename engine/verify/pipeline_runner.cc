@@ -14,6 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/models/common/state_dict.h"
+#include "engine/io/tensor_source.h"
+#include "engine/pipeline/offload_copy_engine.h"
+#include "engine/pipeline/offload_executor.h"
 #include "engine/pipeline/wan_pipeline.h"
 #include "engine/schedulers/scheduler.h"
 #include "engine/verify/runners.h"
@@ -42,7 +45,43 @@ absl::StatusOr<T> Field(const Fixture& f, const json& generate, const std::strin
   }
 }
 
+// The executor of options.offload over the loaded parts (what the loader does
+// for a plan's offload mode: engine/pipeline/wan_loader.cc).
+absl::Status AttachOffload(const Fixture& f, const RunOptions& options, pipeline::WanPipelineParts& parts) {
+  OffloadMode mode = OffloadMode::kNone;
+  switch (options.offload) {
+    case OffloadRun::kNone:
+    case OffloadRun::kT5Streamed: return absl::OkStatus();
+    case OffloadRun::kEncodersAfterUse: mode = OffloadMode::kEncodersAfterUse; break;
+    case OffloadRun::kDitBlockStreaming: mode = OffloadMode::kDitBlockStreaming; break;
+    case OffloadRun::kExpertSwap: mode = OffloadMode::kExpertSwap; break;
+  }
+  if (mode == OffloadMode::kExpertSwap && parts.dit_low_noise.is_empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(f.name, ": offload expert-swap needs an expert pair"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<pipeline::CopyEngine> engine, pipeline::MakeCopyEngine(options.device));
+  ASSIGN_OR_RETURN(parts.offload, pipeline::OffloadExecutor::Create(mode, std::move(engine), nullptr));
+  RETURN_IF_ERROR(parts.offload->AdoptDit(Component::kDit, *parts.dit));
+  if (!parts.dit_low_noise.is_empty()) {
+    RETURN_IF_ERROR(parts.offload->AdoptDit(Component::kDitLowNoise, *parts.dit_low_noise));
+  }
+  RETURN_IF_ERROR(parts.offload->AdoptEncoder(Component::kT5, parts.text_encoder->module()));
+  if (parts.clip != nullptr) RETURN_IF_ERROR(parts.offload->AdoptEncoder(Component::kClip, parts.clip->module()));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+const char* OffloadRunName(OffloadRun run) {
+  switch (run) {
+    case OffloadRun::kNone: return "none";
+    case OffloadRun::kEncodersAfterUse: return "encoders-after-use";
+    case OffloadRun::kDitBlockStreaming: return "dit-block-streaming";
+    case OffloadRun::kExpertSwap: return "expert-swap";
+    case OffloadRun::kT5Streamed: return "t5-streamed";
+  }
+  return "?";
+}
 
 absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, const RunOptions& options) {
   const json config = f.meta.value("config", json::object());
@@ -78,6 +117,10 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, c
   t5.dtype = ParamDType(options);
   t5.device = options.device;
   t5.text_len = config.value("text_len", 512);
+  if (options.offload == OffloadRun::kT5Streamed) {
+    ASSIGN_OR_RETURN(std::unique_ptr<io::TensorSource> streamed, io::OpenCheckpoint(t5.checkpoint_path));
+    t5.streamed_source = std::move(streamed);
+  }
   ASSIGN_OR_RETURN(parts.text_encoder, models::T5EncoderModel::Create(t5));
 
   models::vae::WanVaeOptions vae;
@@ -96,6 +139,7 @@ absl::StatusOr<pipeline::WanPipelineParts> LoadPipelineParts(const Fixture& f, c
     clip.device = options.device;
     ASSIGN_OR_RETURN(parts.clip, models::ClipVisual::Create(clip));
   }
+  RETURN_IF_ERROR(AttachOffload(f, options, parts));
   return parts;
 }
 

@@ -14,6 +14,21 @@ namespace videogen::verify {
 // (the VAE, schedulers and tokenizer stay as for kFp32).
 enum class WeightDType { kFp32, kFp8, kBf16 };
 
+// videogen-verify --offload: how a pipeline fixture's weights are held and
+// moved while it runs (engine/pipeline/offload_executor.h), on the run's
+// device through its copy engine: kNone resident; kEncodersAfterUse T5 and
+// CLIP on the device only while encoding, the DiT only from denoising on;
+// kDitBlockStreaming the DiT's blocks streamed through two staging slots;
+// kExpertSwap (expert pairs only) one expert on the device at a time;
+// kT5Streamed T5 streamed block by block from its checkpoint (the host-only
+// plans' encoders-after-use). Other fixtures ignore it.
+enum class OffloadRun { kNone, kEncodersAfterUse, kDitBlockStreaming, kExpertSwap, kT5Streamed };
+inline constexpr OffloadRun kOffloadRuns[] = {OffloadRun::kNone, OffloadRun::kEncodersAfterUse,
+                                              OffloadRun::kDitBlockStreaming, OffloadRun::kExpertSwap,
+                                              OffloadRun::kT5Streamed};
+// "none", "encoders-after-use", "dit-block-streaming", "expert-swap", "t5-streamed".
+const char* OffloadRunName(OffloadRun run);
+
 struct RunOptions {
   // kFp8: quantize the linear weights (the fp8 policy) before running; kFp8
   // and kBf16: the caller reports the error instead of judging it by fp32
@@ -25,6 +40,9 @@ struct RunOptions {
   torch::Device device = torch::kCPU;
   // How high-precision weights become fp8 when weight_dtype is kFp8.
   quant::Fp8Scaling fp8_scaling = quant::Fp8Scaling::kPerTensor;
+  // Pipeline fixtures only. InvalidArgument naming `offload` for kExpertSwap
+  // on a fixture without an expert pair.
+  OffloadRun offload = OffloadRun::kNone;
 };
 
 // Parameter and compute dtype of the DiT, T5 and CLIP for `options`:

@@ -25,15 +25,32 @@ struct FixtureResult {
   double worst_max_abs = 0;
   std::string error;                        // set when the fixture could not be run
   std::vector<TensorComparison> tensors;    // per output tensor
+  // VerifyFixtureOffload: the offload mode run ("" when not asked for) and,
+  // for modes other than none, whether every output equals mode none's bit
+  // for bit, else the largest absolute difference to them.
+  std::string offload;
+  bool compared_to_none = false;
+  bool identical_to_none = false;
+  double max_abs_vs_none = 0;
 };
 
 // Loads `dir`, dispatches on its component and compares. Never throws; a
 // fixture that cannot be run yields pass=false with `error` set.
 FixtureResult VerifyFixture(const std::string& dir, const RunOptions& options);
 
+// videogen-verify --offload: a pipeline fixture (pipeline_*) run once per
+// mode of `modes` (each judged by the fixture's tolerances, as
+// VerifyFixture, and compared with mode none's outputs); any other fixture
+// once, as VerifyFixture. Modes a fixture cannot run (expert-swap without an
+// expert pair) are left out. Never throws.
+std::vector<FixtureResult> VerifyFixtureOffload(const std::string& dir, const RunOptions& options,
+                                                const std::vector<OffloadRun>& modes);
+
 // The one-line report: "PASS <name> worst_rel_l2=<x> worst_max_abs=<y>" or
 // "FAIL <name> <tensor> max_abs=.. (tol ..) rel_l2=.. (tol ..) ..." / "FAIL <name> error: ...".
 // fp8 runs: "FP8 <name> <tensor> rel_l2=.. max_abs=.. ... within|OVER goal rel_l2<=0.03" (bf16: "BF16 ...").
+// Offload runs end with " [offload=<mode>]", and for modes other than none
+// " bit-identical to none" or " max_abs vs none=<x>".
 std::string FormatResult(const FixtureResult& result);
 
 // A result judged against the pending list: a listed fixture is expected to

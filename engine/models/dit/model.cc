@@ -153,7 +153,11 @@ std::vector<torch::Tensor> WanModelImpl::forward(const WanInputs& in) {
     context = at::cat({img_emb_(in.clip_fea->to(device, wdtype)), context}, 1);
   }
 
-  for (WanAttentionBlock& block : block_refs_) x = block(x, e0, seq_lens, rope, context);
+  for (size_t i = 0; i < block_refs_.size(); ++i) {
+    if (block_observer_ != nullptr) block_observer_->BeforeBlock(static_cast<int64_t>(i));
+    x = block_refs_[i](x, e0, seq_lens, rope, context);
+    if (block_observer_ != nullptr) block_observer_->AfterBlock(static_cast<int64_t>(i));
+  }
   x = head_(x, e);
 
   std::vector<torch::Tensor> out;

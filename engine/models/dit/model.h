@@ -70,6 +70,17 @@ struct WanInputs {
   std::vector<torch::Tensor> y;            // i2v / flf2v: each [C_y, F, H, W]
 };
 
+// Called by WanModelImpl::forward around each attention block (offload
+// executors stage the block's weights on the device: engine/pipeline/
+// offload_block_streamer.h). Runs on the thread calling forward(); may throw
+// c10::Error, which propagates out of forward().
+class BlockObserver {
+ public:
+  virtual ~BlockObserver() = default;
+  virtual void BeforeBlock(int64_t index) = 0;
+  virtual void AfterBlock(int64_t index) = 0;
+};
+
 // Every linear layer is a quant::QuantLinear, so LoadStateDict with
 // LoadOptions::fp8 can hold the block weights in fp8 (engine/quant/policy.h);
 // `init` kUninitialized skips their random initialisation (for models loaded
@@ -82,6 +93,11 @@ class WanModelImpl : public torch::nn::Module {
   std::vector<torch::Tensor> forward(const WanInputs& inputs);
 
   const WanConfig& config() const { return config_; }
+  // The attention blocks "blocks.<i>", in order.
+  const std::vector<WanAttentionBlock>& blocks() const { return block_refs_; }
+  // Not owned; must outlive its use by forward(). nullptr (default): none.
+  // Not thread-safe: set before forward() runs.
+  void set_block_observer(BlockObserver* observer) { block_observer_ = observer; }
 
  private:
   torch::Tensor Unpatchify(const torch::Tensor& tokens, const std::array<int64_t, 3>& grid) const;
@@ -95,6 +111,7 @@ class WanModelImpl : public torch::nn::Module {
   std::vector<WanAttentionBlock> block_refs_;
   Head head_{nullptr};
   MLPProj img_emb_{nullptr};
+  BlockObserver* block_observer_ = nullptr;
 };
 TORCH_MODULE(WanModel);
 

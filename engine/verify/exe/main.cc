@@ -1,5 +1,5 @@
 // videogen-verify FIXTURE_DIR [FIXTURE_DIR ...] [--dtype fp32|fp8|bf16] [--fp8-scaling tensor|plain]
-//                [--device cpu|cuda[:N]] [--pending FILE]
+//                [--device cpu|cuda[:N]] [--pending FILE] [--offload MODE|all]
 // Runs golden fixtures; one line per fixture, then "N passed, N failed"; exit
 // 0 only if all pass. With --dtype fp8 the DiT weights are held in fp8
 // (engine/quant/policy.h) and each output's error against the fp32 reference
@@ -9,7 +9,13 @@
 // components there (float32 with TF32 off: judged by the fixtures' own
 // tolerances); exit 2 when the device does not exist. With --pending FILE (engine/verify/pending_list.h)
 // the fixtures listed there are expected to fail ("PENDING ..." lines); one
-// that passes, or a listed name that was not run, fails the run.
+// that passes, or a listed name that was not run, fails the run. With
+// --offload MODE (none, encoders-after-use, dit-block-streaming, expert-swap,
+// t5-streamed; `all`: each in turn) the pipeline fixtures run with their
+// weights held and moved as that offload mode does (engine/verify/runners.h),
+// one line per mode, each judged by the fixture's tolerances and compared
+// with mode none's outputs ("bit-identical to none" or the largest
+// difference); the other fixtures run once.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,7 +34,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: videogen-verify [--dtype fp32|fp8|bf16] [--fp8-scaling tensor|plain] [--device cpu|cuda[:N]] "
-    "[--pending FILE] "
+    "[--pending FILE] [--offload none|encoders-after-use|dit-block-streaming|expert-swap|t5-streamed|all] "
     "FIXTURE_DIR [FIXTURE_DIR ...]\n";
 
 }  // namespace
@@ -38,6 +44,7 @@ int main(int argc, char** argv) {
   using namespace videogen;
   verify::RunOptions options;
   std::string pending_path;
+  std::vector<verify::OffloadRun> offload_modes;  // empty: no --offload
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -79,6 +86,19 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "videogen-verify: --fp8-scaling must be tensor or plain, got '%s'\n", v.c_str());
         return 2;
       }
+    } else if (arg == "--offload" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      offload_modes.clear();
+      for (verify::OffloadRun run : verify::kOffloadRuns) {
+        if (v == "all" || v == verify::OffloadRunName(run)) offload_modes.push_back(run);
+      }
+      if (offload_modes.empty()) {
+        std::fprintf(stderr,
+                     "videogen-verify: --offload must be none, encoders-after-use, dit-block-streaming, expert-swap, "
+                     "t5-streamed or all, got '%s'\n",
+                     v.c_str());
+        return 2;
+      }
     } else if (arg == "--pending" && i + 1 < argc) {
       pending_path = argv[++i];
     } else if (arg == "-h" || arg == "--help") {
@@ -111,16 +131,20 @@ int main(int argc, char** argv) {
   int passed = 0, failed = 0, pending_failed = 0;
   std::set<std::string> seen;
   for (const std::string& dir : dirs) {
-    const verify::FixtureResult r = verify::VerifyFixture(dir, options);
-    const verify::Outcome outcome = verify::Judge(r, pending);
-    seen.insert(r.name);
-    std::printf("%s\n", verify::FormatOutcome(r, outcome, pending).c_str());
-    std::fflush(stdout);
-    switch (outcome) {
-      case verify::Outcome::kPass: ++passed; break;
-      case verify::Outcome::kPending: ++pending_failed; break;
-      case verify::Outcome::kFail:
-      case verify::Outcome::kUnexpectedPass: ++failed; break;
+    const std::vector<verify::FixtureResult> results =
+        offload_modes.empty() ? std::vector<verify::FixtureResult>{verify::VerifyFixture(dir, options)}
+                              : verify::VerifyFixtureOffload(dir, options, offload_modes);
+    for (const verify::FixtureResult& r : results) {
+      const verify::Outcome outcome = verify::Judge(r, pending);
+      seen.insert(r.name);
+      std::printf("%s\n", verify::FormatOutcome(r, outcome, pending).c_str());
+      std::fflush(stdout);
+      switch (outcome) {
+        case verify::Outcome::kPass: ++passed; break;
+        case verify::Outcome::kPending: ++pending_failed; break;
+        case verify::Outcome::kFail:
+        case verify::Outcome::kUnexpectedPass: ++failed; break;
+      }
     }
   }
   for (const auto& [name, issue] : pending) {

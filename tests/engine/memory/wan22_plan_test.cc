@@ -280,22 +280,34 @@ TEST(Wan22Plan, AVaeThatDisagreesWithTheDitIsRefused) {
   EXPECT_NE(s.message().find("wan2.1 VAE"), std::string::npos) << s;
 }
 
-TEST_F(Wan22PlanTest, PlanLoadMapsTheLowNoiseExpertAndRefusesAnUnexecutedSwap) {
+TEST_F(Wan22PlanTest, PlanLoadMapsTheLowNoiseExpertAndExecutesTheSwap) {
   const ModelHeaders headers = Headers(synth::SparseModel::kT2VA14B);
   pipeline::GenerationDefaults defaults;  // 832x480, 81 frames
   pipeline::LoadPlanOptions options;
   options.device = torch::Device(torch::kCUDA, 0);
   options.gpu_memory = 24 * kGiB;
   options.host_memory = 128 * kGiB;
-  // The plan needs the expert swap, which the pipeline does not execute yet.
-  const absl::Status refused = pipeline::PlanLoad(headers, defaults, options).status();
-  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("expert-swap"), std::string::npos) << refused;
-
-  // An explicit placement: both experts as placed.
-  options.placement = ParsePlacement("dit=cuda:0:fp8,dit_low_noise=cpu:fp8").value();
+  // The plan needs the expert swap: the executor runs it (offload_executor.h).
+  // Both experts load on the host in the GPU's compute dtype and move per
+  // request; the encoders on the GPU move after use.
   auto load = pipeline::PlanLoad(headers, defaults, options);
   ASSERT_TRUE(load.ok()) << load.status();
+  EXPECT_EQ(load->executed_offload, OffloadMode::kExpertSwap);
+  EXPECT_TRUE(load->offload_device.is_cuda());
+  for (Component c : {Component::kDit, Component::kDitLowNoise}) {
+    EXPECT_TRUE((*load)[c].moved) << ComponentName(c);
+    EXPECT_FALSE((*load)[c].block_streamed);
+    EXPECT_TRUE((*load)[c].device.is_cpu());
+    EXPECT_EQ((*load)[c].dtype, torch::kBFloat16);
+  }
+  EXPECT_EQ((*load)[Component::kT5].moved, (*load)[Component::kT5].device.is_cuda());
+  EXPECT_FALSE((*load)[Component::kVae].moved);
+
+  // An explicit placement: both experts as placed, nothing moved.
+  options.placement = ParsePlacement("dit=cuda:0:fp8,dit_low_noise=cpu:fp8").value();
+  load = pipeline::PlanLoad(headers, defaults, options);
+  ASSERT_TRUE(load.ok()) << load.status();
+  EXPECT_EQ(load->executed_offload, OffloadMode::kNone);
   EXPECT_TRUE((*load)[Component::kDit].device.is_cuda());
   EXPECT_TRUE((*load)[Component::kDit].fp8);
   EXPECT_TRUE((*load)[Component::kDitLowNoise].device.is_cpu());
