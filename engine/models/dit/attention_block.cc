@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "engine/models/common/attention.h"
+#include "engine/models/dit/fused_ops.h"
 
 namespace videogen::models {
 namespace {
@@ -12,6 +13,13 @@ torch::Tensor Heads(quant::QuantLinear& proj, WanRMSNorm* norm, const torch::Ten
   torch::Tensor y = proj(x);
   if (norm != nullptr && !norm->is_empty()) y = (*norm)(y);
   return y.view({x.size(0), x.size(1), heads, -1});
+}
+
+bool LowPrecision(torch::ScalarType dtype) { return dtype == torch::kBFloat16 || dtype == torch::kHalf; }
+
+// The float32 rope tables of `t`, made from the float64 ones when absent.
+torch::Tensor RopeF32(const torch::Tensor& f32, const torch::Tensor& f64) {
+  return f32.defined() ? f32 : f64.to(torch::kFloat32);
 }
 
 }  // namespace
@@ -32,6 +40,7 @@ WanSelfAttentionImpl::WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool 
 torch::Tensor WanSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& seq_lens,
                                             const std::vector<RopeTables>& rope) {
   // x: [B, L, dim]
+  if (LowPrecision(compute_dtype())) return ForwardLowPrecision(x, seq_lens, rope);
   const torch::Tensor q = Heads(q_, &norm_q_, x, num_heads_);
   const torch::Tensor k = Heads(k_, &norm_k_, x, num_heads_);
   const torch::Tensor v = Heads(v_, nullptr, x, num_heads_);
@@ -41,6 +50,31 @@ torch::Tensor WanSelfAttentionImpl::forward(const torch::Tensor& x, const torch:
     ks.push_back(ApplyRope(k[b], rope[b]));
   }
   const torch::Tensor out = Attention(at::stack(qs), at::stack(ks), v, {.key_lens = seq_lens});
+  return o_(out.flatten(2)).to(torch::kFloat32);
+}
+
+torch::ScalarType WanSelfAttentionImpl::compute_dtype() const { return q_->compute_dtype(); }
+
+torch::Tensor WanSelfAttentionImpl::ForwardLowPrecision(const torch::Tensor& x, const torch::Tensor& seq_lens,
+                                                        const std::vector<RopeTables>& rope) {
+  // x: [B, L, dim], cast once for the three projections
+  const torch::Tensor xc = x.to(compute_dtype());
+  const int64_t batch = x.size(0), len = x.size(1);
+  const torch::Tensor q = q_(xc), k = k_(xc);
+  std::vector<torch::Tensor> qs, ks;
+  for (int64_t b = 0; b < batch; ++b) {
+    const torch::Tensor cos = RopeF32(rope[b].cos_f32, rope[b].cos), sin = RopeF32(rope[b].sin_f32, rope[b].sin);
+    if (norm_q_.is_empty()) {
+      qs.push_back(ApplyRopeF32(q[b].view({len, num_heads_, -1}), cos, sin));
+      ks.push_back(ApplyRopeF32(k[b].view({len, num_heads_, -1}), cos, sin));
+    } else {
+      qs.push_back(RmsNormRope(q[b], norm_q_->weight, norm_q_->eps(), num_heads_, &cos, &sin));
+      ks.push_back(RmsNormRope(k[b], norm_k_->weight, norm_k_->eps(), num_heads_, &cos, &sin));
+    }
+  }
+  const auto batched = [](std::vector<torch::Tensor>& t) { return t.size() == 1 ? t[0].unsqueeze(0) : at::stack(t); };
+  const torch::Tensor v = v_(xc).view({batch, len, num_heads_, -1});
+  const torch::Tensor out = Attention(batched(qs), batched(ks), v, {.key_lens = seq_lens});
   return o_(out.flatten(2)).to(torch::kFloat32);
 }
 
@@ -98,15 +132,21 @@ torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const TimeR
   std::vector<torch::Tensor> e;
   for (int64_t k = 0; k < 6; ++k) e.push_back(e0.PerToken(mod.select(1, k)));
   // Modulation as fused multiply-adds: e[0] + norm1(x) * (1 + e[1]), x + y * e[2], ...
-  const torch::Tensor y =
-      self_attn_(at::addcmul(e[0], LayerNormNoAffine(x, eps_).to(torch::kFloat32), 1 + e[1]), seq_lens, rope);
+  // bf16/fp16 compute: LayerNorm, modulation and the cast as one pass (fused_ops.h).
+  const torch::ScalarType attn_dtype = self_attn_->compute_dtype(), ffn_dtype = ffn_->compute_dtype();
+  const torch::Tensor y = self_attn_(
+      LowPrecision(attn_dtype) ? ModulatedLayerNorm(x, e[0], e[1], eps_, attn_dtype)
+                               : at::addcmul(e[0], LayerNormNoAffine(x, eps_).to(torch::kFloat32), 1 + e[1]),
+      seq_lens, rope);
   torch::Tensor h = at::addcmul(x, y, e[2]);
   const torch::Tensor normed = norm3_.is_empty() ? h : at::layer_norm(h.to(torch::kFloat32), {h.size(-1)},
                                                                       norm3_->weight.to(torch::kFloat32), norm3_->bias.to(torch::kFloat32), eps_)
                                                            .to(h.scalar_type());
   h = h + cross_attn_(normed, context);
   const torch::Tensor f =
-      ffn_(at::addcmul(e[3], LayerNormNoAffine(h, eps_).to(torch::kFloat32), 1 + e[4])).to(torch::kFloat32);
+      ffn_(LowPrecision(ffn_dtype) ? ModulatedLayerNorm(h, e[3], e[4], eps_, ffn_dtype)
+                                   : at::addcmul(e[3], LayerNormNoAffine(h, eps_).to(torch::kFloat32), 1 + e[4]))
+          .to(torch::kFloat32);
   return at::addcmul(h, f, e[5]);
 }
 

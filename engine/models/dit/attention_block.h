@@ -24,8 +24,15 @@ class WanSelfAttentionImpl : public torch::nn::Module {
                        quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [B, L, dim]; seq_lens: int64 [B] valid tokens per sample; rope[b] for sample b -> [B, L, dim]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& seq_lens, const std::vector<RopeTables>& rope);
+  // The dtype the projections compute in (bf16/fp16 selects fused_ops.h kernels).
+  torch::ScalarType compute_dtype() const;
 
  private:
+  // forward() for bf16/fp16 compute: x cast once, RMSNorm and RoPE in one
+  // float32 pass per projection (RoPE in float32 instead of float64).
+  torch::Tensor ForwardLowPrecision(const torch::Tensor& x, const torch::Tensor& seq_lens,
+                                    const std::vector<RopeTables>& rope);
+
   int64_t num_heads_;
   quant::QuantLinear q_{nullptr}, k_{nullptr}, v_{nullptr}, o_{nullptr};
   WanRMSNorm norm_q_{nullptr}, norm_k_{nullptr};

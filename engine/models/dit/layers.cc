@@ -28,7 +28,8 @@ GeluMlpImpl::GeluMlpImpl(int64_t in, int64_t hidden, int64_t out, std::string ap
 
 torch::Tensor GeluMlpImpl::forward(const torch::Tensor& x) {
   // x: [..., in]
-  return fc2_(at::gelu(fc0_(x), approximate_));
+  torch::Tensor hidden = fc0_(x);
+  return fc2_(at::gelu_(hidden, approximate_));  // in place: the same values, one [.., hidden] tensor fewer
 }
 
 }  // namespace videogen::models

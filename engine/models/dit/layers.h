@@ -15,6 +15,7 @@ class WanRMSNormImpl : public torch::nn::Module {
   WanRMSNormImpl(int64_t dim, double eps);
   // x: [..., dim]
   torch::Tensor forward(const torch::Tensor& x);
+  double eps() const { return eps_; }
   torch::Tensor weight;
 
  private:
@@ -34,6 +35,8 @@ class GeluMlpImpl : public torch::nn::Module {
               quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [..., in] -> [..., out]
   torch::Tensor forward(const torch::Tensor& x);
+  // The dtype the first linear computes in.
+  torch::ScalarType compute_dtype() const { return fc0_->compute_dtype(); }
 
  private:
   quant::QuantLinear fc0_{nullptr}, fc2_{nullptr};

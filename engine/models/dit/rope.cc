@@ -26,7 +26,7 @@ RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, 
   const torch::Tensor aw = Angles(w, 2 * split[2], theta, f64).view({1, 1, w, -1}).expand({f, h, w, split[2]});
   const torch::Tensor angles = at::cat({af, ah, aw}, -1).reshape({f * h * w, c});
   const torch::Tensor cos = at::cos(angles), sin = at::sin(angles);
-  return {cos, sin, at::complex(cos, sin).unsqueeze(1)};
+  return {cos, sin, at::complex(cos, sin).unsqueeze(1), cos.to(torch::kFloat32), sin.to(torch::kFloat32)};
 }
 
 torch::Tensor ApplyRope(const torch::Tensor& x, const RopeTables& tables) {

@@ -16,6 +16,8 @@ struct RopeTables {
   torch::Tensor cos;  // [L, c] float64
   torch::Tensor sin;  // [L, c] float64
   torch::Tensor freqs;  // [L, 1, c] complex128: cos + i sin, what ApplyRope multiplies by
+  torch::Tensor cos_f32;  // [L, c] float32: cos, sin rounded, for bf16/fp16 activations (fused_ops.h)
+  torch::Tensor sin_f32;
 };
 RopeTables MakeRopeTables(int64_t head_dim, const std::array<int64_t, 3>& grid, torch::Device device,
                           double theta = 10000.0);

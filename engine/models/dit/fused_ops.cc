@@ -1,0 +1,165 @@
+#include "engine/models/dit/fused_ops.h"
+
+#include <cmath>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
+namespace videogen::models {
+namespace {
+
+constexpr int64_t kRowGrain = 16;
+
+template <typename T>
+void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale,
+                            double eps, torch::Tensor& out) {
+  const int64_t batch = x.size(0), len = x.size(1), c = x.size(2);
+  const float* xp = x.data_ptr<float>();
+  const float* sp = shift.data_ptr<float>();
+  const float* cp = scale.data_ptr<float>();
+  // Strides of the broadcast [B, 1 or L, C] modulation rows (0 where broadcast).
+  const int64_t s_b = shift.size(0) == 1 ? 0 : shift.stride(0), s_l = shift.size(1) == 1 ? 0 : shift.stride(1);
+  const int64_t c_b = scale.size(0) == 1 ? 0 : scale.stride(0), c_l = scale.size(1) == 1 ? 0 : scale.stride(1);
+  T* op = out.data_ptr<T>();
+  at::parallel_for(0, batch * len, kRowGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t b = row / len, t = row % len;
+      const float* xr = xp + row * c;
+      double sum = 0;
+      for (int64_t i = 0; i < c; ++i) sum += xr[i];
+      const float mean = static_cast<float>(sum / c);
+      double sq = 0;
+      for (int64_t i = 0; i < c; ++i) {
+        const double d = xr[i] - mean;
+        sq += d * d;
+      }
+      const float rstd = static_cast<float>(1.0 / std::sqrt(sq / c + eps));
+      const float* sr = sp + b * s_b + t * s_l;
+      const float* cr = cp + b * c_b + t * c_l;
+      T* orow = op + row * c;
+      for (int64_t i = 0; i < c; ++i) orow[i] = static_cast<T>(sr[i] + (xr[i] - mean) * rstd * (1.0f + cr[i]));
+    }
+  });
+}
+
+// One row of d/2 (even, odd) pairs rotated by (cos, sin), float32.
+template <typename T>
+inline void RotateRow(const T* in, const float* cs, const float* sn, int64_t half, T* out) {
+  for (int64_t j = 0; j < half; ++j) {
+    const float a = static_cast<float>(in[2 * j]), b = static_cast<float>(in[2 * j + 1]);
+    out[2 * j] = static_cast<T>(a * cs[j] - b * sn[j]);
+    out[2 * j + 1] = static_cast<T>(a * sn[j] + b * cs[j]);
+  }
+}
+
+template <typename T>
+void RmsNormRopeRows(const torch::Tensor& y, const torch::Tensor& weight, double eps, int64_t heads,
+                     const torch::Tensor* cos, const torch::Tensor* sin, torch::Tensor& out) {
+  const int64_t n = y.size(0), c = y.size(1), d = c / heads, half = d / 2;
+  const T* yp = y.data_ptr<T>();
+  const T* wp = weight.data_ptr<T>();
+  const float* cp = cos ? cos->data_ptr<float>() : nullptr;
+  const float* sp = sin ? sin->data_ptr<float>() : nullptr;
+  const int64_t rope_rows = cos ? cos->size(0) : 0;
+  T* op = out.data_ptr<T>();
+  at::parallel_for(0, n, kRowGrain, [&](int64_t begin, int64_t end) {
+    std::vector<T> normed(c);
+    for (int64_t row = begin; row < end; ++row) {
+      const T* yr = yp + row * c;
+      float sq = 0;
+      for (int64_t i = 0; i < c; ++i) {
+        const float v = static_cast<float>(yr[i]);
+        sq += v * v;
+      }
+      const float r = 1.0f / std::sqrt(sq / static_cast<float>(c) + static_cast<float>(eps));
+      for (int64_t i = 0; i < c; ++i) {
+        normed[i] = static_cast<T>(static_cast<float>(static_cast<T>(static_cast<float>(yr[i]) * r)) *
+                                   static_cast<float>(wp[i]));
+      }
+      T* orow = op + row * c;
+      if (row < rope_rows) {
+        for (int64_t h = 0; h < heads; ++h) RotateRow(normed.data() + h * d, cp + row * half, sp + row * half, half, orow + h * d);
+      } else {
+        for (int64_t i = 0; i < c; ++i) orow[i] = normed[i];
+      }
+    }
+  });
+}
+
+template <typename T>
+void RopeRows(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, torch::Tensor& out) {
+  const int64_t n = x.size(0), heads = x.size(1), d = x.size(2), half = d / 2;
+  const int64_t rope_rows = cos.size(0);
+  const T* xp = x.data_ptr<T>();
+  const float* cp = cos.data_ptr<float>();
+  const float* sp = sin.data_ptr<float>();
+  T* op = out.data_ptr<T>();
+  at::parallel_for(0, n, kRowGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      for (int64_t h = 0; h < heads; ++h) {
+        const T* in = xp + (row * heads + h) * d;
+        T* o = op + (row * heads + h) * d;
+        if (row < rope_rows) {
+          RotateRow(in, cp + row * half, sp + row * half, half, o);
+        } else {
+          for (int64_t i = 0; i < d; ++i) o[i] = in[i];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+torch::Tensor ModulatedLayerNorm(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale,
+                                 double eps, at::ScalarType dtype) {
+  // x: [B, L, C]; shift, scale: [B or 1, 1 or L, C]
+  const torch::Tensor xc = x.to(torch::kFloat32).contiguous();
+  const auto rows = [&](const torch::Tensor& m) {
+    torch::Tensor r = m.to(torch::kFloat32);
+    while (r.dim() < 3) r = r.unsqueeze(0);
+    return r.stride(2) == 1 ? r : r.contiguous();
+  };
+  const torch::Tensor s = rows(shift), k = rows(scale);
+  torch::Tensor out = at::empty(xc.sizes(), xc.options().dtype(dtype));
+  if (dtype == at::kBFloat16) {
+    ModulatedLayerNormRows<c10::BFloat16>(xc, s, k, eps, out);
+  } else {
+    TORCH_CHECK(dtype == at::kHalf, "ModulatedLayerNorm: dtype must be bfloat16 or float16");
+    ModulatedLayerNormRows<c10::Half>(xc, s, k, eps, out);
+  }
+  return out;
+}
+
+torch::Tensor RmsNormRope(const torch::Tensor& y, const torch::Tensor& weight, double eps, int64_t heads,
+                          const torch::Tensor* rope_cos, const torch::Tensor* rope_sin) {
+  // y: [N, C] -> [N, heads, C / heads]
+  const torch::Tensor yc = y.contiguous();
+  const torch::Tensor w = weight.to(y.scalar_type()).contiguous();
+  torch::Tensor out = at::empty({y.size(0), heads, y.size(1) / heads}, yc.options());
+  if (y.scalar_type() == at::kBFloat16) {
+    RmsNormRopeRows<c10::BFloat16>(yc, w, eps, heads, rope_cos, rope_sin, out);
+  } else {
+    TORCH_CHECK(y.scalar_type() == at::kHalf, "RmsNormRope: y must be bfloat16 or float16");
+    RmsNormRopeRows<c10::Half>(yc, w, eps, heads, rope_cos, rope_sin, out);
+  }
+  return out;
+}
+
+torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos, const torch::Tensor& rope_sin) {
+  // x: [N, heads, d]
+  const torch::Tensor xc = x.contiguous();
+  torch::Tensor out = at::empty_like(xc);
+  if (x.scalar_type() == at::kBFloat16) {
+    RopeRows<c10::BFloat16>(xc, rope_cos, rope_sin, out);
+  } else {
+    TORCH_CHECK(x.scalar_type() == at::kHalf, "ApplyRopeF32: x must be bfloat16 or float16");
+    RopeRows<c10::Half>(xc, rope_cos, rope_sin, out);
+  }
+  return out;
+}
+
+}  // namespace videogen::models

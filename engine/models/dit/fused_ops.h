@@ -1,0 +1,36 @@
+// Single-pass kernels of WanAttentionBlock for low-precision compute (bf16 or
+// fp16 activations, as for bf16 and fp8-resident weights): each replaces a
+// chain of LibTorch ops that wrote a float32 or float64 temporary per step.
+// Statistics and arithmetic are float32 (LayerNorm statistics in double);
+// results are rounded to the output dtype once. The float32 path of the block
+// does not use them (it keeps the official op order, for the golden fixtures).
+#pragma once
+
+#include <cstdint>
+
+#include <torch/types.h>
+
+#include "engine/models/dit/rope.h"
+
+namespace videogen::models {
+
+// x: [B, L, C] float32; shift, scale: float32, broadcastable as [B, 1 or L, C].
+// Returns shift + LayerNorm(x) * (1 + scale) as a contiguous [B, L, C] tensor
+// of `dtype` (kBFloat16 or kHalf); LayerNorm without affine, epsilon `eps`.
+torch::Tensor ModulatedLayerNorm(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale,
+                                 double eps, at::ScalarType dtype);
+
+// y: [N, C] contiguous, bf16 or fp16, C = heads * d; weight: [C].
+// Returns WanRMSNorm(y) (float32 statistics; normalised value rounded to y's
+// dtype, then times the weight in y's dtype, as WanRMSNormImpl::forward) as
+// [N, heads, d], with RoPE applied in float32 to the first
+// tables->cos.size(0) rows when `tables` is given (rows beyond unrotated).
+// rope_cos/rope_sin: the tables as float32 [L, d/2] (RopeTablesF32()).
+torch::Tensor RmsNormRope(const torch::Tensor& y, const torch::Tensor& weight, double eps, int64_t heads,
+                          const torch::Tensor* rope_cos, const torch::Tensor* rope_sin);
+
+// RoPE alone in float32 on x: [N, heads, d] bf16/fp16 (any strides) -> a
+// contiguous tensor of x's dtype; rows beyond rope_cos.size(0) unrotated.
+torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos, const torch::Tensor& rope_sin);
+
+}  // namespace videogen::models

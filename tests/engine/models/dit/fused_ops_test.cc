@@ -1,0 +1,83 @@
+// The DiT block's fused bf16/fp16 kernels against the op chains they replace,
+// and the bf16 block against the float32 block.
+#include "engine/models/dit/fused_ops.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "engine/models/dit/attention_block.h"
+#include "engine/models/dit/layers.h"
+#include "engine/models/dit/rope.h"
+
+namespace videogen::models {
+namespace {
+
+double MaxRelError(const torch::Tensor& got, const torch::Tensor& want) {
+  const torch::Tensor w = want.to(torch::kFloat64);
+  return ((got.to(torch::kFloat64) - w).abs().max() / w.abs().max()).item<double>();
+}
+
+TEST(FusedOpsTest, ModulatedLayerNormMatchesTheOpChain) {
+  torch::manual_seed(1);
+  const torch::Tensor x = at::randn({2, 37, 64}) * 3 + 1;
+  for (const int64_t rows : {int64_t{1}, int64_t{37}}) {  // per sample and per token modulation
+    const torch::Tensor shift = at::randn({2, rows, 64}) * 0.1, scale = at::randn({2, rows, 64}) * 0.1;
+    const torch::Tensor want = at::addcmul(shift, LayerNormNoAffine(x, 1e-6), 1 + scale).to(at::kBFloat16);
+    const torch::Tensor got = ModulatedLayerNorm(x, shift, scale, 1e-6, at::kBFloat16);
+    ASSERT_EQ(got.scalar_type(), at::kBFloat16);
+    ASSERT_EQ(got.sizes(), x.sizes());
+    // Both round the same float32 value once; statistics differ in summation order only.
+    EXPECT_LT(MaxRelError(got, want), 1e-2) << "rows " << rows;
+    EXPECT_GT((got == want).to(torch::kFloat32).mean().item<double>(), 0.99) << "rows " << rows;
+  }
+}
+
+TEST(FusedOpsTest, RmsNormRopeMatchesNormThenFloat64Rope) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(2);
+  const int64_t heads = 4, d = 24, len = 40;  // 5 x 4 x 2 grid
+  const RopeTables tables = MakeRopeTables(d, {5, 4, 2}, torch::kCPU);
+  WanRMSNorm norm(heads * d, 1e-6);
+  norm->weight.uniform_(0.5, 1.5);
+  norm->to(at::kBFloat16);
+  // Two extra rows beyond the tables stay unrotated.
+  const torch::Tensor y = (at::randn({len + 2, heads * d}) * 2).to(at::kBFloat16);
+  const torch::Tensor want = ApplyRope(norm(y).view({len + 2, heads, d}), tables);
+  const torch::Tensor got = RmsNormRope(y, norm->weight, norm->eps(), heads, &tables.cos_f32, &tables.sin_f32);
+  ASSERT_EQ(got.sizes(), want.sizes());
+  EXPECT_LT(MaxRelError(got, want), 1e-2);
+  EXPECT_TRUE(at::equal(got.narrow(0, len, 2), norm(y).view({len + 2, heads, d}).narrow(0, len, 2)));
+  // RoPE alone.
+  const torch::Tensor x = at::randn({len, heads, d}).to(at::kBFloat16);
+  EXPECT_LT(MaxRelError(ApplyRopeF32(x, tables.cos_f32, tables.sin_f32), ApplyRope(x, tables)), 1e-2);
+}
+
+TEST(FusedOpsTest, Bf16BlockStaysCloseToTheFloat32Block) {
+  torch::manual_seed(3);
+  WanConfig c = WanConfig::T2V_1_3B();
+  c.dim = 128;
+  c.num_heads = 2;
+  c.ffn_dim = 256;
+  c.text_len = 16;
+  WanAttentionBlock f32(c);
+  for (auto& p : f32->parameters()) p.data().mul_(0.5);
+  WanAttentionBlock bf16(c);
+  torch::NoGradGuard no_grad;
+  auto src = f32->named_parameters();
+  for (auto& p : bf16->named_parameters()) p.value().copy_(src[p.key()]);
+  bf16->to(at::kBFloat16);
+  const int64_t len = 64;
+  const torch::Tensor x = at::randn({1, len, c.dim});
+  const TimeRows e0{at::randn({1, 6, c.dim}) * 0.1, {}};
+  const torch::Tensor context = at::randn({1, c.text_len, c.dim});
+  const torch::Tensor seq_lens = at::tensor({len}, at::kLong);
+  const std::vector<RopeTables> rope = {MakeRopeTables(c.head_dim(), {4, 4, 4}, torch::kCPU)};
+  const torch::Tensor want = f32->forward(x, e0, seq_lens, rope, context);
+  const torch::Tensor got = bf16->forward(x, e0, seq_lens, rope, context);
+  // bf16 weights and activations: relative L2 error of a few 1e-3.
+  const double rel_l2 = ((got - want).norm() / want.norm()).item<double>();
+  EXPECT_LT(rel_l2, 2e-2);
+}
+
+}  // namespace
+}  // namespace videogen::models
