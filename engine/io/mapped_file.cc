@@ -48,6 +48,14 @@ MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void MappedFile::Prefetch(size_t offset, size_t length) const {
+  if (data_ == nullptr || offset >= size_) return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t begin = offset / page * page;
+  const size_t end = std::min(offset + length, size_);
+  if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_POPULATE_READ);
+}
+
 void MappedFile::Release(size_t offset, size_t length) const {
   if (data_ == nullptr || offset >= size_) return;
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));

@@ -27,6 +27,12 @@ class MappedFile {
   // resident set (MADV_DONTNEED). Later reads fault them in again.
   void Release(size_t offset, size_t length) const;
 
+  // Maps the pages of [offset, offset + length) into this process in one call
+  // (MADV_POPULATE_READ, Linux >= 5.14; a no-op where the kernel lacks it),
+  // instead of one minor fault per page or fault-around window when they are
+  // first read (~10 us each on some VMs). Reading them costs the same RSS.
+  void Prefetch(size_t offset, size_t length) const;
+
  private:
   MappedFile(std::string path, const uint8_t* data, size_t size);
   const std::string path_;

@@ -159,6 +159,7 @@ class SafetensorsSource final : public TensorSource {
         std::memcpy(t.data_ptr(), ptr, e.info.nbytes);
         return t;
       }
+      file->Prefetch(e.begin, e.info.nbytes);  // one call instead of a fault per page as the caller reads
       return torch::from_blob(ptr, e.info.shape, [file](void*) {}, options);
     });
   }
