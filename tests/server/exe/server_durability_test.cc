@@ -128,8 +128,16 @@ TEST(ServerDurabilityTest, KillNineThenRestartLosesNothing) {
   EXPECT_LT(StartedAt(logs, running->job_id), StartedAt(logs, queued->job_id));
   EXPECT_LT(StartedAt(logs, queued->job_id), StartedAt(logs, queued2->job_id));
 
-  // It ran with the seed chosen when it was accepted, recorded before the crash.
+  // It ran with the seed chosen when it was accepted, recorded before the crash,
+  // and gave the video an uninterrupted run of the request with it gives, byte
+  // for byte.
   EXPECT_EQ(rerun.completed()->seed(), seed_at_accept);
+  v1::GenerateVideoRequest uninterrupted = running_request;
+  uninterrupted.clear_client_request_id();
+  uninterrupted.set_seed(seed_at_accept);
+  JobStream fresh = Generate(*stub, uninterrupted);
+  ASSERT_NE(fresh.completed(), nullptr) << fresh.status.error_message();
+  EXPECT_EQ(fresh.completed()->sha256(), rerun.completed()->sha256());
 
   // The job finished before the crash is still watchable, byte for byte.
   JobStream kept = Watch(*stub, done.job_id());
@@ -155,7 +163,7 @@ TEST(ServerDurabilityTest, KillNineThenRestartLosesNothing) {
   grpc::ClientContext ctx;
   v1::ListJobsResponse jobs;
   ASSERT_TRUE(stub->ListJobs(&ctx, v1::ListJobsRequest(), &jobs).ok());
-  EXPECT_EQ(jobs.jobs_size(), 4);  // done, running, two queued
+  EXPECT_EQ(jobs.jobs_size(), 5);  // done, running, two queued, the uninterrupted run
 }
 
 TEST(ServerDurabilityTest, AJobThatKeepsCrashingTheServerFailsWithInternal) {

@@ -250,9 +250,15 @@ TEST_F(FleetTest, KillNineTheRunnerAnotherReplicaFinishesTheJob) {
   EXPECT_EQ(Count(survivor->Logs(), "job_started", call->job_id), 1);
   EXPECT_THAT(survivor->Logs(), HasSubstr("event=job_claimed job_id=" + call->job_id + " attempt=2 was=running"));
 
-  // It ran again with the seed chosen when it was accepted: the same frames
-  // (the encoded bytes also depend on the encoder, not checked here).
+  // It ran again with the seed chosen when it was accepted: the same bytes as
+  // an uninterrupted run of the request with that seed.
   EXPECT_EQ(rerun.completed()->seed(), seed_at_accept);
+  v1::GenerateVideoRequest uninterrupted = request;
+  uninterrupted.clear_client_request_id();
+  uninterrupted.set_seed(seed_at_accept);
+  JobStream fresh = Generate(*Connect(*survivor), uninterrupted);
+  ASSERT_NE(fresh.completed(), nullptr) << fresh.status.error_message();
+  EXPECT_EQ(fresh.completed()->sha256(), rerun.completed()->sha256());
 }
 
 TEST_F(FleetTest, SixteenClientsOverThreeReplicasEveryJobRunsOnce) {

@@ -48,7 +48,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::v
   p->log_path_ = log_template;
   int out[2];
   if (pipe(out) != 0) return absl::InternalError("pipe failed");
-  std::vector<std::string> argv_s = {ServerBinaryPath(), "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
+  std::vector<std::string> argv_s = {ServerBinaryPath()};
+  for (const char* flag : {"--listen", "--metrics-listen"}) {
+    if (std::find(args.begin(), args.end(), flag) == args.end()) argv_s.insert(argv_s.end(), {flag, "127.0.0.1:0"});
+  }
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   if (std::find(args.begin(), args.end(), "--state-dir") == args.end()) {
     char state_template[] = "/tmp/videogen_state_XXXXXX";

@@ -19,7 +19,7 @@ std::string ServerBinaryPath();
 class ServerProcess {
  public:
   // Starts the binary with `args` plus --listen/--metrics-listen on
-  // 127.0.0.1:0, and waits (up to 60 s) for both ports to be printed. Unless
+  // 127.0.0.1:0 unless `args` name them, and waits (up to 60 s) for both ports to be printed. Unless
   // `args` name --state-dir, the server gets a fresh temporary state
   // directory of its own (removed with this object).
   // Errors: Internal when it cannot start or exits early (with its stderr).
