@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
+#include "server/auth/token_metadata_processor.h"
 #include "server/jobs/postgres_job_store.h"
 #include "server/jobs/sqlite_job_store.h"
 #include "server/log/log.h"
@@ -47,6 +49,10 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, auth::MakeServerCredentials(options.tls));
   if (!options.auth_token_file.empty()) {
     ASSIGN_OR_RETURN(server->auth_, auth::TokenAuthenticator::FromFile(options.auth_token_file));
+    // With TLS the token is checked from the headers, before the message is read.
+    if (!options.tls.cert_file.empty()) {
+      credentials->SetAuthMetadataProcessor(std::make_shared<auth::TokenMetadataProcessor>(server->auth_.get()));
+    }
   }
   options.jobs.on_ready = [self] { self->OnWorkersReady(); };
   jobs::ResultEncoder encoder = options.encoder ? options.encoder : MakeVideoEncoder();

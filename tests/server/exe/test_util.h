@@ -5,9 +5,11 @@
 #include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -139,5 +141,42 @@ inline std::map<std::string, std::string> Probe(const std::string& bytes) {
   unlink(path);
   return out;
 }
+
+// The whole file at `path` ("" when it cannot be read).
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Certificates made with the openssl CLI in a temporary directory.
+class Certificates {
+ public:
+  Certificates() {
+    char dir[] = "/tmp/videogen_certs_XXXXXX";
+    dir_ = mkdtemp(dir);
+    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
+    const std::string script =
+        "cd " + dir_ + " && exec >/dev/null 2>&1 && " + "openssl req -x509" + ec +
+        "-keyout ca.key -out ca.pem -days 1 -subj /CN=videogen-test-ca && " + "openssl req" + ec +
+        "-keyout server.key -out server.csr -subj /CN=localhost && " +
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && " +
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 "
+        "-extfile san.ext && " +
+        "openssl req" + ec + "-keyout client.key -out client.csr -subj /CN=client && " +
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 1 && " +
+        "openssl req -x509" + ec + "-keyout rogue.key -out rogue.pem -days 1 -subj /CN=rogue";
+    ok_ = std::system(script.c_str()) == 0;
+  }
+  ~Certificates() { std::system(("rm -rf " + dir_).c_str()); }
+  bool ok() const { return ok_; }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string read(const std::string& name) const { return ReadFile(path(name)); }
+
+ private:
+  std::string dir_;
+  bool ok_ = false;
+};
 
 }  // namespace videogen::testing
