@@ -88,6 +88,7 @@ class JobManager {
 
   bool ready() const { return pool_->ready(); }
   std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const { return pool_->DeviceMemory(); }
+  std::vector<pipeline::ResidentGroup> ResidentNow() const { return pool_->ResidentNow(); }
   std::vector<std::pair<videogen::Device, WorkerState>> WorkerStates() const { return pool_->WorkerStates(); }
   // Applies retention now (the sweeper also does it every sweep_interval).
   void Sweep();

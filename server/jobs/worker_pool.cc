@@ -308,6 +308,14 @@ std::vector<pipeline::DeviceMemoryStats> WorkerPool::DeviceMemory() const {
   return out;
 }
 
+std::vector<pipeline::ResidentGroup> WorkerPool::ResidentNow() const {
+  std::vector<pipeline::ResidentGroup> out;
+  for (const auto& w : workers_) {
+    for (auto& g : w->device.generator->ResidentNow()) out.push_back(std::move(g));
+  }
+  return out;
+}
+
 std::vector<std::pair<videogen::Device, WorkerState>> WorkerPool::WorkerStates() const {
   absl::MutexLock lock(&mu_);
   std::vector<std::pair<videogen::Device, WorkerState>> out;

@@ -81,6 +81,8 @@ class WorkerPool {
   void Join();
 
   std::vector<pipeline::DeviceMemoryStats> DeviceMemory() const;
+  // Every worker's generator's ResidentNow(), concatenated.
+  std::vector<pipeline::ResidentGroup> ResidentNow() const;
   std::vector<std::pair<videogen::Device, WorkerState>> WorkerStates() const;
 
  private:

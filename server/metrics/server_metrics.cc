@@ -34,6 +34,9 @@ ServerMetrics::ServerMetrics(prometheus::Registry& r)
       device_peak_(GaugeFamily(r, "videogen_device_memory_peak_bytes",
                                "Peak memory in use on the device (CUDA: allocator peak; cpu: peak RSS)")),
       resident_(GaugeFamily(r, "videogen_model_resident_bytes", "Bytes of resident model weights")),
+      resident_now_(GaugeFamily(r, "videogen_resident_bytes",
+                                "Bytes of model weights resident now, per component, device and dtype (offload "
+                                "moves and streamed blocks included)")),
       planned_peak_(GaugeFamily(r, "videogen_planned_peak_bytes", "Peak bytes predicted by the memory plan")),
       queue_depth_(GaugeFamily(r, "videogen_queue_depth", "Jobs waiting in the queue").Add({})),
       jobs_running_(GaugeFamily(r, "videogen_jobs_running", "Jobs being generated").Add({})),
@@ -80,6 +83,26 @@ void ServerMetrics::UpdateDeviceMemory(const std::vector<pipeline::DeviceMemoryS
     device_used_.Add({{"device", device}}).Set(static_cast<double>(d.used));
     device_total_.Add({{"device", device}}).Set(static_cast<double>(d.total));
     device_peak_.Add({{"device", device}}).Set(static_cast<double>(d.peak));
+  }
+}
+
+void ServerMetrics::UpdateResidentNow(const std::string& model, const std::vector<pipeline::ResidentGroup>& groups) {
+  std::map<std::vector<std::string>, double> now;
+  for (const pipeline::ResidentGroup& g : groups) {
+    now[{model, ComponentName(g.component), DeviceName(g.device), StorageDTypeName(g.dtype)}] +=
+        static_cast<double>(g.bytes);
+  }
+  absl::MutexLock lock(&mu_);
+  for (auto& [labels, gauge] : resident_now_series_) {
+    if (now.count(labels) == 0) gauge->Set(0);
+  }
+  for (const auto& [labels, bytes] : now) {
+    prometheus::Gauge*& gauge = resident_now_series_[labels];
+    if (gauge == nullptr) {
+      gauge = &resident_now_.Add(
+          {{"model", labels[0]}, {"component", labels[1]}, {"device", labels[2]}, {"dtype", labels[3]}});
+    }
+    gauge->Set(bytes);
   }
 }
 

@@ -3,7 +3,9 @@
 // events as a jobs::JobListener and device/model figures from the generators.
 //
 // Names: videogen_device_memory_{used,total,peak}_bytes{device},
-// videogen_model_resident_bytes{model,component,dtype,device},
+// videogen_model_resident_bytes{model,component,dtype,device} (as loaded),
+// videogen_resident_bytes{model,component,device,dtype} (now, from the
+// residency account: offload moves and streamed T5 blocks included),
 // videogen_planned_peak_bytes{model,device}, videogen_queue_depth,
 // videogen_jobs_running, videogen_jobs_total{model,outcome},
 // videogen_job_queue_seconds, videogen_job_duration_seconds,
@@ -41,6 +43,10 @@ class ServerMetrics final : public jobs::JobListener {
   void SetModel(const pipeline::ModelDescription& model);
   // Publishes current device memory figures (called before each scrape).
   void UpdateDeviceMemory(const std::vector<pipeline::DeviceMemoryStats>& devices);
+  // Publishes the weights resident now (VideoGenerator::ResidentNow of every
+  // worker, called before each scrape): bytes summed per component, device
+  // and dtype; a series published before and absent now is set to 0.
+  void UpdateResidentNow(const std::string& model, const std::vector<pipeline::ResidentGroup>& groups);
 
   // jobs::JobListener
   void OnQueueDepth(size_t depth) override;
@@ -56,6 +62,7 @@ class ServerMetrics final : public jobs::JobListener {
   prometheus::Family<prometheus::Gauge>& device_total_;
   prometheus::Family<prometheus::Gauge>& device_peak_;
   prometheus::Family<prometheus::Gauge>& resident_;
+  prometheus::Family<prometheus::Gauge>& resident_now_;
   prometheus::Family<prometheus::Gauge>& planned_peak_;
   prometheus::Gauge& queue_depth_;
   prometheus::Gauge& jobs_running_;
@@ -68,6 +75,8 @@ class ServerMetrics final : public jobs::JobListener {
 
   absl::Mutex mu_;
   std::map<Device, jobs::WorkerState> worker_states_ ABSL_GUARDED_BY(mu_);
+  // videogen_resident_bytes series published so far (model, component, device, dtype).
+  std::map<std::vector<std::string>, prometheus::Gauge*> resident_now_series_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace videogen::metrics
