@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <list>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
@@ -48,19 +49,32 @@ class HostBlockCache {
     bool huge = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = free_.find(bytes);
-      if (it != free_.end() && !it->second.empty()) {
-        void* p = it->second.back();
+      auto it = by_size_.find(bytes);
+      if (it != by_size_.end() && !it->second.empty()) {
+        const auto block = it->second.back();  // the most recently freed of this size
         it->second.pop_back();
+        void* p = block->first;
+        by_age_.erase(block);
         cached_bytes_ -= bytes;
         live_[p] = bytes;
         ++stats_.hits;
         return p;
       }
-      // A miss: give back every cached block before mapping, so that the
-      // resident size grows only with live memory.
+      // A miss: give back at least `bytes` of cached blocks (least recently
+      // freed first) before mapping, so that mapped bytes never exceed the
+      // largest live total reached so far.
       ++stats_.misses;
-      TakeAllLocked(drop);
+      size_t evicted = 0;
+      while (evicted < bytes && !by_age_.empty()) {
+        const auto block = by_age_.begin();
+        auto& same = by_size_[block->second];
+        same.erase(std::find(same.begin(), same.end(), block));
+        evicted += block->second;
+        drop.push_back(*block);
+        by_age_.erase(block);
+      }
+      cached_bytes_ -= evicted;
+      mapped_bytes_ -= evicted;
       huge = options_.huge_pages && bytes >= kHugePageMin;
     }
     Unmap(drop);
@@ -83,7 +97,7 @@ class HostBlockCache {
       bytes = it->second;
       live_.erase(it);
       if (cached_bytes_ + bytes <= options_.max_cached_bytes) {
-        free_[bytes].push_back(p);
+        by_size_[bytes].push_back(by_age_.insert(by_age_.end(), {p, bytes}));
         cached_bytes_ += bytes;
         return true;
       }
@@ -113,11 +127,10 @@ class HostBlockCache {
  private:
   // Moves every cached block to `drop` (unmapped by the caller, outside mu_).
   void TakeAllLocked(std::vector<std::pair<void*, size_t>>& drop) {
-    for (auto& [bytes, blocks] : free_) {
-      for (void* p : blocks) drop.emplace_back(p, bytes);
-      mapped_bytes_ -= bytes * blocks.size();
-    }
-    free_.clear();
+    drop.insert(drop.end(), by_age_.begin(), by_age_.end());
+    mapped_bytes_ -= cached_bytes_;
+    by_age_.clear();
+    by_size_.clear();
     cached_bytes_ = 0;
   }
 
@@ -127,7 +140,9 @@ class HostBlockCache {
 
   std::mutex mu_;
   HostAllocationCacheOptions options_;                      // guarded by mu_
-  std::unordered_map<size_t, std::vector<void*>> free_;     // guarded by mu_
+  using Cached = std::list<std::pair<void*, size_t>>;        // (block, bytes), least recently freed first
+  Cached by_age_;                                              // guarded by mu_
+  std::unordered_map<size_t, std::vector<Cached::iterator>> by_size_;  // guarded by mu_
   std::unordered_map<void*, size_t> live_;                  // guarded by mu_
   size_t cached_bytes_ = 0;                                 // guarded by mu_
   size_t mapped_bytes_ = 0;                                 // guarded by mu_

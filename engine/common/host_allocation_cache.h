@@ -8,11 +8,12 @@
 // hands them out again for requests of exactly that size (a model's shapes
 // repeat from block to block and step to step).
 //
-// Peak RSS: a request that misses first returns every cached block to the OS
-// and only then maps a new one, so the process's resident size only grows
-// when live memory does, never by what is cached: the peak is that of the
-// uncached allocator. Between a free and the next miss the cache holds at
-// most max_cached_bytes (freed blocks beyond it are unmapped at once).
+// Peak RSS: a request that misses first returns at least its own size of
+// cached blocks to the OS (least recently freed first), and only then maps a
+// new one, so the bytes mapped never exceed the largest live total reached so
+// far: the peak is that of an uncached allocator. Between a free and the next
+// miss the cache holds at most max_cached_bytes (freed blocks beyond it are
+// unmapped at once).
 #pragma once
 
 #include <cstddef>
