@@ -6,7 +6,9 @@ namespace {
 class CpuCopyEngine final : public CopyEngine {
  public:
   torch::Device device() const override { return torch::kCPU; }
-  torch::Tensor HostCopy(const torch::Tensor& t) override { return t.is_cpu() ? t : t.cpu(); }
+  // A new handle on the same storage: the module's own handle is redirected
+  // by set_data while the copy must keep pointing at the weights.
+  torch::Tensor HostCopy(const torch::Tensor& t) override { return t.is_cpu() ? t.detach() : t.cpu(); }
   torch::Tensor ToDevice(const torch::Tensor& host) override { return host.clone(); }
   torch::Tensor AllocateSlot(int64_t bytes) override { return torch::empty({bytes}, torch::kUInt8); }
   void BeginCopy(int) override {}

@@ -32,8 +32,9 @@ class CopyEngine {
   virtual torch::Device device() const = 0;
 
   // A host copy of `t` (any device) that copies to the device can read
-  // asynchronously: pinned memory on CUDA. On the CPU engine, `t` itself
-  // when it is already on the host (no copy).
+  // asynchronously: pinned memory on CUDA. Always a handle distinct from `t`
+  // (callers redirect `t` with set_data); on the CPU engine it shares `t`'s
+  // storage when `t` is already on the host (no copy).
   virtual torch::Tensor HostCopy(const torch::Tensor& t) = 0;
 
   // A whole-tensor copy of host tensor `host` onto the device, ordered

@@ -53,8 +53,8 @@ class OffloadExecutor {
   // use. A moved component is left on the host (its host copy); a streamed
   // DiT as DitBlockStreamer::Attach leaves it. Components this mode does not
   // move must not be adopted (they stay where they were loaded).
-  // InvalidArgument for an encoder under expert-swap's DiT rules or a DiT
-  // adopted twice.
+  // InvalidArgument for a DiT adopted twice or a non-encoder given to
+  // AdoptEncoder; the streamer's errors.
   absl::Status AdoptDit(Component component, models::WanModelImpl& dit);
   absl::Status AdoptEncoder(Component component, const torch::nn::Module& module);
 
