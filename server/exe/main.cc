@@ -1,4 +1,5 @@
 // videogen-server: the gRPC video generation service. See --help.
+#include <fcntl.h>
 #include <prometheus/registry.h>
 #include <poll.h>
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -104,6 +106,7 @@ struct Flags {
   std::string job_store = EnvOr("VIDEOGEN_JOB_STORE");
   std::string job_store_file = EnvOr("VIDEOGEN_JOB_STORE_FILE");
   double job_lease_s = 30;
+  std::string test_decode_gate;  // --test-decode-gate
 };
 
 std::string HostOf(const std::string& address) {
@@ -204,9 +207,29 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--fake-fail-prompt", f.model.fake_fail_prompt,
                  "Test only (--model fake*): jobs with exactly this prompt fail with INTERNAL");
   app.add_option("--fake-step-ms", f.fake_step_ms, "Test only (--model fake*): milliseconds per denoising step");
+  app.add_option("--decode-threads", f.server.decode.threads,
+                 "Threads that decode request images (and submit their jobs) off gRPC's threads")
+      ->capture_default_str();
+  app.add_option("--decode-queue", f.server.decode.max_tasks,
+                 "Requests with images admitted for decoding at once (running + waiting); beyond: RESOURCE_EXHAUSTED")
+      ->capture_default_str();
+  app.add_option("--test-decode-gate", f.test_decode_gate,
+                 "Test only: a FIFO each image decode opens and reads one byte from before it starts");
+}
+
+// The --test-decode-gate hook: blocks until a writer opened `fifo` (so the
+// writer knows a decode is held) and wrote a byte or closed it.
+void WaitAtGate(const std::string& fifo) {
+  const int fd = open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char byte;
+  while (read(fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  close(fd);
 }
 
 void ApplyFlags(Flags& f) {
+  if (!f.test_decode_gate.empty()) f.server.decode.before_task = [fifo = f.test_decode_gate] { WaitAtGate(fifo); };
   f.server.limits.max_height = f.server.limits.max_width;
   f.server.jobs.max_queue = f.max_queue;
   f.server.jobs.retention.ttl = absl::Seconds(f.retention_ttl_s);

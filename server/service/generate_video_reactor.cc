@@ -53,21 +53,46 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
       return;
     }
   }
-  auto spec = ToJobSpec(request, context.limits, RandomSeed(), JobDeadline(*call));
+  const uint64_t seed = RandomSeed();
+  const std::optional<CancelToken::Clock::time_point> deadline = JobDeadline(*call);
+  if (request.image().empty() && request.last_frame().empty()) {
+    DecodeAndSubmit(context, request, seed, deadline);
+    return;
+  }
+  // The call (and so this reactor and `request`) lives until Finish, which
+  // only the task calls from now on.
+  absl::Status handed = context.decode_pool->Run(
+      [this, &context, &request, seed, deadline] { DecodeAndSubmit(context, request, seed, deadline); });
+  if (!handed.ok()) {
+    logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", handed.ToString()}});
+    Reject(handed);
+  }
+}
+
+void GenerateVideoReactor::DecodeAndSubmit(const ServiceContext& context, const v1::GenerateVideoRequest& request,
+                                           uint64_t seed, std::optional<CancelToken::Clock::time_point> deadline) {
+  if (CallCancelled()) {
+    logging::LogEvent("decode_dropped", {{"rpc", "GenerateVideo"}, {"reason", "call cancelled"}});
+    Reject(absl::CancelledError("call cancelled before its images were decoded"));
+    return;
+  }
+  auto spec = ToJobSpec(request, context.limits, seed, deadline);
   if (!spec.ok()) {
     logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", spec.status().ToString()}});
-    {
-      Reject(spec.status());
-      return;
-    }
+    Reject(spec.status());
+    return;
+  }
+  // Cancelled while decoding: the decoded images go with `spec`, no job.
+  if (CallCancelled()) {
+    logging::LogEvent("decode_dropped", {{"rpc", "GenerateVideo"}, {"reason", "call cancelled"}});
+    Reject(absl::CancelledError("call cancelled while its images were decoded"));
+    return;
   }
   auto submitted = context.jobs->Submit(*std::move(spec));
   if (!submitted.ok()) {
     logging::LogEvent("rpc_rejected", {{"rpc", "GenerateVideo"}, {"error", submitted.status().ToString()}});
-    {
-      Reject(submitted.status());
-      return;
-    }
+    Reject(submitted.status());
+    return;
   }
   std::shared_ptr<jobs::Job> job = submitted->job;
   std::function<void()> on_cancel;
@@ -75,6 +100,7 @@ GenerateVideoReactor::GenerateVideoReactor(const ServiceContext& context, grpc::
     jobs::JobManager* manager = context.jobs;
     on_cancel = [manager, id = job->id()] { (void)manager->Cancel(id); };
   }
+  // A cancellation from here on reaches the job through Attach.
   Attach(job, JobEventCursor(job->id(), /*send_accepted=*/true, /*from_offset=*/0), std::move(on_cancel));
 }
 

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "server/log/log.h"
 #include "server/service/convert.h"
 
 namespace videogen::service {
@@ -63,10 +64,19 @@ void JobEventStreamReactor::Attach(std::shared_ptr<jobs::Job> job, JobEventCurso
     absl::MutexLock lock(&mu_);
     job_ = job;
     cursor_.emplace(std::move(cursor));
-    on_cancel_ = std::move(on_cancel);
+    if (!cancelled_) {
+      on_cancel_ = std::move(on_cancel);
+      on_cancel = nullptr;
+    }  // else: cancelled before the call had a job; runs now
   }
+  if (on_cancel) on_cancel();
   job->AddObserver(link_);
   link_->Run();
+}
+
+bool JobEventStreamReactor::CallCancelled() {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
 }
 
 void JobEventStreamReactor::Reject(const absl::Status& status) {
@@ -127,11 +137,16 @@ void JobEventStreamReactor::OnWriteDone(bool ok) {
 
 void JobEventStreamReactor::OnCancel() {
   std::function<void()> on_cancel;
+  bool by_client;  // not the server's own Finish with an error
+  std::string job_id;
   {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
     on_cancel = std::move(on_cancel_);
+    by_client = !finish_called_;
+    if (job_ != nullptr) job_id = job_->id();
   }
+  if (by_client) logging::LogEvent("rpc_cancelled", {{"job_id", job_id.empty() ? "none" : job_id}});
   if (on_cancel) on_cancel();
   link_->Run();
 }

@@ -34,11 +34,14 @@ class JobEventStreamReactor : public grpc::ServerWriteReactor<v1::JobEvent> {
   explicit JobEventStreamReactor(ActiveStreams* streams);
 
   // Starts streaming `job`'s events; call at most once, at the end of the
-  // subclass constructor. `on_cancel` (may be empty) runs once if the call is
-  // cancelled by the client or its deadline.
+  // subclass constructor or later from another thread (before any Reject).
+  // `on_cancel` (may be empty) runs once if the call is cancelled by the
+  // client or its deadline, at once if that already happened.
   void Attach(std::shared_ptr<jobs::Job> job, JobEventCursor cursor, std::function<void()> on_cancel);
   // Ends the call with `status` (instead of Attach).
   void Reject(const absl::Status& status);
+  // Whether the client or the deadline cancelled the call (OnCancel ran).
+  bool CallCancelled();
 
  private:
   class Link;

@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   std::unique_ptr<VideoGenServer> server(new VideoGenServer());
   VideoGenServer* self = server.get();
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, auth::MakeServerCredentials(options.tls));
+  ASSIGN_OR_RETURN(server->decode_pool_, DecodePool::Create(std::move(options.decode)));
   if (!options.auth_token_file.empty()) {
     ASSIGN_OR_RETURN(server->auth_, auth::TokenAuthenticator::FromFile(options.auth_token_file));
     // With TLS the token is checked from the headers, before the message is read.
@@ -89,6 +90,7 @@ absl::StatusOr<std::unique_ptr<VideoGenServer>> VideoGenServer::Create(ServerOpt
   context.limits = options.limits;
   context.auth = server->auth_.get();
   context.streams = &server->streams_;
+  context.decode_pool = server->decode_pool_.get();
   server->service_ = std::make_unique<VideoGenerationService>(context);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -24,6 +24,7 @@
 #include "server/auth/server_credentials.h"
 #include "server/auth/token_authenticator.h"
 #include "server/jobs/job_manager.h"
+#include "server/service/decode_pool.h"
 #include "server/service/request_limits.h"
 #include "server/service/video_generation_service.h"
 
@@ -57,6 +58,9 @@ struct ServerOptions {
   // HOSTNAME-PID-RANDOM) and the lease a worker holds on a claimed job.
   std::string replica_id;
   absl::Duration job_lease = absl::Seconds(30);
+  // Threads that decode GenerateVideo's images and submit the jobs, off
+  // gRPC's threads (DecodePool; before_task is a test hook).
+  DecodePoolOptions decode;
   // How workers encode frames; unset: MakeVideoEncoder() (engine/media + sha256).
   // Benchmarks and tests may substitute a cheaper one.
   jobs::ResultEncoder encoder;
@@ -93,6 +97,8 @@ class VideoGenServer {
   std::unique_ptr<jobs::JobManager> manager_;
   std::unique_ptr<auth::TokenAuthenticator> auth_;
   ActiveStreams streams_;
+  // Destroyed (its tasks finished) after the gRPC server, before the jobs.
+  std::unique_ptr<DecodePool> decode_pool_;
   std::unique_ptr<VideoGenerationService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

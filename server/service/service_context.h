@@ -6,6 +6,7 @@
 #include "server/auth/token_authenticator.h"
 #include "server/jobs/job_manager.h"
 #include "server/service/active_streams.h"
+#include "server/service/decode_pool.h"
 #include "server/service/request_limits.h"
 
 namespace grpc {
@@ -19,6 +20,7 @@ struct ServiceContext {
   RequestLimits limits;
   const auth::TokenAuthenticator* auth = nullptr;  // null: no authentication
   ActiveStreams* streams = nullptr;                // required
+  DecodePool* decode_pool = nullptr;               // required: GenerateVideo decodes images there
 
   // OK, or Unauthenticated when a token is required and missing or wrong.
   absl::Status Authenticate(const grpc::ServerContextBase& call) const {

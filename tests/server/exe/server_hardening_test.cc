@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -158,6 +160,91 @@ void CancelAll(v1::VideoGeneration::Stub& stub, const std::vector<std::string>& 
   }
 }
 
+// Polls the server's log until it holds `text` or `timeout` passed.
+bool LogsShow(const ServerProcess& server, const std::string& text, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (server.Logs().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval
+  }
+  return false;
+}
+
+// Opens `fifo` for writing: returns once a decode holds at the server's
+// --test-decode-gate (it opened the other end), -1 on failure.
+int OpenGate(const std::string& fifo) { return open(fifo.c_str(), O_WRONLY | O_CLOEXEC); }
+
+// Lets the decode held at `gate` (from OpenGate) go on.
+void ReleaseGate(int gate) {
+  EXPECT_EQ(write(gate, "x", 1), 1);
+  close(gate);
+}
+
+TEST(ServerHardeningTest, ImagesAreDecodedOffTheRpcThreadsInABoundedPool) {
+  StateDir files;
+  ASSERT_FALSE(files.path().empty());
+  const std::string fifo = files.path() + "/decode-gate";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto server = ServerProcess::Start({"--model", "fake-i2v", "--test-decode-gate", fifo, "--decode-threads", "1",
+                                      "--decode-queue", "1"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(**server);
+  v1::GenerateVideoRequest request = FakeRequest(1);
+  request.set_model("fake-i2v");
+  request.set_image(ExampleImage());
+  ASSERT_FALSE(request.image().empty());
+  request.set_cancel_job_with_call(true);
+
+  // The first request's decode is held on the pool's thread once OpenGate returns.
+  grpc::ClientContext held_ctx;
+  auto held = stub->GenerateVideo(&held_ctx, request);
+  const int gate = OpenGate(fifo);
+  ASSERT_GE(gate, 0);
+  // Meanwhile the RPC threads answer cheap calls...
+  {
+    grpc::ClientContext ctx;
+    v1::ListModelsResponse models;
+    const grpc::Status s = stub->ListModels(&ctx, v1::ListModelsRequest(), &models);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(models.models_size(), 1);
+  }
+  {
+    auto health = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckResponse response;
+    EXPECT_TRUE(health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &response).ok());
+  }
+  // ...and the pool (one task admitted) refuses a second image at once.
+  JobStream refused = Generate(*stub, request);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.status.error_message();
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("image decoding"));
+
+  // Cancelled while its image is decoded: once the server saw the cancel, the
+  // decode goes on, its result is dropped and no job is made.
+  held_ctx.TryCancel();
+  ASSERT_TRUE(LogsShow(**server, "event=rpc_cancelled", std::chrono::seconds(30)));
+  ReleaseGate(gate);
+  EXPECT_EQ(ReadAll(held.get()).status.error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(LogsShow(**server, "event=decode_dropped", std::chrono::seconds(30)));
+  {
+    grpc::ClientContext ctx;
+    v1::ListJobsResponse jobs;
+    ASSERT_TRUE(stub->ListJobs(&ctx, v1::ListJobsRequest(), &jobs).ok());
+    EXPECT_EQ(jobs.jobs_size(), 0);
+  }
+  // The pool is free again: the same request is decoded and runs.
+  std::thread release([&] {
+    const int next = OpenGate(fifo);
+    if (next >= 0) ReleaseGate(next);
+  });
+  JobStream done = Generate(*stub, request);
+  release.join();
+  EXPECT_TRUE(done.status.ok()) << done.status.error_message();
+  EXPECT_NE(done.completed(), nullptr);
+  EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
 TEST(ServerHardeningTest, FullQueueRefusesBeforeDecodingTheImage) {
   auto server = ServerProcess::Start({"--model", "fake-i2v", "--max-queue", "1", "--fake-step-ms", "20"});
   ASSERT_TRUE(server.ok()) << server.status();
@@ -194,15 +281,6 @@ TEST(ServerHardeningTest, FullQueueRefusesBeforeDecodingTheImage) {
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
 }
 
-// Polls the server's log until it holds `text` or `timeout` passed.
-bool LogsShow(const ServerProcess& server, const std::string& text, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (server.Logs().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval
-  }
-  return false;
-}
 
 TEST(ServerHardeningTest, SecondSigtermEndsTheDrainAtOnceAndTheKeyMayBeRetried) {
   StateDir state;
