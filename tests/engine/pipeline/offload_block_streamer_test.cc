@@ -11,34 +11,10 @@
 #include "engine/models/dit/model.h"
 #include "engine/pipeline/offload_block_streamer.h"
 #include "engine/pipeline/offload_copy_engine.h"
+#include "tests/engine/pipeline/five_block_dit.h"
 
 namespace videogen::pipeline {
 namespace {
-
-models::WanConfig FiveBlocks() {
-  models::WanConfig c = models::WanConfig::T2V_1_3B();
-  c.dim = 32;
-  c.ffn_dim = 64;
-  c.num_heads = 2;
-  c.num_layers = 5;
-  c.text_dim = 16;
-  c.freq_dim = 16;
-  c.text_len = 8;
-  c.in_dim = 4;
-  c.out_dim = 4;
-  return c;
-}
-
-// Every weight drawn from U(-0.2, 0.2) (some layers are left uninitialised by
-// the constructor, whose NaNs would make equal() false).
-models::WanModel MakeModel(const models::WanConfig& config) {
-  models::WanModel model(config);
-  const torch::NoGradGuard no_grad;
-  for (auto& p : model->parameters()) {
-    if (p.is_floating_point()) p.uniform_(-0.2, 0.2);
-  }
-  return model;
-}
 
 models::WanInputs Inputs() {
   models::WanInputs in;
@@ -52,7 +28,7 @@ models::WanInputs Inputs() {
 TEST(DitBlockStreamerTest, StreamedPassesAreBitIdenticalWithTwoBlocksStaged) {
   torch::manual_seed(3);
   const models::WanConfig config = FiveBlocks();
-  models::WanModel model = MakeModel(config);
+  models::WanModel model = MakeFilledModel(config);
   const models::WanInputs in = Inputs();
   const torch::NoGradGuard no_grad;
   const torch::Tensor expected = model->forward(in)[0];
@@ -82,7 +58,7 @@ TEST(DitBlockStreamerTest, StreamedPassesAreBitIdenticalWithTwoBlocksStaged) {
 TEST(DitBlockStreamerTest, TwoModelsShareTheSlots) {
   torch::manual_seed(4);
   const models::WanConfig config = FiveBlocks();
-  models::WanModel high = MakeModel(config), low = MakeModel(config);
+  models::WanModel high = MakeFilledModel(config), low = MakeFilledModel(config);
   const models::WanInputs in = Inputs();
   const torch::NoGradGuard no_grad;
   const torch::Tensor expected_high = high->forward(in)[0];

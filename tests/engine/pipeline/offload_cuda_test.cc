@@ -14,23 +14,10 @@
 #include "engine/pipeline/offload_block_streamer.h"
 #include "engine/pipeline/offload_copy_engine.h"
 #include "engine/pipeline/offload_executor.h"
+#include "tests/engine/pipeline/five_block_dit.h"
 
 namespace videogen::pipeline {
 namespace {
-
-models::WanConfig FiveBlocks() {
-  models::WanConfig c = models::WanConfig::T2V_1_3B();
-  c.dim = 64;
-  c.ffn_dim = 128;
-  c.num_heads = 2;
-  c.num_layers = 5;
-  c.text_dim = 16;
-  c.freq_dim = 16;
-  c.text_len = 8;
-  c.in_dim = 4;
-  c.out_dim = 4;
-  return c;
-}
 
 models::WanInputs Inputs(const torch::Device& device) {
   models::WanInputs in;
@@ -47,11 +34,7 @@ TEST(CudaCopyEngineTest, StreamedDitMatchesTheResidentOne) {
   auto engine = MakeCopyEngine(cuda);
   ASSERT_TRUE(engine.ok()) << engine.status();
   torch::manual_seed(5);
-  models::WanModel model(FiveBlocks());
-  {
-    const torch::NoGradGuard no_grad;  // no weight left uninitialised (NaN)
-    for (auto& p : model->parameters()) p.uniform_(-0.2, 0.2);
-  }
+  models::WanModel model = MakeFilledModel(FiveBlocks(/*dim=*/64));
   model->to(cuda);
   const models::WanInputs in = Inputs(cuda);
   const torch::NoGradGuard no_grad;
