@@ -82,7 +82,7 @@ TEST(TextEmbeddingCacheTest, HitsAreBitIdenticalToEncodingAndOtherTextsMiss) {
   EXPECT_EQ(cache.hits(), 2);
   for (size_t i = 0; i < 2; ++i) EXPECT_TRUE(torch::equal((*again)[i], (*first)[i])) << i;
   // A new prompt with the cached negative prompt: one miss, one hit; each
-  // context equals the uncached encoder's for that text alone.
+  // context equals the uncached encoder's for that text alone (see below).
   auto other = EncodeTextsCached(*encoder, &cache, {"a lighthouse at dusk", negative});
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(cache.misses(), 3);
@@ -91,7 +91,10 @@ TEST(TextEmbeddingCacheTest, HitsAreBitIdenticalToEncodingAndOtherTextsMiss) {
   auto negative_alone = encoder->Encode({negative});
   ASSERT_TRUE(alone.ok() && negative_alone.ok());
   EXPECT_TRUE(torch::equal((*other)[0], (*alone)[0]));
-  EXPECT_TRUE(torch::equal((*other)[1], (*negative_alone)[0]));
+  // The cached negative was encoded in a batch with the longer prompt (its
+  // columns padded to that prompt's length): equal to encoding it alone up to
+  // the GEMM shapes' rounding (bit-identical on LibTorch 1.13, not on 2.6).
+  EXPECT_TRUE(torch::allclose((*other)[1], (*negative_alone)[0], /*rtol=*/1e-5, /*atol=*/1e-6));
   EXPECT_NE((*other)[0].size(0), (*first)[0].size(0));
   // No cache: the encoder's own result.
   auto uncached = EncodeTextsCached(*encoder, nullptr, {prompt});
