@@ -181,7 +181,9 @@ absl::Status InstallHostAllocationCache(const HostAllocationCacheOptions& option
   if (options.min_bytes == 0) return absl::InvalidArgumentError("min_bytes: must be > 0");
   Cache().SetOptions(options);
   std::call_once(g_install_once, [] {
-    c10::SetCPUAllocator(internal::HostCacheAllocator(), /*priority=*/1);
+    c10::Allocator* allocator = internal::HostCacheAllocator();
+    if (allocator == nullptr) return;  // not available with this LibTorch
+    c10::SetCPUAllocator(allocator, /*priority=*/1);
     g_installed = true;
   });
   return absl::OkStatus();

@@ -17,7 +17,8 @@ c10::DataPtr HostCacheAllocate(size_t n);
 // Frees what HostCacheAllocate (or the default CPU allocator) returned.
 void HostCacheDelete(void* p);
 
-// The process-wide allocator object (never destroyed).
+// The process-wide allocator object (never destroyed); nullptr where the cache
+// is not available with this LibTorch.
 c10::Allocator* HostCacheAllocator();
 
 }  // namespace videogen::internal
