@@ -259,7 +259,7 @@ std::vector<ResidentGroup> AllResidentGroups(const WanPipelineParts& parts) {
 std::vector<ResidentGroup> ResidentGroups(const torch::nn::Module& module, Component component) {
   std::map<std::tuple<Precision, Device>, uint64_t> bytes;
   auto add = [&](const torch::Tensor& t) {
-    if (t.defined()) bytes[{PrecisionOfTensor(t), DeviceOfTensor(t)}] += t.numel() * t.element_size();
+    if (t.defined()) bytes[{PrecisionOfTensor(t), DeviceOfTensor(t)}] += TensorBytes(t);
   };
   for (const auto& p : module.parameters()) add(p);
   for (const auto& b : module.buffers()) add(b);
