@@ -162,7 +162,9 @@ absl::StatusOr<StepResult> TimeStep(models::WanModel& dit, const Geometry& g, in
   std::optional<torch::Tensor> clip_fea;
   if (c.has_clip_input()) {
     // CLIP features [1, 257, clip_dim]: clip_dim from img_emb.proj.0 (LayerNorm(clip_dim)).
-    const torch::Tensor* norm = dit->named_parameters().find("img_emb.proj.0.weight");
+    // The dict is kept while `norm` points into it.
+    const auto params = dit->named_parameters();
+    const torch::Tensor* norm = params.find("img_emb.proj.0.weight");
     if (norm == nullptr) return absl::InvalidArgumentError("an image DiT without img_emb.proj.0.weight");
     clip_fea = torch::randn({1, 257, norm->size(0)}, on(torch::kFloat32));
   }

@@ -16,10 +16,13 @@ class [[maybe_unused]] CachingCpuAllocator final : public c10::Allocator {
 
 }  // namespace
 
-// Not installed on LibTorch >= 2.3 yet: with it, bench_denoise_step's bf16
-// step of the tiny i2v model on LibTorch 2.6 gave a non-finite latent (finite
-// with VIDEOGEN_HOST_ALLOCATION_CACHE=0); until that is understood the cache
-// stays off there (InstallHostAllocationCache() then installs nothing).
+// Not installed on LibTorch >= 2.3 (InstallHostAllocationCache() then
+// installs nothing): on LibTorch 2.6 it made bench_denoise_step's tiny i2v step
+// 2.7x slower (0.08 s vs 0.03 s, bf16 and fp8, same binary with
+// VIDEOGEN_HOST_ALLOCATION_CACHE=1 / 0), and it was never measured at real
+// sizes there. (The non-finite step first blamed on it was LibTorch 2.6's
+// bf16 convolution bug, see PatchEmbed in engine/models/dit/layers.h; with the
+// allocator installed the cache test passes and every step is finite.)
 c10::Allocator* HostCacheAllocator() { return nullptr; }
 
 }  // namespace videogen::internal

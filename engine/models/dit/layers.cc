@@ -20,6 +20,20 @@ torch::Tensor LayerNormNoAffine(const torch::Tensor& x, double eps) {
   return at::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, {}, {}, eps).to(x.scalar_type());
 }
 
+torch::Tensor PatchEmbed(const torch::nn::Conv3dImpl& conv, const torch::Tensor& x) {
+  // weight: [dim, C, pt, ph, pw]; x: [C, F, H, W]
+  const torch::Tensor& w = conv.weight;
+  const int64_t c = x.size(0), pt = w.size(2), ph = w.size(3), pw = w.size(4);
+  const int64_t f = x.size(1) / pt, h = x.size(2) / ph, wd = x.size(3) / pw;
+  // [C, f, pt, h, ph, w, pw] -> [f, h, w, C, pt, ph, pw]: one row per patch,
+  // its columns in the weight's (C, pt, ph, pw) order.
+  const torch::Tensor patches = x.to(w.device(), w.scalar_type())
+                                    .view({c, f, pt, h, ph, wd, pw})
+                                    .permute({1, 3, 5, 0, 2, 4, 6})
+                                    .reshape({f * h * wd, c * pt * ph * pw});
+  return at::linear(patches, w.flatten(1), conv.bias);
+}
+
 GeluMlpImpl::GeluMlpImpl(int64_t in, int64_t hidden, int64_t out, std::string approximate, quant::ParamInit init)
     : approximate_(std::move(approximate)) {
   fc0_ = register_module("0", quant::QuantLinear(in, hidden, init));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
@@ -25,6 +26,17 @@ TORCH_MODULE(WanRMSNorm);
 
 // WanLayerNorm without affine parameters (norm1, norm2, head.norm), float32 statistics.
 torch::Tensor LayerNormNoAffine(const torch::Tensor& x, double eps);
+
+// The DiT's patch embedding, nn.Conv3d(in, dim, kernel_size=patch,
+// stride=patch), computed as one GEMM over the non-overlapping patches: the
+// same sum of products as the convolution (GEMM rounding only). x: [C, F, H, W]
+// with F, H, W multiples of the patch (the caller checks); returns the tokens
+// [f*h*w, dim] in (f, h, w) order, the order of conv(x).flatten(2).transpose(1, 2),
+// in the weight's dtype. Not the convolution itself because LibTorch 2.6's CPU
+// bfloat16 convolution (oneDNN) returns wrong values or NaN for input channel
+// counts above 16 that are not multiples of 16 — 36 for Wan I2V / FLF2V (rel
+// error 0.29 or NaN on a Zen 5 CPU; tests/engine/models/dit/patch_embed_test.cc).
+torch::Tensor PatchEmbed(const torch::nn::Conv3dImpl& conv, const torch::Tensor& x);
 
 // nn.Sequential(Linear, GELU(approximate=tanh), Linear) with the official
 // child names "0" and "2" (ffn, text_embedding); `approximate` is "tanh" or "none".

@@ -126,9 +126,9 @@ std::vector<torch::Tensor> WanModelImpl::forward(const WanInputs& in) {
   for (int64_t i = 0; i < batch; ++i) {
     torch::Tensor u = in.x[i];
     if (!in.y.empty()) u = at::cat({u, in.y[i]}, 0);
-    u = patch_embedding_(u.unsqueeze(0).to(device, wdtype));  // [1, dim, f, h, w]
-    grids.push_back({u.size(2), u.size(3), u.size(4)});
-    u = u.flatten(2).transpose(1, 2);  // [1, f*h*w, dim]
+    const auto& patch = config_.patch_size;
+    grids.push_back({u.size(1) / patch[0], u.size(2) / patch[1], u.size(3) / patch[2]});
+    u = PatchEmbed(*patch_embedding_, u).unsqueeze(0);  // [1, f*h*w, dim]
     lens.push_back(u.size(1));
     rope.push_back(MakeRopeTables(config_.head_dim(), grids.back(), device));
     tokens.push_back(at::cat({u, at::zeros({1, in.seq_len - u.size(1), dim}, u.options())}, 1));
