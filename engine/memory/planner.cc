@@ -15,8 +15,9 @@ namespace {
 constexpr uint64_t kGiB = 1ull << 30;
 // CUDA context, cuBLAS workspaces and allocator slack on the GPU.
 constexpr uint64_t kCudaReserve = kGiB / 2;
-// This process without weights (LibTorch, gRPC, buffers) on the host.
-constexpr uint64_t kHostBaseline = kGiB / 2;
+// This process without weights (LibTorch, gRPC, buffers) on the host, and
+// the pipeline's text-embedding cache.
+constexpr uint64_t kHostBaseline = kGiB / 2 + kTextEmbeddingCacheBytes;
 // Tokens of the text context (T5) and of the CLIP image context.
 constexpr int64_t kTextLen = 512, kClipTokens = 257;
 

@@ -13,6 +13,11 @@
 
 namespace videogen::memory {
 
+// Host bytes of T5 contexts a loaded pipeline keeps for reuse
+// (pipeline::TextEmbeddingCache: about 30 contexts of the default negative
+// prompt's length in bfloat16); part of every plan's host peak.
+inline constexpr uint64_t kTextEmbeddingCacheBytes = uint64_t{32} << 20;
+
 struct RequestShape {
   int64_t frames = 81;   // video frames (1 + 4k)
   int64_t height = 480;  // pixels

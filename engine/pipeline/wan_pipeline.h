@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/common/cancellation.h"
+#include "engine/memory/planner.h"
 #include "engine/models/clip/clip_visual.h"
 #include "engine/models/dit/model.h"
 #include "engine/models/t5/t5_encoder_model.h"
@@ -82,9 +83,9 @@ struct PipelineTrace {
   DenoiseTrace denoise;
 };
 
-// Bytes of T5 contexts a pipeline keeps for reuse (TextEmbeddingCache): about
-// 30 contexts of the default negative prompt's length in bfloat16, on the CPU.
-inline constexpr int64_t kTextEmbeddingCacheBytes = int64_t{32} << 20;
+// Bytes of T5 contexts a pipeline keeps for reuse (TextEmbeddingCache), on
+// the CPU: the planner's figure, counted in every plan's host peak.
+inline constexpr int64_t kTextEmbeddingCacheBytes = static_cast<int64_t>(memory::kTextEmbeddingCacheBytes);
 
 // Thread safety: Run() may be called by one thread at a time (the models are
 // shared, the scheduler is per call).
