@@ -71,7 +71,16 @@ torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
   const torch::Tensor b = bias.defined() ? bias.to(dtype) : torch::Tensor();
   const torch::Tensor xc = x.to(dtype);
   torch::Tensor y = is_fp8() ? at::linear(xc, UpCastWeight(dtype), b) : at::linear(xc, weight, b);
-  for (const LowRankPath& p : side_paths_) y = y + at::linear(at::linear(xc, p.down), p.up) * p.scale;
+  for (const LowRankPath& p : side_paths_) {
+    // The side paths stay on the device SetSidePaths found the weight on; a
+    // weight staged on another device for this call (block streaming, expert
+    // swap) takes a copy of them along for the call (rank-r matrices: ~0.7 MB
+    // for a 5120-wide layer at rank 32).
+    const bool here = p.down.device() == xc.device();
+    const torch::Tensor down = here ? p.down : p.down.to(xc.device());
+    const torch::Tensor up = here ? p.up : p.up.to(xc.device());
+    y = y + at::linear(at::linear(xc, down), up) * p.scale;
+  }
   return y;
 }
 
