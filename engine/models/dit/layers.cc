@@ -28,7 +28,7 @@ torch::Tensor PatchEmbed(const torch::nn::Conv3dImpl& conv, const torch::Tensor&
   // [C, f, pt, h, ph, w, pw] -> [f, h, w, C, pt, ph, pw]: one row per patch,
   // its columns in the weight's (C, pt, ph, pw) order.
   const torch::Tensor patches = x.to(w.device(), w.scalar_type())
-                                    .view({c, f, pt, h, ph, wd, pw})
+                                    .reshape({c, f, pt, h, ph, wd, pw})
                                     .permute({1, 3, 5, 0, 2, 4, 6})
                                     .reshape({f * h * wd, c * pt * ph * pw});
   return at::linear(patches, w.flatten(1), conv.bias);

@@ -29,6 +29,10 @@ TEST(PatchEmbedTest, EqualsTheConvolutionInFloat32) {
     const torch::Tensor got = PatchEmbed(*conv, x);
     ASSERT_EQ(got.sizes(), (std::vector<int64_t>{3 * 3 * 5, 64}));
     EXPECT_LT(RelL2(got, ConvTokens(conv, x)), 1e-6) << channels << " channels";
+    // A non-contiguous input (a transposed view) gives the same tokens.
+    const torch::Tensor strided = x.transpose(0, 1).contiguous().transpose(0, 1);
+    ASSERT_FALSE(strided.is_contiguous());
+    EXPECT_TRUE(torch::equal(PatchEmbed(*conv, strided), got)) << channels << " channels";
   }
 }
 
