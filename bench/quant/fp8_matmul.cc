@@ -1,13 +1,17 @@
 // bench_fp8_matmul [--m 64,4096] [--k 1536] [--n 1536] [--repeats R] [--threads T]
 // One linear layer y = x W^T, W [N, K], on CPU: the fp8 path (LUT up-cast of
 // the e4m3 weight + matmul, as QuantLinear runs it) against the fp32 and bf16
-// matmuls alone, and the up-cast alone; best of R, all from one run.
+// matmuls alone, and the up-cast alone; best of R, all from one run. Then
+// QuantLinear itself (fp8 weight, bf16 compute) per M on a fresh thread: its
+// first call (the thread's up-cast buffer is allocated and faulted in) and its
+// steady state (best of R, the buffer reused).
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -83,6 +87,21 @@ int main(int argc, char** argv) {
     std::printf("%6ld %12.3f %12.3f %12.3f %12.3f %14.3f %14.3f\n", m, mm32 * 1e3, fp8_32 * 1e3, mm16 * 1e3,
                 fp8_16 * 1e3, fp8_32 / mm32, fp8_16 / mm16);
     std::printf("       fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s\n", 2.0 * m * k * n / mm32 / 1e9, 2.0 * m * k * n / mm16 / 1e9);
+  }
+  quant::QuantLinear layer(quant::QuantLinearOptions{.in_features = k, .out_features = n, .bias = false});
+  if (!layer->SetFp8Weight(*q, at::kBFloat16).ok()) return 1;
+  for (const int64_t m : ms) {
+    const at::Tensor x_bf16 = at::randn({m, k}).to(at::kBFloat16);
+    double first = 0, steady = 0;
+    std::thread([&] {  // a fresh thread: a fresh up-cast buffer
+      at::NoGradGuard no_grad_here;
+      const auto t0 = std::chrono::steady_clock::now();
+      layer->forward(x_bf16);
+      first = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      steady = BestSeconds(repeats, [&] { layer->forward(x_bf16); });
+    }).join();
+    std::printf("QuantLinear fp8->bf16 M=%ld: first call %.3f ms, steady %.3f ms (first/steady %.2f)\n", m,
+                first * 1e3, steady * 1e3, first / steady);
   }
   return 0;
 }
