@@ -52,15 +52,13 @@ absl::Status DitBlockStreamer::Attach(Component component, models::WanModelImpl&
   auto model = std::make_unique<Model>();
   model->component = component;
   model->dit = &dit;
-  // The non-block weights become resident on the device.
-  for (const auto& p : dit.named_parameters(/*recurse=*/true)) {
-    if (absl::StartsWith(p.key(), "blocks.")) continue;
-    if (p.value().device() != engine_->device()) p.value().set_data(engine_->ToDevice(engine_->HostCopy(p.value())));
-  }
-  for (const auto& b : dit.named_buffers(/*recurse=*/true)) {
-    if (absl::StartsWith(b.key(), "blocks.")) continue;
-    if (b.value().device() != engine_->device()) b.value().set_data(engine_->ToDevice(engine_->HostCopy(b.value())));
-  }
+  // The non-block weights (parameters and buffers) become resident on the device.
+  const auto make_resident = [&](const std::string& name, const torch::Tensor& t) {
+    if (absl::StartsWith(name, "blocks.") || t.device() == engine_->device()) return;
+    t.set_data(engine_->ToDevice(engine_->HostCopy(t)));
+  };
+  for (const auto& p : dit.named_parameters(/*recurse=*/true)) make_resident(p.key(), p.value());
+  for (const auto& b : dit.named_buffers(/*recurse=*/true)) make_resident(b.key(), b.value());
   // The blocks' weights become host copies, each given its place in a slot.
   for (const models::WanAttentionBlock& b : dit.blocks()) {
     Block block;

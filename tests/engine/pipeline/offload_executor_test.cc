@@ -144,12 +144,7 @@ TEST_F(OffloadExecutorTest, ExpertSwapGivesTheSameVideoWithOneExpertOnTheDevice)
   std::unique_ptr<WanGenerator> swapped = LoadWith(ModelType::kT2V, true, OffloadMode::kExpertSwap);
   ASSERT_NE(resident, nullptr);
   ASSERT_NE(swapped, nullptr);
-  GenerationRequest r;
-  r.prompt = "a sailboat";
-  r.width = 64;
-  r.height = 32;
-  r.num_frames = 5;
-  r.steps = 6;
+  const GenerationRequest r = ExpertPairRequest();
   RecordingSink sink;
   auto a = resident->Generate(r, nullptr, CancelToken{});
   ASSERT_TRUE(a.ok()) << a.status();

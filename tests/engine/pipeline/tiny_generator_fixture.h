@@ -61,6 +61,17 @@ class TinyGeneratorTest : public ::testing::Test {
     EXPECT_TRUE(gen.ok()) << gen.status();
     return gen.ok() ? std::move(*gen) : nullptr;
   }
+  // A small t2v request with enough steps (6) for an expert pair's
+  // boundary to fall between its first and last step.
+  static GenerationRequest ExpertPairRequest() {
+    GenerationRequest r;
+    r.prompt = "a sailboat";
+    r.width = 64;
+    r.height = 32;
+    r.num_frames = 5;
+    r.steps = 6;
+    return r;
+  }
   // A w x h RGB image of a fixed pattern.
   static RgbImage Image(int w, int h) {
     RgbImage img{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};

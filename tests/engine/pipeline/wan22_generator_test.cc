@@ -29,12 +29,7 @@ TEST_F(Wan22GeneratorTest, T2VA14BSwitchesFromTheHighToTheLowNoiseExpertOnce) {
   for (const ResidentGroup& g : d.resident) low_noise_resident |= g.component == Component::kDitLowNoise && g.bytes > 0;
   EXPECT_TRUE(low_noise_resident);
 
-  GenerationRequest r;
-  r.prompt = "a sailboat";
-  r.width = 64;
-  r.height = 32;
-  r.num_frames = 5;
-  r.steps = 6;
+  const GenerationRequest r = ExpertPairRequest();
   RecordingSink sink;
   CancelToken cancel;
   auto video = gen->Generate(r, &sink, cancel);
