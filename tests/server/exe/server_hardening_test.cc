@@ -21,9 +21,11 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "health.grpc.pb.h"
 #include "tests/server/exe/test_util.h"
 #include "tests/server/support/health_wait.h"
+#include "tests/server/support/poll.h"
 
 namespace videogen::testing {
 namespace {
@@ -161,13 +163,8 @@ void CancelAll(v1::VideoGeneration::Stub& stub, const std::vector<std::string>& 
 }
 
 // Polls the server's log until it holds `text` or `timeout` passed.
-bool LogsShow(const ServerProcess& server, const std::string& text, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (server.Logs().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval
-  }
-  return false;
+bool LogsShow(const ServerProcess& server, const std::string& text, absl::Duration timeout) {
+  return PollUntil([&] { return server.Logs().find(text) != std::string::npos; }, timeout);
 }
 
 // Opens `fifo` for writing: returns once a decode holds at the server's
@@ -223,10 +220,10 @@ TEST(ServerHardeningTest, ImagesAreDecodedOffTheRpcThreadsInABoundedPool) {
   // Cancelled while its image is decoded: once the server saw the cancel, the
   // decode goes on, its result is dropped and no job is made.
   held_ctx.TryCancel();
-  ASSERT_TRUE(LogsShow(**server, "event=rpc_cancelled", std::chrono::seconds(30)));
+  ASSERT_TRUE(LogsShow(**server, "event=rpc_cancelled", absl::Seconds(30)));
   ReleaseGate(gate);
   EXPECT_EQ(ReadAll(held.get()).status.error_code(), grpc::StatusCode::CANCELLED);
-  ASSERT_TRUE(LogsShow(**server, "event=decode_dropped", std::chrono::seconds(30)));
+  ASSERT_TRUE(LogsShow(**server, "event=decode_dropped", absl::Seconds(30)));
   {
     grpc::ClientContext ctx;
     v1::ListJobsResponse jobs;
@@ -302,7 +299,7 @@ TEST(ServerHardeningTest, SecondSigtermEndsTheDrainAtOnceAndTheKeyMayBeRetried) 
     ASSERT_FALSE(seen.empty());
     job_id = seen[0].job_id();
     ASSERT_EQ(kill((*server)->pid(), SIGTERM), 0);
-    ASSERT_TRUE(LogsShow(**server, "event=drain_started", std::chrono::seconds(5)));
+    ASSERT_TRUE(LogsShow(**server, "event=drain_started", absl::Seconds(5)));
     ASSERT_EQ(kill((*server)->pid(), SIGTERM), 0);
     JobStream rest = ReadAll(running.get());
     EXPECT_EQ(rest.status.error_code(), grpc::StatusCode::UNAVAILABLE) << rest.status.error_message();

@@ -6,27 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
-
 #include "tests/server/fleet/postgres_instance.h"
+#include "tests/server/support/poll.h"  // PollUntil: the fleet's state changes in other processes
 
 namespace videogen::testing {
-
-// Polls `done` every 10 ms until it holds or `timeout` passed; returns
-// whether it held (the fleet's state changes in other processes, which
-// offer nothing to wait on but the database and their logs).
-inline bool PollUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(60)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
 
 class PostgresTest : public ::testing::Test {
  protected:
