@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -14,7 +15,7 @@
 #include <ATen/Parallel.h>
 
 #include "absl/strings/str_cat.h"
-#include "engine/common/host_allocation_cache.h"
+#include "engine/common/heap_reuse.h"
 
 namespace videogen {
 namespace {
@@ -35,7 +36,11 @@ double CgroupCpuLimit() {
   return 0;
 }
 
+std::atomic<bool> g_heap_reuse{false};
+
 }  // namespace
+
+bool HeapReuseInForce() { return g_heap_reuse.load(); }
 
 int UsableCores() {
   cpu_set_t set;
@@ -53,9 +58,12 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options) {
   at::set_num_threads(options.threads == 0 ? UsableCores() : options.threads);
   at::globalContext().setAllowTF32CuBLAS(options.allow_tf32);
   at::globalContext().setAllowTF32CuDNN(options.allow_tf32);
-  const char* env = std::getenv("VIDEOGEN_HOST_ALLOCATION_CACHE");
-  const bool env_off = env != nullptr && std::string(env) == "0";
-  if (options.host_allocation_cache && !env_off) return InstallHostAllocationCache();
+  const char* reuse_env = std::getenv("VIDEOGEN_HEAP_REUSE");
+  if (options.heap_reuse && !(reuse_env != nullptr && std::string(reuse_env) == "0")) {
+    const absl::Status s = ConfigureHeapReuse();
+    if (!s.ok() && !absl::IsUnimplemented(s)) return s;
+    if (s.ok()) g_heap_reuse.store(true);
+  }
   return absl::OkStatus();
 }
 

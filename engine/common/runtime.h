@@ -13,21 +13,23 @@ struct RuntimeOptions {
   int threads = 0;
   // TF32 matmul/conv on CUDA. Off by default: fidelity runs assume IEEE float32.
   bool allow_tf32 = false;
-  // Serve large CPU tensors from the host allocation cache
-  // (host_allocation_cache.h; same peak RSS, no page faults for repeated shapes).
-  // The environment variable VIDEOGEN_HOST_ALLOCATION_CACHE=0 turns it off
-  // for the process (an operator's escape hatch, and before/after benches).
-  bool host_allocation_cache = true;
+  // Keep large freed host blocks in the heap for reuse (heap_reuse.h: no page
+  // faults for the next tensors; RSS stays near its peak). The environment
+  // variable VIDEOGEN_HEAP_REUSE=0 turns it off for the process.
+  bool heap_reuse = true;
 };
 
 // Number of cores this process may use: the affinity mask, further limited by
 // the cgroup v2 (cpu.max) or v1 (cfs quota) CPU limit, rounded up; at least 1.
 int UsableCores();
 
-// Sets intra-op threads and the TF32 policy, and installs the host allocation
-// cache when asked (it stays installed). Thread-safe to call more than once
+// Sets intra-op threads and the TF32 policy, and applies the heap reuse policy
+// when asked (it stays in force; where the C library is not glibc it is skipped). Thread-safe to call more than once
 // (last call wins), but meant for start-up. Returns InvalidArgument for threads < 0.
 absl::Status ConfigureTorchRuntime(const RuntimeOptions& options);
+
+// True once ConfigureTorchRuntime() has applied the heap reuse policy.
+bool HeapReuseInForce();
 
 // Path of the shared object that provides the BLAS `sgemm_` symbol in this
 // process ("" when none is loaded), e.g. ".../blis-openmp/libblas.so.3".

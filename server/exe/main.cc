@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/blas_kernels.h"
+#include "engine/common/runtime.h"
 #include "engine/common/status_macros.h"
 #include "server/exe/fake_models.h"
 #include "server/exe/model_factory.h"
@@ -388,6 +389,10 @@ int Run(int argc, char** argv) {
 
   // SIGTERM/SIGINT are taken by sigwait(); block them before any thread starts.
   const sigset_t signals = BlockTerminationSignals();
+  // Threads for the usable cores, TF32 off, freed host blocks reused
+  // (runtime.h): after the signals are blocked (LibTorch may start threads
+  // here, which inherit the mask) and before any other thread allocates.
+  if (absl::Status s = videogen::ConfigureTorchRuntime({}); !s.ok()) return Fail(s, 1);
   const std::vector<std::string> device_names = absl::StrSplit(flags.devices, ',', absl::SkipEmpty());
   if (device_names.empty()) {
     std::cerr << "videogen-server: devices: at least one device is required\n";

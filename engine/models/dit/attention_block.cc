@@ -8,14 +8,21 @@
 namespace videogen::models {
 namespace {
 
+bool LowPrecision(torch::ScalarType dtype) { return dtype == torch::kBFloat16 || dtype == torch::kHalf; }
+
 // proj(x), RMS-normalised when `norm` is set, as [B, L, heads, head_dim].
+// bf16/fp16 on the CPU: the norm as one pass (RmsNormRope without tables).
 torch::Tensor Heads(quant::QuantLinear& proj, WanRMSNorm* norm, const torch::Tensor& x, int64_t heads) {
   torch::Tensor y = proj(x);
-  if (norm != nullptr && !norm->is_empty()) y = (*norm)(y);
+  if (norm != nullptr && !norm->is_empty()) {
+    if (LowPrecision(y.scalar_type()) && y.device().is_cpu()) {
+      return RmsNormRope(y.reshape({-1, y.size(-1)}), (*norm)->weight, (*norm)->eps(), heads, nullptr, nullptr)
+          .view({x.size(0), x.size(1), heads, -1});
+    }
+    y = (*norm)(y);
+  }
   return y.view({x.size(0), x.size(1), heads, -1});
 }
-
-bool LowPrecision(torch::ScalarType dtype) { return dtype == torch::kBFloat16 || dtype == torch::kHalf; }
 
 // The float32 rope tables of `t`, made from the float64 ones when absent.
 torch::Tensor RopeF32(const torch::Tensor& f32, const torch::Tensor& f64) {

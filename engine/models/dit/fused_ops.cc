@@ -1,6 +1,8 @@
 #include "engine/models/dit/fused_ops.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -8,10 +10,28 @@
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
+#include "engine/models/common/vector_math.h"
+
 namespace videogen::models {
 namespace {
 
 constexpr int64_t kRowGrain = 16;
+
+// gelu_tanh(x) = x * sigmoid(2u) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+inline float GeluTanh(float x) {
+  const float u = 0.797884560802865356f * (x + 0.044715f * x * x * x);
+  const float z2 = -2.0f * u;
+  const float z = z2 < -87.0f ? -87.0f : (z2 > 87.0f ? 87.0f : z2);  // NaN stays NaN
+  return x / (1.0f + vec::ExpOfClamped(z));
+}
+
+VIDEOGEN_VECTOR_CLONES void GeluTanhBf16(uint16_t* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = vec::FloatToBf16Bits(GeluTanh(vec::Bf16BitsToFloat(x[i])));
+}
+
+VIDEOGEN_VECTOR_CLONES void GeluTanhHalf(c10::Half* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<c10::Half>(GeluTanh(static_cast<float>(x[i])));
+}
 
 template <typename T>
 void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale,
@@ -112,11 +132,28 @@ void RopeRows(const torch::Tensor& x, const torch::Tensor& cos, const torch::Ten
   });
 }
 
+// Off the CPU (CUDA): the same arithmetic as LibTorch ops, in float32.
+// x: [N, heads, d] float32 -> x with its first min(N, cos rows) rows rotated.
+torch::Tensor RotateWithOps(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const int64_t rows = std::min(x.size(0), cos.size(0)), heads = x.size(1), half = x.size(2) / 2;
+  torch::Tensor out = x.clone();
+  const torch::Tensor pairs = x.narrow(0, 0, rows).reshape({rows, heads, half, 2});
+  const torch::Tensor a = pairs.select(-1, 0), b = pairs.select(-1, 1);
+  const torch::Tensor c = cos.narrow(0, 0, rows).to(x.device(), at::kFloat).unsqueeze(1);
+  const torch::Tensor sn = sin.narrow(0, 0, rows).to(x.device(), at::kFloat).unsqueeze(1);
+  out.narrow(0, 0, rows).copy_(at::stack({a * c - b * sn, a * sn + b * c}, -1).view({rows, heads, 2 * half}));
+  return out;
+}
+
 }  // namespace
 
 torch::Tensor ModulatedLayerNorm(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale,
                                  double eps, at::ScalarType dtype) {
   // x: [B, L, C]; shift, scale: [B or 1, 1 or L, C]
+  if (!x.device().is_cpu()) {
+    const torch::Tensor n = at::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, {}, {}, eps);
+    return (shift.to(torch::kFloat32) + n * (1 + scale.to(torch::kFloat32))).to(dtype).contiguous();
+  }
   const torch::Tensor xc = x.to(torch::kFloat32).contiguous();
   const auto rows = [&](const torch::Tensor& m) {
     torch::Tensor r = m.to(torch::kFloat32);
@@ -137,6 +174,13 @@ torch::Tensor ModulatedLayerNorm(const torch::Tensor& x, const torch::Tensor& sh
 torch::Tensor RmsNormRope(const torch::Tensor& y, const torch::Tensor& weight, double eps, int64_t heads,
                           const torch::Tensor* rope_cos, const torch::Tensor* rope_sin) {
   // y: [N, C] -> [N, heads, C / heads]
+  if (!y.device().is_cpu()) {
+    const torch::Tensor yf = y.to(torch::kFloat32);
+    const torch::Tensor r = at::rsqrt(yf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    const torch::Tensor normed = ((yf * r).to(y.scalar_type()) * weight.to(y.scalar_type())).view({y.size(0), heads, -1});
+    if (rope_cos == nullptr) return normed.contiguous();
+    return RotateWithOps(normed.to(torch::kFloat32), *rope_cos, *rope_sin).to(y.scalar_type());
+  }
   const torch::Tensor yc = y.contiguous();
   const torch::Tensor w = weight.to(y.scalar_type()).contiguous();
   torch::Tensor out = at::empty({y.size(0), heads, y.size(1) / heads}, yc.options());
@@ -149,8 +193,24 @@ torch::Tensor RmsNormRope(const torch::Tensor& y, const torch::Tensor& weight, d
   return out;
 }
 
+torch::Tensor GeluTanhInPlace(torch::Tensor& x) {
+  TORCH_CHECK(x.is_contiguous() && x.device().is_cpu(), "GeluTanhInPlace: x must be a contiguous CPU tensor");
+  // Chunks of 64 Ki elements: enough work per task, and a whole cache line per chunk edge.
+  constexpr int64_t kGrain = int64_t{1} << 16;
+  if (x.scalar_type() == at::kBFloat16) {
+    auto* p = reinterpret_cast<uint16_t*>(x.data_ptr<c10::BFloat16>());
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { GeluTanhBf16(p + b, e - b); });
+  } else {
+    TORCH_CHECK(x.scalar_type() == at::kHalf, "GeluTanhInPlace: x must be bfloat16 or float16");
+    c10::Half* p = x.data_ptr<c10::Half>();
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { GeluTanhHalf(p + b, e - b); });
+  }
+  return x;
+}
+
 torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos, const torch::Tensor& rope_sin) {
   // x: [N, heads, d]
+  if (!x.device().is_cpu()) return RotateWithOps(x.to(torch::kFloat32), rope_cos, rope_sin).to(x.scalar_type());
   const torch::Tensor xc = x.contiguous();
   torch::Tensor out = at::empty_like(xc);
   if (x.scalar_type() == at::kBFloat16) {

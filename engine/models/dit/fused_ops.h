@@ -4,6 +4,8 @@
 // Statistics and arithmetic are float32 (LayerNorm statistics in double);
 // results are rounded to the output dtype once. The float32 path of the block
 // does not use them (it keeps the official op order, for the golden fixtures).
+// On the CPU each is one pass of our own; on other devices (CUDA) the same
+// arithmetic runs as LibTorch ops (GeluTanhInPlace: CPU only).
 #pragma once
 
 #include <cstdint>
@@ -32,5 +34,15 @@ torch::Tensor RmsNormRope(const torch::Tensor& y, const torch::Tensor& weight, d
 // RoPE alone in float32 on x: [N, heads, d] bf16/fp16 (any strides) -> a
 // contiguous tensor of x's dtype; rows beyond rope_cos.size(0) unrotated.
 torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos, const torch::Tensor& rope_sin);
+
+// GELU with the tanh approximation, in place on a contiguous bf16 or fp16
+// tensor: x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3), the same
+// function as at::gelu(x, "tanh"), evaluated in float32 with a polynomial
+// exp (relative error < 1e-6 before rounding) and rounded to x's dtype once:
+// within one unit in the last place of the exact value. (LibTorch's float32
+// formula 0.5 x (1 + tanh(u)) cancels for x < -3: it differs there in relative
+// terms, by < 2e-5 absolute.) One vectorised pass (AVX-512 / AVX2 clones where
+// the CPU has them). Returns x.
+torch::Tensor GeluTanhInPlace(torch::Tensor& x);
 
 }  // namespace videogen::models

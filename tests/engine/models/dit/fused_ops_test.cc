@@ -2,6 +2,8 @@
 // and the bf16 block against the float32 block.
 #include "engine/models/dit/fused_ops.h"
 
+#include <limits>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -50,6 +52,41 @@ TEST(FusedOpsTest, RmsNormRopeMatchesNormThenFloat64Rope) {
   // RoPE alone.
   const torch::Tensor x = at::randn({len, heads, d}).to(at::kBFloat16);
   EXPECT_LT(MaxRelError(ApplyRopeF32(x, tables.cos_f32, tables.sin_f32), ApplyRope(x, tables)), 1e-2);
+}
+
+// Within one unit in the last place of `want` (bf16: 2^-7 relative), and
+// mostly equal: both round a float32 value of the same function once.
+void ExpectGeluWithinOneUlp(const torch::Tensor& got, const torch::Tensor& want, double ulp) {
+  const torch::Tensor g = got.to(torch::kFloat64), w = want.to(torch::kFloat64);
+  const torch::Tensor bound = w.abs() * ulp + 1e-30;
+  EXPECT_TRUE(((g - w).abs() <= bound).all().item<bool>()) << "max error " << (g - w).abs().max().item<double>();
+  EXPECT_GT((got == want).to(torch::kFloat32).mean().item<double>(), 0.99);
+}
+
+TEST(FusedOpsTest, GeluTanhInPlaceMatchesGeluRoundedOnce) {
+  torch::manual_seed(4);
+  // Not a multiple of any vector width, several parallel chunks, the tails of
+  // the function (+-100: x and -0) and zero.
+  torch::Tensor x = at::cat({at::randn({200003}) * 4, at::linspace(-12, 12, 4001),
+                             at::tensor({100.0f, -100.0f, 0.0f, -0.0f})});
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+    torch::Tensor got = x.to(dtype);
+    // The reference in float64 as x * sigmoid(2u), which is exact in the tails;
+    // the textbook 0.5 x (1 + tanh(u)) cancels for negative x (LibTorch's
+    // float32 gelu is 30% off at x = -5; even float64 is at x = -7).
+    const torch::Tensor xd = got.to(torch::kFloat64);
+    const torch::Tensor u = 0.7978845608028654 * (xd + 0.044715 * xd.pow(3));
+    const torch::Tensor want = (xd * at::sigmoid(2 * u)).to(dtype);
+    // Where LibTorch's float32 gelu does not cancel, it is the same function.
+    const torch::Tensor mid = (xd >= -3).logical_and(xd <= 12);
+    const torch::Tensor libtorch = at::gelu(got.to(torch::kFloat32), "tanh").to(dtype);
+    GeluTanhInPlace(got);
+    ExpectGeluWithinOneUlp(got, want, dtype == at::kBFloat16 ? 1.0 / 128 : 1.0 / 1024);
+    ExpectGeluWithinOneUlp(got.masked_select(mid), libtorch.masked_select(mid),
+                           dtype == at::kBFloat16 ? 1.0 / 128 : 1.0 / 1024);
+  }
+  torch::Tensor nan = at::full({3}, std::numeric_limits<float>::quiet_NaN()).to(at::kBFloat16);
+  EXPECT_TRUE(GeluTanhInPlace(nan).isnan().all().item<bool>());
 }
 
 TEST(FusedOpsTest, Bf16BlockStaysCloseToTheFloat32Block) {
