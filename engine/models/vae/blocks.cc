@@ -21,9 +21,12 @@ RMSNormImpl::RMSNormImpl(int64_t dim, bool images, bool bias)
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   // x: [B, C, ...]
+  // The official op order, with one full-size result written in place: the
+  // same values as x / norm * scale * gamma (+ bias) without its temporaries.
   const torch::Tensor norm = at::norm(x, 2, {1}, /*keepdim=*/true).clamp_min(1e-12);
-  torch::Tensor y = x / norm * scale_ * gamma;
-  if (bias.defined()) y = y + bias;
+  torch::Tensor y = x / norm;
+  y.mul_(scale_).mul_(gamma);
+  if (bias.defined()) y.add_(bias);
   return y;
 }
 
@@ -49,12 +52,14 @@ ResidualBlockImpl::ResidualBlockImpl(int64_t in_dim, int64_t out_dim, double dro
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, FeatCache& cache) {
   // x: [B, in_dim, T, H, W]
   CancelPoint("VAE residual block");
+  // In place where a result is fresh (the norms' and convolutions' outputs):
+  // the same values, fewer full-size activations alive at once.
   const torch::Tensor h = shortcut_ ? shortcut_->forward(x) : x;
-  torch::Tensor y = at::silu(norm1_->forward(x));
-  y = CachedCausalConv(*conv1_, y, cache);
-  y = at::silu(norm2_->forward(y));  // dropout: identity at inference
-  y = CachedCausalConv(*conv2_, y, cache);
-  return y + h;
+  torch::Tensor y = norm1_->forward(x);
+  y = CachedCausalConv(*conv1_, at::silu_(y), cache);
+  y = norm2_->forward(y);
+  y = CachedCausalConv(*conv2_, at::silu_(y), cache);  // dropout: identity at inference
+  return y.add_(h);
 }
 
 AttentionBlockImpl::AttentionBlockImpl(int64_t dim) {

@@ -108,7 +108,8 @@ torch::Tensor Encoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& cache
   x = middle0_->forward(x, cache);
   x = middle1_->forward(x);
   x = middle2_->forward(x, cache);
-  return CachedCausalConv(*head_conv_, at::silu(head_norm_->forward(x)), cache);
+  torch::Tensor y = head_norm_->forward(x);  // fresh: SiLU in place, one full-size tensor fewer
+  return CachedCausalConv(*head_conv_, at::silu_(y), cache);
 }
 
 Decoder3dImpl::Decoder3dImpl(const CoderOptions& o) {
@@ -164,7 +165,8 @@ torch::Tensor Decoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& cache
   x = middle1_->forward(x);
   x = middle2_->forward(x, cache);
   for (VaeStage& stage : up_stages_) x = stage.forward(x, cache);
-  return CachedCausalConv(*head_conv_, at::silu(head_norm_->forward(x)), cache);
+  torch::Tensor y = head_norm_->forward(x);  // fresh: SiLU in place, one full-size tensor fewer
+  return CachedCausalConv(*head_conv_, at::silu_(y), cache);
 }
 
 }  // namespace videogen::models::vae
