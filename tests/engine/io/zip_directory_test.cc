@@ -65,5 +65,25 @@ TEST_F(ZipDirectoryTest, NotAZipIsDataLossNamingTheFile) {
   EXPECT_THAT(entries.status().message(), HasSubstr("end-of-central-directory"));
 }
 
+// Found by fuzz_pth in CI: a file shorter than one central-directory record
+// whose end record points at an entry made `size - 46` wrap and the reader load
+// from far outside the mapping. Every bound is now checked without wrapping.
+TEST_F(ZipDirectoryTest, AnEndRecordPointingPastATinyFileIsDataLoss) {
+  const std::string path = (dir_ / "tiny.pth").string();
+  std::string bytes(4, '\0');
+  bytes += std::string("PK\x05\x06", 4);                // end-of-central-directory signature
+  bytes += std::string(6, '\0');                          // disk numbers, entries on this disk
+  bytes += std::string("\x01\x00", 2);                   // one entry
+  bytes += std::string(4, '\0');                          // directory size
+  bytes += std::string("\xf0\xff\xff\xff", 4);         // directory offset near 4 GiB
+  bytes += std::string(2, '\0');                          // comment length
+  std::ofstream(path, std::ios::binary) << bytes;
+  auto file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto entries = ReadZipCentralDirectory(**file);
+  EXPECT_EQ(entries.status().code(), absl::StatusCode::kDataLoss) << entries.status();
+  EXPECT_THAT(entries.status().message(), HasSubstr("corrupt zip central directory"));
+}
+
 }  // namespace
 }  // namespace videogen::io
