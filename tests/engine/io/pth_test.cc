@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -280,6 +281,29 @@ TEST_F(PthTest, CompressedStorageRecordIsInvalidArgument) {
   auto src = OpenPth(WriteZip("deflated.pth", w.Finish(), {{"0", at::zeros({4096})}}, /*compress=*/true));
   EXPECT_EQ(src.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(src.status().message()).find("compressed"), std::string::npos) << src.status();
+}
+
+// fuzz_pth: data.pkl's central record says 0xFFFFFFFF bytes (the zip64
+// marker) without a zip64 field. LibTorch's reader took that as 4 GiB to
+// allocate; the directory is refused first, as DataLoss naming the file.
+TEST_F(PthTest, Zip64SizeMarkerWithoutItsFieldIsDataLossBeforeAnyAllocation) {
+  PickleWriter w;
+  w.Op('}');
+  const std::string path = WriteZip("marker.pth", w.Finish(), {});
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t record = bytes.find(std::string("PK\x01\x02", 4));
+  ASSERT_NE(record, std::string::npos);
+  ASSERT_NE(bytes.find("data.pkl", record), std::string::npos);
+  bytes.replace(record + 24, 4, std::string(4, '\xff'));  // uncompressed size
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto src = OpenPth(path);
+  EXPECT_EQ(src.status().code(), absl::StatusCode::kDataLoss) << src.status();
+  EXPECT_NE(std::string(src.status().message()).find(path), std::string::npos) << src.status();
+  EXPECT_NE(std::string(src.status().message()).find("zip64"), std::string::npos) << src.status();
 }
 
 TEST_F(PthTest, TruncatedFileIsDataLossNamingIt) {
