@@ -28,7 +28,9 @@ class MappedReadAdapter final : public caffe2::serialize::ReadAdapterInterface {
   explicit MappedReadAdapter(std::shared_ptr<const MappedFile> file) : file_(std::move(file)) {}
   size_t size() const override { return file_->size(); }
   size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
-    if (pos >= file_->size()) return 0;
+    // An empty read may come with a null buffer (LibTorch's reader on a
+    // 0-byte record; fuzz_pth, UBSan): memcpy must not see it.
+    if (pos >= file_->size() || n == 0) return 0;
     n = std::min<uint64_t>(n, file_->size() - pos);
     std::memcpy(buf, file_->data() + pos, n);
     return n;
