@@ -1,6 +1,6 @@
 // bench_dit_block [--tokens N[,N...]] [--dtypes fp32,bf16,fp8] [--repeats R]
 //                 [--parts gemm,block,attention,fp8_gemm] [--query-block Q] [--key-block K]
-//                 [--bf16-scores 0|1] [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]]
+//                 [--bf16-scores 0|1] [--bf16-float-gemm 0|1] [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]]
 //                 [--json FILE]
 // One WanAttentionBlock forward at T2V-1.3B width (dim 1536, 12 heads, ffn
 // 8960, 512 context tokens; --preset 14b: dim 5120, 40 heads, ffn 13824;
@@ -22,10 +22,14 @@
 // BlockedAttention with --query-block/--key-block (default: Attention()'s) and,
 // for bf16, --bf16-scores 1 selects ScorePrecision::kInputDtype (bf16 QK^T)
 // instead of the default float32 scores; the block always uses the defaults.
+// --bf16-float-gemm 0 sets VIDEOGEN_BF16_FLOAT_GEMM=0 (bf16 attention converts
+// q and k to float32 for QK^T instead of oneDNN's bf16 x bf16 -> float32 GEMM),
+// for the block and attention alike.
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <sstream>
@@ -45,6 +49,7 @@
 #include "bench/quant/scaled_gemm.h"
 #include "engine/common/runtime.h"
 #include "engine/models/common/attention.h"
+#include "engine/models/common/bf16_float_gemm.h"
 #include "engine/models/dit/attention_block.h"
 #include "engine/quant/fp8_tensor.h"
 #include "engine/quant/quant_linear.h"
@@ -122,12 +127,13 @@ constexpr char kUsage[] =
     "usage: bench_dit_block [--tokens N[,N...]] [--dtypes fp32,bf16,fp8] [--repeats R]\n"
     "                       [--parts gemm,block,attention,fp8_gemm] [--query-block Q] [--key-block K] [--bf16-scores 0|1]\n"
     "                       [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]] [--json FILE] [--profile PREFIX]\n"
-    "                       [--heap-reuse 0|1]\n"
+    "                       [--heap-reuse 0|1] [--bf16-float-gemm 0|1]\n"
     "One WanAttentionBlock forward at T2V-1.3B width (or --preset) against plain GEMM throughput measured in the\n"
     "same run (medians of R interleaved rounds after one warm-up). fp8: linear weights held in fp8, up-cast to\n"
     "bf16 per call; fp8_gemm: the FFN GEMM as an fp8 scaled GEMM where LibTorch and the device have it.\n"
     "--profile: one more block forward per (dtype, tokens) with every op recorded, PREFIX.DTYPE.TOKENS.json\n"
     "(chrome://tracing). --heap-reuse 0: glibc's default allocation policy instead of heap reuse (engine/common/heap_reuse.h).\n"
+    "--bf16-float-gemm 0: bf16 attention without oneDNN's bf16 x bf16 -> fp32 GEMM (engine/models/common/bf16_float_gemm.h).\n"
     "Defaults: --tokens 4096,8192 --dtypes fp32,bf16 --repeats 3 --preset 1.3b --device cpu.\n";
 
 int main(int argc, char** argv) {
@@ -150,6 +156,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--json")) json_path = argv[i + 1];
     if (!std::strcmp(argv[i], "--profile")) profile_path = argv[i + 1];
     if (!std::strcmp(argv[i], "--heap-reuse")) heap_reuse = std::atoi(argv[i + 1]) != 0;
+    if (!std::strcmp(argv[i], "--bf16-float-gemm") && std::atoi(argv[i + 1]) == 0) {
+      setenv("VIDEOGEN_BF16_FLOAT_GEMM", "0", /*overwrite=*/1);
+    }
     if (!std::strcmp(argv[i], "--device")) {
       auto device = videogen::bench::ParseDevice(argv[i + 1]);
       if (!device.ok()) {
@@ -177,7 +186,9 @@ int main(int argc, char** argv) {
       "(min..max in brackets); attention blocks q=%ld k=%ld, bf16 scores in %s\n",
       videogen::bench::DeviceName(dev).c_str(), at::get_num_threads(), d, heads, f, ctx, repeats, blocks.query_block, blocks.key_block,
       attn_options.score_precision == videogen::models::ScorePrecision::kInputDtype ? "bf16" : "fp32");
-  std::printf("heap reuse: %s\n", videogen::HeapReuseInForce() ? "on" : "off (glibc's default)");
+  std::printf("heap reuse: %s; bf16 x bf16 -> fp32 GEMM: %s\n",
+              videogen::HeapReuseInForce() ? "on" : "off (glibc's default)",
+              videogen::models::Bf16FloatGemmAvailable() ? "oneDNN" : "off or absent");
   std::ofstream json_out;
   if (!json_path.empty()) json_out.open(json_path, std::ios::app);
   for (const std::string& dt : dtypes) {

@@ -8,11 +8,32 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "engine/models/common/bf16_float_gemm.h"
+
 namespace videogen::models {
 namespace {
 
 double Scale(const torch::Tensor& q, const AttentionOptions& options) {
   return options.scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
+}
+
+// How one tile's two GEMMs run; fixed per BlockedAttention call.
+struct TilePlan {
+  at::ScalarType qk_dtype;     // q and k as the QK^T GEMM reads them
+  at::ScalarType score_dtype;  // that GEMM's output
+  at::ScalarType value_dtype;  // v and the probabilities as the PV GEMM reads them
+  // Both GEMMs through Bf16FloatGemm: bf16 inputs, float32 scores, and PV
+  // accumulated straight into the float32 accumulator.
+  bool mixed = false;
+};
+
+TilePlan PlanTiles(at::ScalarType input, const AttentionOptions& options, const AttentionBlocks& blocks) {
+  if (input != at::kBFloat16) return {at::kFloat, at::kFloat, at::kFloat, false};
+  if (options.score_precision == ScorePrecision::kInputDtype) {
+    return {at::kBFloat16, at::kBFloat16, at::kBFloat16, false};
+  }
+  if (blocks.mixed_gemm && Bf16FloatGemmAvailable()) return {at::kBFloat16, at::kFloat, at::kBFloat16, true};
+  return {at::kFloat, at::kFloat, at::kBFloat16, false};
 }
 
 // Per-thread scratch of one (query block x key block) tile, allocated once per
@@ -21,7 +42,7 @@ struct TileScratch {
   torch::Tensor scores;      // [bq * bk] score dtype: QK^T GEMM output
   torch::Tensor probs;       // [bq * bk] float32: scores, then exp(scores - max)
   torch::Tensor probs_low;   // [bq * bk] value dtype (bf16 only): probs rounded for the PV GEMM
-  torch::Tensor pv;          // [bq, D] value dtype (bf16 only): PV GEMM output
+  torch::Tensor pv;          // [bq, D] value dtype (bf16 without the mixed GEMM only): PV GEMM output
   torch::Tensor acc;         // [bq, D] float32
   torch::Tensor row_max;     // [bq, 1] float32
   torch::Tensor row_sum;     // [bq, 1] float32
@@ -29,15 +50,13 @@ struct TileScratch {
   torch::Tensor alpha;       // [bq, 1] float32
 };
 
-TileScratch MakeScratch(int64_t bq, int64_t bk, int64_t d, at::ScalarType score_dtype, at::ScalarType value_dtype) {
+TileScratch MakeScratch(int64_t bq, int64_t bk, int64_t d, const TilePlan& plan) {
   const auto f32 = at::TensorOptions().dtype(at::kFloat);
   TileScratch t;
-  t.scores = at::empty({bq * bk}, f32.dtype(score_dtype));
-  t.probs = score_dtype == at::kFloat ? t.scores : at::empty({bq * bk}, f32);
-  if (value_dtype != at::kFloat) {
-    t.probs_low = at::empty({bq * bk}, f32.dtype(value_dtype));
-    t.pv = at::empty({bq, d}, f32.dtype(value_dtype));
-  }
+  t.scores = at::empty({bq * bk}, f32.dtype(plan.score_dtype));
+  t.probs = plan.score_dtype == at::kFloat ? t.scores : at::empty({bq * bk}, f32);
+  if (plan.value_dtype != at::kFloat) t.probs_low = at::empty({bq * bk}, f32.dtype(plan.value_dtype));
+  if (plan.value_dtype != at::kFloat && !plan.mixed) t.pv = at::empty({bq, d}, f32.dtype(plan.value_dtype));
   t.acc = at::empty({bq, d}, f32);
   t.row_max = at::empty({bq, 1}, f32);
   t.row_sum = at::empty({bq, 1}, f32);
@@ -46,23 +65,29 @@ TileScratch MakeScratch(int64_t bq, int64_t bk, int64_t d, at::ScalarType score_
   return t;
 }
 
+const c10::BFloat16* Bf16Data(const torch::Tensor& t) { return t.data_ptr<c10::BFloat16>(); }
+
 // One query tile of one head against keys [0, lk): writes softmax(q k^T * scale) v
-// into `out` ([bq, D], any strides). q: [bq, D]; k: [lk, D] in the score
-// dtype; v: [lk, D] in the value dtype (each float32 or bfloat16), contiguous rows.
+// into `out` ([bq, D], any strides). q: [bq, D] and k: [lk, D] in plan.qk_dtype;
+// v: [lk, D] in plan.value_dtype; all with contiguous rows.
 void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
-                int64_t key_block, TileScratch& t, torch::Tensor out) {
+                int64_t key_block, const TilePlan& plan, TileScratch& t, torch::Tensor out) {
   // q: [bq, D]; k, v: [lk, D]
   const int64_t bq = q.size(0), lk = k.size(0), d = q.size(1);
-  const bool low_scores = q.scalar_type() != at::kFloat, low_values = v.scalar_type() != at::kFloat;
   torch::Tensor acc = t.acc.narrow(0, 0, bq), m = t.row_max.narrow(0, 0, bq), l = t.row_sum.narrow(0, 0, bq);
   torch::Tensor bm = t.block_max.narrow(0, 0, bq), alpha = t.alpha.narrow(0, 0, bq);
   for (int64_t k0 = 0; k0 < lk; k0 += key_block) {
     const int64_t bk = std::min(key_block, lk - k0);
     const torch::Tensor kt = k.narrow(0, k0, bk), vt = v.narrow(0, k0, bk);
     torch::Tensor s = t.scores.narrow(0, 0, bq * bk).view({bq, bk});
-    at::addmm_out(s, s, q, kt.t(), /*beta=*/0, /*alpha=*/scale);  // [bq, bk]
+    if (plan.mixed) {
+      Bf16FloatGemm(/*transpose_b=*/true, bq, bk, d, static_cast<float>(scale), Bf16Data(q), q.stride(0),
+                    Bf16Data(kt), kt.stride(0), /*beta=*/0, s.data_ptr<float>(), bk);
+    } else {
+      at::addmm_out(s, s, q, kt.t(), /*beta=*/0, /*alpha=*/scale);  // [bq, bk]
+    }
     torch::Tensor p = s;
-    if (low_scores) {
+    if (plan.score_dtype != at::kFloat) {
       p = t.probs.narrow(0, 0, bq * bk).view({bq, bk});
       p.copy_(s);
     }
@@ -80,23 +105,26 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
       l.mul_(alpha).add_(p.sum(1, /*keepdim=*/true));
       acc.mul_(alpha);
     }
-    torch::Tensor lhs = p;
-    if (low_values) {
-      lhs = t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
-      lhs.copy_(p);
-      torch::Tensor pv = t.pv.narrow(0, 0, bq);
-      at::mm_out(pv, lhs, vt);
-      if (first) {
-        acc.copy_(pv);
-      } else {
-        acc.add_(pv);
-      }
+    if (plan.value_dtype == at::kFloat) {
+      at::addmm_out(acc, acc, p, vt, /*beta=*/first ? 0 : 1, /*alpha=*/1);
+      continue;
+    }
+    torch::Tensor lhs = t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
+    lhs.copy_(p);
+    if (plan.mixed) {
+      Bf16FloatGemm(/*transpose_b=*/false, bq, d, bk, /*alpha=*/1, Bf16Data(lhs), bk, Bf16Data(vt), vt.stride(0),
+                    /*beta=*/first ? 0 : 1, acc.data_ptr<float>(), acc.stride(0));
+      continue;
+    }
+    torch::Tensor pv = t.pv.narrow(0, 0, bq);
+    at::mm_out(pv, lhs, vt);
+    if (first) {
+      acc.copy_(pv);
     } else {
-      at::addmm_out(acc, acc, lhs, vt, /*beta=*/first ? 0 : 1, /*alpha=*/1);
+      acc.add_(pv);
     }
   }
   at::div_out(out, acc, l);
-  (void)d;
 }
 
 }  // namespace
@@ -125,12 +153,7 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
   // q: [B, Lq, H, D]; k, v: [B, Lk, H, D]
   const int64_t batch = q.size(0), lq = q.size(1), heads = q.size(2), d = q.size(3);
   const double scale = Scale(q, options);
-  // bf16 inputs: PV always in bf16 (oneDNN, AMX where present); QK^T in bf16
-  // only with ScorePrecision::kInputDtype, since a bf16 GEMM rounds the scores.
-  const bool bf16 = q.scalar_type() == at::kBFloat16;
-  const at::ScalarType value_dtype = bf16 ? at::kBFloat16 : at::kFloat;
-  const at::ScalarType score_dtype =
-      bf16 && options.score_precision == ScorePrecision::kInputDtype ? at::kBFloat16 : at::kFloat;
+  const TilePlan plan = PlanTiles(q.scalar_type(), options, blocks);
   const int64_t query_block = std::max<int64_t>(1, std::min(blocks.query_block, lq));
   const int64_t key_block = std::max<int64_t>(1, std::min(blocks.key_block, k.size(1)));
   torch::Tensor out = at::empty({batch, lq, heads, d}, q.options());
@@ -140,9 +163,9 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
     for (int64_t b = 0; b < batch; ++b) lens[b] = std::min<int64_t>(kl.data_ptr<int64_t>()[b], k.size(1));
   }
   // [B, H, L, D] in the GEMM dtypes, so every (batch, head) is a contiguous [L, D] matrix.
-  const torch::Tensor qh = q.transpose(1, 2).to(score_dtype).contiguous();
-  const torch::Tensor kh = k.transpose(1, 2).to(score_dtype).contiguous();
-  const torch::Tensor vh = v.transpose(1, 2).to(value_dtype).contiguous();
+  const torch::Tensor qh = q.transpose(1, 2).to(plan.qk_dtype).contiguous();
+  const torch::Tensor kh = k.transpose(1, 2).to(plan.qk_dtype).contiguous();
+  const torch::Tensor vh = v.transpose(1, 2).to(plan.value_dtype).contiguous();
   const int64_t q_tiles = (lq + query_block - 1) / query_block;
   const int64_t tasks = batch * heads * q_tiles;
   std::vector<TileScratch> scratch(at::get_num_threads());
@@ -151,7 +174,7 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
   at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
     c10::InferenceMode inference;
     TileScratch& t = scratch[at::get_thread_num()];
-    if (!t.acc.defined()) t = MakeScratch(query_block, key_block, d, score_dtype, value_dtype);
+    if (!t.acc.defined()) t = MakeScratch(query_block, key_block, d, plan);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / (heads * q_tiles), h = (task / q_tiles) % heads, q0 = (task % q_tiles) * query_block;
       const int64_t bq = std::min(query_block, lq - q0);
@@ -161,7 +184,7 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
         continue;
       }
       AttendTile(qh[b][h].narrow(0, q0, bq), kh[b][h].narrow(0, 0, lens[b]), vh[b][h].narrow(0, 0, lens[b]), scale,
-                 key_block, t, dst);
+                 key_block, plan, t, dst);
     }
   });
   return out;

@@ -36,7 +36,8 @@ struct AttentionOptions {
 // q: [B, Lq, H, D], k/v: [B, Lk, H, D] -> [B, Lq, H, D] in q's dtype, with
 // float32 softmax statistics (max, exp, sum) and accumulator. On the CPU
 // float32 and float16 inputs are computed in float32; bfloat16 inputs use a
-// bf16 PV GEMM (and a bf16 QK^T GEMM per options.score_precision). A sample
+// bf16 PV GEMM (and a bf16 QK^T GEMM per options.score_precision; with float32
+// scores both GEMMs read bf16 and write float32 where Bf16FloatGemm exists). A sample
 // with key_lens[b] == 0 yields NaN rows, as softmax over no keys does.
 torch::Tensor Attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const AttentionOptions& options = {});
@@ -55,6 +56,11 @@ struct AttentionBlocks {
   // were within the run-to-run noise.
   int64_t query_block = 256;
   int64_t key_block = 1024;
+  // bf16 inputs with float32 scores: run QK^T and PV as bf16 x bf16 -> float32
+  // GEMMs (Bf16FloatGemm) where the process has one, instead of converting q
+  // and k to float32. Same products (bf16 products are exact in float32), the
+  // scores and accumulator stay float32. false: always the conversion path.
+  bool mixed_gemm = true;
 };
 torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const AttentionOptions& options, const AttentionBlocks& blocks = {});
