@@ -1,6 +1,6 @@
 // bench_dit_block [--tokens N[,N...]] [--dtypes fp32,bf16,fp8] [--repeats R]
 //                 [--parts gemm,block,attention,fp8_gemm] [--query-block Q] [--key-block K]
-//                 [--bf16-scores 0|1] [--bf16-float-gemm 0|1] [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]]
+//                 [--bf16-scores 0|1] [--bf16-float-gemm 0|1] [--fused-softmax 0|1] [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]]
 //                 [--json FILE]
 // One WanAttentionBlock forward at T2V-1.3B width (dim 1536, 12 heads, ffn
 // 8960, 512 context tokens; --preset 14b: dim 5120, 40 heads, ffn 13824;
@@ -21,7 +21,8 @@
 // The spread (min..max GFLOP/s) of each is printed. Attention alone runs
 // BlockedAttention with --query-block/--key-block (default: Attention()'s) and,
 // for bf16, --bf16-scores 1 selects ScorePrecision::kInputDtype (bf16 QK^T)
-// instead of the default float32 scores; the block always uses the defaults.
+// instead of the default float32 scores, and --fused-softmax 0 the LibTorch-op
+// softmax step instead of OnlineSoftmaxBlockBf16; the block always uses the defaults.
 // --bf16-float-gemm 0 sets VIDEOGEN_BF16_FLOAT_GEMM=0 (bf16 attention converts
 // q and k to float32 for QK^T instead of oneDNN's bf16 x bf16 -> float32 GEMM),
 // for the block and attention alike.
@@ -126,6 +127,7 @@ bool Has(const std::vector<std::string>& v, const char* s) { return std::find(v.
 constexpr char kUsage[] =
     "usage: bench_dit_block [--tokens N[,N...]] [--dtypes fp32,bf16,fp8] [--repeats R]\n"
     "                       [--parts gemm,block,attention,fp8_gemm] [--query-block Q] [--key-block K] [--bf16-scores 0|1]\n"
+    "                       [--fused-softmax 0|1]\n"
     "                       [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]] [--json FILE] [--profile PREFIX]\n"
     "                       [--heap-reuse 0|1] [--bf16-float-gemm 0|1]\n"
     "One WanAttentionBlock forward at T2V-1.3B width (or --preset) against plain GEMM throughput measured in the\n"
@@ -152,6 +154,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--parts")) parts = Split(argv[i + 1]);
     if (!std::strcmp(argv[i], "--query-block")) blocks.query_block = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--key-block")) blocks.key_block = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--fused-softmax")) blocks.fused_softmax = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--preset")) preset = argv[i + 1];
     if (!std::strcmp(argv[i], "--json")) json_path = argv[i + 1];
     if (!std::strcmp(argv[i], "--profile")) profile_path = argv[i + 1];
@@ -183,9 +186,10 @@ int main(int argc, char** argv) {
   const int64_t d = c.dim, f = c.ffn_dim, ctx = c.text_len, heads = c.num_heads, hd = c.head_dim();
   std::printf(
       "device=%s threads=%d dim=%ld heads=%ld ffn=%ld context=%ld; medians of %d interleaved rounds after 1 warm-up "
-      "(min..max in brackets); attention blocks q=%ld k=%ld, bf16 scores in %s\n",
+      "(min..max in brackets); attention blocks q=%ld k=%ld, bf16 scores in %s, fused softmax %s\n",
       videogen::bench::DeviceName(dev).c_str(), at::get_num_threads(), d, heads, f, ctx, repeats, blocks.query_block, blocks.key_block,
-      attn_options.score_precision == videogen::models::ScorePrecision::kInputDtype ? "bf16" : "fp32");
+      attn_options.score_precision == videogen::models::ScorePrecision::kInputDtype ? "bf16" : "fp32",
+      blocks.fused_softmax ? "on" : "off");
   std::printf("heap reuse: %s; bf16 x bf16 -> fp32 GEMM: %s\n",
               videogen::HeapReuseInForce() ? "on" : "off (glibc's default)",
               videogen::models::Bf16FloatGemmAvailable() ? "oneDNN" : "off or absent");
@@ -263,12 +267,20 @@ int main(int argc, char** argv) {
       const Rate gemm = Summarise(gemm_s, gemm_flops), blk = Summarise(block_s, block_flops),
                  attn = Summarise(attn_s, attn_flops);
       const Rate fp8_gemm = fp8_gemm_error.empty() ? Summarise(fp8_gemm_s, gemm_flops) : Rate{};
-      std::printf(
-          "%s tokens=%ld gemm=%.1f [%.1f..%.1f] GFLOP/s block=%.1f [%.1f..%.1f] GFLOP/s (%.2f s) ratio=%.2f "
-          "attention=%.1f [%.1f..%.1f] GFLOP/s (ratio %.2f) attention_share=%.0f%%\n",
-          dt.c_str(), L, gemm.median, gemm.low, gemm.high, blk.median, blk.low, blk.high, blk.seconds,
-          blk.median / gemm.median, attn.median, attn.low, attn.high, attn.median / gemm.median,
-          100.0 * attn.seconds / blk.seconds);
+      // Only the parts measured; ratios only where their GEMM reference ran.
+      const bool has_gemm = Has(parts, "gemm"), has_block = Has(parts, "block"), has_attn = Has(parts, "attention");
+      std::printf("%s tokens=%ld", dt.c_str(), L);
+      if (has_gemm) std::printf(" gemm=%.1f [%.1f..%.1f] GFLOP/s", gemm.median, gemm.low, gemm.high);
+      if (has_block) {
+        std::printf(" block=%.1f [%.1f..%.1f] GFLOP/s (%.2f s)", blk.median, blk.low, blk.high, blk.seconds);
+        if (has_gemm) std::printf(" ratio=%.2f", blk.median / gemm.median);
+      }
+      if (has_attn) {
+        std::printf(" attention=%.1f [%.1f..%.1f] GFLOP/s", attn.median, attn.low, attn.high);
+        if (has_gemm) std::printf(" (ratio %.2f)", attn.median / gemm.median);
+        if (has_block) std::printf(" attention_share=%.0f%%", 100.0 * attn.seconds / blk.seconds);
+      }
+      std::printf("\n");
       if (Has(parts, "fp8_gemm")) {
         if (fp8_gemm_error.empty()) {
           std::printf("%s tokens=%ld fp8_scaled_gemm=%.1f [%.1f..%.1f] GFLOP/s (ratio to this run's %s gemm %.2f)\n",

@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 
 #include "engine/models/common/bf16_float_gemm.h"
+#include "engine/models/common/online_softmax.h"
 
 namespace videogen::models {
 namespace {
@@ -22,18 +23,25 @@ struct TilePlan {
   at::ScalarType qk_dtype;     // q and k as the QK^T GEMM reads them
   at::ScalarType score_dtype;  // that GEMM's output
   at::ScalarType value_dtype;  // v and the probabilities as the PV GEMM reads them
-  // Both GEMMs through Bf16FloatGemm: bf16 inputs, float32 scores, and PV
-  // accumulated straight into the float32 accumulator.
+  // Both GEMMs through Bf16FloatGemm (CPU only): bf16 inputs, float32 scores,
+  // and PV accumulated straight into the float32 accumulator.
   bool mixed = false;
+  // The softmax step as one OnlineSoftmaxBlockBf16 pass (CPU only; float32
+  // scores, bf16 values) instead of LibTorch ops.
+  bool fused_softmax = false;
 };
 
-TilePlan PlanTiles(at::ScalarType input, const AttentionOptions& options, const AttentionBlocks& blocks) {
-  if (input != at::kBFloat16) return {at::kFloat, at::kFloat, at::kFloat, false};
-  if (options.score_precision == ScorePrecision::kInputDtype) {
-    return {at::kBFloat16, at::kBFloat16, at::kBFloat16, false};
+TilePlan PlanTiles(const torch::Tensor& q, const AttentionOptions& options, const AttentionBlocks& blocks) {
+  if (q.scalar_type() != at::kBFloat16) return {at::kFloat, at::kFloat, at::kFloat};
+  if (options.score_precision == ScorePrecision::kInputDtype) return {at::kBFloat16, at::kBFloat16, at::kBFloat16};
+  const bool cpu = q.device().is_cpu();
+  TilePlan plan{at::kFloat, at::kFloat, at::kBFloat16};
+  if (cpu && blocks.mixed_gemm && Bf16FloatGemmAvailable()) {
+    plan.qk_dtype = at::kBFloat16;
+    plan.mixed = true;
   }
-  if (blocks.mixed_gemm && Bf16FloatGemmAvailable()) return {at::kBFloat16, at::kFloat, at::kBFloat16, true};
-  return {at::kFloat, at::kFloat, at::kBFloat16, false};
+  plan.fused_softmax = cpu && blocks.fused_softmax;
+  return plan;
 }
 
 // Per-thread scratch of one (query block x key block) tile, allocated once per
@@ -86,31 +94,36 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
     } else {
       at::addmm_out(s, s, q, kt.t(), /*beta=*/0, /*alpha=*/scale);  // [bq, bk]
     }
-    torch::Tensor p = s;
-    if (plan.score_dtype != at::kFloat) {
-      p = t.probs.narrow(0, 0, bq * bk).view({bq, bk});
-      p.copy_(s);
-    }
     const bool first = k0 == 0;
-    at::amax_out(first ? m : bm, p, {1}, /*keepdim=*/true);
-    if (!first) {
-      at::maximum_out(bm, m, bm);        // bm = new max
-      at::sub_out(alpha, m, bm).exp_();  // alpha = exp(m_old - m_new)
-      m.copy_(bm);
-    }
-    p.sub_(m).exp_();
-    if (first) {
-      at::sum_out(l, p, {1}, /*keepdim=*/true);
+    torch::Tensor lhs = plan.value_dtype == at::kFloat ? torch::Tensor() : t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
+    if (plan.fused_softmax) {
+      OnlineSoftmaxBlockBf16(s.data_ptr<float>(), bq, bk, bk, first, m.data_ptr<float>(), l.data_ptr<float>(),
+                             acc.data_ptr<float>(), d, reinterpret_cast<uint16_t*>(lhs.data_ptr<c10::BFloat16>()), bk);
     } else {
-      l.mul_(alpha).add_(p.sum(1, /*keepdim=*/true));
-      acc.mul_(alpha);
+      torch::Tensor p = s;
+      if (plan.score_dtype != at::kFloat) {
+        p = t.probs.narrow(0, 0, bq * bk).view({bq, bk});
+        p.copy_(s);
+      }
+      at::amax_out(first ? m : bm, p, {1}, /*keepdim=*/true);
+      if (!first) {
+        at::maximum_out(bm, m, bm);        // bm = new max
+        at::sub_out(alpha, m, bm).exp_();  // alpha = exp(m_old - m_new)
+        m.copy_(bm);
+      }
+      p.sub_(m).exp_();
+      if (first) {
+        at::sum_out(l, p, {1}, /*keepdim=*/true);
+      } else {
+        l.mul_(alpha).add_(p.sum(1, /*keepdim=*/true));
+        acc.mul_(alpha);
+      }
+      if (plan.value_dtype == at::kFloat) {
+        at::addmm_out(acc, acc, p, vt, /*beta=*/first ? 0 : 1, /*alpha=*/1);
+        continue;
+      }
+      lhs.copy_(p);
     }
-    if (plan.value_dtype == at::kFloat) {
-      at::addmm_out(acc, acc, p, vt, /*beta=*/first ? 0 : 1, /*alpha=*/1);
-      continue;
-    }
-    torch::Tensor lhs = t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
-    lhs.copy_(p);
     if (plan.mixed) {
       Bf16FloatGemm(/*transpose_b=*/false, bq, d, bk, /*alpha=*/1, Bf16Data(lhs), bk, Bf16Data(vt), vt.stride(0),
                     /*beta=*/first ? 0 : 1, acc.data_ptr<float>(), acc.stride(0));
@@ -153,7 +166,7 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
   // q: [B, Lq, H, D]; k, v: [B, Lk, H, D]
   const int64_t batch = q.size(0), lq = q.size(1), heads = q.size(2), d = q.size(3);
   const double scale = Scale(q, options);
-  const TilePlan plan = PlanTiles(q.scalar_type(), options, blocks);
+  const TilePlan plan = PlanTiles(q, options, blocks);
   const int64_t query_block = std::max<int64_t>(1, std::min(blocks.query_block, lq));
   const int64_t key_block = std::max<int64_t>(1, std::min(blocks.key_block, k.size(1)));
   torch::Tensor out = at::empty({batch, lq, heads, d}, q.options());

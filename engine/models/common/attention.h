@@ -61,6 +61,9 @@ struct AttentionBlocks {
   // and k to float32. Same products (bf16 products are exact in float32), the
   // scores and accumulator stay float32. false: always the conversion path.
   bool mixed_gemm = true;
+  // bf16 inputs with float32 scores on the CPU: the softmax step of each tile
+  // as one pass per row (OnlineSoftmaxBlockBf16) instead of LibTorch ops.
+  bool fused_softmax = true;
 };
 torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const AttentionOptions& options, const AttentionBlocks& blocks = {});

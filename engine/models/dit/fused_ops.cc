@@ -25,12 +25,16 @@ inline float GeluTanh(float x) {
   return x / (1.0f + vec::ExpOfClamped(z));
 }
 
-VIDEOGEN_VECTOR_CLONES void GeluTanhBf16(uint16_t* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = vec::FloatToBf16Bits(GeluTanh(vec::Bf16BitsToFloat(x[i])));
+void GeluTanhBf16(uint16_t* x, int64_t n) {
+  vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
+    for (int64_t i = 0; i < n; ++i) x[i] = vec::FloatToBf16Bits(GeluTanh(vec::Bf16BitsToFloat(x[i])));
+  });
 }
 
-VIDEOGEN_VECTOR_CLONES void GeluTanhHalf(c10::Half* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<c10::Half>(GeluTanh(static_cast<float>(x[i])));
+void GeluTanhHalf(c10::Half* x, int64_t n) {
+  vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
+    for (int64_t i = 0; i < n; ++i) x[i] = static_cast<c10::Half>(GeluTanh(static_cast<float>(x[i])));
+  });
 }
 
 template <typename T>

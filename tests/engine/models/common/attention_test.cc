@@ -77,13 +77,17 @@ TEST_P(Bf16AttentionTest, MatchesFloat32NaiveWithinTolerance) {
     AttentionOptions reference = o;
     const at::Tensor expected = NaiveAttention(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), reference);
     const double tolerance = GetParam().tolerance * expected.abs().max().item<double>();
-    // Both GEMM paths: bf16 x bf16 -> float32 (where this process has it) and the conversion one.
-    for (const AttentionBlocks& blocks : {AttentionBlocks{64, 100, true}, AttentionBlocks{64, 100, false},
-                                          AttentionBlocks{}, AttentionBlocks{256, 1024, false}}) {
+    // Both GEMM paths (bf16 x bf16 -> float32 where this process has it, and
+    // the conversion one), each with the fused and the LibTorch-op softmax.
+    for (const AttentionBlocks& blocks :
+         {AttentionBlocks{64, 100, true, true}, AttentionBlocks{64, 100, false, true},
+          AttentionBlocks{64, 100, true, false}, AttentionBlocks{64, 100, false, false}, AttentionBlocks{},
+          AttentionBlocks{256, 1024, false, false}}) {
       const at::Tensor got = BlockedAttention(q, k, v, o, blocks);
       ASSERT_EQ(got.scalar_type(), at::kBFloat16);
       EXPECT_LT(MaxDiff(got.to(at::kFloat), expected), tolerance)
-          << "blocks " << blocks.query_block << "x" << blocks.key_block << " mixed_gemm " << blocks.mixed_gemm;
+          << "blocks " << blocks.query_block << "x" << blocks.key_block << " mixed_gemm " << blocks.mixed_gemm
+          << " fused_softmax " << blocks.fused_softmax;
     }
   }
 }
