@@ -16,6 +16,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/heap_reuse.h"
+#include "engine/common/huge_page_allocator.h"
+#include "engine/common/status_macros.h"
 
 namespace videogen {
 namespace {
@@ -38,6 +40,12 @@ double CgroupCpuLimit() {
 
 std::atomic<bool> g_heap_reuse{false};
 
+// True when the environment sets `name` to "0".
+bool EnvTurnsOff(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && std::string(value) == "0";
+}
+
 }  // namespace
 
 bool HeapReuseInForce() { return g_heap_reuse.load(); }
@@ -58,11 +66,15 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options) {
   at::set_num_threads(options.threads == 0 ? UsableCores() : options.threads);
   at::globalContext().setAllowTF32CuBLAS(options.allow_tf32);
   at::globalContext().setAllowTF32CuDNN(options.allow_tf32);
-  const char* reuse_env = std::getenv("VIDEOGEN_HEAP_REUSE");
-  if (options.heap_reuse && !(reuse_env != nullptr && std::string(reuse_env) == "0")) {
+  if (options.heap_reuse && !EnvTurnsOff("VIDEOGEN_HEAP_REUSE")) {
     const absl::Status s = ConfigureHeapReuse();
     if (!s.ok() && !absl::IsUnimplemented(s)) return s;
     if (s.ok()) g_heap_reuse.store(true);
+  }
+  if (options.huge_pages && !EnvTurnsOff("VIDEOGEN_HUGE_PAGES")) {
+    HugePageAllocatorOptions huge;
+    huge.min_bytes = HeapReuseOptions{}.mmap_threshold_bytes;
+    RETURN_IF_ERROR(InstallHugePageAllocator(huge));
   }
   return absl::OkStatus();
 }

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/blas_kernels.h"
+#include "engine/common/huge_page_allocator.h"
 #include "engine/common/runtime.h"
 #include "engine/common/status_macros.h"
 #include "server/exe/fake_models.h"
@@ -276,6 +277,14 @@ bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || absl::StartsWith(host, "127.");
 }
 
+// The huge page allocator's state for the `started` event: the kernel's THP
+// mode when installed ("madvise" and "always" give huge pages), else "off".
+std::string HugePagesLogValue() {
+  if (!videogen::HugePageAllocatorInstalled()) return "off";
+  const std::string mode = videogen::TransparentHugePageMode();
+  return mode.empty() ? "unknown" : mode;
+}
+
 void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::metrics::MetricsExposer& exposer) {
   std::printf("videogen-server: listening on %s:%d\n", HostOf(f.server.listen).c_str(), server.port());
   std::printf("videogen-server: metrics on %s:%d\n", HostOf(f.metrics_listen).c_str(), exposer.port());
@@ -287,6 +296,8 @@ void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::met
                        {"devices", f.devices},
                        {"blas_kernels", blas.name.empty() ? "default" : blas.name},
                        {"blis_arch_type", blas.value},
+                       {"heap_reuse", videogen::HeapReuseInForce() ? "on" : "off"},
+                       {"huge_pages", HugePagesLogValue()},
                        {"state_dir", f.server.state_dir.empty() ? kNoStateDir : f.server.state_dir},
                        {"job_store", f.server.job_store.empty() ? "local" : "postgres"}});
   // Beyond loopback, say what an attacker on the network meets (README, "Security").

@@ -9,6 +9,7 @@
 #include "server/service/sha256.h"
 #include "tests/server/exe/test_util.h"
 #include "tests/server/support/health_wait.h"
+#include "tests/server/support/poll.h"
 
 namespace videogen::testing {
 namespace {
@@ -62,6 +63,27 @@ TEST(ServerBinaryTest, GenerateStreamsEveryStageThenADecodableVideo) {
     EXPECT_EQ(probe["r_frame_rate"], "24/1");
   }
   EXPECT_EQ((*server)->SignalAndWait(SIGTERM), 0);
+}
+
+// The `started` event says which host allocation policies are in force
+// (README, "CPU allocation"): heap reuse, and the huge page allocator unless
+// VIDEOGEN_HUGE_PAGES=0 (then "off"; otherwise the kernel's THP mode).
+TEST(ServerBinaryTest, StartedEventNamesTheHostAllocationPolicies) {
+  for (const char* huge_pages : {"1", "0"}) {
+    setenv("VIDEOGEN_HUGE_PAGES", huge_pages, /*overwrite=*/1);
+    auto server = ServerProcess::Start({"--model", "fake"});
+    unsetenv("VIDEOGEN_HUGE_PAGES");
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_TRUE(PollUntil([&] { return (*server)->Logs().find("event=started") != std::string::npos; }));
+    const std::string logs = (*server)->Logs();
+    EXPECT_THAT(logs, HasSubstr("heap_reuse=on"));
+    if (std::string(huge_pages) == "0") {
+      EXPECT_THAT(logs, HasSubstr("huge_pages=off"));
+    } else {
+      EXPECT_THAT(logs, HasSubstr("huge_pages="));
+      EXPECT_THAT(logs, ::testing::Not(HasSubstr("huge_pages=off")));
+    }
+  }
 }
 
 TEST(ServerBinaryTest, LargeResultIsChunkedAtOneMebibyte) {
