@@ -23,10 +23,15 @@ namespace videogen {
 
 struct HeapReuseOptions {
   // Allocations of at least this many bytes are still mapped per allocation
-  // (at most 2 GiB - 1: glibc takes an int). 128 MiB: at 1 GiB the real-size
-  // VAE encode (activations of 150 MB - 1.2 GB) fragmented the one heap to a
-  // peak RSS of 11.1 GB against 7.3 GB with glibc's defaults (measured).
-  size_t mmap_threshold_bytes = size_t{128} << 20;
+  // (at most 2 GiB - 1: glibc takes an int); LibTorch's tensors of that size
+  // go to the huge page allocator (huge_page_allocator.h), which maps them in
+  // 2 MiB pages. Measured with bench_vae (9 frames, 832x480) and huge pages
+  // on: at 1 GiB the one heap fragmented under the VAE's 150 MB - 1.2 GB
+  // activations (encode peak RSS 11.1 GB vs 7.3 GB with glibc's defaults);
+  // at 128 MiB the decode peaked at 10.35 GB, at 32 MiB 8.82 GB (encode 7.35
+  // GB), at 8 MiB 8.62 GB with the DiT block no faster. Blocks below it
+  // stay resident in the heap after free and never fault again.
+  size_t mmap_threshold_bytes = size_t{32} << 20;
   // Free bytes at the top of the heap kept resident before trimming.
   size_t trim_threshold_bytes = size_t{1} << 30;
 };

@@ -25,7 +25,7 @@ struct State {
   std::unordered_map<void*, size_t> live;  // block -> mapped length
   uint64_t blocks = 0;
   uint64_t mapped_bytes = 0;
-  std::atomic<size_t> min_bytes{size_t{128} << 20};
+  std::atomic<size_t> min_bytes{HugePageAllocatorOptions{}.min_bytes};
   std::atomic<c10::Allocator*> fallback{nullptr};
   std::once_flag install;
   std::atomic<bool> installed{false};

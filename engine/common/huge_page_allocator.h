@@ -1,7 +1,7 @@
 // LibTorch's CPU allocator with transparent huge pages for large blocks.
 //
 // A minor page fault costs ~10 us on these VMs, and blocks above the heap's
-// mmap threshold (heap_reuse.h: 128 MiB) are mapped afresh per tensor by
+// mmap threshold (heap_reuse.h: 32 MiB) are mapped afresh per tensor by
 // glibc, so every first touch of a VAE activation (150 MB - 1.2 GB at 480p)
 // paid one fault per 4 KiB. Blocks of at least `min_bytes` are mapped here
 // instead, 2 MiB-aligned and madvise(MADV_HUGEPAGE)d: with transparent huge
@@ -25,7 +25,7 @@ struct HugePageAllocatorOptions {
   // Requests of at least this many bytes are mapped with huge pages; at least
   // 2 MiB. The default matches HeapReuseOptions::mmap_threshold_bytes: below
   // it blocks come from the resident heap and fault only once.
-  size_t min_bytes = size_t{128} << 20;
+  size_t min_bytes = size_t{32} << 20;
 };
 
 // Makes the allocator LibTorch's CPU allocator for every CPU tensor allocated

@@ -17,7 +17,7 @@ struct RuntimeOptions {
   // faults for the next tensors; RSS stays near its peak). The environment
   // variable VIDEOGEN_HEAP_REUSE=0 turns it off for the process.
   bool heap_reuse = true;
-  // Map host blocks of >= 128 MiB with transparent huge pages
+  // Map host tensors of >= 32 MiB (the heap's mmap threshold) with transparent huge pages
   // (huge_page_allocator.h: one fault per 2 MiB instead of per 4 KiB; peak RSS
   // unchanged). VIDEOGEN_HUGE_PAGES=0 turns it off for the process.
   bool huge_pages = true;
