@@ -252,10 +252,11 @@ absl::StatusOr<JobStore::InsertResult> PostgresJobStore::InsertOrAttach(std::sha
       }
     }
   }
+  const uint64_t depth_read = StartDepthRead();
   absl::StatusOr<PgRows> depth = conn_->Exec("SELECT count(*) FROM videogen_jobs WHERE state = 'queued'");
   if (!depth.ok()) return unavailable(depth.status());
   const size_t queued = static_cast<size_t>(depth->Int(0, 0));
-  depth_.store(queued);
+  StoreDepth(depth_read, queued);
   if (queued >= options_.max_queue) {
     return absl::ResourceExhaustedError(
         absl::StrCat("job queue is full (depth ", queued, " of max ", options_.max_queue, ")"));
@@ -272,7 +273,7 @@ absl::StatusOr<JobStore::InsertResult> PostgresJobStore::InsertOrAttach(std::sha
   }
   if (s.ok()) s = (*tx)->Commit();
   if (!s.ok()) return unavailable(s);
-  depth_.store(queued + 1);
+  StoreDepth(StartDepthRead(), queued + 1);  // as of the commit
   // The worker that claims it, here or elsewhere, decodes the persisted
   // request: the local copy keeps no images.
   job->TakeInputs();
@@ -704,6 +705,13 @@ std::vector<std::shared_ptr<Job>> PostgresJobStore::Close() {
   return {};  // the fleet still runs the queued jobs
 }
 
+void PostgresJobStore::StoreDepth(uint64_t read, size_t value) {
+  absl::MutexLock lock(&depth_mu_);
+  if (read < depth_stored_read_) return;  // an older count than the one stored
+  depth_stored_read_ = read;
+  depth_.store(value);
+}
+
 // ---- The listener ----
 
 void PostgresJobStore::Refresh() {
@@ -722,6 +730,7 @@ void PostgresJobStore::Refresh() {
   for (const auto& [id, r] : running) {
     if (copies.count(id) == 0) ids.push_back(id);
   }
+  const uint64_t depth_read = StartDepthRead();
   absl::StatusOr<PgRows> rows = ids.empty()
                                     ? listen_conn_->Exec("SELECT count(*) FROM videogen_jobs WHERE state = 'queued'")
                                     : listen_conn_->Exec(kRowQuery, {PgParam::Text(IdArray(ids))});
@@ -730,13 +739,13 @@ void PostgresJobStore::Refresh() {
     return;
   }
   if (ids.empty()) {
-    depth_.store(static_cast<size_t>(rows->Int(0, 0)));
+    StoreDepth(depth_read, static_cast<size_t>(rows->Int(0, 0)));
     return;
   }
   bool depth_known = false;
   for (int i = 0; i < rows->rows(); ++i) {
     const std::string id = rows->Text(i, kId);
-    depth_.store(static_cast<size_t>(rows->Int(i, kDepth)));
+    StoreDepth(depth_read, static_cast<size_t>(rows->Int(i, kDepth)));
     depth_known = true;
     if (auto c = copies.find(id); c != copies.end()) {
       absl::StatusOr<MirroredState> recorded = RecordedState(*listen_conn_, *rows, i);
@@ -752,8 +761,9 @@ void PostgresJobStore::Refresh() {
     }
   }
   if (!depth_known) {
+    const uint64_t count_read = StartDepthRead();
     absl::StatusOr<PgRows> d = listen_conn_->Exec("SELECT count(*) FROM videogen_jobs WHERE state = 'queued'");
-    if (d.ok()) depth_.store(static_cast<size_t>(d->Int(0, 0)));
+    if (d.ok()) StoreDepth(count_read, static_cast<size_t>(d->Int(0, 0)));
   }
 }
 

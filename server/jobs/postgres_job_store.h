@@ -145,7 +145,17 @@ class PostgresJobStore final : public JobStore, public JobJournal, public JobSou
   const std::unique_ptr<PgConnection> listen_conn_;
   // Local copies, by id; Find() adds the ones it reads.
   mutable MemoryJobStore index_;
+  // Jobs queued in the whole fleet, as of the newest count stored. Each count
+  // is numbered when its query starts (StartDepthRead); a count whose query
+  // started before the stored one's is dropped (StoreDepth), so a refresh
+  // that read before an insert committed cannot overwrite the insert's newer
+  // count when it stores later (CI saw depth() 2 right after a third insert).
   std::atomic<size_t> depth_{0};
+  std::atomic<uint64_t> depth_reads_{0};
+  absl::Mutex depth_mu_;
+  uint64_t depth_stored_read_ ABSL_GUARDED_BY(depth_mu_) = 0;
+  uint64_t StartDepthRead() { return depth_reads_.fetch_add(1) + 1; }
+  void StoreDepth(uint64_t read, size_t value);
 
   mutable absl::Mutex mu_;
   absl::CondVar work_;  // signalled when a claim may succeed (or on Close)
