@@ -98,7 +98,8 @@ void HugePageDelete(void* p) {
 
 absl::Status InstallHugePageAllocator(const HugePageAllocatorOptions& options) {
   if (options.min_bytes < kHugePage) {
-    return absl::InvalidArgumentError(absl::StrCat("min_bytes: at least ", kHugePage, " (2 MiB), got ", options.min_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_bytes: at least ", kHugePage, " (2 MiB), got ", options.min_bytes));
   }
   State& s = Global();
   s.min_bytes.store(options.min_bytes);

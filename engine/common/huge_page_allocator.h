@@ -42,8 +42,8 @@ bool HugePageAllocatorInstalled();
 std::string TransparentHugePageMode();
 
 struct HugePageAllocatorStats {
-  uint64_t blocks = 0;         // blocks mapped since start-up
-  uint64_t mapped_bytes = 0;   // bytes mapped now (live blocks)
+  uint64_t blocks = 0;        // blocks mapped since start-up
+  uint64_t mapped_bytes = 0;  // bytes mapped now (live blocks)
 };
 
 // Counters. Thread-safe.

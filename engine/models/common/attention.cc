@@ -47,15 +47,15 @@ TilePlan PlanTiles(const torch::Tensor& q, const AttentionOptions& options, cons
 // Per-thread scratch of one (query block x key block) tile, allocated once per
 // BlockedAttention call so the inner loop never allocates.
 struct TileScratch {
-  torch::Tensor scores;      // [bq * bk] score dtype: QK^T GEMM output
-  torch::Tensor probs;       // [bq * bk] float32: scores, then exp(scores - max)
-  torch::Tensor probs_low;   // [bq * bk] value dtype (bf16 only): probs rounded for the PV GEMM
-  torch::Tensor pv;          // [bq, D] value dtype (bf16 without the mixed GEMM only): PV GEMM output
-  torch::Tensor acc;         // [bq, D] float32
-  torch::Tensor row_max;     // [bq, 1] float32
-  torch::Tensor row_sum;     // [bq, 1] float32
-  torch::Tensor block_max;   // [bq, 1] float32
-  torch::Tensor alpha;       // [bq, 1] float32
+  torch::Tensor scores;     // [bq * bk] score dtype: QK^T GEMM output
+  torch::Tensor probs;      // [bq * bk] float32: scores, then exp(scores - max)
+  torch::Tensor probs_low;  // [bq * bk] value dtype (bf16 only): probs rounded for the PV GEMM
+  torch::Tensor pv;         // [bq, D] value dtype (bf16 without the mixed GEMM only): PV GEMM output
+  torch::Tensor acc;        // [bq, D] float32
+  torch::Tensor row_max;    // [bq, 1] float32
+  torch::Tensor row_sum;    // [bq, 1] float32
+  torch::Tensor block_max;  // [bq, 1] float32
+  torch::Tensor alpha;      // [bq, 1] float32
 };
 
 TileScratch MakeScratch(int64_t bq, int64_t bk, int64_t d, const TilePlan& plan) {
@@ -78,8 +78,8 @@ const c10::BFloat16* Bf16Data(const torch::Tensor& t) { return t.data_ptr<c10::B
 // One query tile of one head against keys [0, lk): writes softmax(q k^T * scale) v
 // into `out` ([bq, D], any strides). q: [bq, D] and k: [lk, D] in plan.qk_dtype;
 // v: [lk, D] in plan.value_dtype; all with contiguous rows.
-void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
-                int64_t key_block, const TilePlan& plan, TileScratch& t, torch::Tensor out) {
+void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale, int64_t key_block,
+                const TilePlan& plan, TileScratch& t, torch::Tensor out) {
   // q: [bq, D]; k, v: [lk, D]
   const int64_t bq = q.size(0), lk = k.size(0), d = q.size(1);
   torch::Tensor acc = t.acc.narrow(0, 0, bq), m = t.row_max.narrow(0, 0, bq), l = t.row_sum.narrow(0, 0, bq);
@@ -89,13 +89,14 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
     const torch::Tensor kt = k.narrow(0, k0, bk), vt = v.narrow(0, k0, bk);
     torch::Tensor s = t.scores.narrow(0, 0, bq * bk).view({bq, bk});
     if (plan.mixed) {
-      Bf16FloatGemm(/*transpose_b=*/true, bq, bk, d, static_cast<float>(scale), Bf16Data(q), q.stride(0),
-                    Bf16Data(kt), kt.stride(0), /*beta=*/0, s.data_ptr<float>(), bk);
+      Bf16FloatGemm(/*transpose_b=*/true, bq, bk, d, static_cast<float>(scale), Bf16Data(q), q.stride(0), Bf16Data(kt),
+                    kt.stride(0), /*beta=*/0, s.data_ptr<float>(), bk);
     } else {
       at::addmm_out(s, s, q, kt.t(), /*beta=*/0, /*alpha=*/scale);  // [bq, bk]
     }
     const bool first = k0 == 0;
-    torch::Tensor lhs = plan.value_dtype == at::kFloat ? torch::Tensor() : t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
+    torch::Tensor lhs =
+        plan.value_dtype == at::kFloat ? torch::Tensor() : t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
     if (plan.fused_softmax) {
       OnlineSoftmaxBlockBf16(s.data_ptr<float>(), bq, bk, bk, first, m.data_ptr<float>(), l.data_ptr<float>(),
                              acc.data_ptr<float>(), d, reinterpret_cast<uint16_t*>(lhs.data_ptr<c10::BFloat16>()), bk);

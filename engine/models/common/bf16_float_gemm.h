@@ -26,7 +26,7 @@ bool Bf16FloatGemmAvailable();
 // when called inside a parallel region (at::parallel_for), on oneDNN's
 // threads otherwise. Precondition: Bf16FloatGemmAvailable(); throws c10::Error
 // otherwise or when oneDNN refuses the arguments. Thread-safe.
-void Bf16FloatGemm(bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const c10::BFloat16* a,
-                   int64_t lda, const c10::BFloat16* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void Bf16FloatGemm(bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const c10::BFloat16* a, int64_t lda,
+                   const c10::BFloat16* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 }  // namespace videogen::models

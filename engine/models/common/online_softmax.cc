@@ -65,8 +65,8 @@ void ScaleRow(float* x, int64_t n, float a) {
 
 }  // namespace
 
-void OnlineSoftmaxBlockBf16(float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m,
-                            float* l, float* acc, int64_t d, uint16_t* p, int64_t ld_p) {
+void OnlineSoftmaxBlockBf16(float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
+                            float* acc, int64_t d, uint16_t* p, int64_t ld_p) {
   for (int64_t r = 0; r < rows; ++r) {
     float* sr = s + r * ld_s;
     const float block_max = RowMax(sr, cols);

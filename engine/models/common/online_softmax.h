@@ -20,7 +20,7 @@ namespace videogen::models {
 // < 1e-37 next to the row maximum's 1). A NaN score makes its row's sum, and
 // so the row's output, NaN. Runs on the calling thread; AVX-512 / AVX2 /
 // baseline clone chosen by the CPU.
-void OnlineSoftmaxBlockBf16(float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m,
-                            float* l, float* acc, int64_t d, uint16_t* p, int64_t ld_p);
+void OnlineSoftmaxBlockBf16(float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
+                            float* acc, int64_t d, uint16_t* p, int64_t ld_p);
 
 }  // namespace videogen::models

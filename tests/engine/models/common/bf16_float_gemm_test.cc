@@ -31,14 +31,14 @@ TEST_F(Bf16FloatGemmTest, MatchesFloat32GemmOfTheSameValues) {
     const at::Tensor b_op = transpose_b ? b.t() : b;
     const at::Tensor c0 = at::randn({m, n});
     at::Tensor c = at::full({m, n + 3}, std::numeric_limits<float>::quiet_NaN()).narrow(1, 0, n);  // ldc = n + 3
-    Bf16FloatGemm(transpose_b, m, n, k, 0.5f, a.data_ptr<c10::BFloat16>(), a.stride(0),
-                  b.data_ptr<c10::BFloat16>(), b.stride(0), 0.0f, c.data_ptr<float>(), c.stride(0));
+    Bf16FloatGemm(transpose_b, m, n, k, 0.5f, a.data_ptr<c10::BFloat16>(), a.stride(0), b.data_ptr<c10::BFloat16>(),
+                  b.stride(0), 0.0f, c.data_ptr<float>(), c.stride(0));
     const at::Tensor expected0 = Reference(a, b_op, 0.5f, 0.0f, at::zeros({m, n}));
     EXPECT_LT((c - expected0).abs().max().item<double>(), 1e-4 * expected0.abs().max().item<double>())
         << "transpose_b " << transpose_b;
     c.copy_(c0);
-    Bf16FloatGemm(transpose_b, m, n, k, 1.0f, a.data_ptr<c10::BFloat16>(), a.stride(0),
-                  b.data_ptr<c10::BFloat16>(), b.stride(0), 1.0f, c.data_ptr<float>(), c.stride(0));
+    Bf16FloatGemm(transpose_b, m, n, k, 1.0f, a.data_ptr<c10::BFloat16>(), a.stride(0), b.data_ptr<c10::BFloat16>(),
+                  b.stride(0), 1.0f, c.data_ptr<float>(), c.stride(0));
     const at::Tensor expected1 = Reference(a, b_op, 1.0f, 1.0f, c0);
     EXPECT_LT((c - expected1).abs().max().item<double>(), 1e-4 * expected1.abs().max().item<double>())
         << "transpose_b " << transpose_b;

@@ -36,8 +36,8 @@ TEST(OnlineSoftmaxTest, TwoBlocksMatchTheRecurrenceInFloat64) {
       const at::Tensor& s = block == 0 ? s1 : s2;
       const float* sp = s.data_ptr<float>();
       at::Tensor scratch = s.clone();  // the kernel overwrites its scores with the exponentials
-      OnlineSoftmaxBlockBf16(scratch.data_ptr<float>(), rows, cols, ld_s, block == 0, m.data(), l.data(), acc.data(),
-                             d, p.data(), ld_p);
+      OnlineSoftmaxBlockBf16(scratch.data_ptr<float>(), rows, cols, ld_s, block == 0, m.data(), l.data(), acc.data(), d,
+                             p.data(), ld_p);
       for (int64_t r = 0; r < rows; ++r) {
         double mx = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, static_cast<double>(sp[r * ld_s + j]));
