@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "engine/common/heap_reuse.h"
 
 namespace videogen {
 
@@ -25,7 +26,7 @@ struct HugePageAllocatorOptions {
   // Requests of at least this many bytes are mapped with huge pages; at least
   // 2 MiB. The default matches HeapReuseOptions::mmap_threshold_bytes: below
   // it blocks come from the resident heap and fault only once.
-  size_t min_bytes = size_t{32} << 20;
+  size_t min_bytes = HeapReuseOptions{}.mmap_threshold_bytes;
 };
 
 // Makes the allocator LibTorch's CPU allocator for every CPU tensor allocated

@@ -40,13 +40,12 @@ double CgroupCpuLimit() {
 
 std::atomic<bool> g_heap_reuse{false};
 
-// True when the environment sets `name` to "0".
+}  // namespace
+
 bool EnvTurnsOff(const char* name) {
   const char* value = std::getenv(name);
   return value != nullptr && std::string(value) == "0";
 }
-
-}  // namespace
 
 bool HeapReuseInForce() { return g_heap_reuse.load(); }
 
@@ -72,9 +71,7 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options) {
     if (s.ok()) g_heap_reuse.store(true);
   }
   if (options.huge_pages && !EnvTurnsOff("VIDEOGEN_HUGE_PAGES")) {
-    HugePageAllocatorOptions huge;
-    huge.min_bytes = HeapReuseOptions{}.mmap_threshold_bytes;
-    RETURN_IF_ERROR(InstallHugePageAllocator(huge));
+    RETURN_IF_ERROR(InstallHugePageAllocator());
   }
   return absl::OkStatus();
 }

@@ -33,6 +33,10 @@ int UsableCores();
 // (last call wins), but meant for start-up. Returns InvalidArgument for threads < 0.
 absl::Status ConfigureTorchRuntime(const RuntimeOptions& options);
 
+// True when the environment sets `name` to "0": the process-wide off switches
+// (VIDEOGEN_HEAP_REUSE, VIDEOGEN_HUGE_PAGES, VIDEOGEN_BF16_FLOAT_GEMM).
+bool EnvTurnsOff(const char* name);
+
 // True once ConfigureTorchRuntime() has applied the heap reuse policy.
 bool HeapReuseInForce();
 

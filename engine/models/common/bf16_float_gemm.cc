@@ -2,10 +2,9 @@
 
 #include <dlfcn.h>
 
-#include <cstdlib>
-#include <string_view>
-
 #include <c10/util/Exception.h>
+
+#include "engine/common/runtime.h"
 
 namespace videogen::models {
 namespace {
@@ -20,8 +19,7 @@ using DnnlGemmBf16Bf16F32 = int (*)(char, char, int64_t, int64_t, int64_t, float
 
 DnnlGemmBf16Bf16F32 Find() {
   static const DnnlGemmBf16Bf16F32 fn = [] {
-    const char* off = std::getenv("VIDEOGEN_BF16_FLOAT_GEMM");
-    if (off != nullptr && std::string_view(off) == "0") return DnnlGemmBf16Bf16F32{nullptr};
+    if (EnvTurnsOff("VIDEOGEN_BF16_FLOAT_GEMM")) return DnnlGemmBf16Bf16F32{nullptr};
     return reinterpret_cast<DnnlGemmBf16Bf16F32>(dlsym(RTLD_DEFAULT, "dnnl_gemm_bf16bf16f32"));
   }();
   return fn;

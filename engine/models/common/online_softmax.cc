@@ -11,11 +11,6 @@ namespace {
 // reassociating float sums on its own (-O3 without -ffast-math does not).
 constexpr int kLanes = 16;
 
-inline float ClampedExp(float z) {
-  const float c = z < -87.0f ? -87.0f : (z > 87.0f ? 87.0f : z);  // NaN stays NaN
-  return vec::ExpOfClamped(c);
-}
-
 float RowMax(const float* s, int64_t n) {
   float mx = -std::numeric_limits<float>::infinity();
   vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
@@ -36,7 +31,7 @@ float RowMax(const float* s, int64_t n) {
 void ExpAndRound(float* s, int64_t n, float mx, uint16_t* p) {
   vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
     for (int64_t j = 0; j < n; ++j) {
-      const float e = ClampedExp(s[j] - mx);
+      const float e = vec::ExpClamped(s[j] - mx);
       s[j] = e;
       p[j] = vec::FloatToBf16Bits(e);
     }
@@ -76,7 +71,7 @@ void OnlineSoftmaxBlockBf16(float* s, int64_t rows, int64_t cols, int64_t ld_s, 
     if (first) {
       l[r] = sum;
     } else {
-      const float a = ClampedExp(m[r] - m_new);
+      const float a = vec::ExpClamped(m[r] - m_new);
       l[r] = l[r] * a + sum;
       ScaleRow(acc + r * d, d, a);
     }

@@ -102,4 +102,10 @@ inline float ExpOfClamped(float z) {
   return p * scale;
 }
 
+// exp(z) with z clamped to [-87, 87] first (NaN stays NaN): below -87 it
+// flushes to ~exp(-87) (1.6e-38), above 87 it saturates at ~exp(87).
+inline float ExpClamped(float z) {
+  return ExpOfClamped(z < -87.0f ? -87.0f : (z > 87.0f ? 87.0f : z));
+}
+
 }  // namespace videogen::models::vec

@@ -8,14 +8,12 @@
 namespace videogen::models {
 namespace {
 
-bool LowPrecision(torch::ScalarType dtype) { return dtype == torch::kBFloat16 || dtype == torch::kHalf; }
-
 // proj(x), RMS-normalised when `norm` is set, as [B, L, heads, head_dim].
 // bf16/fp16 on the CPU: the norm as one pass (RmsNormRope without tables).
 torch::Tensor Heads(quant::QuantLinear& proj, WanRMSNorm* norm, const torch::Tensor& x, int64_t heads) {
   torch::Tensor y = proj(x);
   if (norm != nullptr && !norm->is_empty()) {
-    if (LowPrecision(y.scalar_type()) && y.device().is_cpu()) {
+    if (FusedKernelDtype(y.scalar_type()) && y.device().is_cpu()) {
       return RmsNormRope(y.reshape({-1, y.size(-1)}), (*norm)->weight, (*norm)->eps(), heads, nullptr, nullptr)
           .view({x.size(0), x.size(1), heads, -1});
     }
@@ -47,7 +45,7 @@ WanSelfAttentionImpl::WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool 
 torch::Tensor WanSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& seq_lens,
                                             const std::vector<RopeTables>& rope) {
   // x: [B, L, dim]
-  if (LowPrecision(compute_dtype())) return ForwardLowPrecision(x, seq_lens, rope);
+  if (FusedKernelDtype(compute_dtype())) return ForwardLowPrecision(x, seq_lens, rope);
   const torch::Tensor q = Heads(q_, &norm_q_, x, num_heads_);
   const torch::Tensor k = Heads(k_, &norm_k_, x, num_heads_);
   const torch::Tensor v = Heads(v_, nullptr, x, num_heads_);
@@ -142,7 +140,7 @@ torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const TimeR
   // bf16/fp16 compute: LayerNorm, modulation and the cast as one pass (fused_ops.h).
   const torch::ScalarType attn_dtype = self_attn_->compute_dtype(), ffn_dtype = ffn_->compute_dtype();
   const torch::Tensor y = self_attn_(
-      LowPrecision(attn_dtype) ? ModulatedLayerNorm(x, e[0], e[1], eps_, attn_dtype)
+      FusedKernelDtype(attn_dtype) ? ModulatedLayerNorm(x, e[0], e[1], eps_, attn_dtype)
                                : at::addcmul(e[0], LayerNormNoAffine(x, eps_).to(torch::kFloat32), 1 + e[1]),
       seq_lens, rope);
   torch::Tensor h = at::addcmul(x, y, e[2]);
@@ -151,7 +149,7 @@ torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const TimeR
                                                            .to(h.scalar_type());
   h = h + cross_attn_(normed, context);
   const torch::Tensor f =
-      ffn_(LowPrecision(ffn_dtype) ? ModulatedLayerNorm(h, e[3], e[4], eps_, ffn_dtype)
+      ffn_(FusedKernelDtype(ffn_dtype) ? ModulatedLayerNorm(h, e[3], e[4], eps_, ffn_dtype)
                                    : at::addcmul(e[3], LayerNormNoAffine(h, eps_).to(torch::kFloat32), 1 + e[4]))
           .to(torch::kFloat32);
   return at::addcmul(h, f, e[5]);

@@ -20,9 +20,7 @@ constexpr int64_t kRowGrain = 16;
 // gelu_tanh(x) = x * sigmoid(2u) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3).
 inline float GeluTanh(float x) {
   const float u = 0.797884560802865356f * (x + 0.044715f * x * x * x);
-  const float z2 = -2.0f * u;
-  const float z = z2 < -87.0f ? -87.0f : (z2 > 87.0f ? 87.0f : z2);  // NaN stays NaN
-  return x / (1.0f + vec::ExpOfClamped(z));
+  return x / (1.0f + vec::ExpClamped(-2.0f * u));
 }
 
 void GeluTanhBf16(uint16_t* x, int64_t n) {

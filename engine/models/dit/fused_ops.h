@@ -42,7 +42,11 @@ torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos
 // within one unit in the last place of the exact value. (LibTorch's float32
 // formula 0.5 x (1 + tanh(u)) cancels for x < -3: it differs there in relative
 // terms, by < 2e-5 absolute.) One vectorised pass (AVX-512 / AVX2 clones where
-// the CPU has them). Returns x.
+// the CPU has them, chosen by CPU feature). Returns x.
 torch::Tensor GeluTanhInPlace(torch::Tensor& x);
+
+// The dtypes the blocks route to these kernels on the CPU: bfloat16 and float16
+// (the float32 path keeps the official op order).
+inline bool FusedKernelDtype(at::ScalarType dtype) { return dtype == at::kBFloat16 || dtype == at::kHalf; }
 
 }  // namespace videogen::models
