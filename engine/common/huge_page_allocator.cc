@@ -7,6 +7,8 @@
 #include <fstream>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <c10/core/CPUAllocator.h>
 
@@ -18,14 +20,24 @@ namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 
-// Live mapped blocks and the allocator small requests go to. Never destroyed:
-// tensors freed during static destruction still reach HugePageDelete.
+struct Block {
+  void* p;
+  size_t length;
+};
+
+// Live mapped blocks, the cache of freed ones and the allocator small requests
+// go to. Never destroyed: tensors freed during static destruction still reach
+// HugePageDelete.
 struct State {
   std::mutex mu;
   std::unordered_map<void*, size_t> live;  // block -> mapped length
+  std::vector<Block> cached;               // freed blocks, oldest first
   uint64_t blocks = 0;
   uint64_t mapped_bytes = 0;
+  uint64_t cached_bytes = 0;
+  uint64_t reused = 0;
   std::atomic<size_t> min_bytes{HugePageAllocatorOptions{}.min_bytes};
+  std::atomic<size_t> cache_bytes{HugePageAllocatorOptions{}.cache_bytes};
   std::atomic<c10::Allocator*> fallback{nullptr};
   std::once_flag install;
   std::atomic<bool> installed{false};
@@ -36,10 +48,11 @@ State& Global() {
   return *state;
 }
 
-// Maps `n` bytes rounded up to 2 MiB at a 2 MiB boundary and asks for huge
-// pages; *length receives the mapped length. Null when mmap fails.
-void* MapHuge(size_t n, size_t* length) {
-  const size_t rounded = (n + kHugePage - 1) / kHugePage * kHugePage;
+size_t RoundToHugePages(size_t n) { return (n + kHugePage - 1) / kHugePage * kHugePage; }
+
+// Maps `rounded` bytes (a multiple of 2 MiB) at a 2 MiB boundary and asks for
+// huge pages. Null when mmap fails.
+void* MapHuge(size_t rounded) {
   const size_t span = rounded + kHugePage;
   void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
@@ -50,8 +63,36 @@ void* MapHuge(size_t n, size_t* length) {
   if (end > used_end) munmap(reinterpret_cast<void*>(used_end), end - used_end);
   // Best effort: EINVAL where the kernel has no THP; the block is then ordinary pages.
   madvise(reinterpret_cast<void*>(aligned), rounded, MADV_HUGEPAGE);
-  *length = rounded;
   return reinterpret_cast<void*>(aligned);
+}
+
+// Moves the oldest cached blocks, totalling at least `bytes` (or all of them),
+// to *out for unmapping outside the lock. Requires s.mu.
+void EvictLocked(State& s, size_t bytes, std::vector<Block>* out) {
+  size_t evicted = 0, count = 0;
+  while (count < s.cached.size() && evicted < bytes) evicted += s.cached[count++].length;
+  out->insert(out->end(), s.cached.begin(), s.cached.begin() + count);
+  s.cached.erase(s.cached.begin(), s.cached.begin() + count);
+  s.cached_bytes -= evicted;
+}
+
+void Unmap(const std::vector<Block>& blocks) {
+  for (const Block& b : blocks) munmap(b.p, b.length);
+}
+
+// A cached block of exactly `length` bytes (the most recently freed), or null
+// after evicting at least `length` bytes of others into *evicted. Requires s.mu.
+void* TakeCachedLocked(State& s, size_t length, std::vector<Block>* evicted) {
+  for (size_t i = s.cached.size(); i-- > 0;) {
+    if (s.cached[i].length != length) continue;
+    void* p = s.cached[i].p;
+    s.cached.erase(s.cached.begin() + static_cast<std::ptrdiff_t>(i));
+    s.cached_bytes -= length;
+    ++s.reused;
+    return p;
+  }
+  EvictLocked(s, length, evicted);
+  return nullptr;
 }
 
 }  // namespace
@@ -61,11 +102,20 @@ namespace internal {
 c10::DataPtr HugePageAllocate(size_t n) {
   State& s = Global();
   if (n >= s.min_bytes.load(std::memory_order_relaxed)) {
-    size_t length = 0;
-    if (void* p = MapHuge(n, &length)) {
+    const size_t length = RoundToHugePages(n);
+    std::vector<Block> evicted;
+    void* p = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      p = TakeCachedLocked(s, length, &evicted);
+    }
+    Unmap(evicted);  // before mapping: the new block's pages replace these
+    const bool fresh = p == nullptr;
+    if (fresh) p = MapHuge(length);
+    if (p != nullptr) {
       std::lock_guard<std::mutex> lock(s.mu);
       s.live.emplace(p, length);
-      ++s.blocks;
+      if (fresh) ++s.blocks;
       s.mapped_bytes += length;
       return {p, p, &HugePageDelete, c10::Device(c10::DeviceType::CPU)};
     }
@@ -77,18 +127,28 @@ c10::DataPtr HugePageAllocate(size_t n) {
 
 void HugePageDelete(void* p) {
   State& s = Global();
-  size_t length = 0;
+  bool mapped = false;
+  std::vector<Block> evicted;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     const auto it = s.live.find(p);
     if (it != s.live.end()) {
-      length = it->second;
+      mapped = true;
+      const size_t length = it->second;
       s.mapped_bytes -= length;
       s.live.erase(it);
+      const size_t cap = s.cache_bytes.load(std::memory_order_relaxed);
+      if (length <= cap) {
+        s.cached.push_back({p, length});
+        s.cached_bytes += length;
+        if (s.cached_bytes > cap) EvictLocked(s, s.cached_bytes - cap, &evicted);
+      } else {
+        evicted.push_back({p, length});
+      }
     }
   }
-  if (length > 0) {
-    munmap(p, length);
+  if (mapped) {
+    Unmap(evicted);
   } else {
     s.fallback.load()->raw_deleter()(p);  // raw_allocate() of a small block
   }
@@ -103,6 +163,7 @@ absl::Status InstallHugePageAllocator(const HugePageAllocatorOptions& options) {
   }
   State& s = Global();
   s.min_bytes.store(options.min_bytes);
+  s.cache_bytes.store(options.cache_bytes);
   absl::Status status;
   std::call_once(s.install, [&] {
     c10::Allocator* ours = internal::HugePageTorchAllocator();
@@ -133,7 +194,18 @@ std::string TransparentHugePageMode() {
 HugePageAllocatorStats GetHugePageAllocatorStats() {
   State& s = Global();
   std::lock_guard<std::mutex> lock(s.mu);
-  return {s.blocks, s.mapped_bytes};
+  return {s.blocks, s.mapped_bytes, s.cached_bytes, s.reused};
+}
+
+void ReleaseHugePageCache() {
+  State& s = Global();
+  std::vector<Block> evicted;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    evicted.swap(s.cached);
+    s.cached_bytes = 0;
+  }
+  Unmap(evicted);
 }
 
 }  // namespace videogen

@@ -71,7 +71,9 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options) {
     if (s.ok()) g_heap_reuse.store(true);
   }
   if (options.huge_pages && !EnvTurnsOff("VIDEOGEN_HUGE_PAGES")) {
-    RETURN_IF_ERROR(InstallHugePageAllocator());
+    HugePageAllocatorOptions huge_pages;
+    if (EnvTurnsOff("VIDEOGEN_HUGE_PAGE_CACHE")) huge_pages.cache_bytes = 0;
+    RETURN_IF_ERROR(InstallHugePageAllocator(huge_pages));
   }
   return absl::OkStatus();
 }

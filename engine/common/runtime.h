@@ -19,7 +19,9 @@ struct RuntimeOptions {
   bool heap_reuse = true;
   // Map host tensors of >= 32 MiB (the heap's mmap threshold) with transparent huge pages
   // (huge_page_allocator.h: one fault per 2 MiB instead of per 4 KiB; peak RSS
-  // unchanged). VIDEOGEN_HUGE_PAGES=0 turns it off for the process.
+  // unchanged; freed blocks kept for reuse up to 2 GiB, never above the peak of
+  // live blocks). VIDEOGEN_HUGE_PAGES=0 turns it off for the process,
+  // VIDEOGEN_HUGE_PAGE_CACHE=0 only the reuse of freed blocks.
   bool huge_pages = true;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/common/cuda_memory.h"
 #include "engine/common/host_memory.h"
+#include "engine/common/huge_page_allocator.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
 #include "engine/pipeline/api/request_rules.h"
@@ -181,6 +182,7 @@ std::vector<DeviceMemoryStats> WanGenerator::DeviceMemory() const {
 
 void WanGenerator::ReleaseCachedMemory() {
   if (device_.is_cuda()) ReleaseCudaCache();
+  ReleaseHugePageCache();  // host blocks kept for reuse (CPU activations, staging)
 }
 
 void WanGenerator::RunWorkerLoop(const std::function<void()>& loop) {

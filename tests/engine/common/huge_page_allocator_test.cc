@@ -1,12 +1,17 @@
 // The huge page allocator behind LibTorch's CPU allocator: large tensors are
-// mapped 2 MiB-aligned and unmapped when freed, small ones go to the previous
-// allocator, raw allocations round-trip, and with transparent huge pages on
-// a large block faults far less than once per 4 KiB page.
+// mapped 2 MiB-aligned, freed ones are reused by the next request of their
+// length without ever holding more than the peak of live blocks, small ones
+// go to the previous allocator, raw allocations round-trip, and with
+// transparent huge pages on a large block faults far less than once per
+// 4 KiB page.
 #include "engine/common/huge_page_allocator.h"
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <c10/core/CPUAllocator.h>
@@ -23,12 +28,18 @@ long MinorFaults() {
   return usage.ru_minflt;
 }
 
+at::Tensor MiBTensor(size_t mib) { return at::empty({static_cast<int64_t>(mib * kMiB)}, at::kByte); }
+
 class HugePageAllocatorTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(InstallHugePageAllocator({.min_bytes = 8 * kMiB}).ok()); }
+  void SetUp() override {
+    ASSERT_TRUE(InstallHugePageAllocator({.min_bytes = 8 * kMiB, .cache_bytes = 64 * kMiB}).ok());
+    ReleaseHugePageCache();
+  }
+  void TearDown() override { ReleaseHugePageCache(); }
 };
 
-TEST_F(HugePageAllocatorTest, LargeTensorsAreMappedAlignedAndUnmappedWhenFreed) {
+TEST_F(HugePageAllocatorTest, LargeTensorsAreMappedAligned) {
   EXPECT_TRUE(HugePageAllocatorInstalled());
   const HugePageAllocatorStats before = GetHugePageAllocatorStats();
   {
@@ -41,6 +52,74 @@ TEST_F(HugePageAllocatorTest, LargeTensorsAreMappedAlignedAndUnmappedWhenFreed) 
     EXPECT_EQ((t + 1).sum().item<double>(), 4.0 * t.numel());  // the sum's tensors are small or mapped alike
   }
   EXPECT_EQ(GetHugePageAllocatorStats().mapped_bytes, before.mapped_bytes);
+}
+
+TEST_F(HugePageAllocatorTest, AFreedBlockServesTheNextRequestOfItsLength) {
+  void* first = nullptr;
+  {
+    at::Tensor t = MiBTensor(9);
+    first = t.data_ptr();
+    t.fill_(5);
+  }
+  EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 10 * kMiB);
+  const HugePageAllocatorStats before = GetHugePageAllocatorStats();
+  at::Tensor again = MiBTensor(10);  // 10 MiB: the same mapped length
+  const HugePageAllocatorStats after = GetHugePageAllocatorStats();
+  EXPECT_EQ(again.data_ptr(), first);
+  EXPECT_EQ(after.reused, before.reused + 1);
+  EXPECT_EQ(after.blocks, before.blocks);
+  EXPECT_EQ(after.cached_bytes, 0u);
+  EXPECT_EQ(after.mapped_bytes, before.mapped_bytes + 10 * kMiB);
+}
+
+// The cache's contract: mapped + cached never exceeds the peak of mapped
+// (live) bytes, because a request it cannot serve first unmaps at least as
+// many cached bytes as it maps.
+TEST_F(HugePageAllocatorTest, TheCacheNeverHoldsMoreThanThePeakOfLiveBlocks) {
+  uint64_t peak_live = 0, peak_held = 0;
+  auto observe = [&] {
+    const HugePageAllocatorStats s = GetHugePageAllocatorStats();
+    peak_live = std::max(peak_live, s.mapped_bytes);
+    peak_held = std::max(peak_held, s.mapped_bytes + s.cached_bytes);
+  };
+  // Shapes that repeat and shapes that do not, freed in varying order.
+  const size_t sizes[] = {10, 12, 10, 16, 20, 12, 10, 30, 10, 12};
+  std::vector<at::Tensor> held;
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < std::size(sizes); ++i) {
+      held.push_back(MiBTensor(sizes[(i + round) % std::size(sizes)]));
+      observe();
+      if (held.size() > 3) held.erase(held.begin() + static_cast<std::ptrdiff_t>((i * 7) % held.size()));
+      observe();
+    }
+  }
+  held.clear();
+  observe();
+  EXPECT_LE(peak_held, peak_live);
+  EXPECT_GT(GetHugePageAllocatorStats().reused, 0u);
+  EXPECT_LE(GetHugePageAllocatorStats().cached_bytes, 64 * kMiB);  // the cap
+}
+
+TEST_F(HugePageAllocatorTest, ARequestTheCacheCannotServeUnmapsCachedBlocksFirst) {
+  { at::Tensor a = MiBTensor(10), b = MiBTensor(12); }
+  EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 22 * kMiB);
+  at::Tensor c = MiBTensor(14);  // no 14 MiB block: at least 14 MiB of others go
+  const HugePageAllocatorStats s = GetHugePageAllocatorStats();
+  EXPECT_EQ(s.cached_bytes, 0u);
+  EXPECT_EQ(s.mapped_bytes, 14 * kMiB);
+}
+
+TEST_F(HugePageAllocatorTest, BlocksBeyondTheCapAreUnmappedAndReleaseEmptiesTheCache) {
+  { at::Tensor big = MiBTensor(80); }  // over the 64 MiB cap: unmapped at once
+  EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 0u);
+  { at::Tensor a = MiBTensor(40), b = MiBTensor(30); }  // 70 MiB freed: the older one goes
+  EXPECT_LE(GetHugePageAllocatorStats().cached_bytes, 64 * kMiB);
+  EXPECT_GT(GetHugePageAllocatorStats().cached_bytes, 0u);
+  ReleaseHugePageCache();
+  EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 0u);
+  ASSERT_TRUE(InstallHugePageAllocator({.min_bytes = 8 * kMiB, .cache_bytes = 0}).ok());
+  { at::Tensor a = MiBTensor(10); }
+  EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 0u);  // cache off: unmapped when freed
 }
 
 TEST_F(HugePageAllocatorTest, SmallTensorsGoToThePreviousAllocator) {
