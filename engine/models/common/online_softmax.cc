@@ -7,9 +7,11 @@
 namespace videogen::models {
 namespace {
 
-// Lanes of the reductions, so GCC keeps them in vector registers without
-// reassociating float sums on its own (-O3 without -ffast-math does not).
-constexpr int kLanes = 16;
+// Lanes of the reductions: four 16-float vectors, so GCC keeps them in
+// vector registers without reassociating float sums on its own (-O3 without
+// -ffast-math does not), and four independent max/add chains hide the
+// instructions' latency that one vector's chain would wait on.
+constexpr int kLanes = 64;
 
 float RowMax(const float* s, int64_t n) {
   float mx = -std::numeric_limits<float>::infinity();
@@ -26,27 +28,25 @@ float RowMax(const float* s, int64_t n) {
   return mx;
 }
 
-// s[j] = exp(s[j] - mx) and p[j] = its bf16 rounding (no reduction, so GCC
-// vectorises it as it does GELU).
-void ExpAndRound(float* s, int64_t n, float mx, uint16_t* p) {
-  vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
-    for (int64_t j = 0; j < n; ++j) {
-      const float e = vec::ExpClamped(s[j] - mx);
-      s[j] = e;
-      p[j] = vec::FloatToBf16Bits(e);
-    }
-  });
-}
-
-float RowSum(const float* s, int64_t n) {
+// p[j] = exp(s[j] - mx) rounded to bf16; returns the float32 sum of the
+// unrounded exponentials (lane sums, then the tail).
+float ExpRoundAndSum(const float* s, int64_t n, float mx, uint16_t* p) {
   float sum = 0;
   vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
     float lanes[kLanes] = {};
     int64_t j = 0;
     for (; j + kLanes <= n; j += kLanes) {
-      for (int k = 0; k < kLanes; ++k) lanes[k] += s[j + k];
+      for (int k = 0; k < kLanes; ++k) {
+        const float e = vec::ExpClamped(s[j + k] - mx);
+        p[j + k] = vec::FloatToBf16Bits(e);
+        lanes[k] += e;
+      }
     }
-    for (; j < n; ++j) sum += s[j];
+    for (; j < n; ++j) {
+      const float e = vec::ExpClamped(s[j] - mx);
+      p[j] = vec::FloatToBf16Bits(e);
+      sum += e;
+    }
     for (int k = 0; k < kLanes; ++k) sum += lanes[k];
   });
   return sum;
@@ -60,14 +60,13 @@ void ScaleRow(float* x, int64_t n, float a) {
 
 }  // namespace
 
-void OnlineSoftmaxBlockBf16(float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
+void OnlineSoftmaxBlockBf16(const float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
                             float* acc, int64_t d, uint16_t* p, int64_t ld_p) {
   for (int64_t r = 0; r < rows; ++r) {
-    float* sr = s + r * ld_s;
+    const float* sr = s + r * ld_s;
     const float block_max = RowMax(sr, cols);
     const float m_new = first || block_max > m[r] ? block_max : m[r];
-    ExpAndRound(sr, cols, m_new, p + r * ld_p);
-    const float sum = RowSum(sr, cols);
+    const float sum = ExpRoundAndSum(sr, cols, m_new, p + r * ld_p);
     if (first) {
       l[r] = sum;
     } else {

@@ -1,6 +1,6 @@
 // One key block of attention's online softmax for a float32 score tile,
 // writing bf16 probabilities for the PV GEMM: the element-wise half of a
-// BlockedAttention tile in one pass per row (max, then exp / sum / round),
+// BlockedAttention tile in two passes per row (max, then exp / round / sum),
 // instead of six LibTorch ops each reading the whole tile.
 #pragma once
 
@@ -10,8 +10,7 @@ namespace videogen::models {
 
 // For each row r of the [rows, cols] scores s (row stride ld_s):
 //   m_new  = max(m[r], max_j s[r, j])            (first: max_j s[r, j])
-//   e_j    = exp(s[r, j] - m_new), p[r, j] = e_j rounded to bf16 (bits; row stride ld_p);
-//            s[r, j] is overwritten with e_j (the tile is scratch)
+//   e_j    = exp(s[r, j] - m_new), p[r, j] = e_j rounded to bf16 (bits; row stride ld_p)
 //   first: l[r] = sum_j e_j
 //   else:  a = exp(m[r] - m_new), l[r] = l[r] * a + sum_j e_j, acc[r, 0..d) *= a
 //   m[r]   = m_new
@@ -20,7 +19,7 @@ namespace videogen::models {
 // < 1e-37 next to the row maximum's 1). A NaN score makes its row's sum, and
 // so the row's output, NaN. Runs on the calling thread; AVX-512 / AVX2 /
 // baseline clone chosen by the CPU.
-void OnlineSoftmaxBlockBf16(float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
+void OnlineSoftmaxBlockBf16(const float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
                             float* acc, int64_t d, uint16_t* p, int64_t ld_p);
 
 }  // namespace videogen::models
