@@ -12,6 +12,7 @@
 #include "bench/common/bench_start.h"
 #include "bench/common/op_flops.h"
 #include "engine/common/host_memory.h"
+#include "engine/common/huge_page_allocator.h"
 #include "engine/common/runtime.h"
 #include "engine/models/vae/feat_cache.h"
 #include "engine/models/vae/vae_module.h"
@@ -28,7 +29,9 @@ constexpr char kUsage[] =
     "as WanVae runs it: encode of a 1 + 4 (T - 1) frame video, decode of a [C, T, H/s, W/s] latent\n"
     "(Wan2.1: C 16, s 8; decode22: the Wan2.2 TI2V-5B VAE, C 48, s 16). Defaults: --latent-frames 3\n"
     "(9 frames) --size 832x480 --repeats 1 (a first call and R steady-state calls). Prints\n"
-    "seconds, GFLOP/s from counted convolution FLOPs, and the peak RSS growth (VmHWM) of each part.\n"
+    "seconds, GFLOP/s from counted convolution FLOPs, the peak RSS growth (VmHWM) of each part\n"
+    "and the peak bytes of live tensors of >= 32 MiB (the huge page allocator's blocks; 0 with\n"
+    "VIDEOGEN_HUGE_PAGES=0).\n"
     "T 21 is the 81-frame case (minutes to hours on a 2-core CPU).\n";
 
 void RandomInit(torch::nn::Module& m) {
@@ -42,12 +45,14 @@ void RandomInit(torch::nn::Module& m) {
 struct Run {
   double first_s = 0, steady_s = 0, flops = 0;
   uint64_t peak_growth = 0;
+  uint64_t peak_mapped = 0;  // most bytes of large tensors live at once (huge page allocator)
 };
 
 // First call counts the FLOPs; the steady figure is the median of `repeats`.
 Run Measure(const std::function<void()>& fn, int repeats) {
   Run r;
   videogen::bench::ResetPeakRss();
+  videogen::ResetHugePagePeak();
   const uint64_t before = videogen::ProcessRssBytes();
   r.first_s = Seconds([&] { r.flops = CountConvFlops(fn); });
   std::vector<double> s;
@@ -56,15 +61,17 @@ Run Measure(const std::function<void()>& fn, int repeats) {
   r.steady_s = s.empty() ? 0 : s[s.size() / 2];
   const uint64_t peak = videogen::ProcessPeakRssBytes();
   r.peak_growth = peak > before ? peak - before : 0;
+  r.peak_mapped = videogen::GetHugePageAllocatorStats().peak_mapped_bytes;
   return r;
 }
 
 void Report(const char* part, const std::string& shape, const Run& r) {
-  std::printf("%s %s conv=%.1f GFLOP first=%.1f s (%.1f GFLOP/s) steady=%.1f s (%.1f GFLOP/s) "
-              "peak_rss_growth=%.2f GB peak_rss=%.2f GB\n",
-              part, shape.c_str(), r.flops / 1e9, r.first_s, r.flops / r.first_s / 1e9, r.steady_s,
-              r.steady_s > 0 ? r.flops / r.steady_s / 1e9 : 0.0, r.peak_growth / 1e9,
-              videogen::ProcessPeakRssBytes() / 1e9);
+  std::printf(
+      "%s %s conv=%.1f GFLOP first=%.1f s (%.1f GFLOP/s) steady=%.1f s (%.1f GFLOP/s) "
+      "peak_rss_growth=%.2f GB peak_rss=%.2f GB peak_large_tensors=%.2f GB\n",
+      part, shape.c_str(), r.flops / 1e9, r.first_s, r.flops / r.first_s / 1e9, r.steady_s,
+      r.steady_s > 0 ? r.flops / r.steady_s / 1e9 : 0.0, r.peak_growth / 1e9, videogen::ProcessPeakRssBytes() / 1e9,
+      r.peak_mapped / 1e9);
   std::fflush(stdout);
 }
 
@@ -79,7 +86,8 @@ at::Tensor Decode(VaeModule& m, const at::Tensor& z) {
 at::Tensor Encode(VaeModule& m, const at::Tensor& video) {
   FeatCache cache;
   std::vector<at::Tensor> outs;
-  for (const auto& [b, e] : VaeModule::EncodeChunks(video.size(2))) outs.push_back(m.EncodeChunk(video.slice(2, b, e), cache));
+  for (const auto& [b, e] : VaeModule::EncodeChunks(video.size(2)))
+    outs.push_back(m.EncodeChunk(video.slice(2, b, e), cache));
   return m.Mu(at::cat(outs, 2));
 }
 
@@ -92,11 +100,14 @@ int main(int argc, char** argv) {
   int repeats = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--parts") parts = v;
-    else if (a == "--latent-frames") latent_frames = std::atoll(v.c_str());
-    else if (a == "--repeats") repeats = std::max(0, std::atoi(v.c_str()));
-    else if (a == "--size" && std::sscanf(v.c_str(), "%ldx%ld", &width, &height) == 2) {}
-    else {
+    if (a == "--parts")
+      parts = v;
+    else if (a == "--latent-frames")
+      latent_frames = std::atoll(v.c_str());
+    else if (a == "--repeats")
+      repeats = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--size" && std::sscanf(v.c_str(), "%ldx%ld", &width, &height) == 2) {
+    } else {
       std::fprintf(stderr, "bench_vae: bad argument %s %s\n%s", a.c_str(), v.c_str(), kUsage);
       return 2;
     }
@@ -113,13 +124,15 @@ int main(int argc, char** argv) {
     const int64_t s = m->config().spatial_stride();
     if (has("encode")) {
       const at::Tensor video = at::rand({1, 3, frames, height, width}) * 2 - 1;
-      Report("wan21_encode", "[1,3," + std::to_string(frames) + "," + std::to_string(height) + "," + std::to_string(width) + "]",
+      Report("wan21_encode",
+             "[1,3," + std::to_string(frames) + "," + std::to_string(height) + "," + std::to_string(width) + "]",
              Measure([&] { Encode(*m, video); }, repeats));
     }
     if (has("decode")) {
       const at::Tensor z = at::randn({1, 16, latent_frames, height / s, width / s});
-      Report("wan21_decode", "[16," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," +
-                                 std::to_string(width / s) + "]",
+      Report("wan21_decode",
+             "[16," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," +
+                 std::to_string(width / s) + "]",
              Measure([&] { Decode(*m, z); }, repeats));
     }
   }
@@ -128,8 +141,9 @@ int main(int argc, char** argv) {
     RandomInit(*m);
     const int64_t s = m->config().spatial_stride();
     const at::Tensor z = at::randn({1, 48, latent_frames, height / s, width / s});
-    Report("wan22_decode", "[48," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," +
-                               std::to_string(width / s) + "]",
+    Report("wan22_decode",
+           "[48," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," + std::to_string(width / s) +
+               "]",
            Measure([&] { Decode(*m, z); }, repeats));
   }
   return 0;

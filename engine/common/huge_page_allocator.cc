@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <fstream>
@@ -34,6 +35,7 @@ struct State {
   std::vector<Block> cached;               // freed blocks, oldest first
   uint64_t blocks = 0;
   uint64_t mapped_bytes = 0;
+  uint64_t peak_mapped_bytes = 0;
   uint64_t cached_bytes = 0;
   uint64_t reused = 0;
   std::atomic<size_t> min_bytes{HugePageAllocatorOptions{}.min_bytes};
@@ -117,6 +119,7 @@ c10::DataPtr HugePageAllocate(size_t n) {
       s.live.emplace(p, length);
       if (fresh) ++s.blocks;
       s.mapped_bytes += length;
+      s.peak_mapped_bytes = std::max(s.peak_mapped_bytes, s.mapped_bytes);
       return {p, p, &HugePageDelete, c10::Device(c10::DeviceType::CPU)};
     }
   }
@@ -194,7 +197,13 @@ std::string TransparentHugePageMode() {
 HugePageAllocatorStats GetHugePageAllocatorStats() {
   State& s = Global();
   std::lock_guard<std::mutex> lock(s.mu);
-  return {s.blocks, s.mapped_bytes, s.cached_bytes, s.reused};
+  return {s.blocks, s.mapped_bytes, s.cached_bytes, s.reused, s.peak_mapped_bytes};
+}
+
+void ResetHugePagePeak() {
+  State& s = Global();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.peak_mapped_bytes = s.mapped_bytes;
 }
 
 void ReleaseHugePageCache() {

@@ -53,14 +53,18 @@ bool HugePageAllocatorInstalled();
 std::string TransparentHugePageMode();
 
 struct HugePageAllocatorStats {
-  uint64_t blocks = 0;        // blocks mapped since start-up
-  uint64_t mapped_bytes = 0;  // bytes mapped now (live blocks)
-  uint64_t cached_bytes = 0;  // freed blocks kept mapped for reuse now
-  uint64_t reused = 0;        // requests served from the cache since start-up
+  uint64_t blocks = 0;             // blocks mapped since start-up
+  uint64_t mapped_bytes = 0;       // bytes mapped now (live blocks)
+  uint64_t cached_bytes = 0;       // freed blocks kept mapped for reuse now
+  uint64_t reused = 0;             // requests served from the cache since start-up
+  uint64_t peak_mapped_bytes = 0;  // most bytes of live blocks at once since ResetHugePagePeak()
 };
 
 // Counters. Thread-safe.
 HugePageAllocatorStats GetHugePageAllocatorStats();
+
+// Starts peak_mapped_bytes afresh from the bytes mapped now. Thread-safe.
+void ResetHugePagePeak();
 
 // Unmaps every cached block (e.g. when a job ends and the process goes idle).
 // Thread-safe; live blocks are untouched.

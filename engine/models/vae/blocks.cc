@@ -1,6 +1,7 @@
 #include "engine/models/vae/blocks.h"
 
 #include <cmath>
+#include <utility>
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/activation.h>
@@ -11,10 +12,8 @@
 
 namespace videogen::models::vae {
 
-RMSNormImpl::RMSNormImpl(int64_t dim, bool images, bool bias)
-    : scale_(std::sqrt(static_cast<double>(dim))) {
-  const std::vector<int64_t> shape =
-      images ? std::vector<int64_t>{dim, 1, 1} : std::vector<int64_t>{dim, 1, 1, 1};
+RMSNormImpl::RMSNormImpl(int64_t dim, bool images, bool bias) : scale_(std::sqrt(static_cast<double>(dim))) {
+  const std::vector<int64_t> shape = images ? std::vector<int64_t>{dim, 1, 1} : std::vector<int64_t>{dim, 1, 1, 1};
   gamma = register_parameter("gamma", at::ones(shape));
   if (bias) this->bias = register_parameter("bias", at::zeros(shape));
 }
@@ -55,10 +54,14 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, FeatCache& cach
   // In place where a result is fresh (the norms' and convolutions' outputs):
   // the same values, fewer full-size activations alive at once.
   const torch::Tensor h = shortcut_ ? shortcut_->forward(x) : x;
+  // Each convolution's input is moved in, so it is freed before the
+  // convolution runs.
   torch::Tensor y = norm1_->forward(x);
-  y = CachedCausalConv(*conv1_, at::silu_(y), cache);
+  at::silu_(y);
+  y = CachedCausalConv(*conv1_, std::move(y), cache);
   y = norm2_->forward(y);
-  y = CachedCausalConv(*conv2_, at::silu_(y), cache);  // dropout: identity at inference
+  at::silu_(y);
+  y = CachedCausalConv(*conv2_, std::move(y), cache);  // dropout: identity at inference
   return y.add_(h);
 }
 
@@ -72,9 +75,9 @@ torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   // x: [B, C, T, H, W]
   const int64_t b = x.size(0), c = x.size(1), t = x.size(2), h = x.size(3), w = x.size(4);
   torch::Tensor y = x.permute({0, 2, 1, 3, 4}).reshape({b * t, c, h, w});
-  y = to_qkv_->forward(norm_->forward(y));                       // [BT, 3C, H, W]
-  y = y.reshape({b * t, 3 * c, h * w}).transpose(1, 2);          // [BT, HW, 3C]
-  std::vector<torch::Tensor> qkv = y.chunk(3, /*dim=*/-1);       // 3 x [BT, HW, C]
+  y = to_qkv_->forward(norm_->forward(y));                  // [BT, 3C, H, W]
+  y = y.reshape({b * t, 3 * c, h * w}).transpose(1, 2);     // [BT, HW, 3C]
+  std::vector<torch::Tensor> qkv = y.chunk(3, /*dim=*/-1);  // 3 x [BT, HW, C]
   torch::Tensor out = Attention(qkv[0].unsqueeze(2), qkv[1].unsqueeze(2), qkv[2].unsqueeze(2));
   out = out.squeeze(2).transpose(1, 2).reshape({b * t, c, h, w});  // [BT, C, H, W]
   out = proj_->forward(out);

@@ -17,7 +17,7 @@ namespace videogen::models::vae {
 struct CausalConv3dOptions {
   int64_t in_channels = 0;
   int64_t out_channels = 0;
-  std::array<int64_t, 3> kernel = {1, 1, 1};   // (t, h, w)
+  std::array<int64_t, 3> kernel = {1, 1, 1};  // (t, h, w)
   std::array<int64_t, 3> stride = {1, 1, 1};
   std::array<int64_t, 3> padding = {0, 0, 0};  // as given to nn.Conv3d
 };
@@ -31,6 +31,11 @@ class CausalConv3dImpl : public torch::nn::Module {
   // precede x (they replace t of the 2 * padding_t zero frames; ignored when
   // padding_t == 0) -> [B, C_out, T', H', W'].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cache = {});
+
+  // forward() in two steps: the temporally padded input (cache frames, then
+  // x, always ending with x's frames) and the convolution of such an input.
+  torch::Tensor CausalInput(const torch::Tensor& x, const torch::Tensor& cache) const;
+  torch::Tensor Convolve(const torch::Tensor& input) const;
 
   const CausalConv3dOptions& options() const { return options_; }
 
@@ -46,7 +51,10 @@ TORCH_MODULE(CausalConv3d);
 // head of Encoder3d / Decoder3d): takes the next slot of `cache`, runs `conv`
 // on x with the slot's frames, and stores the last kCacheT frames of x (with
 // the previous last frame prepended when x has a single frame).
-// x: [B, C_in, T, H, W] -> [B, C_out, T, H, W].
-torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, const torch::Tensor& x, FeatCache& cache);
+// x: [B, C_in, T, H, W] -> [B, C_out, T, H, W]. Takes x by value: a caller
+// that moves its activation in lets it, and the slot's previous frames, be
+// freed once the padded input is built, before the convolution runs (at
+// 480p the decoder's last level holds 613 MB per activation and chunk).
+torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, torch::Tensor x, FeatCache& cache);
 
 }  // namespace videogen::models::vae

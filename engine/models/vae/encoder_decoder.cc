@@ -78,8 +78,7 @@ Encoder3dImpl::Encoder3dImpl(const CoderOptions& o) {
       in_dim = out_dim;
     }
     if (i + 1 != levels) {
-      const ResampleMode mode =
-          o.temperal_sample[i] ? ResampleMode::kDownsample3d : ResampleMode::kDownsample2d;
+      const ResampleMode mode = o.temperal_sample[i] ? ResampleMode::kDownsample3d : ResampleMode::kDownsample2d;
       down_stages_.push_back(AddResample(downsamples_, out_dim, mode));
       scale /= 2.0;
     }
@@ -109,7 +108,9 @@ torch::Tensor Encoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& cache
   x = middle1_->forward(x);
   x = middle2_->forward(x, cache);
   torch::Tensor y = head_norm_->forward(x);  // fresh: SiLU in place, one full-size tensor fewer
-  return CachedCausalConv(*head_conv_, at::silu_(y), cache);
+  x = torch::Tensor();                       // and neither x nor y alive during the convolution
+  at::silu_(y);
+  return CachedCausalConv(*head_conv_, std::move(y), cache);
 }
 
 Decoder3dImpl::Decoder3dImpl(const CoderOptions& o) {
@@ -143,8 +144,7 @@ Decoder3dImpl::Decoder3dImpl(const CoderOptions& o) {
       in_dim = out_dim;
     }
     if (i + 1 != levels) {
-      const ResampleMode mode =
-          temperal_upsample[i] ? ResampleMode::kUpsample3d : ResampleMode::kUpsample2d;
+      const ResampleMode mode = temperal_upsample[i] ? ResampleMode::kUpsample3d : ResampleMode::kUpsample2d;
       up_stages_.push_back(AddResample(upsamples_, out_dim, mode));
       scale *= 2.0;
     }
@@ -166,7 +166,9 @@ torch::Tensor Decoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& cache
   x = middle2_->forward(x, cache);
   for (VaeStage& stage : up_stages_) x = stage.forward(x, cache);
   torch::Tensor y = head_norm_->forward(x);  // fresh: SiLU in place, one full-size tensor fewer
-  return CachedCausalConv(*head_conv_, at::silu_(y), cache);
+  x = torch::Tensor();                       // and neither x nor y alive during the convolution
+  at::silu_(y);
+  return CachedCausalConv(*head_conv_, std::move(y), cache);
 }
 
 }  // namespace videogen::models::vae

@@ -100,6 +100,18 @@ TEST_F(HugePageAllocatorTest, TheCacheNeverHoldsMoreThanThePeakOfLiveBlocks) {
   EXPECT_LE(GetHugePageAllocatorStats().cached_bytes, 64 * kMiB);  // the cap
 }
 
+TEST_F(HugePageAllocatorTest, PeakCountsLiveBlocksSinceTheLastReset) {
+  {
+    at::Tensor a = MiBTensor(20), b = MiBTensor(30);
+    EXPECT_GE(GetHugePageAllocatorStats().peak_mapped_bytes, 50 * kMiB);
+  }
+  ResetHugePagePeak();
+  EXPECT_EQ(GetHugePageAllocatorStats().peak_mapped_bytes, 0u);
+  { at::Tensor c = MiBTensor(12), d = MiBTensor(10); }
+  { at::Tensor e = MiBTensor(12); }  // a cached block: reuse counts as live too
+  EXPECT_EQ(GetHugePageAllocatorStats().peak_mapped_bytes, 22 * kMiB);
+}
+
 TEST_F(HugePageAllocatorTest, ARequestTheCacheCannotServeUnmapsCachedBlocksFirst) {
   { at::Tensor a = MiBTensor(10), b = MiBTensor(12); }
   EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 22 * kMiB);
