@@ -5,29 +5,61 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <memory>
 
 namespace videogen::bench {
 
+namespace {
+
+thread_local double g_flops = 0;
+thread_local int g_convolution_depth = 0;  // aten::convolution calls open on this thread
+
+bool Named(const at::RecordFunction& f, const char* name) { return std::strcmp(f.name(), name) == 0; }
+
+// 2 * output elements * MACs per output element, from [out, in / groups, k...].
+double ConvFlops(const at::Tensor& weight, const at::Tensor& output) {
+  return 2.0 * static_cast<double>(output.numel()) * static_cast<double>(weight.numel()) / weight.size(0);
+}
+
+std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& f) {
+  if (Named(f, "aten::convolution")) ++g_convolution_depth;
+  return nullptr;
+}
+
+void OnEnd(const at::RecordFunction& f, at::ObserverContext*) {
+  const bool convolution = Named(f, "aten::convolution");
+  if (convolution) --g_convolution_depth;
+  // aten::mkldnn_convolution counts only when called directly (the VAE's
+  // causal convs): inside aten::convolution it is the same work.
+  const bool direct_mkldnn = Named(f, "aten::mkldnn_convolution") && g_convolution_depth == 0;
+  if (!convolution && !direct_mkldnn) return;
+  const auto inputs = f.inputs();
+  const auto outputs = f.outputs();
+  const size_t needed = convolution ? 9 : 7;
+  if (inputs.size() < needed || outputs.empty() || !outputs[0].isTensor() || !inputs[1].isTensor()) return;
+  const at::Tensor& weight = inputs[1].toTensor();
+  if (convolution && inputs[6].toBool()) {
+    // Transposed: weight [in, out / groups, k...]; each input element feeds
+    // out / groups * kernel volume outputs.
+    g_flops +=
+        2.0 * static_cast<double>(inputs[0].toTensor().numel()) * static_cast<double>(weight.numel()) / weight.size(0);
+    return;
+  }
+  g_flops += ConvFlops(weight, outputs[0].toTensor());
+}
+
+}  // namespace
+
 double CountConvFlops(const std::function<void()>& fn) {
-  static thread_local double flops = 0;
-  flops = 0;
-  auto end = [](const at::RecordFunction& f, at::ObserverContext*) {
-    if (std::strcmp(f.name(), "aten::convolution") != 0) return;
-    const auto inputs = f.inputs();
-    const auto outputs = f.outputs();
-    if (inputs.size() < 9 || outputs.empty() || !outputs[0].isTensor() || !inputs[1].isTensor()) return;
-    const at::Tensor& weight = inputs[1].toTensor();
-    const bool transposed = inputs[6].toBool();
-    // weight: [out, in / groups, k...] (transposed: [in, out / groups, k...]).
-    const double per_output = static_cast<double>(weight.numel()) / weight.size(transposed ? 1 : 0) *
-                              (transposed ? 1.0 / inputs[8].toInt() : 1.0);
-    flops += 2.0 * outputs[0].toTensor().numel() * per_output;
-  };
-  const at::CallbackHandle handle = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(nullptr, end).needsInputs(true).needsOutputs(true).scopes({at::RecordScope::FUNCTION}));
+  g_flops = 0;
+  g_convolution_depth = 0;
+  const at::CallbackHandle handle = at::addThreadLocalCallback(at::RecordFunctionCallback(&OnStart, &OnEnd)
+                                                                   .needsInputs(true)
+                                                                   .needsOutputs(true)
+                                                                   .scopes({at::RecordScope::FUNCTION}));
   fn();
   at::removeCallback(handle);
-  return flops;
+  return g_flops;
 }
 
 double Seconds(const std::function<void()>& fn) {

@@ -6,9 +6,11 @@
 
 namespace videogen::bench {
 
-// FLOPs of every aten::convolution that `fn` runs on this thread:
-// 2 * output elements * (input channels / groups) * kernel volume (multiply
-// and add; bias not counted). Runs `fn` once.
+// FLOPs of every convolution that `fn` runs on this thread (aten::convolution,
+// and aten::mkldnn_convolution called directly, as the VAE's causal convs
+// do): 2 * output elements * (input channels / groups) * kernel volume
+// (multiply and add; bias not counted; transposed: 2 * input elements *
+// (output channels / groups) * kernel volume). Runs `fn` once.
 double CountConvFlops(const std::function<void()>& fn);
 
 // Wall seconds of one call of `fn`.
