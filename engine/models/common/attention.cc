@@ -138,7 +138,12 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
       acc.add_(pv);
     }
   }
-  at::div_out(out, acc, l);
+  if (plan.fused_softmax && out.scalar_type() == at::kBFloat16 && out.stride(1) == 1) {
+    DivideRowsToBf16(acc.data_ptr<float>(), bq, d, l.data_ptr<float>(),
+                     reinterpret_cast<uint16_t*>(out.data_ptr<c10::BFloat16>()), out.stride(0));
+  } else {
+    at::div_out(out, acc, l);
+  }
 }
 
 }  // namespace

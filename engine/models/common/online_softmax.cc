@@ -78,4 +78,15 @@ void OnlineSoftmaxBlockBf16(const float* s, int64_t rows, int64_t cols, int64_t 
   }
 }
 
+void DivideRowsToBf16(const float* acc, int64_t rows, int64_t d, const float* l, uint16_t* out, int64_t ld_out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* a = acc + r * d;
+    uint16_t* o = out + r * ld_out;
+    const float sum = l[r];
+    vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
+      for (int64_t i = 0; i < d; ++i) o[i] = vec::FloatToBf16Bits(a[i] / sum);
+    });
+  }
+}
+
 }  // namespace videogen::models

@@ -75,5 +75,31 @@ TEST(OnlineSoftmaxTest, ANanScoreMakesItsRowSumNan) {
   EXPECT_EQ(m[1], 4.0f);
 }
 
+// What at::div_out writes into a bf16 tensor (float32 division, then
+// nearest-even rounding), bit for bit, with a zero and a NaN sum, into a strided
+// destination whose other columns stay untouched.
+TEST(OnlineSoftmaxTest, DivideRowsToBf16MatchesDivOutIntoBf16) {
+  at::manual_seed(7);
+  const int64_t rows = 5, d = 37, ld_out = 50;
+  const at::Tensor acc = at::randn({rows, d}) * 100;
+  at::Tensor l = at::rand({rows, 1}) * 3 + 0.5;
+  l[1][0] = 0.0f;
+  l[2][0] = std::numeric_limits<float>::quiet_NaN();
+  at::Tensor expected = at::empty({rows, d}, at::kBFloat16);
+  at::div_out(expected, acc, l);
+  at::Tensor dst = at::full({rows, ld_out}, 9.0, at::kBFloat16);
+  DivideRowsToBf16(acc.data_ptr<float>(), rows, d, l.data_ptr<float>(),
+                   reinterpret_cast<uint16_t*>(dst.data_ptr<c10::BFloat16>()), ld_out);
+  const at::Tensor got = dst.narrow(1, 0, d);
+  // NaN as NaN (ATen's vectorised cast writes 0xffff, its scalar one 0x7fc0);
+  // every other value bit for bit.
+  EXPECT_TRUE(got[2].isnan().all().item<bool>());
+  for (int64_t r : {0, 1, 3, 4}) {
+    EXPECT_TRUE(at::equal(got[r].view(at::kShort), expected[r].view(at::kShort)))
+        << "row " << r << ": " << (got[r].to(at::kFloat) - expected[r].to(at::kFloat)).abs().max();
+  }
+  EXPECT_TRUE(at::equal(dst.narrow(1, d, ld_out - d), at::full({rows, ld_out - d}, 9.0, at::kBFloat16)));
+}
+
 }  // namespace
 }  // namespace videogen::models
