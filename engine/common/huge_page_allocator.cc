@@ -36,6 +36,7 @@ struct State {
   uint64_t blocks = 0;
   uint64_t mapped_bytes = 0;
   uint64_t peak_mapped_bytes = 0;
+  uint64_t high_water = 0;  // most bytes of live blocks at once since start-up
   uint64_t cached_bytes = 0;
   uint64_t reused = 0;
   std::atomic<size_t> min_bytes{HugePageAllocatorOptions{}.min_bytes};
@@ -68,14 +69,13 @@ void* MapHuge(size_t rounded) {
   return reinterpret_cast<void*>(aligned);
 }
 
-// Moves the oldest cached blocks, totalling at least `bytes` (or all of them),
-// to *out for unmapping outside the lock. Requires s.mu.
-void EvictLocked(State& s, size_t bytes, std::vector<Block>* out) {
-  size_t evicted = 0, count = 0;
-  while (count < s.cached.size() && evicted < bytes) evicted += s.cached[count++].length;
+// Moves the oldest cached blocks to *out (for unmapping outside the lock)
+// until at most `keep` cached bytes remain. Requires s.mu.
+void EvictLocked(State& s, size_t keep, std::vector<Block>* out) {
+  size_t count = 0;
+  while (count < s.cached.size() && s.cached_bytes > keep) s.cached_bytes -= s.cached[count++].length;
   out->insert(out->end(), s.cached.begin(), s.cached.begin() + count);
   s.cached.erase(s.cached.begin(), s.cached.begin() + count);
-  s.cached_bytes -= evicted;
 }
 
 void Unmap(const std::vector<Block>& blocks) {
@@ -83,7 +83,10 @@ void Unmap(const std::vector<Block>& blocks) {
 }
 
 // A cached block of exactly `length` bytes (the most recently freed), or null
-// after evicting at least `length` bytes of others into *evicted. Requires s.mu.
+// after evicting into *evicted the oldest others until the live blocks, this
+// request and what stays cached fit in the high-water mark of live blocks
+// (or the new one it makes): so mapped + cached bytes never exceed that
+// mark, and a request that raises it keeps nothing cached. Requires s.mu.
 void* TakeCachedLocked(State& s, size_t length, std::vector<Block>* evicted) {
   for (size_t i = s.cached.size(); i-- > 0;) {
     if (s.cached[i].length != length) continue;
@@ -93,7 +96,8 @@ void* TakeCachedLocked(State& s, size_t length, std::vector<Block>* evicted) {
     ++s.reused;
     return p;
   }
-  EvictLocked(s, length, evicted);
+  const uint64_t live_after = s.mapped_bytes + length;
+  EvictLocked(s, s.high_water > live_after ? s.high_water - live_after : 0, evicted);
   return nullptr;
 }
 
@@ -120,6 +124,7 @@ c10::DataPtr HugePageAllocate(size_t n) {
       if (fresh) ++s.blocks;
       s.mapped_bytes += length;
       s.peak_mapped_bytes = std::max(s.peak_mapped_bytes, s.mapped_bytes);
+      s.high_water = std::max(s.high_water, s.mapped_bytes);
       return {p, p, &HugePageDelete, c10::Device(c10::DeviceType::CPU)};
     }
   }
@@ -144,7 +149,7 @@ void HugePageDelete(void* p) {
       if (length <= cap) {
         s.cached.push_back({p, length});
         s.cached_bytes += length;
-        if (s.cached_bytes > cap) EvictLocked(s, s.cached_bytes - cap, &evicted);
+        if (s.cached_bytes > cap) EvictLocked(s, cap, &evicted);
       } else {
         evicted.push_back({p, length});
       }
@@ -197,7 +202,7 @@ std::string TransparentHugePageMode() {
 HugePageAllocatorStats GetHugePageAllocatorStats() {
   State& s = Global();
   std::lock_guard<std::mutex> lock(s.mu);
-  return {s.blocks, s.mapped_bytes, s.cached_bytes, s.reused, s.peak_mapped_bytes};
+  return {s.blocks, s.mapped_bytes, s.cached_bytes, s.reused, s.peak_mapped_bytes, s.high_water};
 }
 
 void ResetHugePagePeak() {

@@ -14,9 +14,9 @@
 // length (the DiT's and the VAE's shapes repeat every block and every chunk),
 // up to `cache_bytes`. The cache never raises peak RSS above the peak of live
 // blocks: a request it cannot serve first unmaps cached blocks (oldest first)
-// totalling at least the request, or all of them, before mapping a new block,
-// so RSS only grows while the cache is empty. (Each block still rounds up to
-// less than 2 MiB.)
+// until live + requested + cached bytes fit in the high-water mark of live
+// blocks, before mapping a new block, so mapped + cached bytes never exceed
+// that mark. (Each block still rounds up to less than 2 MiB.)
 #pragma once
 
 #include <cstddef>
@@ -58,6 +58,7 @@ struct HugePageAllocatorStats {
   uint64_t cached_bytes = 0;       // freed blocks kept mapped for reuse now
   uint64_t reused = 0;             // requests served from the cache since start-up
   uint64_t peak_mapped_bytes = 0;  // most bytes of live blocks at once since ResetHugePagePeak()
+  uint64_t high_water_bytes = 0;   // most bytes of live blocks at once since start-up
 };
 
 // Counters. Thread-safe.

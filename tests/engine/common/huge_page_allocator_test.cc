@@ -72,32 +72,50 @@ TEST_F(HugePageAllocatorTest, AFreedBlockServesTheNextRequestOfItsLength) {
   EXPECT_EQ(after.mapped_bytes, before.mapped_bytes + 10 * kMiB);
 }
 
-// The cache's contract: mapped + cached never exceeds the peak of mapped
-// (live) bytes, because a request it cannot serve first unmaps at least as
-// many cached bytes as it maps.
+// The cache's contract: mapped + cached bytes never exceed the high-water
+// mark of mapped (live) bytes, because a request the cache cannot serve first
+// unmaps cached blocks until live + requested + cached bytes fit in the mark.
 TEST_F(HugePageAllocatorTest, TheCacheNeverHoldsMoreThanThePeakOfLiveBlocks) {
-  uint64_t peak_live = 0, peak_held = 0;
-  auto observe = [&] {
+  auto check = [] {
     const HugePageAllocatorStats s = GetHugePageAllocatorStats();
-    peak_live = std::max(peak_live, s.mapped_bytes);
-    peak_held = std::max(peak_held, s.mapped_bytes + s.cached_bytes);
+    EXPECT_LE(s.mapped_bytes + s.cached_bytes, s.high_water_bytes);
+    EXPECT_LE(s.cached_bytes, 64 * kMiB);  // the cap
   };
-  // Shapes that repeat and shapes that do not, freed in varying order.
+  // Shapes that repeat and shapes that do not, freed in varying order, and
+  // live sets that grow past earlier marks.
   const size_t sizes[] = {10, 12, 10, 16, 20, 12, 10, 30, 10, 12};
   std::vector<at::Tensor> held;
   for (int round = 0; round < 3; ++round) {
     for (size_t i = 0; i < std::size(sizes); ++i) {
-      held.push_back(MiBTensor(sizes[(i + round) % std::size(sizes)]));
-      observe();
-      if (held.size() > 3) held.erase(held.begin() + static_cast<std::ptrdiff_t>((i * 7) % held.size()));
-      observe();
+      held.push_back(MiBTensor(sizes[(i + round) % std::size(sizes)] + 8 * round));
+      check();
+      if (held.size() > static_cast<size_t>(3 + round))
+        held.erase(held.begin() + static_cast<std::ptrdiff_t>((i * 7) % held.size()));
+      check();
     }
   }
   held.clear();
-  observe();
-  EXPECT_LE(peak_held, peak_live);
+  check();
   EXPECT_GT(GetHugePageAllocatorStats().reused, 0u);
-  EXPECT_LE(GetHugePageAllocatorStats().cached_bytes, 64 * kMiB);  // the cap
+}
+
+TEST_F(HugePageAllocatorTest, ARequestThatRaisesTheHighWaterMarkKeepsNothingCached) {
+  { at::Tensor a = MiBTensor(10), b = MiBTensor(12); }
+  EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 22 * kMiB);
+  const size_t mark_mib = GetHugePageAllocatorStats().high_water_bytes / kMiB;
+  at::Tensor c = MiBTensor(mark_mib + 8);  // above the mark: nothing may stay cached next to it
+  const HugePageAllocatorStats s = GetHugePageAllocatorStats();
+  EXPECT_EQ(s.cached_bytes, 0u);
+  EXPECT_EQ(s.mapped_bytes, (mark_mib + 8) * kMiB);
+  EXPECT_EQ(s.high_water_bytes, (mark_mib + 8) * kMiB);
+}
+
+TEST_F(HugePageAllocatorTest, ARequestBelowTheMarkKeepsTheCachedBlocksThatFit) {
+  { at::Tensor a = MiBTensor(30), b = MiBTensor(30); }  // the mark is now at least 60 MiB
+  at::Tensor d = MiBTensor(20);                         // no 20 MiB block: a miss
+  const HugePageAllocatorStats s = GetHugePageAllocatorStats();
+  EXPECT_GE(s.cached_bytes, 30 * kMiB);  // 20 + 30 + 30 may exceed the mark; 20 + 30 does not
+  EXPECT_LE(s.mapped_bytes + s.cached_bytes, s.high_water_bytes);
 }
 
 TEST_F(HugePageAllocatorTest, PeakCountsLiveBlocksSinceTheLastReset) {
@@ -110,15 +128,6 @@ TEST_F(HugePageAllocatorTest, PeakCountsLiveBlocksSinceTheLastReset) {
   { at::Tensor c = MiBTensor(12), d = MiBTensor(10); }
   { at::Tensor e = MiBTensor(12); }  // a cached block: reuse counts as live too
   EXPECT_EQ(GetHugePageAllocatorStats().peak_mapped_bytes, 22 * kMiB);
-}
-
-TEST_F(HugePageAllocatorTest, ARequestTheCacheCannotServeUnmapsCachedBlocksFirst) {
-  { at::Tensor a = MiBTensor(10), b = MiBTensor(12); }
-  EXPECT_EQ(GetHugePageAllocatorStats().cached_bytes, 22 * kMiB);
-  at::Tensor c = MiBTensor(14);  // no 14 MiB block: at least 14 MiB of others go
-  const HugePageAllocatorStats s = GetHugePageAllocatorStats();
-  EXPECT_EQ(s.cached_bytes, 0u);
-  EXPECT_EQ(s.mapped_bytes, 14 * kMiB);
 }
 
 TEST_F(HugePageAllocatorTest, BlocksBeyondTheCapAreUnmappedAndReleaseEmptiesTheCache) {
