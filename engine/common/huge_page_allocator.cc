@@ -112,21 +112,23 @@ c10::DataPtr HugePageAllocate(size_t n) {
     std::vector<Block> evicted;
     void* p = nullptr;
     {
+      // Counted as mapped at once, so concurrent requests see each other's bytes.
       std::lock_guard<std::mutex> lock(s.mu);
       p = TakeCachedLocked(s, length, &evicted);
+      s.mapped_bytes += length;
+      s.peak_mapped_bytes = std::max(s.peak_mapped_bytes, s.mapped_bytes);
+      s.high_water = std::max(s.high_water, s.mapped_bytes);
     }
     Unmap(evicted);  // before mapping: the new block's pages replace these
     const bool fresh = p == nullptr;
     if (fresh) p = MapHuge(length);
+    std::lock_guard<std::mutex> lock(s.mu);
     if (p != nullptr) {
-      std::lock_guard<std::mutex> lock(s.mu);
       s.live.emplace(p, length);
       if (fresh) ++s.blocks;
-      s.mapped_bytes += length;
-      s.peak_mapped_bytes = std::max(s.peak_mapped_bytes, s.mapped_bytes);
-      s.high_water = std::max(s.high_water, s.mapped_bytes);
       return {p, p, &HugePageDelete, c10::Device(c10::DeviceType::CPU)};
     }
+    s.mapped_bytes -= length;  // mmap refused
   }
   // Small requests, and large ones mmap refused: the previous allocator (which
   // raises LibTorch's out-of-memory error when it fails too).
