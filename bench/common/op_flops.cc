@@ -16,9 +16,12 @@ thread_local int g_convolution_depth = 0;  // aten::convolution calls open on th
 
 bool Named(const at::RecordFunction& f, const char* name) { return std::strcmp(f.name(), name) == 0; }
 
-// 2 * output elements * MACs per output element, from [out, in / groups, k...].
-double ConvFlops(const at::Tensor& weight, const at::Tensor& output) {
-  return 2.0 * static_cast<double>(output.numel()) * static_cast<double>(weight.numel()) / weight.size(0);
+// 2 * elements * weight.numel() / weight.size(0): for a convolution the
+// output elements times the MACs of each ([out, in / groups, k...]); for a
+// transposed one the input elements times the outputs each feeds
+// ([in, out / groups, k...]).
+double ConvFlops(const at::Tensor& weight, const at::Tensor& elements) {
+  return 2.0 * static_cast<double>(elements.numel()) * static_cast<double>(weight.numel()) / weight.size(0);
 }
 
 std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& f) {
@@ -37,15 +40,8 @@ void OnEnd(const at::RecordFunction& f, at::ObserverContext*) {
   const auto outputs = f.outputs();
   const size_t needed = convolution ? 9 : 7;
   if (inputs.size() < needed || outputs.empty() || !outputs[0].isTensor() || !inputs[1].isTensor()) return;
-  const at::Tensor& weight = inputs[1].toTensor();
-  if (convolution && inputs[6].toBool()) {
-    // Transposed: weight [in, out / groups, k...]; each input element feeds
-    // out / groups * kernel volume outputs.
-    g_flops +=
-        2.0 * static_cast<double>(inputs[0].toTensor().numel()) * static_cast<double>(weight.numel()) / weight.size(0);
-    return;
-  }
-  g_flops += ConvFlops(weight, outputs[0].toTensor());
+  const bool transposed = convolution && inputs[6].toBool();
+  g_flops += ConvFlops(inputs[1].toTensor(), transposed ? inputs[0].toTensor() : outputs[0].toTensor());
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 // blocks: a request it cannot serve first unmaps cached blocks (oldest first)
 // until live + requested + cached bytes fit in the high-water mark of live
 // blocks, before mapping a new block, so mapped + cached bytes never exceed
-// that mark. (Each block still rounds up to less than 2 MiB.)
+// that mark. (Each block is rounded up to a whole number of 2 MiB pages.)
 #pragma once
 
 #include <cstddef>

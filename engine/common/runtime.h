@@ -36,7 +36,8 @@ int UsableCores();
 absl::Status ConfigureTorchRuntime(const RuntimeOptions& options);
 
 // True when the environment sets `name` to "0": the process-wide off switches
-// (VIDEOGEN_HEAP_REUSE, VIDEOGEN_HUGE_PAGES, VIDEOGEN_BF16_FLOAT_GEMM).
+// (VIDEOGEN_HEAP_REUSE, VIDEOGEN_HUGE_PAGES, VIDEOGEN_HUGE_PAGE_CACHE,
+// VIDEOGEN_BF16_FLOAT_GEMM).
 bool EnvTurnsOff(const char* name);
 
 // True once ConfigureTorchRuntime() has applied the heap reuse policy.

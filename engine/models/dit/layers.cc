@@ -47,7 +47,8 @@ torch::Tensor GeluMlpImpl::forward(const torch::Tensor& x) {
   torch::Tensor hidden = fc0_(x);
   // In place: the same values, one [.., hidden] tensor fewer. bf16/fp16 on the
   // CPU: one vectorised pass (fused_ops.h) instead of LibTorch's scalar one.
-  if (FusedKernelDtype(hidden.scalar_type()) && approximate_ == "tanh" && hidden.device().is_cpu() && hidden.is_contiguous()) {
+  if (FusedKernelDtype(hidden.scalar_type()) && approximate_ == "tanh" && hidden.device().is_cpu() &&
+      hidden.is_contiguous()) {
     return fc2_(GeluTanhInPlace(hidden));
   }
   return fc2_(at::gelu_(hidden, approximate_));
