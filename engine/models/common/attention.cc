@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include "engine/models/common/bf16_float_gemm.h"
 #include "engine/models/common/online_softmax.h"
@@ -71,6 +72,15 @@ TileScratch MakeScratch(int64_t bq, int64_t bk, int64_t d, const TilePlan& plan)
   t.block_max = at::empty({bq, 1}, f32);
   t.alpha = at::empty({bq, 1}, f32);
   return t;
+}
+
+// x: [B, L, H, D] -> [B, H, L, D] in `dtype`, every (batch, head) an [L, D]
+// matrix with contiguous rows: a view when x's last dimension is unit-stride
+// and already `dtype` (the row stride is then H * D for a contiguous x; the tile
+// GEMMs take row strides), so no transposed copy is made; else converted/copied.
+torch::Tensor HeadMajor(const torch::Tensor& x, at::ScalarType dtype) {
+  const torch::Tensor h = x.transpose(1, 2).to(dtype);
+  return h.stride(3) == 1 ? h : h.contiguous();
 }
 
 const c10::BFloat16* Bf16Data(const torch::Tensor& t) { return t.data_ptr<c10::BFloat16>(); }
@@ -169,6 +179,7 @@ torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor& k, con
 
 torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const AttentionOptions& options, const AttentionBlocks& blocks) {
+  RECORD_FUNCTION("videogen::BlockedAttention", std::vector<c10::IValue>());
   // q: [B, Lq, H, D]; k, v: [B, Lk, H, D]
   const int64_t batch = q.size(0), lq = q.size(1), heads = q.size(2), d = q.size(3);
   const double scale = Scale(q, options);
@@ -181,10 +192,8 @@ torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, c
     const torch::Tensor kl = options.key_lens->to(torch::kCPU, torch::kLong).contiguous();
     for (int64_t b = 0; b < batch; ++b) lens[b] = std::min<int64_t>(kl.data_ptr<int64_t>()[b], k.size(1));
   }
-  // [B, H, L, D] in the GEMM dtypes, so every (batch, head) is a contiguous [L, D] matrix.
-  const torch::Tensor qh = q.transpose(1, 2).to(plan.qk_dtype).contiguous();
-  const torch::Tensor kh = k.transpose(1, 2).to(plan.qk_dtype).contiguous();
-  const torch::Tensor vh = v.transpose(1, 2).to(plan.value_dtype).contiguous();
+  const torch::Tensor qh = HeadMajor(q, plan.qk_dtype), kh = HeadMajor(k, plan.qk_dtype);
+  const torch::Tensor vh = HeadMajor(v, plan.value_dtype);
   const int64_t q_tiles = (lq + query_block - 1) / query_block;
   const int64_t tasks = batch * heads * q_tiles;
   std::vector<TileScratch> scratch(at::get_num_threads());

@@ -55,7 +55,7 @@ torch::Tensor WanSelfAttentionImpl::forward(const torch::Tensor& x, const torch:
     ks.push_back(ApplyRope(k[b], rope[b]));
   }
   const torch::Tensor out = Attention(at::stack(qs), at::stack(ks), v, {.key_lens = seq_lens});
-  return o_(out.flatten(2)).to(torch::kFloat32);
+  return o_(out.flatten(2));
 }
 
 torch::ScalarType WanSelfAttentionImpl::compute_dtype() const { return q_->compute_dtype(); }
@@ -80,7 +80,7 @@ torch::Tensor WanSelfAttentionImpl::ForwardLowPrecision(const torch::Tensor& x, 
   const auto batched = [](std::vector<torch::Tensor>& t) { return t.size() == 1 ? t[0].unsqueeze(0) : at::stack(t); };
   const torch::Tensor v = v_(xc).view({batch, len, num_heads_, -1});
   const torch::Tensor out = Attention(batched(qs), batched(ks), v, {.key_lens = seq_lens});
-  return o_(out.flatten(2)).to(torch::kFloat32);
+  return o_(out.flatten(2));
 }
 
 WanCrossAttentionImpl::WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image,
@@ -112,9 +112,10 @@ torch::Tensor WanCrossAttentionImpl::forward(const torch::Tensor& x, const torch
     text = context.narrow(1, image_len, text_len_);
     image_out = Attention(q, Heads(k_img_, &norm_k_img_, image, num_heads_), Heads(v_img_, nullptr, image, num_heads_));
   }
-  torch::Tensor out = Attention(q, Heads(k_, &norm_k_, text, num_heads_), Heads(v_, nullptr, text, num_heads_)).flatten(2);
+  torch::Tensor out =
+      Attention(q, Heads(k_, &norm_k_, text, num_heads_), Heads(v_, nullptr, text, num_heads_)).flatten(2);
   if (image_out.defined()) out = out + image_out.flatten(2);
-  return o_(out).to(torch::kFloat32);
+  return o_(out);
 }
 
 WanAttentionBlockImpl::WanAttentionBlockImpl(const WanConfig& c, quant::ParamInit init) : eps_(c.eps) {
@@ -129,9 +130,8 @@ WanAttentionBlockImpl::WanAttentionBlockImpl(const WanConfig& c, quant::ParamIni
   modulation = register_parameter("modulation", torch::zeros({1, 6, c.dim}));
 }
 
-torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const TimeRows& e0,
-                                             const torch::Tensor& seq_lens, const std::vector<RopeTables>& rope,
-                                             const torch::Tensor& context) {
+torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const TimeRows& e0, const torch::Tensor& seq_lens,
+                                             const std::vector<RopeTables>& rope, const torch::Tensor& context) {
   // x: [B, L, dim]; e0.rows: [R, 6, dim] -> e[k]: [B, 1 or L, dim]
   const torch::Tensor mod = modulation.to(torch::kFloat32) + e0.rows;
   std::vector<torch::Tensor> e;
@@ -139,20 +139,27 @@ torch::Tensor WanAttentionBlockImpl::forward(const torch::Tensor& x, const TimeR
   // Modulation as fused multiply-adds: e[0] + norm1(x) * (1 + e[1]), x + y * e[2], ...
   // bf16/fp16 compute: LayerNorm, modulation and the cast as one pass (fused_ops.h).
   const torch::ScalarType attn_dtype = self_attn_->compute_dtype(), ffn_dtype = ffn_->compute_dtype();
-  const torch::Tensor y = self_attn_(
-      FusedKernelDtype(attn_dtype) ? ModulatedLayerNorm(x, e[0], e[1], eps_, attn_dtype)
-                               : at::addcmul(e[0], LayerNormNoAffine(x, eps_).to(torch::kFloat32), 1 + e[1]),
-      seq_lens, rope);
-  torch::Tensor h = at::addcmul(x, y, e[2]);
-  const torch::Tensor normed = norm3_.is_empty() ? h : at::layer_norm(h.to(torch::kFloat32), {h.size(-1)},
-                                                                      norm3_->weight.to(torch::kFloat32), norm3_->bias.to(torch::kFloat32), eps_)
-                                                           .to(h.scalar_type());
-  h = h + cross_attn_(normed, context);
+  const torch::Tensor y = self_attn_(FusedKernelDtype(attn_dtype)
+                                         ? ModulatedLayerNorm(x, e[0], e[1], eps_, attn_dtype)
+                                         : at::addcmul(e[0], LayerNormNoAffine(x, eps_).to(torch::kFloat32), 1 + e[1]),
+                                     seq_lens, rope);
+  // The residual stream stays float32: a low-precision branch output is added
+  // (times its gate) in one pass; float32 keeps the official ops.
+  const auto residual = [](torch::Tensor& h, const torch::Tensor& b, const torch::Tensor& gate) {
+    if (FusedKernelDtype(b.scalar_type())) return GatedResidualInPlace(h, b, gate);
+    return gate.defined() ? h.addcmul_(b.to(torch::kFloat32), gate) : h.add_(b.to(torch::kFloat32));
+  };
+  torch::Tensor h = FusedKernelDtype(y.scalar_type()) ? GatedResidual(x, y, e[2]) : at::addcmul(x, y, e[2]);
+  const torch::Tensor normed =
+      norm3_.is_empty() ? h
+                        : at::layer_norm(h.to(torch::kFloat32), {h.size(-1)}, norm3_->weight.to(torch::kFloat32),
+                                         norm3_->bias.to(torch::kFloat32), eps_)
+                              .to(h.scalar_type());
+  residual(h, cross_attn_(normed, context), torch::Tensor());
   const torch::Tensor f =
       ffn_(FusedKernelDtype(ffn_dtype) ? ModulatedLayerNorm(h, e[3], e[4], eps_, ffn_dtype)
-                                   : at::addcmul(e[3], LayerNormNoAffine(h, eps_).to(torch::kFloat32), 1 + e[4]))
-          .to(torch::kFloat32);
-  return at::addcmul(h, f, e[5]);
+                                       : at::addcmul(e[3], LayerNormNoAffine(h, eps_).to(torch::kFloat32), 1 + e[4]));
+  return residual(h, f, e[5]);
 }
 
 }  // namespace videogen::models

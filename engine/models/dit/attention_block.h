@@ -23,6 +23,7 @@ class WanSelfAttentionImpl : public torch::nn::Module {
   WanSelfAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps,
                        quant::ParamInit init = quant::ParamInit::kRandom);
   // x: [B, L, dim]; seq_lens: int64 [B] valid tokens per sample; rope[b] for sample b -> [B, L, dim]
+  // in the compute dtype (the block adds it to its float32 residual stream)
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& seq_lens, const std::vector<RopeTables>& rope);
   // The dtype the projections compute in (bf16/fp16 selects fused_ops.h kernels).
   torch::ScalarType compute_dtype() const;
@@ -46,7 +47,7 @@ class WanCrossAttentionImpl : public torch::nn::Module {
  public:
   WanCrossAttentionImpl(int64_t dim, int64_t num_heads, bool qk_norm, double eps, bool image, int64_t text_len,
                         quant::ParamInit init = quant::ParamInit::kRandom);
-  // x: [B, L, dim]; context: [B, L_ctx, dim] -> [B, L, dim]
+  // x: [B, L, dim]; context: [B, L_ctx, dim] -> [B, L, dim] in the compute dtype
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
 
  private:

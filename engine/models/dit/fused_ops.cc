@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
@@ -36,8 +37,8 @@ void GeluTanhHalf(c10::Half* x, int64_t n) {
 }
 
 template <typename T>
-void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale,
-                            double eps, torch::Tensor& out) {
+void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale, double eps,
+                            torch::Tensor& out) {
   const int64_t batch = x.size(0), len = x.size(1), c = x.size(2);
   const float* xp = x.data_ptr<float>();
   const float* sp = shift.data_ptr<float>();
@@ -103,7 +104,8 @@ void RmsNormRopeRows(const torch::Tensor& y, const torch::Tensor& weight, double
       }
       T* orow = op + row * c;
       if (row < rope_rows) {
-        for (int64_t h = 0; h < heads; ++h) RotateRow(normed.data() + h * d, cp + row * half, sp + row * half, half, orow + h * d);
+        for (int64_t h = 0; h < heads; ++h)
+          RotateRow(normed.data() + h * d, cp + row * half, sp + row * half, half, orow + h * d);
       } else {
         for (int64_t i = 0; i < c; ++i) orow[i] = normed[i];
       }
@@ -134,6 +136,57 @@ void RopeRows(const torch::Tensor& x, const torch::Tensor& cos, const torch::Ten
   });
 }
 
+inline float ToFloat(c10::BFloat16 v) { return vec::Bf16BitsToFloat(v.x); }
+inline float ToFloat(c10::Half v) { return static_cast<float>(v); }
+
+// out = x + float(y) * gate (gate rows broadcast as [B, 1 or L, C]; no gate:
+// x + float(y)); x, y, out contiguous [B, L, C]; out may be x.
+template <typename T>
+void GatedResidualRows(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate, torch::Tensor& out) {
+  const int64_t batch = x.size(0), len = x.size(1), c = x.size(2);
+  const float* xp = x.data_ptr<float>();
+  const T* yp = y.data_ptr<T>();
+  const float* gp = gate.defined() ? gate.data_ptr<float>() : nullptr;
+  const int64_t g_b = gp == nullptr || gate.size(0) == 1 ? 0 : gate.stride(0);
+  const int64_t g_l = gp == nullptr || gate.size(1) == 1 ? 0 : gate.stride(1);
+  float* op = out.data_ptr<float>();
+  at::parallel_for(0, batch * len, kRowGrain, [&](int64_t begin, int64_t end) {
+    vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
+      for (int64_t row = begin; row < end; ++row) {
+        const float* xr = xp + row * c;
+        const T* yr = yp + row * c;
+        float* orow = op + row * c;
+        if (gp == nullptr) {
+          for (int64_t i = 0; i < c; ++i) orow[i] = xr[i] + ToFloat(yr[i]);
+        } else {
+          const float* gr = gp + (row / len) * g_b + (row % len) * g_l;
+          for (int64_t i = 0; i < c; ++i) orow[i] = xr[i] + ToFloat(yr[i]) * gr[i];
+        }
+      }
+    });
+  });
+}
+
+// The gate as float32 [B or 1, 1 or L, C] with unit-stride rows.
+torch::Tensor GateRows(const torch::Tensor& gate) {
+  if (!gate.defined()) return gate;
+  torch::Tensor r = gate.to(torch::kFloat32);
+  while (r.dim() < 3) r = r.unsqueeze(0);
+  return r.stride(2) == 1 ? r : r.contiguous();
+}
+
+void GatedResidualInto(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate, torch::Tensor& out) {
+  TORCH_CHECK(x.scalar_type() == at::kFloat && x.dim() == 3 && y.sizes() == x.sizes(),
+              "GatedResidual: x must be float32 [B, L, C] and y of its shape");
+  const torch::Tensor yc = y.contiguous(), g = GateRows(gate);
+  if (y.scalar_type() == at::kBFloat16) {
+    GatedResidualRows<c10::BFloat16>(x, yc, g, out);
+  } else {
+    TORCH_CHECK(y.scalar_type() == at::kHalf, "GatedResidual: y must be bfloat16 or float16");
+    GatedResidualRows<c10::Half>(x, yc, g, out);
+  }
+}
+
 // Off the CPU (CUDA): the same arithmetic as LibTorch ops, in float32.
 // x: [N, heads, d] float32 -> x with its first min(N, cos rows) rows rotated.
 torch::Tensor RotateWithOps(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
@@ -151,6 +204,7 @@ torch::Tensor RotateWithOps(const torch::Tensor& x, const torch::Tensor& cos, co
 
 torch::Tensor ModulatedLayerNorm(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale,
                                  double eps, at::ScalarType dtype) {
+  RECORD_FUNCTION("videogen::ModulatedLayerNorm", std::vector<c10::IValue>());
   // x: [B, L, C]; shift, scale: [B or 1, 1 or L, C]
   if (!x.device().is_cpu()) {
     const torch::Tensor n = at::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, {}, {}, eps);
@@ -175,11 +229,13 @@ torch::Tensor ModulatedLayerNorm(const torch::Tensor& x, const torch::Tensor& sh
 
 torch::Tensor RmsNormRope(const torch::Tensor& y, const torch::Tensor& weight, double eps, int64_t heads,
                           const torch::Tensor* rope_cos, const torch::Tensor* rope_sin) {
+  RECORD_FUNCTION("videogen::RmsNormRope", std::vector<c10::IValue>());
   // y: [N, C] -> [N, heads, C / heads]
   if (!y.device().is_cpu()) {
     const torch::Tensor yf = y.to(torch::kFloat32);
     const torch::Tensor r = at::rsqrt(yf.pow(2).mean(-1, /*keepdim=*/true) + eps);
-    const torch::Tensor normed = ((yf * r).to(y.scalar_type()) * weight.to(y.scalar_type())).view({y.size(0), heads, -1});
+    const torch::Tensor normed =
+        ((yf * r).to(y.scalar_type()) * weight.to(y.scalar_type())).view({y.size(0), heads, -1});
     if (rope_cos == nullptr) return normed.contiguous();
     return RotateWithOps(normed.to(torch::kFloat32), *rope_cos, *rope_sin).to(y.scalar_type());
   }
@@ -196,6 +252,7 @@ torch::Tensor RmsNormRope(const torch::Tensor& y, const torch::Tensor& weight, d
 }
 
 torch::Tensor GeluTanhInPlace(torch::Tensor& x) {
+  RECORD_FUNCTION("videogen::GeluTanhInPlace", std::vector<c10::IValue>());
   TORCH_CHECK(x.is_contiguous() && x.device().is_cpu(), "GeluTanhInPlace: x must be a contiguous CPU tensor");
   // Chunks of 64 Ki elements: enough work per task, and a whole cache line per chunk edge.
   constexpr int64_t kGrain = int64_t{1} << 16;
@@ -211,6 +268,7 @@ torch::Tensor GeluTanhInPlace(torch::Tensor& x) {
 }
 
 torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos, const torch::Tensor& rope_sin) {
+  RECORD_FUNCTION("videogen::ApplyRopeF32", std::vector<c10::IValue>());
   // x: [N, heads, d]
   if (!x.device().is_cpu()) return RotateWithOps(x.to(torch::kFloat32), rope_cos, rope_sin).to(x.scalar_type());
   const torch::Tensor xc = x.contiguous();
@@ -222,6 +280,29 @@ torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos
     RopeRows<c10::Half>(xc, rope_cos, rope_sin, out);
   }
   return out;
+}
+
+torch::Tensor GatedResidual(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate) {
+  RECORD_FUNCTION("videogen::GatedResidual", std::vector<c10::IValue>());
+  if (!x.device().is_cpu()) {
+    const torch::Tensor xf = x.to(torch::kFloat32), yf = y.to(torch::kFloat32);
+    return gate.defined() ? at::addcmul(xf, yf, gate) : xf + yf;
+  }
+  const torch::Tensor xc = x.to(torch::kFloat32).contiguous();  // a low-precision x (the embedding's) is promoted
+  torch::Tensor out = at::empty_like(xc);
+  GatedResidualInto(xc, y, gate, out);
+  return out;
+}
+
+torch::Tensor& GatedResidualInPlace(torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate) {
+  RECORD_FUNCTION("videogen::GatedResidualInPlace", std::vector<c10::IValue>());
+  TORCH_CHECK(x.scalar_type() == at::kFloat, "GatedResidualInPlace: x must be float32");
+  if (!x.device().is_cpu() || !x.is_contiguous()) {
+    const torch::Tensor yf = y.to(torch::kFloat32);
+    return gate.defined() ? x.addcmul_(yf, gate) : x.add_(yf);
+  }
+  GatedResidualInto(x, y, gate, x);
+  return x;
 }
 
 }  // namespace videogen::models

@@ -45,6 +45,20 @@ torch::Tensor ApplyRopeF32(const torch::Tensor& x, const torch::Tensor& rope_cos
 // the CPU has them, chosen by CPU feature). Returns x.
 torch::Tensor GeluTanhInPlace(torch::Tensor& x);
 
+// The block's residual update after a low-precision branch, in float32:
+// x + float(y) * gate, or x + float(y) where `gate` is undefined.
+// x: [B, L, C] float32 (GatedResidual: any float dtype, promoted to float32
+// first, as addcmul promotes); y: [B, L, C] bf16 or fp16; gate: float32,
+// broadcastable as [B, 1 or L, C]. Each element is at::addcmul(x,
+// y.to(kFloat32), gate)'s value (the product rounded, then the sum), or the
+// value with the two fused into one rounding where the CPU build has FMA.
+// GatedResidual returns a new contiguous tensor; GatedResidualInPlace writes
+// into x and returns it (a non-contiguous x: through LibTorch ops). Replaces y.to(kFloat32) and the
+// addcmul/add (two passes and a float32 temporary of y) by one pass. Other
+// devices: those LibTorch ops.
+torch::Tensor GatedResidual(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate);
+torch::Tensor& GatedResidualInPlace(torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate);
+
 // The dtypes the blocks route to these kernels on the CPU: bfloat16 and float16
 // (the float32 path keeps the official op order).
 inline bool FusedKernelDtype(at::ScalarType dtype) { return dtype == at::kBFloat16 || dtype == at::kHalf; }

@@ -67,8 +67,8 @@ TEST(FusedOpsTest, GeluTanhInPlaceMatchesGeluRoundedOnce) {
   torch::manual_seed(4);
   // Not a multiple of any vector width, several parallel chunks, the tails of
   // the function (+-100: x and -0) and zero.
-  torch::Tensor x = at::cat({at::randn({200003}) * 4, at::linspace(-12, 12, 4001),
-                             at::tensor({100.0f, -100.0f, 0.0f, -0.0f})});
+  torch::Tensor x =
+      at::cat({at::randn({200003}) * 4, at::linspace(-12, 12, 4001), at::tensor({100.0f, -100.0f, 0.0f, -0.0f})});
   for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
     torch::Tensor got = x.to(dtype);
     // The reference in float64 as x * sigmoid(2u), which is exact in the tails;
@@ -87,6 +87,45 @@ TEST(FusedOpsTest, GeluTanhInPlaceMatchesGeluRoundedOnce) {
   }
   torch::Tensor nan = at::full({3}, std::numeric_limits<float>::quiet_NaN()).to(at::kBFloat16);
   EXPECT_TRUE(GeluTanhInPlace(nan).isnan().all().item<bool>());
+}
+
+// Each element is x + y * g with the product rounded and then the sum (as
+// at::addcmul), or with one rounding (an FMA): nothing else.
+void ExpectGatedResidual(const torch::Tensor& got, const torch::Tensor& x, const torch::Tensor& y,
+                         const torch::Tensor& gate) {
+  const torch::Tensor yf = y.to(torch::kFloat32);
+  const torch::Tensor g = gate.defined() ? gate.expand_as(x) : at::ones_like(x);
+  const torch::Tensor separate = x + yf * g;
+  const torch::Tensor fused =
+      (x.to(torch::kFloat64) + yf.to(torch::kFloat64) * g.to(torch::kFloat64)).to(torch::kFloat32);
+  ASSERT_EQ(got.scalar_type(), at::kFloat);
+  ASSERT_EQ(got.sizes(), x.sizes());
+  EXPECT_TRUE(((got == separate) | (got == fused)).all().item<bool>());
+  if (gate.defined()) {
+    EXPECT_TRUE(at::allclose(got, at::addcmul(x, yf, gate), 1e-6, 1e-6));
+  }
+}
+
+TEST(FusedOpsTest, GatedResidualIsAddcmulOfTheUpcastBranch) {
+  torch::manual_seed(4);
+  const int64_t c = 75;  // not a multiple of any vector width
+  const torch::Tensor x = at::randn({2, 33, c}) * 4;
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+    const torch::Tensor y = (at::randn({2, 33, c}) * 2).to(dtype);
+    for (const int64_t rows : {int64_t{1}, int64_t{33}}) {  // per sample and per token gates
+      const torch::Tensor gate = at::randn({2, rows, c});
+      ExpectGatedResidual(GatedResidual(x, y, gate), x, y, gate);
+      torch::Tensor h = x.clone();
+      const torch::Tensor& same = GatedResidualInPlace(h, y, gate);
+      EXPECT_EQ(same.data_ptr(), h.data_ptr());
+      ExpectGatedResidual(h, x, y, gate);
+    }
+    const torch::Tensor shared = at::randn({1, 1, c});  // one gate row for every sample
+    ExpectGatedResidual(GatedResidual(x, y, shared), x, y, shared);
+    ExpectGatedResidual(GatedResidual(x, y, at::Tensor()), x, y, at::Tensor());  // no gate: x + y
+    const torch::Tensor x_low = x.to(dtype);  // a low-precision x is promoted, as by addcmul
+    ExpectGatedResidual(GatedResidual(x_low, y, shared), x_low.to(at::kFloat), y, shared);
+  }
 }
 
 TEST(FusedOpsTest, Bf16BlockStaysCloseToTheFloat32Block) {
