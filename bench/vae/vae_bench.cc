@@ -14,6 +14,7 @@
 #include "engine/common/host_memory.h"
 #include "engine/common/huge_page_allocator.h"
 #include "engine/common/runtime.h"
+#include "engine/models/vae/causal_conv3d.h"
 #include "engine/models/vae/feat_cache.h"
 #include "engine/models/vae/vae_module.h"
 
@@ -25,6 +26,7 @@ using namespace videogen::models::vae;
 
 constexpr char kUsage[] =
     "usage: bench_vae [--parts encode,decode,decode22] [--latent-frames T] [--size WxH] [--repeats R]\n"
+    "                 [--conv-dtype fp32|bf16]\n"
     "Wan VAE (random weights, fp32, CPU) at real size, driven chunk by chunk with the causal cache\n"
     "as WanVae runs it: encode of a 1 + 4 (T - 1) frame video, decode of a [C, T, H/s, W/s] latent\n"
     "(Wan2.1: C 16, s 8; decode22: the Wan2.2 TI2V-5B VAE, C 48, s 16). Defaults: --latent-frames 3\n"
@@ -32,7 +34,8 @@ constexpr char kUsage[] =
     "seconds, GFLOP/s from counted convolution FLOPs, the peak RSS growth (VmHWM) of each part\n"
     "and the peak bytes of live tensors of >= 32 MiB (the huge page allocator's blocks; 0 with\n"
     "VIDEOGEN_HUGE_PAGES=0).\n"
-    "T 21 is the 81-frame case (minutes to hours on a 2-core CPU).\n";
+    "T 21 is the 81-frame case (minutes to hours on a 2-core CPU). --conv-dtype bf16: the causal\n"
+    "convolutions in bf16 over float32 activations (WanVaeOptions::conv_dtype; --placement vae=cpu:bf16).\n";
 
 void RandomInit(torch::nn::Module& m) {
   torch::NoGradGuard no_grad;
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
   std::string parts = "encode,decode,decode22";
   int64_t latent_frames = 3, width = 832, height = 480;
   int repeats = 1;
+  at::ScalarType conv_dtype = at::kFloat;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--parts")
@@ -106,6 +110,8 @@ int main(int argc, char** argv) {
       latent_frames = std::atoll(v.c_str());
     else if (a == "--repeats")
       repeats = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--conv-dtype" && (v == "fp32" || v == "bf16"))
+      conv_dtype = v == "bf16" ? at::kBFloat16 : at::kFloat;
     else if (a == "--size" && std::sscanf(v.c_str(), "%ldx%ld", &width, &height) == 2) {
     } else {
       std::fprintf(stderr, "bench_vae: bad argument %s %s\n%s", a.c_str(), v.c_str(), kUsage);
@@ -115,12 +121,14 @@ int main(int argc, char** argv) {
   if (!videogen::ConfigureTorchRuntime({}).ok()) return 1;
   torch::NoGradGuard no_grad;
   const int64_t frames = 1 + 4 * (latent_frames - 1);
-  std::printf("threads=%d; fp32; %ld latent frames (%ld video frames) at %ldx%ld; %d steady repeat(s)\n",
-              at::get_num_threads(), latent_frames, frames, width, height, repeats);
+  std::printf("threads=%d; %s convolutions; %ld latent frames (%ld video frames) at %ldx%ld; %d steady repeat(s)\n",
+              at::get_num_threads(), conv_dtype == at::kBFloat16 ? "bf16 causal" : "fp32", latent_frames, frames, width,
+              height, repeats);
   auto has = [&](const char* p) { return (',' + parts + ',').find(std::string(",") + p + ",") != std::string::npos; };
   if (has("encode") || has("decode")) {
     const std::shared_ptr<VaeModule> m = MakeVaeModule(VaeConfig::Wan21());
     RandomInit(*m);
+    SetCausalConvDtype(*m, conv_dtype);
     const int64_t s = m->config().spatial_stride();
     if (has("encode")) {
       const at::Tensor video = at::rand({1, 3, frames, height, width}) * 2 - 1;
@@ -139,6 +147,7 @@ int main(int argc, char** argv) {
   if (has("decode22")) {
     const std::shared_ptr<VaeModule> m = MakeVaeModule(VaeConfig::Wan22());
     RandomInit(*m);
+    SetCausalConvDtype(*m, conv_dtype);
     const int64_t s = m->config().spatial_stride();
     const at::Tensor z = at::randn({1, 48, latent_frames, height / s, width / s});
     Report("wan22_decode",

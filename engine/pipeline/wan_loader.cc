@@ -141,6 +141,7 @@ absl::StatusOr<std::unique_ptr<models::vae::WanVae>> LoadVae(const io::TensorSou
                                                              const ComponentLoad& where) {
   models::vae::WanVaeOptions vae;
   vae.device = where.device;
+  vae.conv_dtype = where.dtype;  // float32 unless --placement asks for vae=...:bf16 (or fp16 on CUDA)
   if (descriptor.vae == VaeKind::kWan22) vae.config = models::vae::VaeConfig::Wan22();
   if (overrides.vae) vae.config = *overrides.vae;
   return models::vae::WanVae::Create(source, vae);

@@ -46,7 +46,8 @@ struct RunOptions {
 };
 
 // Parameter and compute dtype of the DiT, T5 and CLIP for `options`:
-// bfloat16 for kBf16, float32 otherwise (fp8 weights compute in float32).
+// bfloat16 for kBf16, float32 otherwise (fp8 weights compute in float32);
+// the VAE's causal convolutions' dtype (WanVaeOptions::conv_dtype).
 inline torch::ScalarType ParamDType(const RunOptions& options) {
   return options.weight_dtype == WeightDType::kBf16 ? torch::kBFloat16 : torch::kFloat32;
 }

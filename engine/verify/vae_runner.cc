@@ -26,7 +26,8 @@ absl::StatusOr<std::unique_ptr<vae::WanVae>> LoadVae(const Fixture& fixture, con
   const vae::VaeVersion version =
       fixture.component.rfind("vae22_", 0) == 0 ? vae::VaeVersion::kWan22 : vae::VaeVersion::kWan21;
   vae::WanVaeOptions vae_options;
-  vae_options.device = options.device;  // float32 only: kBf16 runs it in float32
+  vae_options.device = options.device;
+  vae_options.conv_dtype = ParamDType(options);  // kBf16: the causal convolutions in bf16
   ASSIGN_OR_RETURN(vae_options.config, vae::VaeConfig::FromJson(fixture.meta["config"], version));
   ASSIGN_OR_RETURN(const std::string weights, fixture.WeightsPath());
   return vae::WanVae::Open(weights, vae_options);

@@ -55,7 +55,12 @@ torch::Tensor CausalConv3dImpl::Convolve(const torch::Tensor& input) const {
   // Spatial zero padding is symmetric, so the convolution applies it itself.
   const auto& s = options_.stride;
   const auto& p = options_.padding;
-  return Conv3d(input, weight, bias, {s[0], s[1], s[2]}, {0, p[1], p[2]});
+  if (weight.scalar_type() == input.scalar_type())
+    return Conv3d(input, weight, bias, {s[0], s[1], s[2]}, {0, p[1], p[2]});
+  // Low-precision weights (WanVaeOptions::conv_dtype): the input rounded to
+  // their dtype, the result back in the input's.
+  return Conv3d(input.to(weight.scalar_type()), weight, bias, {s[0], s[1], s[2]}, {0, p[1], p[2]})
+      .to(input.scalar_type());
 }
 
 torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, torch::Tensor x, FeatCache& cache) {
@@ -96,6 +101,12 @@ torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, torch::Tensor x, FeatCach
   }
   slot.Set(std::move(next));
   return out;
+}
+
+void SetCausalConvDtype(torch::nn::Module& root, at::ScalarType dtype) {
+  for (const std::shared_ptr<torch::nn::Module>& m : root.modules(/*include_self=*/true)) {
+    if (auto* conv = dynamic_cast<CausalConv3dImpl*>(m.get())) conv->to(dtype);
+  }
 }
 
 }  // namespace videogen::models::vae

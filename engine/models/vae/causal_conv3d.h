@@ -34,6 +34,9 @@ class CausalConv3dImpl : public torch::nn::Module {
 
   // forward() in two steps: the temporally padded input (cache frames, then
   // x, always ending with x's frames) and the convolution of such an input.
+  // Convolve: weights of another dtype than the input (a bf16/fp16 conv, see
+  // WanVaeOptions::conv_dtype) convolve the input rounded to theirs, and the
+  // result (rounded to theirs) is returned in the input's dtype.
   torch::Tensor CausalInput(const torch::Tensor& x, const torch::Tensor& cache) const;
   torch::Tensor Convolve(const torch::Tensor& input) const;
 
@@ -56,5 +59,10 @@ TORCH_MODULE(CausalConv3d);
 // freed once the padded input is built, before the convolution runs (at
 // 480p the decoder's last level holds 613 MB per activation and chunk).
 torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, torch::Tensor x, FeatCache& cache);
+
+// Casts the weights and biases of every CausalConv3d under `root` (itself
+// included) to `dtype`: each then convolves its input rounded to `dtype`, with
+// a result in the input's dtype (Convolve). Other modules are left as they are.
+void SetCausalConvDtype(torch::nn::Module& root, at::ScalarType dtype);
 
 }  // namespace videogen::models::vae

@@ -11,6 +11,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/common/torch_status.h"
 #include "engine/models/common/state_dict.h"
+#include "engine/models/vae/causal_conv3d.h"
 #include "engine/models/vae/feat_cache.h"
 #include "engine/models/vae/latent_scale.h"
 #include "engine/models/vae/tiling.h"
@@ -70,8 +71,12 @@ absl::StatusOr<std::unique_ptr<WanVae>> WanVae::Create(const io::TensorSource& w
   LoadOptions load;
   load.device = options.device;
   RETURN_IF_ERROR(LoadStateDict(*model, weights, load));
+  if (options.conv_dtype != at::kFloat && options.conv_dtype != at::kBFloat16 && options.conv_dtype != at::kHalf) {
+    return absl::InvalidArgumentError("vae: conv_dtype must be float32, bfloat16 or float16");
+  }
   std::unique_ptr<WanVae> vae;
   RETURN_IF_ERROR(TorchCall("building the VAE", [&] {
+    if (options.conv_dtype != at::kFloat) SetCausalConvDtype(*model, options.conv_dtype);
     model->eval();
     vae.reset(new WanVae(options.config, std::move(model), options.device));
   }));

@@ -164,7 +164,7 @@ TEST_F(GeneratorTest, PlacementOverridesThePlan) {
   ASSERT_TRUE(dir.ok());
   ModelLoadOptions options;
   options.model_dir = *dir;
-  auto placement = memory::ParsePlacement("dit=cpu:fp8,t5=cpu:fp32");
+  auto placement = memory::ParsePlacement("dit=cpu:fp8,t5=cpu:fp32,vae=cpu:bf16");
   ASSERT_TRUE(placement.ok());
   options.load.placement = *placement;
   auto gen = WanGenerator::Create(options);
@@ -176,6 +176,8 @@ TEST_F(GeneratorTest, PlacementOverridesThePlan) {
   EXPECT_GT(dtypes["dit/fp8_e4m3fn"], 0u);
   EXPECT_GT(dtypes["t5/fp32"], 0u);
   EXPECT_EQ(dtypes.count("t5/bf16"), 0u);
+  EXPECT_GT(dtypes["vae/bf16"], 0u);  // the causal convolutions (WanVaeOptions::conv_dtype)
+  EXPECT_GT(dtypes["vae/fp32"], 0u);  // the rest stays float32
   CancelToken cancel;
   EXPECT_TRUE((*gen)->Generate(OneFrame(1), nullptr, cancel).ok());
   options.load.placement = *memory::ParsePlacement("clip=cpu:fp16");

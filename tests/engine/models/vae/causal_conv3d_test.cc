@@ -82,5 +82,30 @@ TEST(CausalConv3dTest, ChunkedCachedCallsEqualOneConvolutionOfTheVideo) {
   EXPECT_LT((got - expected).abs().max().item<float>(), 1e-5f);
 }
 
+// bf16 weights (WanVaeOptions::conv_dtype) on a float32 input: a float32
+// result, the convolution of the bf16-rounded input and weights rounded to
+// bf16 once; nothing else.
+TEST(CausalConv3dTest, Bf16WeightsConvolveTheRoundedInputIntoFloat32) {
+  const c10::InferenceMode inference;
+  at::manual_seed(3);
+  CausalConv3d conv = MakeConv(8, 6, {3, 3, 3}, {1, 1, 1});
+  const at::Tensor x = at::randn({1, 8, 3, 5, 6});
+  const at::Tensor cache = at::randn({1, 8, 2, 5, 6});
+  const at::Tensor input = ReferenceInput(x, cache, 2);
+  auto round = [](const at::Tensor& t) { return t.to(at::kBFloat16).to(at::kFloat); };
+  const at::Tensor expected =
+      round(at::conv3d(round(input), round(conv->weight), round(conv->bias), {1, 1, 1}, {0, 1, 1}));
+  conv->to(at::kBFloat16);
+  const at::Tensor got = conv->forward(x, cache);
+  ASSERT_EQ(got.scalar_type(), at::kFloat);
+  ASSERT_EQ(got.sizes(), expected.sizes());
+  // Accumulation order may differ from the float32 reference's: within one
+  // bf16 rounding step of its value.
+  EXPECT_TRUE(at::allclose(got, expected, /*rtol=*/1.0 / 128, /*atol=*/1e-3));
+  const at::Tensor full =
+      at::conv3d(input, conv->weight.to(at::kFloat), conv->bias.to(at::kFloat), {1, 1, 1}, {0, 1, 1});
+  EXPECT_FALSE(at::equal(got, full));  // it did round
+}
+
 }  // namespace
 }  // namespace videogen::models::vae

@@ -169,6 +169,25 @@ TEST_F(WanVaeTest, SingleTileEqualsUntiledDecode) {
   EXPECT_TRUE(at::equal((*whole)[0], (*tiled)[0]));
 }
 
+TEST_F(WanVaeTest, Bf16ConvolutionsStayNearTheFloat32Decode) {
+  std::ifstream in(FixtureDir() + "/fixture.json");
+  WanVaeOptions options;
+  options.config = *VaeConfig::FromJson(nlohmann::json::parse(in).at("config"));
+  options.conv_dtype = at::kBFloat16;
+  auto bf16 = WanVae::Open(FixtureDir() + "/weights.safetensors", options);
+  ASSERT_TRUE(bf16.ok()) << bf16.status();
+  const torch::Tensor latent = Latent(2, 4, 6);
+  auto want = vae_->Decode({latent});
+  auto got = (*bf16)->Decode({latent});
+  ASSERT_TRUE(want.ok() && got.ok());
+  ASSERT_EQ((*got)[0].scalar_type(), at::kFloat);
+  const double rel_l2 = (((*got)[0] - (*want)[0]).norm() / (*want)[0].norm()).item<double>();
+  EXPECT_GT(rel_l2, 0);     // the convolutions did run in bf16
+  EXPECT_LT(rel_l2, 0.03);  // the bf16 goal (golden vae_decode: 0.017)
+  options.conv_dtype = at::kInt;
+  ExpectInvalidNaming(WanVae::Open(FixtureDir() + "/weights.safetensors", options).status(), "conv_dtype");
+}
+
 TEST_F(WanVaeTest, BadDecodeOptionsNameTheField) {
   const torch::Tensor z = Latent(1, 8, 8);
   DecodeOptions options;
