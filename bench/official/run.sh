@@ -12,8 +12,8 @@
 # Run it with nothing else running.
 set -euo pipefail
 case "${1:-}" in
-  "") sed -n '2,11p' "$0"; exit 2 ;;
-  -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+  "") sed -n '2,12p' "$0"; exit 2 ;;
+  -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
 esac
 repo=$1
 shift

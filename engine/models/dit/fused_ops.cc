@@ -179,6 +179,9 @@ void GatedResidualInto(const torch::Tensor& x, const torch::Tensor& y, const tor
   TORCH_CHECK(x.scalar_type() == at::kFloat && x.dim() == 3 && y.sizes() == x.sizes(),
               "GatedResidual: x must be float32 [B, L, C] and y of its shape");
   const torch::Tensor yc = y.contiguous(), g = GateRows(gate);
+  TORCH_CHECK(!g.defined() || (g.dim() == 3 && g.size(2) == x.size(2) && (g.size(0) == 1 || g.size(0) == x.size(0)) &&
+                               (g.size(1) == 1 || g.size(1) == x.size(1))),
+              "GatedResidual: gate must broadcast as [B, 1 or L, C]");
   if (y.scalar_type() == at::kBFloat16) {
     GatedResidualRows<c10::BFloat16>(x, yc, g, out);
   } else {

@@ -123,6 +123,8 @@ TEST(FusedOpsTest, GatedResidualIsAddcmulOfTheUpcastBranch) {
     const torch::Tensor shared = at::randn({1, 1, c});  // one gate row for every sample
     ExpectGatedResidual(GatedResidual(x, y, shared), x, y, shared);
     ExpectGatedResidual(GatedResidual(x, y, at::Tensor()), x, y, at::Tensor());  // no gate: x + y
+    EXPECT_THROW(GatedResidual(x, y, at::randn({2, 5, c})), c10::Error);  // 5 rows: neither 1 nor L
+    EXPECT_THROW(GatedResidual(x, y, at::randn({2, 1, 1})), c10::Error);  // a gate row shorter than C
     const torch::Tensor x_low = x.to(dtype);  // a low-precision x is promoted, as by addcmul
     ExpectGatedResidual(GatedResidual(x_low, y, shared), x_low.to(at::kFloat), y, shared);
   }
