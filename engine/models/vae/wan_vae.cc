@@ -65,15 +65,19 @@ absl::StatusOr<std::unique_ptr<WanVae>> WanVae::Create(const io::TensorSource& w
         options.config.version == VaeVersion::kWan22 ? "Wan2_2_VAE" : "WanVAE",
         " wrapper (its normalisation has ", channels, " channels), got ", options.config.z_dim));
   }
+  if (options.conv_dtype != at::kFloat && options.conv_dtype != at::kBFloat16 && options.conv_dtype != at::kHalf) {
+    return absl::InvalidArgumentError("vae: conv_dtype must be float32, bfloat16 or float16");
+  }
+  if (options.conv_dtype == at::kHalf && options.device.is_cpu()) {
+    return absl::InvalidArgumentError(
+        "vae: conv_dtype float16 runs on CUDA devices only (as every fp16 placement)");
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<VaeModule> model, TorchCall("building the VAE", [&] {
                      return MakeVaeModule(options.config);
                    }));
   LoadOptions load;
   load.device = options.device;
   RETURN_IF_ERROR(LoadStateDict(*model, weights, load));
-  if (options.conv_dtype != at::kFloat && options.conv_dtype != at::kBFloat16 && options.conv_dtype != at::kHalf) {
-    return absl::InvalidArgumentError("vae: conv_dtype must be float32, bfloat16 or float16");
-  }
   std::unique_ptr<WanVae> vae;
   RETURN_IF_ERROR(TorchCall("building the VAE", [&] {
     if (options.conv_dtype != at::kFloat) SetCausalConvDtype(*model, options.conv_dtype);

@@ -186,6 +186,8 @@ TEST_F(WanVaeTest, Bf16ConvolutionsStayNearTheFloat32Decode) {
   EXPECT_LT(rel_l2, 0.03);  // the bf16 goal (golden vae_decode: 0.017)
   options.conv_dtype = at::kInt;
   ExpectInvalidNaming(WanVae::Open(FixtureDir() + "/weights.safetensors", options).status(), "conv_dtype");
+  options.conv_dtype = at::kHalf;  // on the CPU
+  ExpectInvalidNaming(WanVae::Open(FixtureDir() + "/weights.safetensors", options).status(), "conv_dtype");
 }
 
 TEST_F(WanVaeTest, BadDecodeOptionsNameTheField) {
