@@ -53,9 +53,9 @@ torch::Tensor GeluTanhInPlace(torch::Tensor& x);
 // y.to(kFloat32), gate)'s value (the product rounded, then the sum), or the
 // value with the two fused into one rounding where the CPU build has FMA.
 // GatedResidual returns a new contiguous tensor; GatedResidualInPlace writes
-// into x and returns it (a non-contiguous x: through LibTorch ops). Replaces y.to(kFloat32) and the
-// addcmul/add (two passes and a float32 temporary of y) by one pass. Other
-// devices: those LibTorch ops.
+// into x and returns it (a non-contiguous x: through LibTorch ops). Replaces
+// y.to(kFloat32) and the addcmul/add (two passes and a float32 temporary of
+// y) by one pass. Other devices: those LibTorch ops.
 torch::Tensor GatedResidual(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate);
 torch::Tensor& GatedResidualInPlace(torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate);
 
