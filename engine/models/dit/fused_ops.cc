@@ -36,6 +36,21 @@ void GeluTanhHalf(c10::Half* x, int64_t n) {
   });
 }
 
+// Branch-free conversions (c10's branch per element), so loops vectorise;
+// the same values: round to nearest even, NaN stays NaN.
+inline float ToFloat(c10::BFloat16 v) { return vec::Bf16BitsToFloat(v.x); }
+inline float ToFloat(c10::Half v) { return static_cast<float>(v); }
+template <typename T>
+T Round(float f);
+template <>
+inline c10::BFloat16 Round<c10::BFloat16>(float f) {
+  return c10::BFloat16(vec::FloatToBf16Bits(f), c10::BFloat16::from_bits());
+}
+template <>
+inline c10::Half Round<c10::Half>(float f) {
+  return static_cast<c10::Half>(f);
+}
+
 template <typename T>
 void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale, double eps,
                             torch::Tensor& out) {
@@ -47,24 +62,38 @@ void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, 
   const int64_t s_b = shift.size(0) == 1 ? 0 : shift.stride(0), s_l = shift.size(1) == 1 ? 0 : shift.stride(1);
   const int64_t c_b = scale.size(0) == 1 ? 0 : scale.stride(0), c_l = scale.size(1) == 1 ? 0 : scale.stride(1);
   T* op = out.data_ptr<T>();
-  at::parallel_for(0, batch * len, kRowGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      const int64_t b = row / len, t = row % len;
-      const float* xr = xp + row * c;
-      double sum = 0;
-      for (int64_t i = 0; i < c; ++i) sum += xr[i];
-      const float mean = static_cast<float>(sum / c);
-      double sq = 0;
-      for (int64_t i = 0; i < c; ++i) {
-        const double d = xr[i] - mean;
-        sq += d * d;
-      }
-      const float rstd = static_cast<float>(1.0 / std::sqrt(sq / c + eps));
-      const float* sr = sp + b * s_b + t * s_l;
-      const float* cr = cp + b * c_b + t * c_l;
-      T* orow = op + row * c;
-      for (int64_t i = 0; i < c; ++i) orow[i] = static_cast<T>(sr[i] + (xr[i] - mean) * rstd * (1.0f + cr[i]));
+  // Row sums in 8 float64 partial sums (one vector), then the tail, then the
+  // partial sums in order: deterministic, and vectorised. `term` maps x[i].
+  constexpr int64_t kLanes = 8;
+  const auto row_sum = [c](const float* xr, const auto& term) VIDEOGEN_VECTOR_LOOP {
+    double part[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= c; i += kLanes) {
+      for (int64_t j = 0; j < kLanes; ++j) part[j] += term(xr[i + j]);
     }
+    double total = 0;
+    for (; i < c; ++i) total += term(xr[i]);
+    for (int64_t j = 0; j < kLanes; ++j) total += part[j];
+    return total;
+  };
+  at::parallel_for(0, batch * len, kRowGrain, [&](int64_t begin, int64_t end) {
+    vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t b = row / len, t = row % len;
+        const float* xr = xp + row * c;
+        const float mean =
+            static_cast<float>(row_sum(xr, [](float v) VIDEOGEN_VECTOR_LOOP { return static_cast<double>(v); }) / c);
+        const double sq = row_sum(xr, [mean](float v) VIDEOGEN_VECTOR_LOOP {
+          const double d = v - mean;
+          return d * d;
+        });
+        const float rstd = static_cast<float>(1.0 / std::sqrt(sq / c + eps));
+        const float* sr = sp + b * s_b + t * s_l;
+        const float* cr = cp + b * c_b + t * c_l;
+        T* orow = op + row * c;
+        for (int64_t i = 0; i < c; ++i) orow[i] = Round<T>(sr[i] + (xr[i] - mean) * rstd * (1.0f + cr[i]));
+      }
+    });
   });
 }
 
@@ -72,9 +101,9 @@ void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, 
 template <typename T>
 inline void RotateRow(const T* in, const float* cs, const float* sn, int64_t half, T* out) {
   for (int64_t j = 0; j < half; ++j) {
-    const float a = static_cast<float>(in[2 * j]), b = static_cast<float>(in[2 * j + 1]);
-    out[2 * j] = static_cast<T>(a * cs[j] - b * sn[j]);
-    out[2 * j + 1] = static_cast<T>(a * sn[j] + b * cs[j]);
+    const float a = ToFloat(in[2 * j]), b = ToFloat(in[2 * j + 1]);
+    out[2 * j] = Round<T>(a * cs[j] - b * sn[j]);
+    out[2 * j + 1] = Round<T>(a * sn[j] + b * cs[j]);
   }
 }
 
@@ -90,26 +119,37 @@ void RmsNormRopeRows(const torch::Tensor& y, const torch::Tensor& weight, double
   T* op = out.data_ptr<T>();
   at::parallel_for(0, n, kRowGrain, [&](int64_t begin, int64_t end) {
     std::vector<T> normed(c);
-    for (int64_t row = begin; row < end; ++row) {
-      const T* yr = yp + row * c;
-      float sq = 0;
-      for (int64_t i = 0; i < c; ++i) {
-        const float v = static_cast<float>(yr[i]);
-        sq += v * v;
+    vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
+      for (int64_t row = begin; row < end; ++row) {
+        const T* yr = yp + row * c;
+        // The sum of squares in 16 float32 partial sums (one vector), then the
+        // tail, then the partial sums in order: deterministic, and vectorised.
+        constexpr int64_t kLanes = 16;
+        float part[kLanes] = {};
+        int64_t i = 0;
+        for (; i + kLanes <= c; i += kLanes) {
+          for (int64_t j = 0; j < kLanes; ++j) {
+            const float v = ToFloat(yr[i + j]);
+            part[j] += v * v;
+          }
+        }
+        float sq = 0;
+        for (; i < c; ++i) {
+          const float v = ToFloat(yr[i]);
+          sq += v * v;
+        }
+        for (int64_t j = 0; j < kLanes; ++j) sq += part[j];
+        const float r = 1.0f / std::sqrt(sq / static_cast<float>(c) + static_cast<float>(eps));
+        for (int64_t k = 0; k < c; ++k) normed[k] = Round<T>(ToFloat(Round<T>(ToFloat(yr[k]) * r)) * ToFloat(wp[k]));
+        T* orow = op + row * c;
+        if (row < rope_rows) {
+          for (int64_t h = 0; h < heads; ++h)
+            RotateRow(normed.data() + h * d, cp + row * half, sp + row * half, half, orow + h * d);
+        } else {
+          for (int64_t k = 0; k < c; ++k) orow[k] = normed[k];
+        }
       }
-      const float r = 1.0f / std::sqrt(sq / static_cast<float>(c) + static_cast<float>(eps));
-      for (int64_t i = 0; i < c; ++i) {
-        normed[i] = static_cast<T>(static_cast<float>(static_cast<T>(static_cast<float>(yr[i]) * r)) *
-                                   static_cast<float>(wp[i]));
-      }
-      T* orow = op + row * c;
-      if (row < rope_rows) {
-        for (int64_t h = 0; h < heads; ++h)
-          RotateRow(normed.data() + h * d, cp + row * half, sp + row * half, half, orow + h * d);
-      } else {
-        for (int64_t i = 0; i < c; ++i) orow[i] = normed[i];
-      }
-    }
+    });
   });
 }
 
@@ -135,9 +175,6 @@ void RopeRows(const torch::Tensor& x, const torch::Tensor& cos, const torch::Ten
     }
   });
 }
-
-inline float ToFloat(c10::BFloat16 v) { return vec::Bf16BitsToFloat(v.x); }
-inline float ToFloat(c10::Half v) { return static_cast<float>(v); }
 
 // out = x + float(y) * gate (gate rows broadcast as [B, 1 or L, C]; no gate:
 // x + float(y)); x, y, out contiguous [B, L, C]; out may be x.
