@@ -36,8 +36,8 @@ void GeluTanhHalf(c10::Half* x, int64_t n) {
   });
 }
 
-// Branch-free conversions (c10's branch per element), so loops vectorise;
-// the same values: round to nearest even, NaN stays NaN.
+// bf16/fp16 <-> float32 without c10's per-element branch, so the loops
+// vectorise; the same values (round to nearest even, NaN stays NaN).
 inline float ToFloat(c10::BFloat16 v) { return vec::Bf16BitsToFloat(v.x); }
 inline float ToFloat(c10::Half v) { return static_cast<float>(v); }
 template <typename T>
