@@ -75,6 +75,21 @@ absl::StatusOr<std::unique_ptr<WanVae>> WanVae::Create(const io::TensorSource& w
   ASSIGN_OR_RETURN(std::shared_ptr<VaeModule> model, TorchCall("building the VAE", [&] {
                      return MakeVaeModule(options.config);
                    }));
+  if (options.conv_dtype == at::kBFloat16 && options.device.is_cpu()) {
+    // LibTorch 2.6's CPU bf16 convolution (oneDNN) returns wrong values for
+    // input channel counts above 16 that are not multiples of 16 (see
+    // PatchEmbed, engine/models/dit/layers.h); the Wan VAEs have none.
+    for (const auto& item : model->named_modules()) {
+      const auto* conv = dynamic_cast<const CausalConv3dImpl*>(item.value().get());
+      const int64_t in = conv != nullptr ? conv->options().in_channels : 0;
+      if (in > 16 && in % 16 != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "vae: conv_dtype bfloat16 on the CPU needs every causal convolution's input channels to be <= 16 or a "
+            "multiple of 16 (LibTorch's oneDNN bf16 convolution is wrong otherwise); ",
+            item.key(), " has ", in));
+      }
+    }
+  }
   LoadOptions load;
   load.device = options.device;
   RETURN_IF_ERROR(LoadStateDict(*model, weights, load));
