@@ -50,9 +50,13 @@ node -e '
 env_args=()
 while IFS= read -r line; do env_args+=("$line"); done <"$tmp/cpu-demo.env"
 echo "cpu-demo config: ${env_args[*]}"
+# The log exists before the server starts: the background job opens its
+# redirect only once forked, and tail below could otherwise run first, find no
+# file and give up (seen once in 2026-12-05's runs).
+: >"$tmp/log"
 env -i PATH=/usr/bin:/bin "${env_args[@]}" VIDEOGEN_SERVER_BIN="$server" \
   VIDEOGEN_LISTEN=127.0.0.1:0 VIDEOGEN_METRICS_LISTEN=127.0.0.1:0 \
-  sh deploy/docker/entrypoint.sh >"$tmp/log" 2>&1 &
+  sh deploy/docker/entrypoint.sh >>"$tmp/log" 2>&1 &
 pid=$!
 # Blocks on the log until the server says it listens (or exits, or 60 s pass).
 if ! timeout 60 grep -q -m1 'listening on' <(tail -n +1 --pid="$pid" -f "$tmp/log"); then
