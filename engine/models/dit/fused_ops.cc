@@ -24,18 +24,6 @@ inline float GeluTanh(float x) {
   return x / (1.0f + vec::ExpClamped(-2.0f * u));
 }
 
-void GeluTanhBf16(uint16_t* x, int64_t n) {
-  vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
-    for (int64_t i = 0; i < n; ++i) x[i] = vec::FloatToBf16Bits(GeluTanh(vec::Bf16BitsToFloat(x[i])));
-  });
-}
-
-void GeluTanhHalf(c10::Half* x, int64_t n) {
-  vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
-    for (int64_t i = 0; i < n; ++i) x[i] = static_cast<c10::Half>(GeluTanh(static_cast<float>(x[i])));
-  });
-}
-
 // bf16/fp16 <-> float32 without c10's per-element branch, so the loops
 // vectorise; the same values (round to nearest even, NaN stays NaN).
 inline float ToFloat(c10::BFloat16 v) { return vec::Bf16BitsToFloat(v.x); }
@@ -52,6 +40,40 @@ inline c10::Half Round<c10::Half>(float f) {
 }
 
 template <typename T>
+void GeluTanhRange(T* x, int64_t n) {
+  vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
+    for (int64_t i = 0; i < n; ++i) x[i] = Round<T>(GeluTanh(ToFloat(x[i])));
+  });
+}
+
+// The sum of term(x[i]) for i in [0, n), in kLanes partial sums of Acc (one
+// vector), then the tail, then the partial sums in order: deterministic, and
+// vectorised without reassociation.
+template <typename Acc, int64_t kLanes, typename T, typename Term>
+VIDEOGEN_VECTOR_LOOP inline Acc LaneSum(const T* x, int64_t n, const Term& term) {
+  Acc part[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int64_t j = 0; j < kLanes; ++j) part[j] += term(x[i + j]);
+  }
+  Acc total = 0;
+  for (; i < n; ++i) total += term(x[i]);
+  for (int64_t j = 0; j < kLanes; ++j) total += part[j];
+  return total;
+}
+
+// Stride of dimension `dim` of a modulation / gate row tensor, 0 where it broadcasts (size 1).
+int64_t BroadcastStride(const torch::Tensor& t, int64_t dim) { return t.size(dim) == 1 ? 0 : t.stride(dim); }
+
+// A modulation or gate tensor as float32 [B or 1, 1 or L, C] with unit-stride rows.
+torch::Tensor ModulationRows(const torch::Tensor& m) {
+  if (!m.defined()) return m;
+  torch::Tensor r = m.to(torch::kFloat32);
+  while (r.dim() < 3) r = r.unsqueeze(0);
+  return r.stride(2) == 1 ? r : r.contiguous();
+}
+
+template <typename T>
 void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, const torch::Tensor& scale, double eps,
                             torch::Tensor& out) {
   const int64_t batch = x.size(0), len = x.size(1), c = x.size(2);
@@ -59,31 +81,18 @@ void ModulatedLayerNormRows(const torch::Tensor& x, const torch::Tensor& shift, 
   const float* sp = shift.data_ptr<float>();
   const float* cp = scale.data_ptr<float>();
   // Strides of the broadcast [B, 1 or L, C] modulation rows (0 where broadcast).
-  const int64_t s_b = shift.size(0) == 1 ? 0 : shift.stride(0), s_l = shift.size(1) == 1 ? 0 : shift.stride(1);
-  const int64_t c_b = scale.size(0) == 1 ? 0 : scale.stride(0), c_l = scale.size(1) == 1 ? 0 : scale.stride(1);
+  const int64_t s_b = BroadcastStride(shift, 0), s_l = BroadcastStride(shift, 1);
+  const int64_t c_b = BroadcastStride(scale, 0), c_l = BroadcastStride(scale, 1);
   T* op = out.data_ptr<T>();
-  // Row sums in 8 float64 partial sums (one vector), then the tail, then the
-  // partial sums in order: deterministic, and vectorised. `term` maps x[i].
-  constexpr int64_t kLanes = 8;
-  const auto row_sum = [c](const float* xr, const auto& term) VIDEOGEN_VECTOR_LOOP {
-    double part[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= c; i += kLanes) {
-      for (int64_t j = 0; j < kLanes; ++j) part[j] += term(xr[i + j]);
-    }
-    double total = 0;
-    for (; i < c; ++i) total += term(xr[i]);
-    for (int64_t j = 0; j < kLanes; ++j) total += part[j];
-    return total;
-  };
   at::parallel_for(0, batch * len, kRowGrain, [&](int64_t begin, int64_t end) {
     vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / len, t = row % len;
         const float* xr = xp + row * c;
+        // Statistics in float64, 8 partial sums (one vector).
         const float mean =
-            static_cast<float>(row_sum(xr, [](float v) VIDEOGEN_VECTOR_LOOP { return static_cast<double>(v); }) / c);
-        const double sq = row_sum(xr, [mean](float v) VIDEOGEN_VECTOR_LOOP {
+            static_cast<float>(LaneSum<double, 8>(xr, c, [](float v) VIDEOGEN_VECTOR_LOOP { return double{v}; }) / c);
+        const double sq = LaneSum<double, 8>(xr, c, [mean](float v) VIDEOGEN_VECTOR_LOOP {
           const double d = v - mean;
           return d * d;
         });
@@ -122,23 +131,11 @@ void RmsNormRopeRows(const torch::Tensor& y, const torch::Tensor& weight, double
     vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
       for (int64_t row = begin; row < end; ++row) {
         const T* yr = yp + row * c;
-        // The sum of squares in 16 float32 partial sums (one vector), then the
-        // tail, then the partial sums in order: deterministic, and vectorised.
-        constexpr int64_t kLanes = 16;
-        float part[kLanes] = {};
-        int64_t i = 0;
-        for (; i + kLanes <= c; i += kLanes) {
-          for (int64_t j = 0; j < kLanes; ++j) {
-            const float v = ToFloat(yr[i + j]);
-            part[j] += v * v;
-          }
-        }
-        float sq = 0;
-        for (; i < c; ++i) {
-          const float v = ToFloat(yr[i]);
-          sq += v * v;
-        }
-        for (int64_t j = 0; j < kLanes; ++j) sq += part[j];
+        // The sum of squares in float32, 16 partial sums (one vector).
+        const float sq = LaneSum<float, 16>(yr, c, [](T v) VIDEOGEN_VECTOR_LOOP {
+          const float f = ToFloat(v);
+          return f * f;
+        });
         const float r = 1.0f / std::sqrt(sq / static_cast<float>(c) + static_cast<float>(eps));
         for (int64_t k = 0; k < c; ++k) normed[k] = Round<T>(ToFloat(Round<T>(ToFloat(yr[k]) * r)) * ToFloat(wp[k]));
         T* orow = op + row * c;
@@ -184,8 +181,7 @@ void GatedResidualRows(const torch::Tensor& x, const torch::Tensor& y, const tor
   const float* xp = x.data_ptr<float>();
   const T* yp = y.data_ptr<T>();
   const float* gp = gate.defined() ? gate.data_ptr<float>() : nullptr;
-  const int64_t g_b = gp == nullptr || gate.size(0) == 1 ? 0 : gate.stride(0);
-  const int64_t g_l = gp == nullptr || gate.size(1) == 1 ? 0 : gate.stride(1);
+  const int64_t g_b = gp == nullptr ? 0 : BroadcastStride(gate, 0), g_l = gp == nullptr ? 0 : BroadcastStride(gate, 1);
   float* op = out.data_ptr<float>();
   at::parallel_for(0, batch * len, kRowGrain, [&](int64_t begin, int64_t end) {
     vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
@@ -204,18 +200,10 @@ void GatedResidualRows(const torch::Tensor& x, const torch::Tensor& y, const tor
   });
 }
 
-// The gate as float32 [B or 1, 1 or L, C] with unit-stride rows.
-torch::Tensor GateRows(const torch::Tensor& gate) {
-  if (!gate.defined()) return gate;
-  torch::Tensor r = gate.to(torch::kFloat32);
-  while (r.dim() < 3) r = r.unsqueeze(0);
-  return r.stride(2) == 1 ? r : r.contiguous();
-}
-
 void GatedResidualInto(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& gate, torch::Tensor& out) {
   TORCH_CHECK(x.scalar_type() == at::kFloat && x.dim() == 3 && y.sizes() == x.sizes(),
               "GatedResidual: x must be float32 [B, L, C] and y of its shape");
-  const torch::Tensor yc = y.contiguous(), g = GateRows(gate);
+  const torch::Tensor yc = y.contiguous(), g = ModulationRows(gate);
   TORCH_CHECK(!g.defined() || (g.dim() == 3 && g.size(2) == x.size(2) && (g.size(0) == 1 || g.size(0) == x.size(0)) &&
                                (g.size(1) == 1 || g.size(1) == x.size(1))),
               "GatedResidual: gate must broadcast as [B, 1 or L, C]");
@@ -251,12 +239,7 @@ torch::Tensor ModulatedLayerNorm(const torch::Tensor& x, const torch::Tensor& sh
     return (shift.to(torch::kFloat32) + n * (1 + scale.to(torch::kFloat32))).to(dtype).contiguous();
   }
   const torch::Tensor xc = x.to(torch::kFloat32).contiguous();
-  const auto rows = [&](const torch::Tensor& m) {
-    torch::Tensor r = m.to(torch::kFloat32);
-    while (r.dim() < 3) r = r.unsqueeze(0);
-    return r.stride(2) == 1 ? r : r.contiguous();
-  };
-  const torch::Tensor s = rows(shift), k = rows(scale);
+  const torch::Tensor s = ModulationRows(shift), k = ModulationRows(scale);
   torch::Tensor out = at::empty(xc.sizes(), xc.options().dtype(dtype));
   if (dtype == at::kBFloat16) {
     ModulatedLayerNormRows<c10::BFloat16>(xc, s, k, eps, out);
@@ -297,12 +280,12 @@ torch::Tensor GeluTanhInPlace(torch::Tensor& x) {
   // Chunks of 64 Ki elements: enough work per task, and a whole cache line per chunk edge.
   constexpr int64_t kGrain = int64_t{1} << 16;
   if (x.scalar_type() == at::kBFloat16) {
-    auto* p = reinterpret_cast<uint16_t*>(x.data_ptr<c10::BFloat16>());
-    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { GeluTanhBf16(p + b, e - b); });
+    c10::BFloat16* p = x.data_ptr<c10::BFloat16>();
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { GeluTanhRange(p + b, e - b); });
   } else {
     TORCH_CHECK(x.scalar_type() == at::kHalf, "GeluTanhInPlace: x must be bfloat16 or float16");
     c10::Half* p = x.data_ptr<c10::Half>();
-    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { GeluTanhHalf(p + b, e - b); });
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { GeluTanhRange(p + b, e - b); });
   }
   return x;
 }

@@ -55,10 +55,8 @@ torch::Tensor CausalConv3dImpl::Convolve(const torch::Tensor& input) const {
   // Spatial zero padding is symmetric, so the convolution applies it itself.
   const auto& s = options_.stride;
   const auto& p = options_.padding;
-  if (weight.scalar_type() == input.scalar_type())
-    return Conv3d(input, weight, bias, {s[0], s[1], s[2]}, {0, p[1], p[2]});
   // Low-precision weights (WanVaeOptions::conv_dtype): the input rounded to
-  // their dtype, the result back in the input's.
+  // their dtype, the result back in the input's (both no-ops when they match).
   return Conv3d(input.to(weight.scalar_type()), weight, bias, {s[0], s[1], s[2]}, {0, p[1], p[2]})
       .to(input.scalar_type());
 }
