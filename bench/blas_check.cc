@@ -34,17 +34,30 @@ constexpr char kUsage[] =
     "  GEMM results against a reference and measures GFLOP/s; a crash or a wrong result rejects\n"
     "  the id, and ids the CPU flags do not allow are not run. Caches the fastest in\n"
     "  $VIDEOGEN_CACHE_DIR (default ~/.cache/videogen) as blas-arch-<machine hash>, keyed by\n"
-    "  CPU model, CPU flags and BLAS library; reuses that cache unless --force.\n"
+    "  CPU model, CPU flags and BLAS library; reuses that cache unless --force or it was measured\n"
+    "  with another thread count.\n"
     "  --print-value prints only the chosen BLIS_ARCH_TYPE value on stdout (nothing when the\n"
     "  BLAS is not BLIS), for `export BLIS_ARCH_TYPE=$(...)`.\n"
     "--probe ID: one probe (the subprocess of --select).\n"
+    "--threads N: LibTorch and BLIS threads (BLIS_NUM_THREADS unless already set); default all usable cores.\n"
     "BLIS 0.9 reads BLIS_ARCH_TYPE as a numeric id: a name such as 'generic' means 0 (skx).\n";
+
+// The BLIS thread count a check or probe with --threads `threads` runs: an
+// explicit BLIS_NUM_THREADS, else `threads` (0 = all usable cores).
+int BlasThreadsFor(int threads) {
+  const char* env = std::getenv("BLIS_NUM_THREADS");
+  if (env != nullptr && *env != '\0') return std::max(1, std::atoi(env));
+  return threads == 0 ? videogen::UsableCores() : threads;
+}
 
 int Select(int threads, int max_id, bool force, bool print_value) {
   const std::string key = videogen::BlasMachineKey();
   const std::string path = videogen::BlasKernelCachePath(key);
   if (!force) {
-    if (auto cached = videogen::ReadBlasKernelChoice(path, key); cached.ok()) {
+    // A choice measured with another thread count (or before counts were
+    // recorded) is measured again: its figure is the check's reference.
+    if (auto cached = videogen::ReadBlasKernelChoice(path, key);
+        cached.ok() && cached->threads == BlasThreadsFor(threads)) {
       std::fprintf(stderr, "blas-check: cached choice %s: %s\n", path.c_str(),
                    videogen::DescribeBlasKernelChoice(*cached).c_str());
       if (print_value) std::printf("%s\n", cached->value.c_str());
@@ -94,16 +107,26 @@ int Check(double min_gflops, double min_fraction, int threads) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 2;
   }
-  const double relative_bar = choice.gflops * min_fraction;
+  // The selection's figure is a reference only for the same BLAS thread count.
+  const bool comparable = choice.threads == BlasThreadsFor(threads);
+  const double relative_bar = comparable ? choice.gflops * min_fraction : 0;
   const double bar = std::max(min_gflops, relative_bar);
   double gflops = 0;
   for (int round = 0; round < 3 && gflops < bar; ++round) {
     gflops = std::max(gflops, videogen::MeasureMatmulGflops(1024, 5));
   }
   const std::string blas = videogen::LoadedBlasLibrary();
-  std::printf("blas-check: fp32 1024x1024x1024 matmul %.1f GFLOP/s with %d thread(s); BLAS: %s; kernels: %s\n", gflops,
-              at::get_num_threads(), blas.empty() ? "(none found)" : blas.c_str(),
-              videogen::DescribeBlasKernelChoice(choice).c_str());
+  std::printf(
+      "blas-check: fp32 1024x1024x1024 matmul %.1f GFLOP/s with %d LibTorch / %d BLIS thread(s); BLAS: %s; "
+      "kernels: %s\n",
+      gflops, at::get_num_threads(), BlasThreadsFor(threads), blas.empty() ? "(none found)" : blas.c_str(),
+      videogen::DescribeBlasKernelChoice(choice).c_str());
+  if (choice.gflops > 0 && !comparable) {
+    std::fprintf(stderr,
+                 "blas-check: the kernel set was selected with %d BLAS thread(s), this check runs %d: its figure is "
+                 "no reference (videogen-blas-check --select measures again)\n",
+                 choice.threads, BlasThreadsFor(threads));
+  }
   if (gflops < min_gflops) {
     std::fprintf(stderr,
                  "blas-check: FAILED: %.1f < %.1f GFLOP/s. Install libblis4-openmp and select it as libblas.so.3 "

@@ -124,6 +124,7 @@ int RunBlasProbe(int id, int threads) {
   alarm(120);  // a hung probe dies of SIGALRM and counts as crashed
   setenv("BLIS_ARCH_TYPE", std::to_string(id).c_str(), 1);
   setenv("BLIS_ARCH_DEBUG", "1", 1);
+  const int blas_threads = ApplyBlasThreads(threads == 0 ? UsableCores() : threads);  // before BLIS starts
   g_probe_id = id;
   const std::string name = SelectedSubConfiguration();
   if (name.empty()) {
@@ -144,7 +145,8 @@ int RunBlasProbe(int id, int threads) {
     return 0;
   }
   const double gflops = MeasureMatmulGflops(1024, 5);
-  std::printf("probe id=%d name=%s outcome=ok gflops=%.1f max_error=%g\n", id, name.c_str(), gflops, error);
+  std::printf("probe id=%d name=%s outcome=ok gflops=%.1f threads=%d max_error=%g\n", id, name.c_str(), gflops,
+              blas_threads, error);
   return 0;
 }
 
@@ -176,6 +178,7 @@ std::vector<BlasProbeResult> ProbeBlasKernelSets(const std::string& self_exe, in
         const std::string k = word.substr(0, eq), v = word.substr(eq + 1);
         if (k == "name") r.name = v;
         if (k == "gflops") r.gflops = std::atof(v.c_str());
+        if (k == "threads") r.threads = std::atoi(v.c_str());
         if (k == "max_error") r.max_error = std::atof(v.c_str());
         if (k == "past_end") past_end = v == "1";
         if (k == "outcome" && kOutcomes.count(v)) r.outcome = kOutcomes.at(v), final_line = true;
@@ -207,6 +210,7 @@ absl::StatusOr<BlasKernelChoice> FastestBlasKernelSet(const std::vector<BlasProb
   choice.value = std::to_string(best->id);
   choice.name = best->name;
   choice.gflops = best->gflops;
+  choice.threads = best->threads;
   return choice;
 }
 

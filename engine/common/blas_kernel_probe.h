@@ -24,6 +24,7 @@ struct BlasProbeResult {
   std::string name;  // BLIS sub-configuration; "" when unknown
   Outcome outcome = Outcome::kInvalid;
   double gflops = 0;     // fp32 1024^3 GEMM, best of 5 (kOk only)
+  int threads = 0;       // BLAS threads of that measurement (kOk only)
   double max_error = 0;  // worst |C - ref| / sum_k |A||B| over the checked shapes
   std::string detail;    // e.g. "signal 4"
 };
@@ -34,7 +35,7 @@ const char* OutcomeName(BlasProbeResult::Outcome outcome);
 // learns the sub-configuration BLIS selects, checks the CPU flags allow it,
 // checks fp32 GEMM results of several shapes and transpositions against a
 // double-precision reference, then measures fp32 1024^3 GEMM with `threads`
-// threads (0 = all usable). Prints its result as one "probe ..." line on
+// LibTorch and BLIS threads (0 = all usable). Prints its result as one "probe ..." line on
 // stdout; may die of a signal instead. Returns the process exit code.
 // Precondition: nothing in this process has called the BLAS yet.
 int RunBlasProbe(int id, int threads);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -93,6 +94,7 @@ absl::StatusOr<BlasKernelChoice> ReadBlasKernelChoice(const std::string& path, c
   choice.value = fields["BLIS_ARCH_TYPE"];
   choice.name = fields["name"];
   choice.gflops = std::atof(fields["gflops"].c_str());
+  choice.threads = std::atoi(fields["threads"].c_str());
   if (choice.value.empty() || choice.value.find_first_not_of("0123456789") != std::string::npos) {
     return absl::DataLossError(absl::StrCat(path, ": BLIS_ARCH_TYPE must be an arch id, got '", choice.value, "'"));
   }
@@ -108,7 +110,7 @@ absl::Status WriteBlasKernelChoice(const std::string& path, const std::string& k
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "key=" << key << "\nBLIS_ARCH_TYPE=" << choice.value << "\nname=" << choice.name
-        << "\ngflops=" << absl::StrFormat("%.1f", choice.gflops) << "\n";
+        << "\ngflops=" << absl::StrFormat("%.1f", choice.gflops) << "\nthreads=" << choice.threads << "\n";
     if (!out.flush()) return absl::InternalError(absl::StrCat("write ", tmp, ": ", std::strerror(errno)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -130,6 +132,7 @@ BlasKernelChoice CurrentBlasKernelChoice() {
   if (cached.ok() && cached->value == choice.value) {
     choice.name = cached->name;
     choice.gflops = cached->gflops;
+    choice.threads = cached->threads;
   }
   return choice;
 }
@@ -154,8 +157,20 @@ std::string DescribeBlasKernelChoice(const BlasKernelChoice& choice) {
   }
   std::string out = absl::StrCat(choice.name.empty() ? "unknown" : choice.name, " (BLIS_ARCH_TYPE=", choice.value,
                                  choice.source == BlasKernelChoice::Source::kCache ? ", from cache" : ", from environment");
-  if (choice.gflops > 0) absl::StrAppend(&out, absl::StrFormat(", %.1f GFLOP/s at selection", choice.gflops));
+  if (choice.gflops > 0) {
+    absl::StrAppend(&out, absl::StrFormat(", %.1f GFLOP/s at selection", choice.gflops));
+    if (choice.threads > 0) absl::StrAppend(&out, " with ", choice.threads, " thread(s)");
+  }
   return out + ")";
+}
+
+int ApplyBlasThreads(int threads) {
+  static std::string written;  // the value this function last set
+  const char* env = std::getenv("BLIS_NUM_THREADS");
+  if (env != nullptr && *env != '\0' && written != env) return std::max(1, std::atoi(env));
+  written = std::to_string(std::max(1, threads));
+  setenv("BLIS_NUM_THREADS", written.c_str(), 1);
+  return std::max(1, threads);
 }
 
 std::set<std::string> CpuFlags() {

@@ -29,6 +29,7 @@ struct BlasKernelChoice {
   std::string value;  // BLIS_ARCH_TYPE value, e.g. "0"; "" with kNone
   std::string name;   // BLIS sub-configuration, e.g. "skx"; "" when unknown
   double gflops = 0;  // fp32 1024^3 GEMM GFLOP/s measured at selection; 0 when unknown
+  int threads = 0;    // BLAS threads that measurement ran; 0 when unknown (a cache from before it was recorded)
 };
 
 // Directory of per-machine caches: $VIDEOGEN_CACHE_DIR, else
@@ -66,6 +67,17 @@ BlasKernelChoice CurrentBlasKernelChoice();
 // One line for logs, e.g. "skx (BLIS_ARCH_TYPE=0, from cache, 171.2 GFLOP/s
 // at selection)" or "default (no cached choice)".
 std::string DescribeBlasKernelChoice(const BlasKernelChoice& choice);
+
+// BLIS runs every GEMM on one thread unless BLIS_NUM_THREADS (or
+// OMP_NUM_THREADS) says otherwise when it starts: at::set_num_threads() does
+// not reach it, and Debian's libblas.so.3 (BLIS) exports no call that would.
+// Without this, LibTorch's float32 linears, matmuls and attention tiles ran on
+// one core of two. Sets BLIS_NUM_THREADS to `threads` (>= 1) unless the
+// environment holds a value this function did not write (an explicit choice
+// wins). Returns the thread count BLIS_NUM_THREADS now names.
+// Takes effect only before the process's first BLAS call (BLIS reads it once);
+// ConfigureTorchRuntime() calls it. Not thread-safe (setenv).
+int ApplyBlasThreads(int threads);
 
 // The CPU's flags (/proc/cpuinfo "flags" of the first processor).
 std::set<std::string> CpuFlags();

@@ -15,6 +15,7 @@
 #include <ATen/Parallel.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/blas_kernels.h"
 #include "engine/common/heap_reuse.h"
 #include "engine/common/huge_page_allocator.h"
 #include "engine/common/status_macros.h"
@@ -62,7 +63,9 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options) {
   if (options.threads < 0) {
     return absl::InvalidArgumentError(absl::StrCat("threads: must be >= 0, got ", options.threads));
   }
-  at::set_num_threads(options.threads == 0 ? UsableCores() : options.threads);
+  const int threads = options.threads == 0 ? UsableCores() : options.threads;
+  at::set_num_threads(threads);
+  ApplyBlasThreads(threads);
   at::globalContext().setAllowTF32CuBLAS(options.allow_tf32);
   at::globalContext().setAllowTF32CuDNN(options.allow_tf32);
   if (options.heap_reuse && !EnvTurnsOff("VIDEOGEN_HEAP_REUSE")) {

@@ -29,10 +29,13 @@ struct RuntimeOptions {
 // the cgroup v2 (cpu.max) or v1 (cfs quota) CPU limit, rounded up; at least 1.
 int UsableCores();
 
-// Sets intra-op threads and the TF32 policy, and applies the heap reuse policy
-// and installs the huge page allocator when asked (both stay in force; heap
-// reuse is skipped where the C library is not glibc). Thread-safe to call more than once
-// (last call wins), but meant for start-up. Returns InvalidArgument for threads < 0.
+// Sets intra-op threads (LibTorch's and, through ApplyBlasThreads(), BLIS's,
+// which only a call before the first BLAS call reaches) and the TF32 policy,
+// and applies the heap reuse policy and installs the huge page allocator when
+// asked (both stay in force; heap reuse is skipped where the C library is not
+// glibc). Call it from one thread (it sets BLIS_NUM_THREADS); more than one
+// call is allowed (last call wins), but it is meant for start-up. Returns
+// InvalidArgument for threads < 0.
 absl::Status ConfigureTorchRuntime(const RuntimeOptions& options);
 
 // True when the environment sets `name` to "0": the process-wide off switches

@@ -21,12 +21,14 @@ TEST(BlasKernelsTest, CacheRoundTripsAndIsKeyedByTheMachine) {
   choice.value = "0";
   choice.name = "skx";
   choice.gflops = 159.3;
+  choice.threads = 2;
   ASSERT_TRUE(WriteBlasKernelChoice(path, "machine-a", choice).ok());
   auto read = ReadBlasKernelChoice(path, "machine-a");
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->value, "0");
   EXPECT_EQ(read->name, "skx");
   EXPECT_NEAR(read->gflops, 159.3, 1e-9);
+  EXPECT_EQ(read->threads, 2);
   EXPECT_EQ(ReadBlasKernelChoice(path, "machine-b").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ReadBlasKernelChoice((dir.path() / "absent").string(), "machine-a").status().code(), absl::StatusCode::kNotFound);
   std::ofstream(path, std::ios::trunc) << "garbage without the fields\n";
