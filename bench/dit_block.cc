@@ -22,10 +22,12 @@
 // BlockedAttention with --query-block/--key-block (default: Attention()'s) and,
 // for bf16, --bf16-scores 1 selects ScorePrecision::kInputDtype (bf16 QK^T)
 // instead of the default float32 scores, and --fused-softmax 0 the LibTorch-op
-// softmax step instead of OnlineSoftmaxBlockBf16; the block always uses the defaults.
+// softmax step instead of OnlineSoftmaxBlockBf16 / OnlineSoftmaxBlockInPlace;
+// the block always uses the defaults.
 // --bf16-float-gemm 0 sets VIDEOGEN_BF16_FLOAT_GEMM=0 (bf16 attention converts
 // q and k to float32 for QK^T instead of oneDNN's bf16 x bf16 -> float32 GEMM),
-// for the block and attention alike.
+// for the block and attention alike; --float-gemm 0 sets VIDEOGEN_FLOAT_GEMM=0
+// (float32 attention tiles through LibTorch's addmm instead of oneDNN's sgemm).
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -50,7 +52,7 @@
 #include "bench/quant/scaled_gemm.h"
 #include "engine/common/runtime.h"
 #include "engine/models/common/attention.h"
-#include "engine/models/common/bf16_float_gemm.h"
+#include "engine/models/common/onednn_gemm.h"
 #include "engine/models/dit/attention_block.h"
 #include "engine/quant/fp8_tensor.h"
 #include "engine/quant/quant_linear.h"
@@ -129,13 +131,14 @@ constexpr char kUsage[] =
     "                       [--parts gemm,block,attention,fp8_gemm] [--query-block Q] [--key-block K] [--bf16-scores 0|1]\n"
     "                       [--fused-softmax 0|1]\n"
     "                       [--preset 1.3b|14b|tiny] [--device cpu|cuda[:N]] [--json FILE] [--profile PREFIX]\n"
-    "                       [--heap-reuse 0|1] [--bf16-float-gemm 0|1]\n"
+    "                       [--heap-reuse 0|1] [--bf16-float-gemm 0|1] [--float-gemm 0|1]\n"
     "One WanAttentionBlock forward at T2V-1.3B width (or --preset) against plain GEMM throughput measured in the\n"
     "same run (medians of R interleaved rounds after one warm-up). fp8: linear weights held in fp8, up-cast to\n"
     "bf16 per call; fp8_gemm: the FFN GEMM as an fp8 scaled GEMM where LibTorch and the device have it.\n"
     "--profile: one more block forward per (dtype, tokens) with every op recorded, PREFIX.DTYPE.TOKENS.json\n"
     "(chrome://tracing). --heap-reuse 0: glibc's default allocation policy instead of heap reuse (engine/common/heap_reuse.h).\n"
-    "--bf16-float-gemm 0: bf16 attention without oneDNN's bf16 x bf16 -> fp32 GEMM (engine/models/common/bf16_float_gemm.h).\n"
+    "--bf16-float-gemm 0: bf16 attention without oneDNN's bf16 x bf16 -> fp32 GEMM (engine/models/common/onednn_gemm.h);\n"
+    "--float-gemm 0: float32 attention tiles through LibTorch's addmm instead of oneDNN's sgemm (the same header).\n"
     "Defaults: --tokens 4096,8192 --dtypes fp32,bf16 --repeats 3 --preset 1.3b --device cpu.\n";
 
 int main(int argc, char** argv) {
@@ -161,6 +164,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--heap-reuse")) heap_reuse = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--bf16-float-gemm") && std::atoi(argv[i + 1]) == 0) {
       setenv("VIDEOGEN_BF16_FLOAT_GEMM", "0", /*overwrite=*/1);
+    }
+    if (!std::strcmp(argv[i], "--float-gemm") && std::atoi(argv[i + 1]) == 0) {
+      setenv("VIDEOGEN_FLOAT_GEMM", "0", /*overwrite=*/1);
     }
     if (!std::strcmp(argv[i], "--device")) {
       auto device = videogen::bench::ParseDevice(argv[i + 1]);

@@ -9,7 +9,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
-#include "engine/models/common/bf16_float_gemm.h"
+#include "engine/models/common/onednn_gemm.h"
 #include "engine/models/common/online_softmax.h"
 
 namespace videogen::models {
@@ -27,15 +27,22 @@ struct TilePlan {
   // Both GEMMs through Bf16FloatGemm (CPU only): bf16 inputs, float32 scores,
   // and PV accumulated straight into the float32 accumulator.
   bool mixed = false;
-  // The softmax step as one OnlineSoftmaxBlockBf16 pass (CPU only; float32
-  // scores, bf16 values) instead of LibTorch ops.
+  // Both GEMMs through FloatGemm (CPU only; all three dtypes float32).
+  bool float_gemm = false;
+  // The softmax step as one OnlineSoftmaxBlockBf16 / OnlineSoftmaxBlockInPlace
+  // pass (CPU only; float32 scores) instead of LibTorch ops.
   bool fused_softmax = false;
 };
 
 TilePlan PlanTiles(const torch::Tensor& q, const AttentionOptions& options, const AttentionBlocks& blocks) {
-  if (q.scalar_type() != at::kBFloat16) return {at::kFloat, at::kFloat, at::kFloat};
-  if (options.score_precision == ScorePrecision::kInputDtype) return {at::kBFloat16, at::kBFloat16, at::kBFloat16};
   const bool cpu = q.device().is_cpu();
+  if (q.scalar_type() != at::kBFloat16) {
+    TilePlan plan{at::kFloat, at::kFloat, at::kFloat};
+    plan.float_gemm = cpu && blocks.float_gemm && FloatGemmAvailable();
+    plan.fused_softmax = cpu && blocks.fused_softmax;
+    return plan;
+  }
+  if (options.score_precision == ScorePrecision::kInputDtype) return {at::kBFloat16, at::kBFloat16, at::kBFloat16};
   TilePlan plan{at::kFloat, at::kFloat, at::kBFloat16};
   if (cpu && blocks.mixed_gemm && Bf16FloatGemmAvailable()) {
     plan.qk_dtype = at::kBFloat16;
@@ -85,6 +92,26 @@ torch::Tensor HeadMajor(const torch::Tensor& x, at::ScalarType dtype) {
 
 const c10::BFloat16* Bf16Data(const torch::Tensor& t) { return t.data_ptr<c10::BFloat16>(); }
 
+// The online softmax step of one key block with LibTorch ops, on the float32
+// scores p [bq, bk], overwritten with exp(p - new max): updates the running
+// max m and sum l and rescales acc (`first`: starts them; bm and alpha are scratch).
+void SoftmaxStepOps(torch::Tensor& p, bool first, torch::Tensor& m, torch::Tensor& l, torch::Tensor& bm,
+                    torch::Tensor& alpha, torch::Tensor& acc) {
+  at::amax_out(first ? m : bm, p, {1}, /*keepdim=*/true);
+  if (!first) {
+    at::maximum_out(bm, m, bm);        // bm = new max
+    at::sub_out(alpha, m, bm).exp_();  // alpha = exp(m_old - m_new)
+    m.copy_(bm);
+  }
+  p.sub_(m).exp_();
+  if (first) {
+    at::sum_out(l, p, {1}, /*keepdim=*/true);
+  } else {
+    l.mul_(alpha).add_(p.sum(1, /*keepdim=*/true));
+    acc.mul_(alpha);
+  }
+}
+
 // One query tile of one head against keys [0, lk): writes softmax(q k^T * scale) v
 // into `out` ([bq, D], any strides). q: [bq, D] and k: [lk, D] in plan.qk_dtype;
 // v: [lk, D] in plan.value_dtype; all with contiguous rows.
@@ -98,15 +125,33 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
     const int64_t bk = std::min(key_block, lk - k0);
     const torch::Tensor kt = k.narrow(0, k0, bk), vt = v.narrow(0, k0, bk);
     torch::Tensor s = t.scores.narrow(0, 0, bq * bk).view({bq, bk});
+    const float beta = k0 == 0 ? 0.0f : 1.0f;  // the PV GEMM starts or adds to the accumulator
     if (plan.mixed) {
       Bf16FloatGemm(/*transpose_b=*/true, bq, bk, d, static_cast<float>(scale), Bf16Data(q), q.stride(0), Bf16Data(kt),
                     kt.stride(0), /*beta=*/0, s.data_ptr<float>(), bk);
+    } else if (plan.float_gemm) {
+      FloatGemm(/*transpose_b=*/true, bq, bk, d, static_cast<float>(scale), q.data_ptr<float>(), q.stride(0),
+                kt.data_ptr<float>(), kt.stride(0), /*beta=*/0, s.data_ptr<float>(), bk);
     } else {
       at::addmm_out(s, s, q, kt.t(), /*beta=*/0, /*alpha=*/scale);  // [bq, bk]
     }
     const bool first = k0 == 0;
-    torch::Tensor lhs =
-        plan.value_dtype == at::kFloat ? torch::Tensor() : t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
+    if (plan.value_dtype == at::kFloat) {  // the probabilities replace the scores
+      if (plan.fused_softmax) {
+        OnlineSoftmaxBlockInPlace(s.data_ptr<float>(), bq, bk, bk, first, m.data_ptr<float>(), l.data_ptr<float>(),
+                                  acc.data_ptr<float>(), d);
+      } else {
+        SoftmaxStepOps(s, first, m, l, bm, alpha, acc);
+      }
+      if (plan.float_gemm) {
+        FloatGemm(/*transpose_b=*/false, bq, d, bk, /*alpha=*/1, s.data_ptr<float>(), bk, vt.data_ptr<float>(),
+                  vt.stride(0), beta, acc.data_ptr<float>(), acc.stride(0));
+      } else {
+        at::addmm_out(acc, acc, s, vt, beta, /*alpha=*/1);
+      }
+      continue;
+    }
+    torch::Tensor lhs = t.probs_low.narrow(0, 0, bq * bk).view({bq, bk});
     if (plan.fused_softmax) {
       OnlineSoftmaxBlockBf16(s.data_ptr<float>(), bq, bk, bk, first, m.data_ptr<float>(), l.data_ptr<float>(),
                              acc.data_ptr<float>(), d, reinterpret_cast<uint16_t*>(lhs.data_ptr<c10::BFloat16>()), bk);
@@ -116,28 +161,12 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
         p = t.probs.narrow(0, 0, bq * bk).view({bq, bk});
         p.copy_(s);
       }
-      at::amax_out(first ? m : bm, p, {1}, /*keepdim=*/true);
-      if (!first) {
-        at::maximum_out(bm, m, bm);        // bm = new max
-        at::sub_out(alpha, m, bm).exp_();  // alpha = exp(m_old - m_new)
-        m.copy_(bm);
-      }
-      p.sub_(m).exp_();
-      if (first) {
-        at::sum_out(l, p, {1}, /*keepdim=*/true);
-      } else {
-        l.mul_(alpha).add_(p.sum(1, /*keepdim=*/true));
-        acc.mul_(alpha);
-      }
-      if (plan.value_dtype == at::kFloat) {
-        at::addmm_out(acc, acc, p, vt, /*beta=*/first ? 0 : 1, /*alpha=*/1);
-        continue;
-      }
+      SoftmaxStepOps(p, first, m, l, bm, alpha, acc);
       lhs.copy_(p);
     }
     if (plan.mixed) {
-      Bf16FloatGemm(/*transpose_b=*/false, bq, d, bk, /*alpha=*/1, Bf16Data(lhs), bk, Bf16Data(vt), vt.stride(0),
-                    /*beta=*/first ? 0 : 1, acc.data_ptr<float>(), acc.stride(0));
+      Bf16FloatGemm(/*transpose_b=*/false, bq, d, bk, /*alpha=*/1, Bf16Data(lhs), bk, Bf16Data(vt), vt.stride(0), beta,
+                    acc.data_ptr<float>(), acc.stride(0));
       continue;
     }
     torch::Tensor pv = t.pv.narrow(0, 0, bq);
@@ -151,6 +180,8 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
   if (plan.fused_softmax && out.scalar_type() == at::kBFloat16 && out.stride(1) == 1) {
     DivideRowsToBf16(acc.data_ptr<float>(), bq, d, l.data_ptr<float>(),
                      reinterpret_cast<uint16_t*>(out.data_ptr<c10::BFloat16>()), out.stride(0));
+  } else if (plan.fused_softmax && out.scalar_type() == at::kFloat && out.stride(1) == 1) {
+    DivideRowsToFloat(acc.data_ptr<float>(), bq, d, l.data_ptr<float>(), out.data_ptr<float>(), out.stride(0));
   } else {
     at::div_out(out, acc, l);
   }

@@ -61,8 +61,13 @@ struct AttentionBlocks {
   // and k to float32. Same products (bf16 products are exact in float32), the
   // scores and accumulator stay float32. false: always the conversion path.
   bool mixed_gemm = true;
-  // bf16 inputs with float32 scores on the CPU: the softmax step of each tile
-  // as one pass per row (OnlineSoftmaxBlockBf16) instead of LibTorch ops.
+  // float32 (and float16, computed in float32) inputs on the CPU: both GEMMs
+  // as FloatGemm (oneDNN's sgemm) where the process has it, instead of
+  // LibTorch's addmm (BLAS).
+  bool float_gemm = true;
+  // float32 scores on the CPU (bf16 inputs with float32 scores, and float32
+  // inputs): the softmax step of each tile as one pass per row
+  // (OnlineSoftmaxBlockBf16 / OnlineSoftmaxBlockInPlace) instead of LibTorch ops.
   bool fused_softmax = true;
 };
 torch::Tensor BlockedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

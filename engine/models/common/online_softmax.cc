@@ -28,9 +28,14 @@ float RowMax(const float* s, int64_t n) {
   return mx;
 }
 
-// p[j] = exp(s[j] - mx) rounded to bf16; returns the float32 sum of the
-// unrounded exponentials (lane sums, then the tail).
-float ExpRoundAndSum(const float* s, int64_t n, float mx, uint16_t* p) {
+// A probability as the PV GEMM reads it: rounded to bf16 (bits), or float32.
+inline void StoreProb(float e, uint16_t* p) { *p = vec::FloatToBf16Bits(e); }
+inline void StoreProb(float e, float* p) { *p = e; }
+
+// p[j] = exp(s[j] - mx), stored by StoreProb (p may be s for float32); returns
+// the float32 sum of the unrounded exponentials (lane sums, then the tail).
+template <typename P>
+float ExpStoreAndSum(const float* s, int64_t n, float mx, P* p) {
   float sum = 0;
   vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
     float lanes[kLanes] = {};
@@ -38,13 +43,13 @@ float ExpRoundAndSum(const float* s, int64_t n, float mx, uint16_t* p) {
     for (; j + kLanes <= n; j += kLanes) {
       for (int k = 0; k < kLanes; ++k) {
         const float e = vec::ExpClamped(s[j + k] - mx);
-        p[j + k] = vec::FloatToBf16Bits(e);
+        StoreProb(e, p + j + k);
         lanes[k] += e;
       }
     }
     for (; j < n; ++j) {
       const float e = vec::ExpClamped(s[j] - mx);
-      p[j] = vec::FloatToBf16Bits(e);
+      StoreProb(e, p + j);
       sum += e;
     }
     for (int k = 0; k < kLanes; ++k) sum += lanes[k];
@@ -58,15 +63,15 @@ void ScaleRow(float* x, int64_t n, float a) {
   });
 }
 
-}  // namespace
 
-void OnlineSoftmaxBlockBf16(const float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
-                            float* acc, int64_t d, uint16_t* p, int64_t ld_p) {
+template <typename P>
+void OnlineSoftmaxRows(const float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
+                       float* acc, int64_t d, P* p, int64_t ld_p) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* sr = s + r * ld_s;
     const float block_max = RowMax(sr, cols);
     const float m_new = first || block_max > m[r] ? block_max : m[r];
-    const float sum = ExpRoundAndSum(sr, cols, m_new, p + r * ld_p);
+    const float sum = ExpStoreAndSum(sr, cols, m_new, p + r * ld_p);
     if (first) {
       l[r] = sum;
     } else {
@@ -78,15 +83,36 @@ void OnlineSoftmaxBlockBf16(const float* s, int64_t rows, int64_t cols, int64_t 
   }
 }
 
-void DivideRowsToBf16(const float* acc, int64_t rows, int64_t d, const float* l, uint16_t* out, int64_t ld_out) {
+template <typename O>
+void DivideRows(const float* acc, int64_t rows, int64_t d, const float* l, O* out, int64_t ld_out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* a = acc + r * d;
-    uint16_t* o = out + r * ld_out;
+    O* o = out + r * ld_out;
     const float sum = l[r];
     vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
-      for (int64_t i = 0; i < d; ++i) o[i] = vec::FloatToBf16Bits(a[i] / sum);
+      for (int64_t i = 0; i < d; ++i) StoreProb(a[i] / sum, o + i);
     });
   }
+}
+
+}  // namespace
+
+void OnlineSoftmaxBlockBf16(const float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
+                            float* acc, int64_t d, uint16_t* p, int64_t ld_p) {
+  OnlineSoftmaxRows(s, rows, cols, ld_s, first, m, l, acc, d, p, ld_p);
+}
+
+void OnlineSoftmaxBlockInPlace(float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
+                               float* acc, int64_t d) {
+  OnlineSoftmaxRows(s, rows, cols, ld_s, first, m, l, acc, d, s, ld_s);
+}
+
+void DivideRowsToBf16(const float* acc, int64_t rows, int64_t d, const float* l, uint16_t* out, int64_t ld_out) {
+  DivideRows(acc, rows, d, l, out, ld_out);
+}
+
+void DivideRowsToFloat(const float* acc, int64_t rows, int64_t d, const float* l, float* out, int64_t ld_out) {
+  DivideRows(acc, rows, d, l, out, ld_out);
 }
 
 }  // namespace videogen::models

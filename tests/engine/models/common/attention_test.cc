@@ -14,28 +14,36 @@ struct Case {
 
 class BlockedAttentionTest : public ::testing::TestWithParam<Case> {};
 
+// Every float32 tile path: oneDNN's sgemm or LibTorch's addmm, the fused
+// softmax pass or LibTorch ops.
 TEST_P(BlockedAttentionTest, MatchesNaiveWithAndWithoutMasks) {
   const Case c = GetParam();
   at::manual_seed(7);
   const at::Tensor q = at::randn({c.batch, c.lq, c.heads, c.d}) * 3;
   const at::Tensor k = at::randn({c.batch, c.lk, c.heads, c.d}) * 3;
   const at::Tensor v = at::randn({c.batch, c.lk, c.heads, c.d});
-  const AttentionBlocks blocks{c.q_block, c.k_block};
-  EXPECT_LT(MaxDiff(BlockedAttention(q, k, v, {}, blocks), NaiveAttention(q, k, v)), 2e-5);
-
   std::vector<int64_t> lens;
   for (int64_t b = 0; b < c.batch; ++b) lens.push_back(std::max<int64_t>(1, c.lk - 3 * b - 1));
   AttentionOptions masked;
   masked.key_lens = at::tensor(lens, at::kLong);
   masked.scale = 0.3;
-  const at::Tensor blocked = BlockedAttention(q, k, v, masked, blocks);
-  EXPECT_LT(MaxDiff(blocked, NaiveAttention(q, k, v, masked)), 2e-5);
-  // Masked keys really are ignored: changing them changes nothing.
-  at::Tensor k2 = k.clone(), v2 = v.clone();
-  k2.narrow(1, lens.back(), c.lk - lens.back()).fill_(100.0);
-  v2.narrow(1, lens.back(), c.lk - lens.back()).fill_(-100.0);
-  const at::Tensor again = BlockedAttention(q, k2, v2, masked, blocks);
-  EXPECT_LT(MaxDiff(again[c.batch - 1], blocked[c.batch - 1]), 1e-6);
+  for (const bool float_gemm : {true, false}) {
+    for (const bool fused_softmax : {true, false}) {
+      AttentionBlocks blocks{c.q_block, c.k_block};
+      blocks.float_gemm = float_gemm;
+      blocks.fused_softmax = fused_softmax;
+      SCOPED_TRACE(testing::Message() << "float_gemm " << float_gemm << " fused_softmax " << fused_softmax);
+      EXPECT_LT(MaxDiff(BlockedAttention(q, k, v, {}, blocks), NaiveAttention(q, k, v)), 2e-5);
+      const at::Tensor blocked = BlockedAttention(q, k, v, masked, blocks);
+      EXPECT_LT(MaxDiff(blocked, NaiveAttention(q, k, v, masked)), 2e-5);
+      // Masked keys really are ignored: changing them changes nothing.
+      at::Tensor k2 = k.clone(), v2 = v.clone();
+      k2.narrow(1, lens.back(), c.lk - lens.back()).fill_(100.0);
+      v2.narrow(1, lens.back(), c.lk - lens.back()).fill_(-100.0);
+      const at::Tensor again = BlockedAttention(q, k2, v2, masked, blocks);
+      EXPECT_LT(MaxDiff(again[c.batch - 1], blocked[c.batch - 1]), 1e-6);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BlockedAttentionTest,

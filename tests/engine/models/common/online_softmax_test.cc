@@ -65,6 +65,42 @@ TEST(OnlineSoftmaxTest, TwoBlocksMatchTheRecurrenceInFloat64) {
   }
 }
 
+// The in-place float32 form keeps the same running state as the bf16 form
+// (bit for bit: the same arithmetic) and writes each e_j unrounded over the
+// scores: within exp's accuracy of the float64 value plus float32's rounding of
+// s - m (half an ulp of |s - m| <= 87 where e_j is not flushed).
+TEST(OnlineSoftmaxTest, InPlaceKeepsTheBf16FormsStateAndWritesFloatProbabilities) {
+  at::manual_seed(6);
+  const int64_t rows = 5, d = 3;
+  for (const int64_t cols : {int64_t{1}, int64_t{37}, int64_t{300}}) {
+    const int64_t ld_s = cols + 2;
+    std::vector<float> m(rows), l(rows), acc(rows * d, 1.0f), m2(rows), l2(rows), acc2(rows * d, 1.0f);
+    std::vector<uint16_t> p(rows * ld_s);
+    for (int block = 0; block < 2; ++block) {
+      const at::Tensor s = at::randn({rows, ld_s}) * 8 + block * 4;
+      at::Tensor in_place = s.clone();
+      OnlineSoftmaxBlockBf16(s.data_ptr<float>(), rows, cols, ld_s, block == 0, m.data(), l.data(), acc.data(), d,
+                             p.data(), ld_s);
+      OnlineSoftmaxBlockInPlace(in_place.data_ptr<float>(), rows, cols, ld_s, block == 0, m2.data(), l2.data(),
+                                acc2.data(), d);
+      EXPECT_EQ(m2, m);
+      EXPECT_EQ(l2, l);
+      EXPECT_EQ(acc2, acc);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t j = 0; j < ld_s; ++j) {
+          const float sv = s[r][j].item<float>(), got = in_place[r][j].item<float>();
+          if (j >= cols) {
+            EXPECT_EQ(got, sv) << "a score beyond cols was written";
+            continue;
+          }
+          const double e = std::exp(static_cast<double>(sv) - m[r]);
+          EXPECT_NEAR(got, e, 1e-5 * e + 1e-37) << "cols " << cols << " r " << r << " j " << j;
+        }
+      }
+    }
+  }
+}
+
 TEST(OnlineSoftmaxTest, ANanScoreMakesItsRowSumNan) {
   std::vector<float> s = {0.5f, std::numeric_limits<float>::quiet_NaN(), 1.0f, 2.0f, 3.0f, 4.0f};
   std::vector<float> m(2), l(2), acc(2);
@@ -99,6 +135,24 @@ TEST(OnlineSoftmaxTest, DivideRowsToBf16MatchesDivOutIntoBf16) {
         << "row " << r << ": " << (got[r].to(at::kFloat) - expected[r].to(at::kFloat)).abs().max();
   }
   EXPECT_TRUE(at::equal(dst.narrow(1, d, ld_out - d), at::full({rows, ld_out - d}, 9.0, at::kBFloat16)));
+}
+
+// at::div_out's float32 values bit for bit (NaN as NaN), into a strided
+// destination whose other columns stay untouched.
+TEST(OnlineSoftmaxTest, DivideRowsToFloatMatchesDivOut) {
+  at::manual_seed(8);
+  const int64_t rows = 4, d = 37, ld_out = 41;
+  const at::Tensor acc = at::randn({rows, d}) * 100;
+  at::Tensor l = at::rand({rows, 1}) * 3 + 0.5;
+  l[1][0] = 0.0f;
+  l[2][0] = std::numeric_limits<float>::quiet_NaN();
+  const at::Tensor expected = acc / l;
+  at::Tensor dst = at::full({rows, ld_out}, 9.0);
+  DivideRowsToFloat(acc.data_ptr<float>(), rows, d, l.data_ptr<float>(), dst.data_ptr<float>(), ld_out);
+  const at::Tensor got = dst.narrow(1, 0, d);
+  EXPECT_TRUE(got[2].isnan().all().item<bool>());
+  for (int64_t r : {0, 1, 3}) EXPECT_TRUE(at::equal(got[r], expected[r])) << "row " << r;
+  EXPECT_TRUE(at::equal(dst.narrow(1, d, ld_out - d), at::full({rows, ld_out - d}, 9.0)));
 }
 
 }  // namespace

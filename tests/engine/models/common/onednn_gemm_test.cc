@@ -1,4 +1,4 @@
-#include "engine/models/common/bf16_float_gemm.h"
+#include "engine/models/common/onednn_gemm.h"
 
 #include <limits>
 
@@ -60,6 +60,43 @@ TEST_F(Bf16FloatGemmTest, IsCorrectFromParallelTasks) {
   });
   const at::Tensor expected = at::bmm(a.to(at::kFloat), b.to(at::kFloat).transpose(1, 2));
   EXPECT_LT((c - expected).abs().max().item<double>(), 1e-4 * expected.abs().max().item<double>());
+}
+
+// FloatGemm against LibTorch's float32 addmm: both layouts of B, strided rows,
+// beta 0 over NaN and beta 1, and from parallel tasks.
+TEST(FloatGemmTest, MatchesLibTorchsFloat32Gemm) {
+  if (!FloatGemmAvailable()) GTEST_SKIP() << "this LibTorch hides oneDNN's dnnl_sgemm";
+  at::manual_seed(5);
+  const int64_t m = 37, n = 53, k = 70;
+  const at::Tensor a = at::randn({m, k + 6}).narrow(1, 0, k);  // lda = k + 6
+  for (bool transpose_b : {false, true}) {
+    const at::Tensor b = transpose_b ? at::randn({n, k}) : at::randn({k, n});
+    const at::Tensor b_op = transpose_b ? b.t() : b;
+    const at::Tensor c0 = at::randn({m, n});
+    at::Tensor c = at::full({m, n + 3}, std::numeric_limits<float>::quiet_NaN()).narrow(1, 0, n);  // ldc = n + 3
+    FloatGemm(transpose_b, m, n, k, 0.5f, a.data_ptr<float>(), a.stride(0), b.data_ptr<float>(), b.stride(0), 0.0f,
+              c.data_ptr<float>(), c.stride(0));
+    const at::Tensor expected0 = at::mm(a, b_op) * 0.5;
+    EXPECT_LT((c - expected0).abs().max().item<double>(), 1e-5 * expected0.abs().max().item<double>())
+        << "transpose_b " << transpose_b;
+    c.copy_(c0);
+    FloatGemm(transpose_b, m, n, k, 1.0f, a.data_ptr<float>(), a.stride(0), b.data_ptr<float>(), b.stride(0), 1.0f,
+              c.data_ptr<float>(), c.stride(0));
+    const at::Tensor expected1 = at::addmm(c0, a, b_op);
+    EXPECT_LT((c - expected1).abs().max().item<double>(), 1e-5 * expected1.abs().max().item<double>())
+        << "transpose_b " << transpose_b;
+  }
+  const int64_t tasks = 16;
+  const at::Tensor as = at::randn({tasks, 64, 128}), bs = at::randn({tasks, 96, 128});
+  at::Tensor cs = at::empty({tasks, 64, 96});
+  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      FloatGemm(true, 64, 96, 128, 1.0f, as[i].data_ptr<float>(), 128, bs[i].data_ptr<float>(), 128, 0.0f,
+                cs[i].data_ptr<float>(), 96);
+    }
+  });
+  const at::Tensor expected = at::bmm(as, bs.transpose(1, 2));
+  EXPECT_LT((cs - expected).abs().max().item<double>(), 1e-5 * expected.abs().max().item<double>());
 }
 
 }  // namespace
