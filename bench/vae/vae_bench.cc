@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "bench/common/bench_start.h"
@@ -26,7 +27,7 @@ using namespace videogen::models::vae;
 
 constexpr char kUsage[] =
     "usage: bench_vae [--parts encode,decode,decode22] [--latent-frames T] [--size WxH] [--repeats R]\n"
-    "                 [--conv-dtype fp32|bf16]\n"
+    "                 [--conv-dtype fp32|bf16] [--profile PREFIX]\n"
     "Wan VAE (random weights, fp32, CPU) at real size, driven chunk by chunk with the causal cache\n"
     "as WanVae runs it: encode of a 1 + 4 (T - 1) frame video, decode of a [C, T, H/s, W/s] latent\n"
     "(Wan2.1: C 16, s 8; decode22: the Wan2.2 TI2V-5B VAE, C 48, s 16). Defaults: --latent-frames 3\n"
@@ -35,7 +36,9 @@ constexpr char kUsage[] =
     "and the peak bytes of live tensors of >= 32 MiB (the huge page allocator's blocks; 0 with\n"
     "VIDEOGEN_HUGE_PAGES=0).\n"
     "T 21 is the 81-frame case (minutes to hours on a 2-core CPU). --conv-dtype bf16: the causal\n"
-    "convolutions in bf16 over float32 activations (WanVaeOptions::conv_dtype; --placement vae=cpu:bf16).\n";
+    "convolutions in bf16 over float32 activations (WanVaeOptions::conv_dtype; --placement vae=cpu:bf16).\n"
+    "--profile: one more call of each part, after its figures are taken, with every op recorded,\n"
+    "PREFIX.PART.json (chrome://tracing).\n";
 
 void RandomInit(torch::nn::Module& m) {
   torch::NoGradGuard no_grad;
@@ -47,12 +50,15 @@ void RandomInit(torch::nn::Module& m) {
 
 struct Run {
   double first_s = 0, steady_s = 0, flops = 0;
-  uint64_t peak_growth = 0;
+  uint64_t peak_growth = 0, peak = 0;
   uint64_t peak_mapped = 0;  // most bytes of large tensors live at once (huge page allocator)
 };
 
+std::string g_profile_prefix;  // --profile
+
 // First call counts the FLOPs; the steady figure is the median of `repeats`.
-Run Measure(const std::function<void()>& fn, int repeats) {
+// With --profile, one more call of `part`, every op recorded.
+Run Measure(const char* part, const std::function<void()>& fn, int repeats) {
   Run r;
   videogen::bench::ResetPeakRss();
   videogen::ResetHugePagePeak();
@@ -64,7 +70,12 @@ Run Measure(const std::function<void()>& fn, int repeats) {
   r.steady_s = s.empty() ? 0 : s[s.size() / 2];
   const uint64_t peak = videogen::ProcessPeakRssBytes();
   r.peak_growth = peak > before ? peak - before : 0;
+  r.peak = peak;
   r.peak_mapped = videogen::GetHugePageAllocatorStats().peak_mapped_bytes;
+  if (!g_profile_prefix.empty()) {
+    torch::autograd::profiler::RecordProfile guard(g_profile_prefix + "." + part + ".json");
+    fn();
+  }
   return r;
 }
 
@@ -73,8 +84,7 @@ void Report(const char* part, const std::string& shape, const Run& r) {
       "%s %s conv=%.1f GFLOP first=%.1f s (%.1f GFLOP/s) steady=%.1f s (%.1f GFLOP/s) "
       "peak_rss_growth=%.2f GB peak_rss=%.2f GB peak_large_tensors=%.2f GB\n",
       part, shape.c_str(), r.flops / 1e9, r.first_s, r.flops / r.first_s / 1e9, r.steady_s,
-      r.steady_s > 0 ? r.flops / r.steady_s / 1e9 : 0.0, r.peak_growth / 1e9, videogen::ProcessPeakRssBytes() / 1e9,
-      r.peak_mapped / 1e9);
+      r.steady_s > 0 ? r.flops / r.steady_s / 1e9 : 0.0, r.peak_growth / 1e9, r.peak / 1e9, r.peak_mapped / 1e9);
   std::fflush(stdout);
 }
 
@@ -112,6 +122,8 @@ int main(int argc, char** argv) {
       repeats = std::max(0, std::atoi(v.c_str()));
     else if (a == "--conv-dtype" && (v == "fp32" || v == "bf16"))
       conv_dtype = v == "bf16" ? at::kBFloat16 : at::kFloat;
+    else if (a == "--profile")
+      g_profile_prefix = v;
     else if (a == "--size" && std::sscanf(v.c_str(), "%ldx%ld", &width, &height) == 2) {
     } else {
       std::fprintf(stderr, "bench_vae: bad argument %s %s\n%s", a.c_str(), v.c_str(), kUsage);
@@ -134,14 +146,14 @@ int main(int argc, char** argv) {
       const at::Tensor video = at::rand({1, 3, frames, height, width}) * 2 - 1;
       Report("wan21_encode",
              "[1,3," + std::to_string(frames) + "," + std::to_string(height) + "," + std::to_string(width) + "]",
-             Measure([&] { Encode(*m, video); }, repeats));
+             Measure("wan21_encode", [&] { Encode(*m, video); }, repeats));
     }
     if (has("decode")) {
       const at::Tensor z = at::randn({1, 16, latent_frames, height / s, width / s});
       Report("wan21_decode",
              "[16," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," +
                  std::to_string(width / s) + "]",
-             Measure([&] { Decode(*m, z); }, repeats));
+             Measure("wan21_decode", [&] { Decode(*m, z); }, repeats));
     }
   }
   if (has("decode22")) {
@@ -153,7 +165,7 @@ int main(int argc, char** argv) {
     Report("wan22_decode",
            "[48," + std::to_string(latent_frames) + "," + std::to_string(height / s) + "," + std::to_string(width / s) +
                "]",
-           Measure([&] { Decode(*m, z); }, repeats));
+           Measure("wan22_decode", [&] { Decode(*m, z); }, repeats));
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "engine/common/cancel_point.h"
 #include "engine/models/common/attention.h"
+#include "engine/models/vae/rms_norm_silu.h"
 
 namespace videogen::models::vae {
 
@@ -27,6 +28,12 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   y.mul_(scale_).mul_(gamma);
   if (bias.defined()) y.add_(bias);
   return y;
+}
+
+torch::Tensor RMSNormImpl::ForwardSilu(const torch::Tensor& x) {
+  if (RmsNormSiluApplies(x) && gamma.scalar_type() == at::kFloat) return RmsNormSilu(x, gamma, bias, scale_);
+  torch::Tensor y = forward(x);  // fresh: SiLU in place
+  return at::silu_(y);
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t in_dim, int64_t out_dim, double dropout) {
@@ -56,11 +63,8 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, FeatCache& cach
   const torch::Tensor h = shortcut_ ? shortcut_->forward(x) : x;
   // Each convolution's input is moved in, so it is freed before the
   // convolution runs.
-  torch::Tensor y = norm1_->forward(x);
-  at::silu_(y);
-  y = CachedCausalConv(*conv1_, std::move(y), cache);
-  y = norm2_->forward(y);
-  at::silu_(y);
+  torch::Tensor y = CachedCausalConv(*conv1_, norm1_->ForwardSilu(x), cache);
+  y = norm2_->ForwardSilu(y);  // conv1's output freed here, before conv2 runs
   y = CachedCausalConv(*conv2_, std::move(y), cache);  // dropout: identity at inference
   return y.add_(h);
 }

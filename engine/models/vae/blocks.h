@@ -25,6 +25,10 @@ class RMSNormImpl : public torch::nn::Module {
   // x: [B, C, ...] (channels first) -> same shape.
   torch::Tensor forward(const torch::Tensor& x);
 
+  // silu(forward(x)), a new tensor: one RmsNormSilu pass on a contiguous
+  // float32 CPU x (rms_norm_silu.h), the ops otherwise.
+  torch::Tensor ForwardSilu(const torch::Tensor& x);
+
   torch::Tensor gamma;
   torch::Tensor bias;  // undefined when the block has no bias
 

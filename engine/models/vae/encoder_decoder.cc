@@ -107,9 +107,8 @@ torch::Tensor Encoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& cache
   x = middle0_->forward(x, cache);
   x = middle1_->forward(x);
   x = middle2_->forward(x, cache);
-  torch::Tensor y = head_norm_->forward(x);  // fresh: SiLU in place, one full-size tensor fewer
-  x = torch::Tensor();                       // and neither x nor y alive during the convolution
-  at::silu_(y);
+  torch::Tensor y = head_norm_->ForwardSilu(x);
+  x = torch::Tensor();  // neither x nor y alive during the convolution
   return CachedCausalConv(*head_conv_, std::move(y), cache);
 }
 
@@ -165,9 +164,8 @@ torch::Tensor Decoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& cache
   x = middle1_->forward(x);
   x = middle2_->forward(x, cache);
   for (VaeStage& stage : up_stages_) x = stage.forward(x, cache);
-  torch::Tensor y = head_norm_->forward(x);  // fresh: SiLU in place, one full-size tensor fewer
-  x = torch::Tensor();                       // and neither x nor y alive during the convolution
-  at::silu_(y);
+  torch::Tensor y = head_norm_->ForwardSilu(x);
+  x = torch::Tensor();  // neither x nor y alive during the convolution
   return CachedCausalConv(*head_conv_, std::move(y), cache);
 }
 

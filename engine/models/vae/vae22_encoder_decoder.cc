@@ -66,7 +66,7 @@ torch::Tensor Wan22Encoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& 
   x = middle0_->forward(x, cache);
   x = middle1_->forward(x);
   x = middle2_->forward(x, cache);
-  return CachedCausalConv(*head_conv_, at::silu(head_norm_->forward(x)), cache);
+  return CachedCausalConv(*head_conv_, head_norm_->ForwardSilu(x), cache);
 }
 
 Wan22Decoder3dImpl::Wan22Decoder3dImpl(const CoderOptions& o) {
@@ -105,7 +105,7 @@ torch::Tensor Wan22Decoder3dImpl::forward(const torch::Tensor& x_in, FeatCache& 
   x = middle1_->forward(x);
   x = middle2_->forward(x, cache);
   for (UpResidualBlock& level : levels_) x = level->forward(x, cache, first_chunk);
-  return CachedCausalConv(*head_conv_, at::silu(head_norm_->forward(x)), cache);
+  return CachedCausalConv(*head_conv_, head_norm_->ForwardSilu(x), cache);
 }
 
 }  // namespace videogen::models::vae
