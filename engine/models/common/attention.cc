@@ -125,7 +125,8 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
     const int64_t bk = std::min(key_block, lk - k0);
     const torch::Tensor kt = k.narrow(0, k0, bk), vt = v.narrow(0, k0, bk);
     torch::Tensor s = t.scores.narrow(0, 0, bq * bk).view({bq, bk});
-    const float beta = k0 == 0 ? 0.0f : 1.0f;  // the PV GEMM starts or adds to the accumulator
+    const bool first = k0 == 0;
+    const float beta = first ? 0.0f : 1.0f;  // the PV GEMM starts or adds to the accumulator
     if (plan.mixed) {
       Bf16FloatGemm(/*transpose_b=*/true, bq, bk, d, static_cast<float>(scale), Bf16Data(q), q.stride(0), Bf16Data(kt),
                     kt.stride(0), /*beta=*/0, s.data_ptr<float>(), bk);
@@ -135,7 +136,6 @@ void AttendTile(const torch::Tensor& q, const torch::Tensor& k, const torch::Ten
     } else {
       at::addmm_out(s, s, q, kt.t(), /*beta=*/0, /*alpha=*/scale);  // [bq, bk]
     }
-    const bool first = k0 == 0;
     if (plan.value_dtype == at::kFloat) {  // the probabilities replace the scores
       if (plan.fused_softmax) {
         OnlineSoftmaxBlockInPlace(s.data_ptr<float>(), bq, bk, bk, first, m.data_ptr<float>(), l.data_ptr<float>(),

@@ -111,16 +111,25 @@ TEST(OnlineSoftmaxTest, ANanScoreMakesItsRowSumNan) {
   EXPECT_EQ(m[1], 4.0f);
 }
 
+// The row division's inputs: acc [rows, d] and sums l [rows, 1], row 1's sum
+// zero and row 2's NaN.
+struct DivideInputs {
+  at::Tensor acc, l;
+};
+DivideInputs MakeDivideInputs(int64_t rows, int64_t d) {
+  DivideInputs in{at::randn({rows, d}) * 100, at::rand({rows, 1}) * 3 + 0.5};
+  in.l[1][0] = 0.0f;
+  in.l[2][0] = std::numeric_limits<float>::quiet_NaN();
+  return in;
+}
+
 // What at::div_out writes into a bf16 tensor (float32 division, then
 // nearest-even rounding), bit for bit, with a zero and a NaN sum, into a strided
 // destination whose other columns stay untouched.
 TEST(OnlineSoftmaxTest, DivideRowsToBf16MatchesDivOutIntoBf16) {
   at::manual_seed(7);
   const int64_t rows = 5, d = 37, ld_out = 50;
-  const at::Tensor acc = at::randn({rows, d}) * 100;
-  at::Tensor l = at::rand({rows, 1}) * 3 + 0.5;
-  l[1][0] = 0.0f;
-  l[2][0] = std::numeric_limits<float>::quiet_NaN();
+  const auto [acc, l] = MakeDivideInputs(rows, d);
   at::Tensor expected = at::empty({rows, d}, at::kBFloat16);
   at::div_out(expected, acc, l);
   at::Tensor dst = at::full({rows, ld_out}, 9.0, at::kBFloat16);
@@ -142,10 +151,7 @@ TEST(OnlineSoftmaxTest, DivideRowsToBf16MatchesDivOutIntoBf16) {
 TEST(OnlineSoftmaxTest, DivideRowsToFloatMatchesDivOut) {
   at::manual_seed(8);
   const int64_t rows = 4, d = 37, ld_out = 41;
-  const at::Tensor acc = at::randn({rows, d}) * 100;
-  at::Tensor l = at::rand({rows, 1}) * 3 + 0.5;
-  l[1][0] = 0.0f;
-  l[2][0] = std::numeric_limits<float>::quiet_NaN();
+  const auto [acc, l] = MakeDivideInputs(rows, d);
   const at::Tensor expected = acc / l;
   at::Tensor dst = at::full({rows, ld_out}, 9.0);
   DivideRowsToFloat(acc.data_ptr<float>(), rows, d, l.data_ptr<float>(), dst.data_ptr<float>(), ld_out);
