@@ -296,6 +296,7 @@ void AnnounceStarted(const Flags& f, VideoGenServer& server, const videogen::met
                        {"devices", f.devices},
                        {"blas_kernels", blas.name.empty() ? "default" : blas.name},
                        {"blis_arch_type", blas.value},
+                       {"blis_threads", EnvOr("BLIS_NUM_THREADS")},  // set by ConfigureTorchRuntime
                        {"heap_reuse", videogen::HeapReuseInForce() ? "on" : "off"},
                        {"huge_pages", HugePagesLogValue()},
                        {"state_dir", f.server.state_dir.empty() ? kNoStateDir : f.server.state_dir},

@@ -67,7 +67,8 @@ TEST(ServerBinaryTest, GenerateStreamsEveryStageThenADecodableVideo) {
 
 // The `started` event says which host allocation policies are in force
 // (README, "CPU allocation"): heap reuse, and the huge page allocator unless
-// VIDEOGEN_HUGE_PAGES=0 (then "off"; otherwise the kernel's THP mode).
+// VIDEOGEN_HUGE_PAGES=0 (then "off"; otherwise the kernel's THP mode); and the
+// thread count BLIS was given (README, "BLIS threads").
 TEST(ServerBinaryTest, StartedEventNamesTheHostAllocationPolicies) {
   for (const char* huge_pages : {"1", "0"}) {
     setenv("VIDEOGEN_HUGE_PAGES", huge_pages, /*overwrite=*/1);
@@ -77,6 +78,7 @@ TEST(ServerBinaryTest, StartedEventNamesTheHostAllocationPolicies) {
     ASSERT_TRUE(PollUntil([&] { return (*server)->Logs().find("event=started") != std::string::npos; }));
     const std::string logs = (*server)->Logs();
     EXPECT_THAT(logs, HasSubstr("heap_reuse=on"));
+    EXPECT_THAT(logs, ::testing::ContainsRegex("blis_threads=[1-9]"));
     if (std::string(huge_pages) == "0") {
       EXPECT_THAT(logs, HasSubstr("huge_pages=off"));
     } else {
