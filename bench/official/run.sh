@@ -9,11 +9,13 @@
 #   --size (VAE, default 832x480), --layers (T5 encoder layers, default 24),
 #   --conv-dtype (ours: bench_vae's, default fp32; the official VAE is float32)
 # Needs Debian's python3-torch (apt-get install python3-torch; not in scripts/bootstrap).
-# Run it with nothing else running.
+# Run it with nothing else running. BLIS threads: ours sets BLIS_NUM_THREADS to its
+# thread count; the official's BLIS runs one thread unless BLIS_NUM_THREADS is
+# exported, as PyTorch never sets it (export BLIS_NUM_THREADS=N to give both N).
 set -euo pipefail
 case "${1:-}" in
-  "") sed -n '2,12p' "$0"; exit 2 ;;
-  -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+  "") sed -n '2,14p' "$0"; exit 2 ;;
+  -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
 esac
 repo=$1
 shift
