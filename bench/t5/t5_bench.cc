@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "bench/common/bench_start.h"
@@ -20,12 +21,14 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: bench_t5 [--tokens 512] [--dtypes fp32,bf16] [--layers 24] [--repeats R]\n"
+    "usage: bench_t5 [--tokens 512] [--dtypes fp32,bf16] [--layers 24] [--repeats R] [--profile PREFIX]\n"
     "One umT5-XXL encoder layer (T5SelfAttention: dim 4096, 64 heads, ffn 10240, own relative\n"
     "position bias) with random weights on the CPU, and the whole encoder's 24 layers run as 24\n"
     "calls of that one layer (same FLOPs; one layer's weights resident: the real fp32 encoder\n"
     "needs ~23 GB). Prints first-call and steady-state (median of R, default 3) seconds,\n"
-    "GFLOP/s from the layer's matmul and attention FLOPs, and peak RSS (VmHWM).\n";
+    "GFLOP/s from the layer's matmul and attention FLOPs, and peak RSS (VmHWM).\n"
+    "--profile: one more layer call per dtype, after its figures, with every op recorded,\n"
+    "PREFIX.DTYPE.json (chrome://tracing).\n";
 
 std::vector<std::string> Split(const std::string& s) {
   std::vector<std::string> out;
@@ -41,12 +44,14 @@ int main(int argc, char** argv) {
   int64_t tokens = 512;
   int layers = 24, repeats = 3;
   std::vector<std::string> dtypes = {"fp32", "bf16"};
+  std::string profile_prefix;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--tokens") tokens = std::atoll(v.c_str());
     else if (a == "--dtypes") dtypes = Split(v);
     else if (a == "--layers") layers = std::max(1, std::atoi(v.c_str()));
     else if (a == "--repeats") repeats = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--profile") profile_prefix = v;
     else {
       std::fprintf(stderr, "bench_t5: bad argument %s %s\n%s", a.c_str(), v.c_str(), kUsage);
       return 2;
@@ -81,6 +86,10 @@ int main(int argc, char** argv) {
                 dt.c_str(), first, layer_flops / first / 1e9, steady, layer_flops / steady / 1e9, layers, encoder,
                 layers * layer_flops / encoder / 1e9, videogen::ProcessPeakRssBytes() / 1e9);
     std::fflush(stdout);
+    if (!profile_prefix.empty()) {
+      torch::autograd::profiler::RecordProfile guard(profile_prefix + "." + dt + ".json");
+      one();
+    }
   }
   return 0;
 }

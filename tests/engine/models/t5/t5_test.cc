@@ -85,6 +85,29 @@ TEST(RelativePositionBucketTest, EmbeddingLooksUpKeyMinusQueryBucket) {
   EXPECT_EQ(bias[0][0][2][0].item<float>(), 4.0f);
 }
 
+// The Toeplitz construction (one lookup per diagonal) equals the reference's
+// gather of every (query, key) bucket, value for value, for square and
+// non-square shapes, both directions and more keys than max_dist.
+TEST(RelativePositionBucketTest, BiasEqualsTheGatherOfEveryPairsBucket) {
+  for (const bool bidirectional : {true, false}) {
+    T5RelativeEmbedding emb(32, 3, bidirectional, 128, torch::TensorOptions());
+    {
+      torch::NoGradGuard no_grad;
+      emb->named_parameters()["embedding.weight"].normal_();
+    }
+    for (const auto& [lq, lk] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 5}, {3, 40}, {300, 7}, {257, 257}}) {
+      const torch::Tensor rel_pos = at::arange(lk, at::kLong).unsqueeze(0) - at::arange(lq, at::kLong).unsqueeze(1);
+      const torch::Tensor expected =
+          at::embedding(emb->named_parameters()["embedding.weight"], RelativePositionBucket(rel_pos, 32, bidirectional, 128))
+              .permute({2, 0, 1})
+              .unsqueeze(0);
+      const torch::Tensor got = emb(lq, lk);
+      EXPECT_TRUE(got.is_contiguous()) << "lq " << lq << " lk " << lk << " strides " << got.strides();
+      EXPECT_TRUE(at::equal(got, expected)) << "lq " << lq << " lk " << lk << " bidirectional " << bidirectional;
+    }
+  }
+}
+
 TEST(T5ConfigTest, PresetAndValidation) {
   const T5Config xxl = T5Config::UmT5Xxl();
   EXPECT_EQ(xxl.vocab, 256384);
