@@ -177,8 +177,11 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
     stand_in_modules()
-    print("official Wan2.1 modules from %s; torch %s; threads=%d; BLIS_ARCH_TYPE=%s" %
-          (args.wan_repo, torch.__version__, torch.get_num_threads(), os.environ.get("BLIS_ARCH_TYPE", "(unset)")))
+    # BLIS's own thread count: PyTorch never sets it, so BLIS runs one thread
+    # unless BLIS_NUM_THREADS (or OMP_NUM_THREADS) is exported.
+    print("official Wan2.1 modules from %s; torch %s; threads=%d; BLIS_ARCH_TYPE=%s; BLIS_NUM_THREADS=%s" %
+          (args.wan_repo, torch.__version__, torch.get_num_threads(), os.environ.get("BLIS_ARCH_TYPE", "(unset)"),
+           os.environ.get("BLIS_NUM_THREADS", "(unset: one BLIS thread)")))
     for part in args.parts.split(","):
         if part == "t5":
             bench_t5(load_official(args.wan_repo, "t5"), args)
