@@ -42,22 +42,16 @@ constexpr char kUsage[] =
     "--threads N: LibTorch and BLIS threads (BLIS_NUM_THREADS unless already set); default all usable cores.\n"
     "BLIS 0.9 reads BLIS_ARCH_TYPE as a numeric id: a name such as 'generic' means 0 (skx).\n";
 
-// The BLIS thread count a check or probe with --threads `threads` runs: an
-// explicit BLIS_NUM_THREADS, else `threads` (0 = all usable cores).
-int BlasThreadsFor(int threads) {
-  const char* env = std::getenv("BLIS_NUM_THREADS");
-  if (env != nullptr && *env != '\0') return std::max(1, std::atoi(env));
-  return threads == 0 ? videogen::UsableCores() : threads;
-}
-
 int Select(int threads, int max_id, bool force, bool print_value) {
   const std::string key = videogen::BlasMachineKey();
   const std::string path = videogen::BlasKernelCachePath(key);
+  // Set here already, so the probes inherit it (an explicit value wins).
+  const int blas_threads = videogen::ApplyBlasThreads(threads);
   if (!force) {
     // A choice measured with another thread count (or before counts were
     // recorded) is measured again: its figure is the check's reference.
     if (auto cached = videogen::ReadBlasKernelChoice(path, key);
-        cached.ok() && cached->threads == BlasThreadsFor(threads)) {
+        cached.ok() && cached->threads == blas_threads) {
       std::fprintf(stderr, "blas-check: cached choice %s: %s\n", path.c_str(),
                    videogen::DescribeBlasKernelChoice(*cached).c_str());
       if (print_value) std::printf("%s\n", cached->value.c_str());
@@ -108,7 +102,8 @@ int Check(double min_gflops, double min_fraction, int threads) {
     return 2;
   }
   // The selection's figure is a reference only for the same BLAS thread count.
-  const bool comparable = choice.threads == BlasThreadsFor(threads);
+  const int blas_threads = videogen::ApplyBlasThreads(threads);  // set by ConfigureTorchRuntime: reads it
+  const bool comparable = choice.threads == blas_threads;
   const double relative_bar = comparable ? choice.gflops * min_fraction : 0;
   const double bar = std::max(min_gflops, relative_bar);
   double gflops = 0;
@@ -119,13 +114,13 @@ int Check(double min_gflops, double min_fraction, int threads) {
   std::printf(
       "blas-check: fp32 1024x1024x1024 matmul %.1f GFLOP/s with %d LibTorch / %d BLIS thread(s); BLAS: %s; "
       "kernels: %s\n",
-      gflops, at::get_num_threads(), BlasThreadsFor(threads), blas.empty() ? "(none found)" : blas.c_str(),
+      gflops, at::get_num_threads(), blas_threads, blas.empty() ? "(none found)" : blas.c_str(),
       videogen::DescribeBlasKernelChoice(choice).c_str());
   if (choice.gflops > 0 && !comparable) {
     std::fprintf(stderr,
                  "blas-check: the kernel set was selected with %d BLAS thread(s), this check runs %d: its figure is "
                  "no reference (videogen-blas-check --select measures again)\n",
-                 choice.threads, BlasThreadsFor(threads));
+                 choice.threads, blas_threads);
   }
   if (gflops < min_gflops) {
     std::fprintf(stderr,

@@ -124,7 +124,7 @@ int RunBlasProbe(int id, int threads) {
   alarm(120);  // a hung probe dies of SIGALRM and counts as crashed
   setenv("BLIS_ARCH_TYPE", std::to_string(id).c_str(), 1);
   setenv("BLIS_ARCH_DEBUG", "1", 1);
-  const int blas_threads = ApplyBlasThreads(threads == 0 ? UsableCores() : threads);  // before BLIS starts
+  const int blas_threads = ApplyBlasThreads(threads);  // before BLIS starts
   g_probe_id = id;
   const std::string name = SelectedSubConfiguration();
   if (name.empty()) {

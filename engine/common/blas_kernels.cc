@@ -168,9 +168,10 @@ int ApplyBlasThreads(int threads) {
   static std::string written;  // the value this function last set
   const char* env = std::getenv("BLIS_NUM_THREADS");
   if (env != nullptr && *env != '\0' && written != env) return std::max(1, std::atoi(env));
-  written = std::to_string(std::max(1, threads));
+  const int count = threads == 0 ? UsableCores() : std::max(1, threads);
+  written = std::to_string(count);
   setenv("BLIS_NUM_THREADS", written.c_str(), 1);
-  return std::max(1, threads);
+  return count;
 }
 
 std::set<std::string> CpuFlags() {

@@ -72,9 +72,10 @@ std::string DescribeBlasKernelChoice(const BlasKernelChoice& choice);
 // OMP_NUM_THREADS) says otherwise when it starts: at::set_num_threads() does
 // not reach it, and Debian's libblas.so.3 (BLIS) exports no call that would.
 // Without this, LibTorch's float32 linears, matmuls and attention tiles ran on
-// one core of two. Sets BLIS_NUM_THREADS to `threads` (>= 1) unless the
-// environment holds a value this function did not write (an explicit choice
-// wins). Returns the thread count BLIS_NUM_THREADS now names.
+// one core of two. Sets BLIS_NUM_THREADS to `threads` (0: UsableCores())
+// unless the environment holds a value this function did not write (an
+// explicit choice wins). Returns the thread count BLIS_NUM_THREADS now names,
+// so a second call with the same argument is how to read it.
 // Takes effect only before the process's first BLAS call (BLIS reads it once);
 // ConfigureTorchRuntime() calls it. Not thread-safe (setenv).
 int ApplyBlasThreads(int threads);

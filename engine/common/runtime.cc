@@ -63,9 +63,8 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options) {
   if (options.threads < 0) {
     return absl::InvalidArgumentError(absl::StrCat("threads: must be >= 0, got ", options.threads));
   }
-  const int threads = options.threads == 0 ? UsableCores() : options.threads;
-  at::set_num_threads(threads);
-  ApplyBlasThreads(threads);
+  at::set_num_threads(options.threads == 0 ? UsableCores() : options.threads);
+  ApplyBlasThreads(options.threads);
   at::globalContext().setAllowTF32CuBLAS(options.allow_tf32);
   at::globalContext().setAllowTF32CuDNN(options.allow_tf32);
   if (options.heap_reuse && !EnvTurnsOff("VIDEOGEN_HEAP_REUSE")) {

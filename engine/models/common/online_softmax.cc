@@ -28,11 +28,11 @@ float RowMax(const float* s, int64_t n) {
   return mx;
 }
 
-// A probability as the PV GEMM reads it: rounded to bf16 (bits), or float32.
-inline void StoreProb(float e, uint16_t* p) { *p = vec::FloatToBf16Bits(e); }
-inline void StoreProb(float e, float* p) { *p = e; }
+// A float32 value as the destination holds it: rounded to bf16 (bits), or as is.
+inline void Store(float v, uint16_t* p) { *p = vec::FloatToBf16Bits(v); }
+inline void Store(float v, float* p) { *p = v; }
 
-// p[j] = exp(s[j] - mx), stored by StoreProb (p may be s for float32); returns
+// p[j] = exp(s[j] - mx), stored by Store (p may be s for float32); returns
 // the float32 sum of the unrounded exponentials (lane sums, then the tail).
 template <typename P>
 float ExpStoreAndSum(const float* s, int64_t n, float mx, P* p) {
@@ -43,13 +43,13 @@ float ExpStoreAndSum(const float* s, int64_t n, float mx, P* p) {
     for (; j + kLanes <= n; j += kLanes) {
       for (int k = 0; k < kLanes; ++k) {
         const float e = vec::ExpClamped(s[j + k] - mx);
-        StoreProb(e, p + j + k);
+        Store(e, p + j + k);
         lanes[k] += e;
       }
     }
     for (; j < n; ++j) {
       const float e = vec::ExpClamped(s[j] - mx);
-      StoreProb(e, p + j);
+      Store(e, p + j);
       sum += e;
     }
     for (int k = 0; k < kLanes; ++k) sum += lanes[k];
@@ -62,7 +62,6 @@ void ScaleRow(float* x, int64_t n, float a) {
     for (int64_t i = 0; i < n; ++i) x[i] *= a;
   });
 }
-
 
 template <typename P>
 void OnlineSoftmaxRows(const float* s, int64_t rows, int64_t cols, int64_t ld_s, bool first, float* m, float* l,
@@ -90,7 +89,7 @@ void DivideRows(const float* acc, int64_t rows, int64_t d, const float* l, O* ou
     O* o = out + r * ld_out;
     const float sum = l[r];
     vec::RunVectorised([&]() VIDEOGEN_VECTOR_LOOP {
-      for (int64_t i = 0; i < d; ++i) StoreProb(a[i] / sum, o + i);
+      for (int64_t i = 0; i < d; ++i) Store(a[i] / sum, o + i);
     });
   }
 }
