@@ -27,7 +27,7 @@ torch::Tensor RmsNormSilu(const torch::Tensor& x, const torch::Tensor& gamma, co
   RECORD_FUNCTION("videogen::RmsNormSilu", std::vector<c10::IValue>());
   TORCH_CHECK(RmsNormSiluApplies(x), "RmsNormSilu: x must be a contiguous float32 CPU tensor of >= 2 dims");
   const int64_t batch = x.size(0), channels = x.size(1);
-  const int64_t positions = channels == 0 ? 0 : x.numel() / (batch * channels);
+  const int64_t positions = batch * channels == 0 ? 0 : x.numel() / (batch * channels);
   const torch::Tensor g = gamma.to(at::kFloat).contiguous().view({-1});
   const torch::Tensor bb = bias.defined() ? bias.to(at::kFloat).contiguous().view({-1}) : torch::Tensor();
   TORCH_CHECK(g.numel() == channels && (!bb.defined() || bb.numel() == channels),

@@ -61,6 +61,17 @@ TEST(RmsNormSiluTest, ANanMakesItsPositionNanAndNoOther) {
   EXPECT_EQ(nan.sum().item<int64_t>(), 4);
 }
 
+// An empty batch (or no positions) gives an empty result, not a division by zero.
+TEST(RmsNormSiluTest, EmptyInputsGiveEmptyResults) {
+  RMSNorm norm(4, /*images=*/false);
+  torch::NoGradGuard no_grad;
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{0, 4, 2, 3, 3}, std::vector<int64_t>{1, 4, 0, 3, 3}}) {
+    const at::Tensor x = at::zeros(shape);
+    ASSERT_TRUE(RmsNormSiluApplies(x));
+    EXPECT_EQ(norm->ForwardSilu(x).sizes(), x.sizes());
+  }
+}
+
 TEST(RmsNormSiluTest, OtherInputsTakeTheOps) {
   RMSNorm norm(6, /*images=*/true);
   const at::Tensor x = at::randn({2, 5, 6, 4}).transpose(1, 2);  // [2, 6, 5, 4], not contiguous
