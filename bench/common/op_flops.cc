@@ -24,8 +24,23 @@ double ConvFlops(const at::Tensor& weight, const at::Tensor& elements) {
   return 2.0 * static_cast<double>(elements.numel()) * static_cast<double>(weight.numel()) / weight.size(0);
 }
 
+// videogen::WinogradConv(input [B, C_in, T_in, H, W], transformed weights
+// [16, C_out, kt * C_in]): the direct convolution's count, 2 * B * C_out *
+// (T_in - kt + 1) * H * W * kt * C_in * 9, not the fewer products it runs.
+double WinogradFlops(const at::RecordFunction& f) {
+  const auto inputs = f.inputs();
+  if (inputs.size() < 2 || !inputs[0].isTensor() || !inputs[1].isTensor()) return 0;
+  const at::Tensor& x = inputs[0].toTensor();
+  const at::Tensor& u = inputs[1].toTensor();
+  if (x.dim() != 5 || u.dim() != 3 || x.size(1) == 0) return 0;
+  const int64_t kt = u.size(2) / x.size(1);
+  const double outputs = static_cast<double>(x.size(0)) * u.size(1) * (x.size(2) - kt + 1) * x.size(3) * x.size(4);
+  return 2.0 * outputs * static_cast<double>(u.size(2)) * 9.0;
+}
+
 std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& f) {
   if (Named(f, "aten::convolution")) ++g_convolution_depth;
+  if (Named(f, "videogen::WinogradConv")) g_flops += WinogradFlops(f);
   return nullptr;
 }
 

@@ -10,7 +10,8 @@ namespace videogen::bench {
 // and aten::mkldnn_convolution called directly, as the VAE's causal convs
 // do): 2 * output elements * (input channels / groups) * kernel volume
 // (multiply and add; bias not counted; transposed: 2 * input elements *
-// (output channels / groups) * kernel volume). Runs `fn` once.
+// (output channels / groups) * kernel volume). videogen::WinogradConv counts
+// as the direct convolution it computes. Runs `fn` once.
 double CountConvFlops(const std::function<void()>& fn);
 
 // Wall seconds of one call of `fn`.

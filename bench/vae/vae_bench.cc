@@ -18,6 +18,7 @@
 #include "engine/models/vae/causal_conv3d.h"
 #include "engine/models/vae/feat_cache.h"
 #include "engine/models/vae/vae_module.h"
+#include "engine/models/vae/winograd_conv.h"
 
 namespace {
 
@@ -27,7 +28,7 @@ using namespace videogen::models::vae;
 
 constexpr char kUsage[] =
     "usage: bench_vae [--parts encode,decode,decode22] [--latent-frames T] [--size WxH] [--repeats R]\n"
-    "                 [--conv-dtype fp32|bf16] [--profile PREFIX]\n"
+    "                 [--conv-dtype fp32|bf16] [--winograd 0|1] [--profile PREFIX]\n"
     "Wan VAE (random weights, fp32, CPU) at real size, driven chunk by chunk with the causal cache\n"
     "as WanVae runs it: encode of a 1 + 4 (T - 1) frame video, decode of a [C, T, H/s, W/s] latent\n"
     "(Wan2.1: C 16, s 8; decode22: the Wan2.2 TI2V-5B VAE, C 48, s 16). Defaults: --latent-frames 3\n"
@@ -37,6 +38,9 @@ constexpr char kUsage[] =
     "VIDEOGEN_HUGE_PAGES=0).\n"
     "T 21 is the 81-frame case (minutes to hours on a 2-core CPU). --conv-dtype bf16: the causal\n"
     "convolutions in bf16 over float32 activations (WanVaeOptions::conv_dtype; --placement vae=cpu:bf16).\n"
+    "--winograd 0: float32 (kt, 3, 3) convolutions through oneDNN's direct convolution instead of\n"
+    "WinogradConv (engine/models/vae/winograd_conv.h; sets VIDEOGEN_WINOGRAD=0). GFLOP/s count the\n"
+    "direct convolution's FLOPs either way.\n"
     "--profile: one more call of each part, after its figures are taken, with every op recorded,\n"
     "PREFIX.PART.json (chrome://tracing).\n";
 
@@ -104,6 +108,35 @@ at::Tensor Encode(VaeModule& m, const at::Tensor& video) {
   return m.Mu(at::cat(outs, 2));
 }
 
+// The decoder's (3, 3, 3) convolutions, one call each at the levels of a
+// width x height output, four output frames: WinogradConv (tiles per task
+// `tiles`, 0 = its default) next to oneDNN's direct convolution, medians of
+// `repeats` (at least 1) after a first call.
+void ConvParts(int64_t width, int64_t height, int repeats, int64_t tiles) {
+  struct Level {
+    int64_t channels, scale;
+  };
+  for (const Level& l : {Level{96, 1}, Level{192, 2}, Level{384, 4}, Level{384, 8}}) {
+    const at::Tensor x = at::randn({1, l.channels, 6, height / l.scale, width / l.scale});
+    const at::Tensor w = at::randn({l.channels, l.channels, 3, 3, 3}) * 0.01, b = at::zeros({l.channels});
+    const at::Tensor u = WinogradWeights(w);
+    const double flops = 2.0 * l.channels * 4 * x.size(3) * x.size(4) * l.channels * 27;
+    auto median = [&](const std::function<void()>& fn) {
+      fn();
+      std::vector<double> s;
+      for (int i = 0; i < std::max(1, repeats); ++i) s.push_back(Seconds(fn));
+      std::sort(s.begin(), s.end());
+      return s[s.size() / 2];
+    };
+    const double direct = median([&] { at::mkldnn_convolution(x, w, b, {0, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1); });
+    const double winograd = median([&] { WinogradConv(x, u, 3, b, {/*zero_frames=*/0, tiles}); });
+    std::printf("conv C=%ld [%ld,%ld] 4 frames: direct %.1f ms (%.1f GFLOP/s) winograd %.1f ms (%.1f) ratio %.2f\n",
+                l.channels, x.size(3), x.size(4), direct * 1e3, flops / direct / 1e9, winograd * 1e3,
+                flops / winograd / 1e9, direct / winograd);
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,6 +144,7 @@ int main(int argc, char** argv) {
   std::string parts = "encode,decode,decode22";
   int64_t latent_frames = 3, width = 832, height = 480;
   int repeats = 1;
+  int64_t winograd_tiles = 0;
   at::ScalarType conv_dtype = at::kFloat;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
@@ -122,7 +156,11 @@ int main(int argc, char** argv) {
       repeats = std::max(0, std::atoi(v.c_str()));
     else if (a == "--conv-dtype" && (v == "fp32" || v == "bf16"))
       conv_dtype = v == "bf16" ? at::kBFloat16 : at::kFloat;
-    else if (a == "--profile")
+    else if (a == "--winograd-tiles")
+      winograd_tiles = std::atoll(v.c_str());
+    else if (a == "--winograd" && (v == "0" || v == "1")) {
+      if (v == "0") setenv("VIDEOGEN_WINOGRAD", "0", /*overwrite=*/1);
+    } else if (a == "--profile")
       g_profile_prefix = v;
     else if (a == "--size" && std::sscanf(v.c_str(), "%ldx%ld", &width, &height) == 2) {
     } else {
@@ -133,10 +171,12 @@ int main(int argc, char** argv) {
   if (!videogen::ConfigureTorchRuntime({}).ok()) return 1;
   torch::NoGradGuard no_grad;
   const int64_t frames = 1 + 4 * (latent_frames - 1);
-  std::printf("threads=%d; %s convolutions; %ld latent frames (%ld video frames) at %ldx%ld; %d steady repeat(s)\n",
-              at::get_num_threads(), conv_dtype == at::kBFloat16 ? "bf16 causal" : "fp32", latent_frames, frames, width,
+  std::printf("threads=%d; %s convolutions%s; %ld latent frames (%ld video frames) at %ldx%ld; %d steady repeat(s)\n",
+              at::get_num_threads(), conv_dtype == at::kBFloat16 ? "bf16 causal" : "fp32",
+              videogen::EnvTurnsOff("VIDEOGEN_WINOGRAD") ? " (Winograd off)" : "", latent_frames, frames, width,
               height, repeats);
   auto has = [&](const char* p) { return (',' + parts + ',').find(std::string(",") + p + ",") != std::string::npos; };
+  if (has("conv")) ConvParts(width, height, repeats, winograd_tiles);
   if (has("encode") || has("decode")) {
     const std::shared_ptr<VaeModule> m = MakeVaeModule(VaeConfig::Wan21());
     RandomInit(*m);

@@ -40,7 +40,7 @@ absl::Status ConfigureTorchRuntime(const RuntimeOptions& options);
 
 // True when the environment sets `name` to "0": the process-wide off switches
 // (VIDEOGEN_HEAP_REUSE, VIDEOGEN_HUGE_PAGES, VIDEOGEN_HUGE_PAGE_CACHE,
-// VIDEOGEN_BF16_FLOAT_GEMM, VIDEOGEN_FLOAT_GEMM).
+// VIDEOGEN_BF16_FLOAT_GEMM, VIDEOGEN_FLOAT_GEMM, VIDEOGEN_WINOGRAD).
 bool EnvTurnsOff(const char* name);
 
 // True once ConfigureTorchRuntime() has applied the heap reuse policy.

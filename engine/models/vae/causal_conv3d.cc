@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 
@@ -32,7 +33,13 @@ CausalConv3dImpl::CausalConv3dImpl(const CausalConv3dOptions& options) : options
 }
 
 torch::Tensor CausalConv3dImpl::forward(const torch::Tensor& x, const torch::Tensor& cache) {
-  return Convolve(CausalInput(x, cache));
+  return Convolve(CausalInput(x, cache), ZeroFrames(cache));
+}
+
+int64_t CausalConv3dImpl::ZeroFrames(const torch::Tensor& cache) const {
+  const int64_t time_pad = 2 * options_.padding[0];
+  const int64_t cached = cache.defined() && time_pad > 0 ? cache.size(2) : 0;
+  return std::max<int64_t>(0, time_pad - cached);
 }
 
 torch::Tensor CausalConv3dImpl::CausalInput(const torch::Tensor& x, const torch::Tensor& cache) const {
@@ -40,7 +47,7 @@ torch::Tensor CausalConv3dImpl::CausalInput(const torch::Tensor& x, const torch:
   // one allocation (a cat and then a pad held two full-size copies at once).
   const int64_t time_pad = 2 * options_.padding[0];
   const int64_t cached = cache.defined() && time_pad > 0 ? cache.size(2) : 0;
-  const int64_t zeros = std::max<int64_t>(0, time_pad - cached);
+  const int64_t zeros = ZeroFrames(cache);
   const int64_t kept = std::min(cached, time_pad);  // a longer cache keeps its last frames
   if (zeros == 0 && kept == 0) return x;
   const int64_t t = x.size(2);
@@ -51,14 +58,17 @@ torch::Tensor CausalConv3dImpl::CausalInput(const torch::Tensor& x, const torch:
   return input;
 }
 
-torch::Tensor CausalConv3dImpl::Convolve(const torch::Tensor& input) const {
+torch::Tensor CausalConv3dImpl::Convolve(const torch::Tensor& input, int64_t zero_frames) const {
   // Spatial zero padding is symmetric, so the convolution applies it itself.
   const auto& s = options_.stride;
   const auto& p = options_.padding;
   // Low-precision weights (WanVaeOptions::conv_dtype): the input rounded to
   // their dtype, the result back in the input's (both no-ops when they match).
-  return Conv3d(input.to(weight.scalar_type()), weight, bias, {s[0], s[1], s[2]}, {0, p[1], p[2]})
-      .to(input.scalar_type());
+  const std::vector<int64_t> stride = {s[0], s[1], s[2]}, padding = {0, p[1], p[2]};
+  if (WinogradApplies(input, weight, stride, padding)) {
+    return WinogradConv(input, winograd_.Get(weight), options_.kernel[0], bias, {zero_frames});
+  }
+  return Conv3d(input.to(weight.scalar_type()), weight, bias, stride, padding).to(input.scalar_type());
 }
 
 torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, torch::Tensor x, FeatCache& cache) {
@@ -74,8 +84,9 @@ torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, torch::Tensor x, FeatCach
     // oneDNN's reordered copy of that) alive next to x: at 480p 2.15 GB at
     // once instead of 2.45 GB. Each output frame is computed as before.
     torch::Tensor head = conv.CausalInput(x.narrow(2, 0, kCacheT), previous);
+    const int64_t zero_frames = conv.ZeroFrames(previous);
     previous = torch::Tensor();
-    head = conv.Convolve(head);
+    head = conv.Convolve(head, zero_frames);
     const torch::Tensor tail = conv.Convolve(x);
     slot.Set(x.narrow(2, t - kCacheT, kCacheT).clone());
     x = torch::Tensor();
@@ -90,9 +101,10 @@ torch::Tensor CachedCausalConv(CausalConv3dImpl& conv, torch::Tensor x, FeatCach
     next = at::cat({previous.narrow(2, previous.size(2) - 1, 1), x.narrow(2, t - 1, 1)}, 2);
   }
   torch::Tensor input = conv.CausalInput(x, previous);
+  const int64_t zero_frames = conv.ZeroFrames(previous);
   x = torch::Tensor();  // the caller's activation, when moved in, and the previous frames are no longer needed
   previous = torch::Tensor();
-  torch::Tensor out = conv.Convolve(input);
+  torch::Tensor out = conv.Convolve(input, zero_frames);
   if (!next.defined()) {
     const int64_t keep = std::min(t, kCacheT);
     next = input.narrow(2, input.size(2) - keep, keep).clone();

@@ -11,6 +11,7 @@
 #include <torch/types.h>
 
 #include "engine/models/vae/feat_cache.h"
+#include "engine/models/vae/winograd_conv.h"
 
 namespace videogen::models::vae {
 
@@ -36,9 +37,15 @@ class CausalConv3dImpl : public torch::nn::Module {
   // x, always ending with x's frames) and the convolution of such an input.
   // Convolve: weights of another dtype than the input (a bf16/fp16 conv, see
   // WanVaeOptions::conv_dtype) convolve the input rounded to theirs, and the
-  // result (rounded to theirs) is returned in the input's dtype.
+  // result (rounded to theirs) is returned in the input's dtype. Float32
+  // (kt, 3, 3) convolutions on the CPU run as WinogradConv (the transformed
+  // weights kept until `weight` changes), others through oneDNN / at::conv3d.
+  // ZeroFrames: how many zero frames CausalInput(x, cache) starts with;
+  // Convolve skips the taps that read them when it is told (WinogradConv;
+  // the other paths convolve them).
   torch::Tensor CausalInput(const torch::Tensor& x, const torch::Tensor& cache) const;
-  torch::Tensor Convolve(const torch::Tensor& input) const;
+  int64_t ZeroFrames(const torch::Tensor& cache) const;
+  torch::Tensor Convolve(const torch::Tensor& input, int64_t zero_frames = 0) const;
 
   const CausalConv3dOptions& options() const { return options_; }
 
@@ -47,6 +54,7 @@ class CausalConv3dImpl : public torch::nn::Module {
 
  private:
   CausalConv3dOptions options_;
+  mutable WinogradWeightCache winograd_;
 };
 TORCH_MODULE(CausalConv3d);
 

@@ -33,6 +33,13 @@ torch::Tensor ResampleImpl::Spatial(const torch::Tensor& x) {
   // x: [N, C, H, W]
   if (mode_ == ResampleMode::kUpsample2d || mode_ == ResampleMode::kUpsample3d) {
     const torch::Tensor up = at::_upsample_nearest_exact2d(x, {2 * x.size(2), 2 * x.size(3)}, 2.0, 2.0);
+    // The 3x3 convolution (padding 1) as a one-frame, one-tap WinogradConv
+    // where it applies (float32 on the CPU).
+    const torch::Tensor weight = conv_->weight.unsqueeze(2);  // [C', C, 1, 3, 3], the same storage
+    const torch::Tensor frames = up.unsqueeze(2);             // [N, C, 1, 2H, 2W]
+    if (WinogradApplies(frames, weight, {1, 1, 1}, {0, 1, 1})) {
+      return WinogradConv(frames, winograd_.Get(weight), 1, conv_->bias).squeeze(2);
+    }
     return conv_->forward(up);
   }
   return conv_->forward(at::constant_pad_nd(x, {0, 1, 0, 1}, 0.0));

@@ -1,11 +1,14 @@
 // CountConvFlops: aten::convolution (conv2d, conv3d, transposed) and a direct
 // aten::mkldnn_convolution (the VAE's causal convs) each counted once, with
-// the FLOPs of 2 * MACs.
+// the FLOPs of 2 * MACs; videogen::WinogradConv as the convolution it computes.
 #include "bench/common/op_flops.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
+
+#include "engine/models/common/onednn_gemm.h"
+#include "engine/models/vae/winograd_conv.h"
 
 namespace videogen::bench {
 namespace {
@@ -34,6 +37,15 @@ TEST(CountConvFlopsTest, ADirectMkldnnConvolutionCountsOnceAndSoDoesOneInsideCon
                    }),
                    expected);
   EXPECT_DOUBLE_EQ(CountConvFlops([&] { at::conv3d(x, w, b, 1, {0, 1, 1}); }), expected);
+}
+
+TEST(CountConvFlopsTest, AWinogradConvolutionCountsAsTheDirectOne) {
+  if (!models::FloatGemmAvailable()) GTEST_SKIP() << "no oneDNN sgemm in this process";
+  const c10::InferenceMode inference;
+  const at::Tensor x = at::randn({2, 8, 5, 6, 7}), w = at::randn({5, 8, 3, 3, 3}), b = at::zeros({5});
+  const at::Tensor u = models::vae::WinogradWeights(w);
+  const double expected = 2.0 * (2 * 5 * 3 * 6 * 7) * (8 * 27);  // output [2, 5, 3, 6, 7]
+  EXPECT_DOUBLE_EQ(CountConvFlops([&] { models::vae::WinogradConv(x, u, 3, b); }), expected);
 }
 
 TEST(CountConvFlopsTest, TransposedCountsEachInputElementsScatter) {
