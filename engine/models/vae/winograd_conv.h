@@ -12,8 +12,10 @@
 // machines, so fewer products are what makes it faster.
 //
 // The result is the direct convolution's up to float32 rounding: the
-// transforms reorder the sums (see winograd_conv_test.cc for the measured
-// error next to the direct convolution's own).
+// transforms reorder the sums. winograd_conv_test.cc holds it within 2e-6 of
+// the float64 convolution (max error over max |output|); the golden VAE and
+// pipeline fixtures stay inside their float32 tolerance (vae_decode rel_l2
+// 1.70e-06 -> 1.72e-06).
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <utility>
 #include <string>
@@ -105,6 +106,38 @@ TEST(RelativePositionBucketTest, BiasEqualsTheGatherOfEveryPairsBucket) {
       EXPECT_TRUE(got.is_contiguous()) << "lq " << lq << " lk " << lk << " strides " << got.strides();
       EXPECT_TRUE(at::equal(got, expected)) << "lq " << lq << " lk " << lk << " bidirectional " << bidirectional;
     }
+  }
+}
+
+// T5Attention adds the position bias and the mask to the scores in place;
+// the reference builds the bias apart (zeros + position bias, masked keys
+// filled with the lowest value) and adds it. Equal value for value, with
+// padded keys, in float32 and bf16.
+TEST(T5AttentionTest, InPlaceBiasEqualsTheReferencesSeparateBias) {
+  const T5Config c = FixtureConfig();
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    at::manual_seed(3);
+    T5Attention attention(c, torch::TensorOptions().dtype(dtype));
+    auto params = attention->named_parameters();
+    for (auto& p : params) p.value().normal_(0, 0.3);
+    const int64_t b = 2, l = 9, n = c.num_heads, d = c.dim_attn / c.num_heads;
+    const at::Tensor x = at::randn({b, l, c.dim}).to(dtype);
+    const at::Tensor pos_bias = at::randn({1, n, l, l}).to(dtype);
+    at::Tensor mask = at::ones({b, l}, at::kLong);
+    mask[1].narrow(0, 5, 4).zero_();  // the second sequence has 4 padded keys
+    const at::Tensor q = at::linear(x, params["q.weight"]).view({b, l, n, d});
+    const at::Tensor k = at::linear(x, params["k.weight"]).view({b, l, n, d});
+    const at::Tensor v = at::linear(x, params["v.weight"]).view({b, l, n, d});
+    at::Tensor bias = at::zeros({b, n, l, l}, x.options());
+    bias += pos_bias;
+    const double lowest = dtype == at::kFloat ? static_cast<double>(std::numeric_limits<float>::lowest())
+                                              : static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    bias.masked_fill_(mask.view({b, 1, 1, -1}) == 0, lowest);
+    at::Tensor scores = at::einsum("binc,bjnc->bnij", {q, k}) + bias;
+    scores = at::softmax(scores.to(at::kFloat), -1).to(dtype);
+    const at::Tensor expected =
+        at::linear(at::einsum("bnij,bjnc->binc", {scores, v}).reshape({b, l, n * d}), params["o.weight"]);
+    EXPECT_TRUE(at::equal(attention(x, mask, pos_bias), expected)) << dtype;
   }
 }
 
