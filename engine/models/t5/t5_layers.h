@@ -120,7 +120,9 @@ class T5SelfAttentionImpl : public torch::nn::Module {
 TORCH_MODULE(T5SelfAttention);
 
 // GELU in the reference's explicit tanh form:
-// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), evaluated op by op in x's dtype.
-torch::Tensor GeluTanh(const torch::Tensor& x);
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), evaluated op by op in x's
+// dtype (each op's result rounded to it, as the reference's ops), written over
+// x, which is returned; one temporary of x's size.
+torch::Tensor& T5GeluInPlace(torch::Tensor& x);
 
 }  // namespace videogen::models

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -138,6 +139,39 @@ TEST(T5AttentionTest, InPlaceBiasEqualsTheReferencesSeparateBias) {
     const at::Tensor expected =
         at::linear(at::einsum("bnij,bjnc->binc", {scores, v}).reshape({b, l, n * d}), params["o.weight"]);
     EXPECT_TRUE(at::equal(attention(x, mask, pos_bias), expected)) << dtype;
+  }
+}
+
+// The in-place GELU equals the reference's op-by-op formula value for value
+// (fp32 and bf16, with large, tiny, infinite and NaN inputs), and so does
+// the feed-forward built on it.
+TEST(T5FeedForwardTest, InPlaceGeluEqualsTheReferencesOps) {
+  const double k = std::sqrt(2.0 / M_PI);
+  auto reference_gelu = [&](const at::Tensor& x) {
+    return 0.5 * x * (1.0 + at::tanh(k * (x + 0.044715 * at::pow(x, 3.0))));
+  };
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    at::manual_seed(4);
+    at::Tensor x = (at::randn({7, 333}) * 4).to(dtype);
+    x[0][0] = std::numeric_limits<float>::infinity();
+    x[0][1] = -std::numeric_limits<float>::infinity();
+    x[0][2] = std::numeric_limits<float>::quiet_NaN();
+    x[0][3] = 1e-30;
+    x[0][4] = 300.0;
+    const at::Tensor expected = reference_gelu(x);
+    at::Tensor got = x.clone();
+    T5GeluInPlace(got);
+    EXPECT_TRUE(at::equal(got.isnan(), expected.isnan())) << dtype;
+    EXPECT_TRUE(at::equal(at::nan_to_num(got), at::nan_to_num(expected))) << dtype;
+
+    T5FeedForward ffn(24, 40, torch::TensorOptions().dtype(dtype));
+    auto params = ffn->named_parameters();
+    for (auto& p : params) p.value().normal_(0, 0.3);
+    const at::Tensor h = at::randn({2, 5, 24}).to(dtype);
+    const at::Tensor want = at::linear(
+        at::linear(h, params["fc1.weight"]) * reference_gelu(at::linear(h, params["gate.0.weight"])),
+        params["fc2.weight"]);
+    EXPECT_TRUE(at::equal(ffn(h), want)) << dtype;
   }
 }
 
