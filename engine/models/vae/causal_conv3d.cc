@@ -66,7 +66,7 @@ torch::Tensor CausalConv3dImpl::Convolve(const torch::Tensor& input, int64_t zer
   // their dtype, the result back in the input's (both no-ops when they match).
   const std::vector<int64_t> stride = {s[0], s[1], s[2]}, padding = {0, p[1], p[2]};
   if (WinogradApplies(input, weight, stride, padding)) {
-    return WinogradConv(input, winograd_.Get(weight), options_.kernel[0], bias, {zero_frames});
+    return WinogradConv(input, WinogradWeights(weight), options_.kernel[0], bias, {zero_frames});
   }
   return Conv3d(input.to(weight.scalar_type()), weight, bias, stride, padding).to(input.scalar_type());
 }

@@ -38,8 +38,8 @@ class CausalConv3dImpl : public torch::nn::Module {
   // Convolve: weights of another dtype than the input (a bf16/fp16 conv, see
   // WanVaeOptions::conv_dtype) convolve the input rounded to theirs, and the
   // result (rounded to theirs) is returned in the input's dtype. Float32
-  // (kt, 3, 3) convolutions on the CPU run as WinogradConv (the transformed
-  // weights kept until `weight` changes), others through oneDNN / at::conv3d.
+  // (kt, 3, 3) convolutions on the CPU run as WinogradConv where
+  // WinogradApplies, others through oneDNN / at::conv3d.
   // ZeroFrames: how many zero frames CausalInput(x, cache) starts with;
   // Convolve skips the taps that read them when it is told (WinogradConv;
   // the other paths convolve them).
@@ -54,7 +54,6 @@ class CausalConv3dImpl : public torch::nn::Module {
 
  private:
   CausalConv3dOptions options_;
-  mutable WinogradWeightCache winograd_;
 };
 TORCH_MODULE(CausalConv3d);
 

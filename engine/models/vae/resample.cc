@@ -6,6 +6,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/padding.h>
 
+#include "engine/models/vae/winograd_conv.h"
+
 namespace videogen::models::vae {
 
 ResampleImpl::ResampleImpl(int64_t dim, ResampleMode mode, UpsampleWidth width) : mode_(mode) {
@@ -38,7 +40,7 @@ torch::Tensor ResampleImpl::Spatial(const torch::Tensor& x) {
     const torch::Tensor weight = conv_->weight.unsqueeze(2);  // [C', C, 1, 3, 3], the same storage
     const torch::Tensor frames = up.unsqueeze(2);             // [N, C, 1, 2H, 2W]
     if (WinogradApplies(frames, weight, {1, 1, 1}, {0, 1, 1})) {
-      return WinogradConv(frames, winograd_.Get(weight), 1, conv_->bias).squeeze(2);
+      return WinogradConv(frames, WinogradWeights(weight), 1, conv_->bias).squeeze(2);
     }
     return conv_->forward(up);
   }

@@ -12,7 +12,6 @@
 
 #include "engine/models/vae/causal_conv3d.h"
 #include "engine/models/vae/feat_cache.h"
-#include "engine/models/vae/winograd_conv.h"
 
 namespace videogen::models::vae {
 
@@ -46,7 +45,6 @@ class ResampleImpl : public torch::nn::Module {
   torch::nn::ModuleList resample_;
   torch::nn::Conv2d conv_{nullptr};
   CausalConv3d time_conv_{nullptr};
-  WinogradWeightCache winograd_;  // the upsampling conv's weights, transformed
 };
 TORCH_MODULE(Resample);
 

@@ -187,18 +187,44 @@ bool WinogradApplies(const torch::Tensor& input, const torch::Tensor& weight, at
   return stride.vec() == unit && padding.vec() == pad;
 }
 
-torch::Tensor WinogradWeights(const torch::Tensor& weight) {
-  TORCH_CHECK(weight.dim() == 5 && weight.size(3) == 3 && weight.size(4) == 3,
-              "WinogradWeights: weight must be [C_out, C_in, kt, 3, 3]");
-  const int64_t c_out = weight.size(0), c_in = weight.size(1), kt = weight.size(2);
-  // [C_out, C_in, kt, 3, 3] -> [C_out, kt, C_in, 3, 3]: K = tap * C_in + channel.
-  const torch::Tensor g = weight.to(at::kDouble).permute({0, 2, 1, 3, 4}).contiguous();
+torch::Tensor WinogradWeights(const torch::Tensor& weight_in) {
+  RECORD_FUNCTION("videogen::WinogradWeights", std::vector<c10::IValue>());
+  TORCH_CHECK(weight_in.dim() == 5 && weight_in.size(3) == 3 && weight_in.size(4) == 3 && weight_in.device().is_cpu(),
+              "WinogradWeights: weight must be a CPU tensor [C_out, C_in, kt, 3, 3]");
+  const torch::Tensor weight = weight_in.to(at::kFloat).contiguous();
+  const int64_t c_out = weight.size(0), c_in = weight.size(1), kt = weight.size(2), k_dim = kt * c_in;
+  torch::Tensor out = at::empty({kPositions, c_out, k_dim}, weight.options());
+  const float* wp = weight.data_ptr<float>();
+  float* up = out.data_ptr<float>();
+  const int64_t plane = c_out * k_dim;  // stride of a position p in `out`
+  // U = G g G^T per 3x3 kernel g, in float64, rounded once.
   // G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
-  const torch::Tensor big_g =
-      torch::tensor({1.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0.0, 0.0, 1.0}, at::kDouble).view({4, 3});
-  // U[o, k, a, b] = sum_{r, s} G[a, r] g[o, k, r, s] G[b, s].
-  const torch::Tensor u = at::matmul(at::matmul(big_g, g.view({c_out, kt * c_in, 3, 3})), big_g.t());
-  return u.view({c_out, kt * c_in, kPositions}).permute({2, 0, 1}).to(at::kFloat).contiguous();
+  at::parallel_for(0, c_out, 1, [&](int64_t begin, int64_t end) {
+    // Channels innermost: each position's stores run along one row of `out`.
+    for (int64_t o = begin; o < end; ++o) {
+      for (int64_t tap = 0; tap < kt; ++tap) {
+        for (int64_t c = 0; c < c_in; ++c) {
+          const float* g = wp + ((o * c_in + c) * kt + tap) * 9;
+          double t[4][3];  // G g
+          for (int s = 0; s < 3; ++s) {
+            const double g0 = g[s], g1 = g[3 + s], g2 = g[6 + s];
+            t[0][s] = g0;
+            t[1][s] = 0.5 * (g0 + g1 + g2);
+            t[2][s] = 0.5 * (g0 - g1 + g2);
+            t[3][s] = g2;
+          }
+          float* dst = up + o * k_dim + tap * c_in + c;
+          for (int r = 0; r < 4; ++r) {
+            dst[(4 * r + 0) * plane] = static_cast<float>(t[r][0]);
+            dst[(4 * r + 1) * plane] = static_cast<float>(0.5 * (t[r][0] + t[r][1] + t[r][2]));
+            dst[(4 * r + 2) * plane] = static_cast<float>(0.5 * (t[r][0] - t[r][1] + t[r][2]));
+            dst[(4 * r + 3) * plane] = static_cast<float>(t[r][2]);
+          }
+        }
+      }
+    }
+  });
+  return out;
 }
 
 torch::Tensor WinogradConv(const torch::Tensor& input_in, const torch::Tensor& transformed, int64_t kt,
@@ -293,27 +319,6 @@ torch::Tensor WinogradConv(const torch::Tensor& input_in, const torch::Tensor& t
     }
   });
   return out;
-}
-
-WinogradWeightCache& WinogradWeightCache::operator=(const WinogradWeightCache&) {
-  std::lock_guard<std::mutex> lock(mu_);
-  data_ = nullptr;
-  version_ = -1;
-  transformed_ = torch::Tensor();
-  return *this;
-}
-
-torch::Tensor WinogradWeightCache::Get(const torch::Tensor& weight) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const void* data = weight.data_ptr();
-  // Inference tensors have no version counter: their storage alone is the key.
-  const int64_t version = weight.is_inference() ? 0 : weight._version();
-  if (!transformed_.defined() || data != data_ || version != version_) {
-    transformed_ = WinogradWeights(weight.detach());
-    data_ = data;
-    version_ = version;
-  }
-  return transformed_;
 }
 
 }  // namespace videogen::models::vae

@@ -15,11 +15,10 @@
 // transforms reorder the sums. winograd_conv_test.cc holds it within 2e-6 of
 // the float64 convolution (max error over max |output|); the golden VAE and
 // pipeline fixtures stay inside their float32 tolerance (vae_decode rel_l2
-// 1.70e-06 -> 1.72e-06).
+// 1.70e-06 -> 1.59e-06).
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 
 #include <torch/types.h>
 
@@ -35,8 +34,13 @@ namespace videogen::models::vae {
 bool WinogradApplies(const torch::Tensor& input, const torch::Tensor& weight, at::IntArrayRef stride,
                      at::IntArrayRef padding);
 
-// weight [C_out, C_in, kt, 3, 3] float32 -> the transformed weights WinogradConv
-// takes, [16, C_out, kt * C_in] (G g G^T per tap, computed in float64).
+// weight [C_out, C_in, kt, 3, 3] (CPU) -> the transformed weights WinogradConv
+// takes, [16, C_out, kt * C_in] float32 (G g G^T per tap, computed in float64).
+// Callers transform per call and keep nothing: a cache (16/9 of each kernel,
+// per conv) added 0.7 GB to Wan2.1's decoder and 3.6 GB to Wan2.2's (peak-RSS
+// growth of a 256x256 decode, measured), memory the planner does not count;
+// per call the transform is 4.7% of a 416x240 decode's time (bench_vae
+// --profile), less at larger frames (the convolutions grow, it does not).
 torch::Tensor WinogradWeights(const torch::Tensor& weight);
 
 struct WinogradOptions {
@@ -61,25 +65,5 @@ struct WinogradOptions {
 // MB at the Wan VAEs' 96-384 channels with the default tiles).
 torch::Tensor WinogradConv(const torch::Tensor& input, const torch::Tensor& transformed, int64_t kt,
                            const torch::Tensor& bias, const WinogradOptions& options = {});
-
-// WinogradWeights of one weight tensor, kept until the tensor's storage or
-// version (an in-place write, a load_state_dict copy) changes. An inference
-// tensor (made under c10::InferenceMode) has no version: only a new storage
-// is seen, so its values must be final before its first use (weights are
-// loaded before the first convolution). Thread-safe. A copy starts empty.
-class WinogradWeightCache {
- public:
-  WinogradWeightCache() = default;
-  WinogradWeightCache(const WinogradWeightCache&) {}
-  WinogradWeightCache& operator=(const WinogradWeightCache&);
-
-  torch::Tensor Get(const torch::Tensor& weight);
-
- private:
-  std::mutex mu_;
-  const void* data_ = nullptr;
-  int64_t version_ = -1;
-  torch::Tensor transformed_;
-};
 
 }  // namespace videogen::models::vae

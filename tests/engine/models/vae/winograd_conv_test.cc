@@ -1,8 +1,7 @@
 // WinogradConv against the float64 convolution: odd and tiny planes (tiles
 // clipped at the edges), one and three temporal taps, more frames than one
 // task takes, tile blocks that split tile rows, batch > 1, with and without
-// bias; its error next to the float32 direct convolution's; the weight cache;
-// and which arguments it takes.
+// bias; the weight transform; and which arguments it takes.
 #include "engine/models/vae/winograd_conv.h"
 
 #include <cstring>
@@ -12,7 +11,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
-#include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
 #include "engine/models/common/onednn_gemm.h"
@@ -94,26 +92,6 @@ TEST(WinogradConvTest, TransformsACentreDeltaToTheKnownTile) {
   EXPECT_TRUE(at::equal(u, at::outer(g_e, g_e)));
 }
 
-TEST(WinogradConvTest, CacheFollowsTheWeight) {
-  WinogradWeightCache cache;
-  at::Tensor weight = at::randn({4, 3, 3, 3, 3});
-  const at::Tensor first = cache.Get(weight);
-  EXPECT_TRUE(at::equal(first, WinogradWeights(weight)));
-  EXPECT_EQ(cache.Get(weight).data_ptr(), first.data_ptr());  // kept
-  weight.mul_(2);                                             // an in-place write bumps the version
-  const at::Tensor second = cache.Get(weight);
-  EXPECT_NE(second.data_ptr(), first.data_ptr());
-  EXPECT_TRUE(at::equal(second, WinogradWeights(weight)));
-  WinogradWeightCache copy = cache;  // a copy starts empty and transforms on its own
-  EXPECT_NE(copy.Get(weight).data_ptr(), second.data_ptr());
-  // An inference tensor (no version counter) is kept by its storage.
-  const c10::InferenceMode inference;
-  const at::Tensor frozen = at::randn({4, 3, 3, 3, 3});
-  const at::Tensor third = cache.Get(frozen);
-  EXPECT_TRUE(at::equal(third, WinogradWeights(frozen)));
-  EXPECT_EQ(cache.Get(frozen).data_ptr(), third.data_ptr());
-}
-
 TEST(WinogradConvTest, AppliesOnlyWhereItComputesTheConvolution) {
   if (!FloatGemmAvailable()) GTEST_SKIP() << "no oneDNN sgemm in this process";
   const at::Tensor x = at::randn({1, 4, 3, 6, 6});
@@ -163,7 +141,7 @@ TEST(WinogradConvTest, CausalConvUsesItWithoutAutogradAndKeepsItsResult) {
   at::Tensor got;
   EXPECT_TRUE(RunsWinograd([&] { got = conv->forward(x); }));
   EXPECT_LT(MaxAbs(got.to(at::kDouble) - reference) / MaxAbs(reference), 2e-6);
-  conv->weight.mul_(-1);  // new weights are seen (the cache follows the version)
+  conv->weight.mul_(-1);  // new weights are seen
   const at::Tensor flipped =
       at::conv3d(padded.to(at::kDouble), conv->weight.to(at::kDouble), conv->bias.to(at::kDouble));
   EXPECT_LT(MaxAbs(conv->forward(x).to(at::kDouble) - flipped) / MaxAbs(flipped), 2e-6);
