@@ -2,10 +2,12 @@
 
 #include <ATen/record_function.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <vector>
 
 namespace videogen::bench {
 
@@ -77,6 +79,14 @@ double Seconds(const std::function<void()>& fn) {
   const auto t0 = std::chrono::steady_clock::now();
   fn();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double MedianSeconds(const std::function<void()>& fn, int repeats) {
+  std::vector<double> s;
+  for (int i = 0; i < repeats; ++i) s.push_back(Seconds(fn));
+  if (s.empty()) return 0;
+  std::sort(s.begin(), s.end());
+  return s[s.size() / 2];
 }
 
 bool ResetPeakRss() {

@@ -17,6 +17,9 @@ double CountConvFlops(const std::function<void()>& fn);
 // Wall seconds of one call of `fn`.
 double Seconds(const std::function<void()>& fn);
 
+// The median wall seconds of `repeats` calls of `fn` (0 when repeats <= 0).
+double MedianSeconds(const std::function<void()>& fn, int repeats);
+
 // Resets this process's peak RSS (VmHWM) to its current RSS; false when the
 // kernel refuses (/proc/self/clear_refs).
 bool ResetPeakRss();

@@ -73,10 +73,7 @@ int main(int argc, char** argv) {
     const at::Tensor mask = at::ones({1, tokens}, at::kLong);
     auto one = [&] { return layer->forward(x, mask, at::Tensor()); };
     const double first = videogen::bench::Seconds([&] { one(); });
-    std::vector<double> s;
-    for (int r = 0; r < repeats; ++r) s.push_back(videogen::bench::Seconds([&] { one(); }));
-    std::sort(s.begin(), s.end());
-    const double steady = s[s.size() / 2];
+    const double steady = videogen::bench::MedianSeconds([&] { one(); }, repeats);
     const double encoder = videogen::bench::Seconds([&] {
       at::Tensor h = x;
       for (int l = 0; l < layers; ++l) h = layer->forward(h, mask, at::Tensor());

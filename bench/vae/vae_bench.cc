@@ -23,6 +23,7 @@
 namespace {
 
 using videogen::bench::CountConvFlops;
+using videogen::bench::MedianSeconds;
 using videogen::bench::Seconds;
 using namespace videogen::models::vae;
 
@@ -68,10 +69,7 @@ Run Measure(const char* part, const std::function<void()>& fn, int repeats) {
   videogen::ResetHugePagePeak();
   const uint64_t before = videogen::ProcessRssBytes();
   r.first_s = Seconds([&] { r.flops = CountConvFlops(fn); });
-  std::vector<double> s;
-  for (int i = 0; i < repeats; ++i) s.push_back(Seconds(fn));
-  std::sort(s.begin(), s.end());
-  r.steady_s = s.empty() ? 0 : s[s.size() / 2];
+  r.steady_s = MedianSeconds(fn, repeats);
   const uint64_t peak = videogen::ProcessPeakRssBytes();
   r.peak_growth = peak > before ? peak - before : 0;
   r.peak = peak;
@@ -122,11 +120,8 @@ void ConvParts(int64_t width, int64_t height, int repeats, int64_t tiles) {
     const at::Tensor u = WinogradWeights(w);
     const double flops = 2.0 * l.channels * 4 * x.size(3) * x.size(4) * l.channels * 27;
     auto median = [&](const std::function<void()>& fn) {
-      fn();
-      std::vector<double> s;
-      for (int i = 0; i < std::max(1, repeats); ++i) s.push_back(Seconds(fn));
-      std::sort(s.begin(), s.end());
-      return s[s.size() / 2];
+      fn();  // first call
+      return MedianSeconds(fn, std::max(1, repeats));
     };
     const double direct = median([&] { at::mkldnn_convolution(x, w, b, {0, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1); });
     const double winograd = median([&] { WinogradConv(x, u, 3, b, {/*zero_frames=*/0, tiles}); });

@@ -22,12 +22,6 @@ constexpr int64_t kFramesPerTask = 4;
 // WinogradOptions::tiles_per_task's default: kt * C_in * tiles ~ this many floats.
 constexpr int64_t kGemmPanelFloats = 147456;
 
-#if defined(__GNUC__)
-#define VIDEOGEN_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define VIDEOGEN_ALWAYS_INLINE inline
-#endif
-
 bool WinogradEnabled() {
   static const bool enabled = !EnvTurnsOff("VIDEOGEN_WINOGRAD");
   return enabled;
@@ -53,19 +47,20 @@ std::vector<Segment> SegmentsOf(int64_t n0, int64_t n, int64_t tiles_w) {
 // The input columns tiles j0 .. j0 + count - 1 read (2 * j0 - 1 .. 2 * (j0 +
 // count)), zero outside the row of width w, split by parity:
 // e[k] = column 2 (j0 + k) - 1, o[k] = column 2 (j0 + k), k in [0, count].
-VIDEOGEN_ALWAYS_INLINE void SplitColumns(const float* row, int64_t w, int64_t j0, int64_t count, float* e, float* o) {
-  const int64_t inside_begin = j0 == 0 ? 1 : 0;                      // column 2 (j0 + k) - 1 >= 0
-  const int64_t inside_end = std::min(count + 1, (w + 1) / 2 - j0);  // column 2 (j0 + k) < w
-  for (int64_t k = 0; k < std::min(inside_begin, count + 1); ++k) {
-    e[k] = 0.0f;
+VIDEOGEN_VECTOR_LOOP inline void SplitColumns(const float* row, int64_t w, int64_t j0, int64_t count, float* e,
+                                              float* o) {
+  // k in [begin, end): both columns inside the row; the rest at its edges.
+  const int64_t begin = j0 == 0 ? 1 : 0;                                       // column 2 (j0 + k) - 1 >= 0
+  const int64_t end = std::max(begin, std::min(count + 1, (w + 1) / 2 - j0));  // column 2 (j0 + k) < w
+  if (begin == 1) {
+    e[0] = 0.0f;
+    o[0] = row[0];
+  }
+  for (int64_t k = begin; k < end; ++k) {
+    e[k] = row[2 * (j0 + k) - 1];
     o[k] = row[2 * (j0 + k)];
   }
-  const float* base = row + 2 * j0 - 1;
-  for (int64_t k = inside_begin; k < inside_end; ++k) {
-    e[k] = base[2 * k];
-    o[k] = base[2 * k + 1];
-  }
-  for (int64_t k = std::max(inside_begin, inside_end); k <= count; ++k) {
+  for (int64_t k = end; k <= count; ++k) {
     const int64_t ce = 2 * (j0 + k) - 1;
     e[k] = ce < w ? row[ce] : 0.0f;
     o[k] = 0.0f;
@@ -77,12 +72,12 @@ VIDEOGEN_ALWAYS_INLINE void SplitColumns(const float* row, int64_t w, int64_t j0
 typedef float Vec16 __attribute__((vector_size(64)));
 constexpr int64_t kLanes = 16;
 
-VIDEOGEN_ALWAYS_INLINE Vec16 Load(const float* p) {
+VIDEOGEN_VECTOR_LOOP inline Vec16 Load(const float* p) {
   Vec16 v;
   __builtin_memcpy(&v, p, sizeof v);
   return v;
 }
-VIDEOGEN_ALWAYS_INLINE void Store(float* p, Vec16 v) { __builtin_memcpy(p, &v, sizeof v); }
+VIDEOGEN_VECTOR_LOOP inline void Store(float* p, Vec16 v) { __builtin_memcpy(p, &v, sizeof v); }
 
 // Rounds up to whole vectors.
 constexpr int64_t Lanes(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
@@ -93,8 +88,8 @@ constexpr int64_t Lanes(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; 
 // B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
 // Writes whole vectors: v[p * p_stride + k] for k up to Lanes(count) - 1, the
 // values past count unspecified. scratch: 8 * (Lanes(count) + kLanes) floats.
-VIDEOGEN_ALWAYS_INLINE void TransformInput(const float* plane, int64_t h, int64_t w, const Segment& s, float* v,
-                                           int64_t p_stride, float* scratch) {
+VIDEOGEN_VECTOR_LOOP inline void TransformInput(const float* plane, int64_t h, int64_t w, const Segment& s, float* v,
+                                                int64_t p_stride, float* scratch) {
   const int64_t len = Lanes(s.count) + kLanes;  // e[k + 1] read up to Lanes(count)
   float* e[4];
   float* o[4];
@@ -132,8 +127,8 @@ VIDEOGEN_ALWAYS_INLINE void TransformInput(const float* plane, int64_t h, int64_
 // A^T m A + bias of each tile of a segment (m[p * p_stride + k]) into the
 // output plane (rows h, width w), clipped at its edges.
 // A^T = [[1, 1, 1, 0], [0, 1, -1, -1]].
-VIDEOGEN_ALWAYS_INLINE void TransformOutput(const float* m, int64_t p_stride, float bias, const Segment& s,
-                                            float* plane, int64_t h, int64_t w, float* scratch) {
+VIDEOGEN_VECTOR_LOOP inline void TransformOutput(const float* m, int64_t p_stride, float bias, const Segment& s,
+                                                 float* plane, int64_t h, int64_t w, float* scratch) {
   float* y00 = scratch;
   float* y01 = y00 + s.count;
   float* y10 = y01 + s.count;
@@ -151,24 +146,22 @@ VIDEOGEN_ALWAYS_INLINE void TransformOutput(const float* m, int64_t p_stride, fl
     y10[k] = r1[0] + r1[1] + r1[2] + bias;
     y11[k] = r1[1] - r1[2] - r1[3] + bias;
   }
-  // Tiles whose second column is inside the plane, then at most one more.
+  // Tiles whose second column is inside the plane, then at most one more
+  // (an odd width's last column).
   const int64_t full = std::min(s.count, w / 2 - s.j0);
-  const bool second_row = 2 * s.i + 1 < h;
   float* row0 = plane + 2 * s.i * w + 2 * s.j0;
-  float* row1 = row0 + w;
   for (int64_t k = 0; k < full; ++k) {
     row0[2 * k] = y00[k];
     row0[2 * k + 1] = y01[k];
   }
-  if (second_row) {
+  if (full < s.count) row0[2 * full] = y00[full];
+  if (2 * s.i + 1 < h) {
+    float* row1 = row0 + w;
     for (int64_t k = 0; k < full; ++k) {
       row1[2 * k] = y10[k];
       row1[2 * k + 1] = y11[k];
     }
-  }
-  for (int64_t k = std::max<int64_t>(full, 0); k < s.count; ++k) {
-    row0[2 * k] = y00[k];
-    if (second_row) row1[2 * k] = y10[k];
+    if (full < s.count) row1[2 * full] = y10[full];
   }
 }
 

@@ -54,5 +54,13 @@ TEST(CountConvFlopsTest, TransposedCountsEachInputElementsScatter) {
   EXPECT_DOUBLE_EQ(CountConvFlops([&] { at::conv_transpose2d(x, w, {}, 2); }), 2.0 * (3 * 5 * 5) * (4 * 2 * 2));
 }
 
+TEST(MedianSecondsTest, CallsRepeatsTimesAndGivesZeroForNone) {
+  int calls = 0;
+  EXPECT_EQ(MedianSeconds([&] { ++calls; }, 0), 0.0);
+  EXPECT_EQ(calls, 0);
+  EXPECT_GE(MedianSeconds([&] { ++calls; }, 3), 0.0);
+  EXPECT_EQ(calls, 3);
+}
+
 }  // namespace
 }  // namespace videogen::bench
