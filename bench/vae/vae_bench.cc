@@ -107,8 +107,9 @@ at::Tensor Encode(VaeModule& m, const at::Tensor& video) {
 }
 
 // The decoder's (3, 3, 3) convolutions, one call each at the levels of a
-// width x height output, four output frames: WinogradConv (tiles per task
-// `tiles`, 0 = its default) next to oneDNN's direct convolution, medians of
+// width x height output, four output frames: WinogradConv with its weight
+// transform (tiles per task `tiles`, 0 = its default) next to oneDNN's direct
+// convolution, medians of
 // `repeats` (at least 1) after a first call.
 void ConvParts(int64_t width, int64_t height, int repeats, int64_t tiles) {
   struct Level {
@@ -117,14 +118,14 @@ void ConvParts(int64_t width, int64_t height, int repeats, int64_t tiles) {
   for (const Level& l : {Level{96, 1}, Level{192, 2}, Level{384, 4}, Level{384, 8}}) {
     const at::Tensor x = at::randn({1, l.channels, 6, height / l.scale, width / l.scale});
     const at::Tensor w = at::randn({l.channels, l.channels, 3, 3, 3}) * 0.01, b = at::zeros({l.channels});
-    const at::Tensor u = WinogradWeights(w);
     const double flops = 2.0 * l.channels * 4 * x.size(3) * x.size(4) * l.channels * 27;
     auto median = [&](const std::function<void()>& fn) {
       fn();  // first call
       return MedianSeconds(fn, std::max(1, repeats));
     };
     const double direct = median([&] { at::mkldnn_convolution(x, w, b, {0, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1); });
-    const double winograd = median([&] { WinogradConv(x, u, 3, b, {/*zero_frames=*/0, tiles}); });
+    // The weight transform included: the VAE transforms at every call.
+    const double winograd = median([&] { WinogradConv(x, WinogradWeights(w), 3, b, {/*zero_frames=*/0, tiles}); });
     std::printf("conv C=%ld [%ld,%ld] 4 frames: direct %.1f ms (%.1f GFLOP/s) winograd %.1f ms (%.1f) ratio %.2f\n",
                 l.channels, x.size(3), x.size(4), direct * 1e3, flops / direct / 1e9, winograd * 1e3,
                 flops / winograd / 1e9, direct / winograd);
