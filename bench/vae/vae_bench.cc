@@ -28,8 +28,8 @@ using videogen::bench::Seconds;
 using namespace videogen::models::vae;
 
 constexpr char kUsage[] =
-    "usage: bench_vae [--parts encode,decode,decode22] [--latent-frames T] [--size WxH] [--repeats R]\n"
-    "                 [--conv-dtype fp32|bf16] [--winograd 0|1] [--profile PREFIX]\n"
+    "usage: bench_vae [--parts encode,decode,decode22,conv] [--latent-frames T] [--size WxH] [--repeats R]\n"
+    "                 [--conv-dtype fp32|bf16] [--winograd 0|1] [--winograd-tiles N] [--profile PREFIX]\n"
     "Wan VAE (random weights, fp32, CPU) at real size, driven chunk by chunk with the causal cache\n"
     "as WanVae runs it: encode of a 1 + 4 (T - 1) frame video, decode of a [C, T, H/s, W/s] latent\n"
     "(Wan2.1: C 16, s 8; decode22: the Wan2.2 TI2V-5B VAE, C 48, s 16). Defaults: --latent-frames 3\n"
@@ -42,6 +42,9 @@ constexpr char kUsage[] =
     "--winograd 0: float32 (kt, 3, 3) convolutions through oneDNN's direct convolution instead of\n"
     "WinogradConv (engine/models/vae/winograd_conv.h; sets VIDEOGEN_WINOGRAD=0). GFLOP/s count the\n"
     "direct convolution's FLOPs either way.\n"
+    "conv (not in the default parts): one (3, 3, 3) convolution per decoder level at --size, 4 frames,\n"
+    "WinogradConv (its weight transform included; --winograd-tiles N tiles per task, 0 = default)\n"
+    "next to oneDNN's direct convolution, medians of R (>= 1) after a first call.\n"
     "--profile: one more call of each part, after its figures are taken, with every op recorded,\n"
     "PREFIX.PART.json (chrome://tracing).\n";
 
